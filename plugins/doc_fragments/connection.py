@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    # The connection options shared by every tencentcloud.cvm module.
+    DOCUMENTATION = r"""
+options:
+  secret_id:
+    description:
+      - The SecretId of a Tencent Cloud API key (CAM console, API keys).
+      - If not set, the environment variable E(TENCENTCLOUD_SECRET_ID) is used.
+      - When neither O(secret_id) nor O(secret_key) is set anywhere, the credentials come from the profile file
+        C(~/.tencentcloud/credentials) (section C([default]), keys C(secret_id) and C(secret_key)), and then from the CAM role of
+        the CVM instance the module runs on.
+    type: str
+  secret_key:
+    description:
+      - The SecretKey belonging to O(secret_id). Never shown in output or logs.
+      - If not set, the environment variable E(TENCENTCLOUD_SECRET_KEY) is used.
+    type: str
+  security_token:
+    description:
+      - The security token of temporary credentials (STS, CAM role), given together with their O(secret_id) and O(secret_key).
+        Never shown in output or logs.
+      - If not set, the environment variable E(TENCENTCLOUD_SECURITY_TOKEN) is used.
+    type: str
+  region:
+    description:
+      - The region of the instances and key pairs, for example V(ap-guangzhou).
+      - If not set, the environment variable E(TENCENTCLOUD_REGION) is used. One of the two is required.
+    type: str
+  endpoint:
+    description:
+      - The CVM API endpoint. V(host) or V(host:port) means HTTPS; a URL starting with V(http://) or V(https://) is used as given.
+      - If not set, the environment variable E(TENCENTCLOUD_ENDPOINT) is used, and then the public endpoint V(cvm.tencentcloudapi.com).
+      - Point it at the collection's local CVM emulator (for example V(http://127.0.0.1:8400)) to test playbooks offline.
+    type: str
+  ca_bundle:
+    description:
+      - Path of a PEM file of CA certificates to verify the endpoint's HTTPS certificate with, instead of the bundled public CAs.
+      - Certificate verification cannot be turned off; name the CA of a private or self-signed endpoint here.
+      - If not set, the environment variable E(TENCENTCLOUD_CA_BUNDLE) is used.
+    type: path
+  request_timeout:
+    description:
+      - Seconds to wait for one API request to answer before it counts as a network error (which is retried).
+    type: int
+    default: 30
+notes:
+  - Requests are rate limited on the client to the documented API limits (10 requests per second per key-pair action,
+    40 per second for C(DescribeInstances)) and retried with jittered exponential backoff on throttling, network errors and
+    transient service errors. Permanent errors (authentication, invalid input, quota) fail at once.
+  - Failures carry an C(error) dictionary with the API's C(code), C(message), C(request_id) and the C(action) attempted.
+requirements:
+  - python >= 3.9
+  - tencentcloud-sdk-python-common
+  - tencentcloud-sdk-python-cvm
+"""

@@ -1,0 +1,293 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Private to this collection: the CVM API client every module uses.
+
+It owns what no module should do on its own: where the credentials come
+from, which endpoint and TLS settings to use, the client-side rate limit per
+action, retries with jittered exponential backoff for the codes worth
+retrying, and turning every SDK failure into one exception type, CvmApiError.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import socket
+import threading
+import time
+import traceback
+from collections import deque
+from urllib.parse import urlsplit
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
+
+try:
+    from tencentcloud.common import credential as sdk_credential
+    from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+    from tencentcloud.common.profile.client_profile import ClientProfile
+    from tencentcloud.common.profile.http_profile import HttpProfile
+    from tencentcloud.cvm.v20170312.cvm_client import CvmClient
+except ImportError:
+    HAS_SDK = False
+    SDK_IMPORT_ERROR = traceback.format_exc()
+
+    class TencentCloudSDKException(Exception):  # type: ignore[no-redef]
+        """Stands in for the SDK's exception so that except clauses still parse."""
+else:
+    HAS_SDK = True
+    SDK_IMPORT_ERROR = None
+    # The SDK logs whole requests (Authorization and X-TC-Token headers included) at DEBUG.
+    logging.getLogger("tencentcloud_sdk_common").setLevel(logging.WARNING)
+
+SDK_REQUIREMENT = "tencentcloud-sdk-python-common and tencentcloud-sdk-python-cvm"
+DEFAULT_ENDPOINT = "cvm.tencentcloudapi.com"
+API_VERSION = "2017-03-12"
+
+# Documented per-action limits (requests per second); unlisted actions get DEFAULT_RATE.
+RATE_LIMITS = {"DescribeInstances": 40}
+DEFAULT_RATE = 10
+
+# Backoff per retry class: (first delay, cap), seconds; doubled each attempt, with jitter.
+BACKOFF = {_errors.THROTTLED: (0.5, 8.0), _errors.TRANSIENT: (0.25, 4.0), _errors.BUSY: (1.0, 8.0)}
+
+NO_CREDENTIALS_MSG = (
+    "No Tencent Cloud credentials found. Set the options secret_id and secret_key (or the environment variables "
+    "TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, with security_token/TENCENTCLOUD_SECURITY_TOKEN for temporary keys), "
+    "or write them to ~/.tencentcloud/credentials under [default] as secret_id and secret_key, or run on a CVM instance with a CAM role."
+)
+
+_REGION_RE = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+_HOST_PORT_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+
+
+class CvmApiError(Exception):
+    """A failed API call, after any retries, with everything a user needs to act on it."""
+
+    def __init__(self, action, code, message, request_id=None, attempts=1):
+        super().__init__("%s: %s" % (code, message))
+        self.action = action
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.attempts = attempts
+
+    @property
+    def hint(self):
+        return _errors.hint(self.code)
+
+    def to_dict(self):
+        return {"code": self.code, "message": self.message, "request_id": self.request_id, "action": self.action}
+
+
+class SettingsError(ValueError):
+    """A connection setting is unusable; raised before any request is sent."""
+
+
+def parse_endpoint(endpoint):
+    """Return (protocol, host[:port]) for an endpoint option.
+
+    `host[:port]` means HTTPS; a URL starting with http:// or https:// is used as given.
+    """
+    if not endpoint:
+        return "https", DEFAULT_ENDPOINT
+    endpoint = endpoint.strip()
+    if "://" in endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https"):
+            raise SettingsError("endpoint %r: the scheme must be http:// or https://, or give host[:port] for HTTPS." % endpoint)
+        host = parts.netloc
+        if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in host:
+            raise SettingsError("endpoint %r: give only scheme://host[:port], without path, query or user." % endpoint)
+        protocol = parts.scheme
+    else:
+        protocol, host = "https", endpoint
+    if not _HOST_PORT_RE.match(host) or not _valid_port(host):
+        raise SettingsError("endpoint %r is not a valid host[:port] or http(s)://host[:port] URL, e.g. cvm.tencentcloudapi.com." % endpoint)
+    return protocol, host
+
+
+def _valid_port(host):
+    port = host.rpartition(":")[2] if ":" in host else "443"
+    return 0 < int(port) < 65536
+
+
+def check_region(region):
+    if not region:
+        raise SettingsError("region is required: set the option region or the environment variable TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
+    if not _REGION_RE.match(region):
+        raise SettingsError("region %r is not a Tencent Cloud region name: use a name like ap-guangzhou or na-siliconvalley." % region)
+
+
+def resolve_credential(secret_id=None, secret_key=None, security_token=None):
+    """Explicit values (options or their environment fallbacks), then the profile file, then the instance role."""
+    if secret_id or secret_key:
+        if not (secret_id and secret_key):
+            missing = "secret_key (TENCENTCLOUD_SECRET_KEY)" if secret_id else "secret_id (TENCENTCLOUD_SECRET_ID)"
+            raise SettingsError("Only half of an API key was given: %s is missing. Set both, or neither to use the profile file or instance role." % missing)
+        try:
+            return sdk_credential.Credential(secret_id, secret_key, security_token or None)
+        except TencentCloudSDKException as exc:
+            # The SDK's own checks (empty, spaces); its messages never include the values.
+            raise SettingsError("The credentials are not usable: %s" % exc.message) from None
+    for provider in _fallback_providers():
+        try:
+            found = provider.get_credential()
+        except (TencentCloudSDKException, OSError, ValueError, KeyError):
+            found = None
+        if found is not None:
+            return found
+    raise SettingsError(NO_CREDENTIALS_MSG)
+
+
+def _fallback_providers():
+    yield sdk_credential.ProfileCredential()
+    yield _BoundedCvmRoleCredential()
+    if os.environ.get("TKE_REGION"):
+        yield sdk_credential.DefaultTkeOIDCRoleArnProvider()
+
+
+class _BoundedCvmRoleCredential:
+    """The SDK's instance-role lookup, with a short timeout: off Tencent Cloud the metadata host never answers."""
+
+    def get_credential(self):
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(2)
+        try:
+            return sdk_credential.CVMRoleCredential().get_credential()
+        finally:
+            socket.setdefaulttimeout(previous)
+
+
+class RateLimiter:
+    """At most `rate` requests in any window of one second (plus a margin), shared by the threads of a process.
+
+    A sliding window, not a token bucket: the API counts requests per second,
+    so a full bucket plus a refill would exceed it within one window.
+    """
+
+    MARGIN = 0.05
+
+    def __init__(self, rate, clock=time.monotonic, sleep=time.sleep):
+        self.rate = rate
+        self._clock = clock
+        self._sleep = sleep
+        self._sent = deque()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self):
+        while True:
+            with self._lock:
+                now = self._clock()
+                window = 1.0 + self.MARGIN
+                while self._sent and now - self._sent[0] >= window:
+                    self._sent.popleft()
+                wait = self._paused_until - now
+                if wait <= 0 and len(self._sent) < self.rate:
+                    self._sent.append(now)
+                    return
+                if wait <= 0:
+                    wait = window - (now - self._sent[0])
+            self._sleep(max(wait, 0.001))
+
+    def pause(self, seconds):
+        """The server said we were too fast: hold every thread back for a moment."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+class CvmApi:
+    """Calls CVM API actions with rate limiting, retries and uniform errors. Safe to share between threads."""
+
+    def __init__(self, credential, region, endpoint=None, request_timeout=30, ca_bundle=None, sleep=time.sleep, rng=random.uniform):
+        check_region(region)
+        self.protocol, self.host = parse_endpoint(endpoint)
+        if ca_bundle and not os.path.isfile(ca_bundle):
+            raise SettingsError("ca_bundle %r does not exist or is not a file: give the path of a PEM file of CA certificates." % ca_bundle)
+        self.region = region
+        self.credential = credential
+        self.request_timeout = request_timeout
+        self.ca_bundle = ca_bundle
+        self._sleep = sleep
+        self._rng = rng
+        self._limiters = {}
+        self._limiters_lock = threading.Lock()
+        self._local = threading.local()
+
+    @property
+    def endpoint_url(self):
+        return "%s://%s" % (self.protocol, self.host)
+
+    def call(self, action, params):
+        """Send one action; return its Response dict. Raise CvmApiError when it fails for good."""
+        limiter = self._limiter(action)
+        attempts = 0
+        while True:
+            attempts += 1
+            limiter.acquire()
+            try:
+                return self._send(action, params)
+            except CvmApiError as exc:
+                error = exc
+            error.attempts = attempts
+            retry = _errors.retry_class(error.code)
+            if retry is None or attempts >= _errors.MAX_ATTEMPTS[retry]:
+                raise error
+            delay = self._backoff(retry, attempts)
+            if retry == _errors.THROTTLED:
+                limiter.pause(delay)
+            self._sleep(delay)
+
+    def _send(self, action, params):
+        try:
+            body = self._sdk_client().call_json(action, params)
+        except TencentCloudSDKException as exc:
+            raise CvmApiError(action, exc.code or "ClientError", _describe_sdk_message(exc, self.endpoint_url), exc.requestId) from None
+        except (ValueError, KeyError, TypeError) as exc:
+            # A 200 answer that is not the API's JSON: a wrong endpoint (a web page, a proxy).
+            raise CvmApiError(action, "InvalidResponse", "the endpoint %s did not answer with CVM API JSON (%s)" % (self.endpoint_url, type(exc).__name__)) from None
+        response = body.get("Response") if isinstance(body, dict) else None
+        if not isinstance(response, dict):
+            raise CvmApiError(action, "InvalidResponse", "the endpoint %s answered without a Response object" % self.endpoint_url)
+        if "Error" in response:
+            # The SDK only recognises errors sent as exactly application/json; never take one for a success.
+            err = response["Error"] or {}
+            raise CvmApiError(action, err.get("Code", "UnknownError"), err.get("Message", ""), response.get("RequestId"))
+        return response
+
+    def _backoff(self, retry, attempts):
+        first, cap = BACKOFF[retry]
+        delay = min(cap, first * (2 ** (attempts - 1)))
+        return self._rng(delay / 2, delay)
+
+    def _limiter(self, action):
+        with self._limiters_lock:
+            if action not in self._limiters:
+                self._limiters[action] = RateLimiter(RATE_LIMITS.get(action, DEFAULT_RATE), sleep=self._sleep)
+            return self._limiters[action]
+
+    def _sdk_client(self):
+        # One SDK client per thread: the SDK does not promise its client is thread-safe.
+        client = getattr(self._local, "client", None)
+        if client is None:
+            http_profile = HttpProfile(protocol=self.protocol, endpoint=self.host, reqTimeout=self.request_timeout,
+                                       certification=self.ca_bundle, keepAlive=True)
+            client = CvmClient(self.credential, self.region, ClientProfile(httpProfile=http_profile, language="en-US"))
+            self._local.client = client
+        return client
+
+
+def _describe_sdk_message(exc, endpoint_url):
+    message = exc.message
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    message = " ".join(str(message or "").split())
+    if exc.code == "ServerNetworkError":
+        return "HTTP error from %s: %s" % (endpoint_url, message[:200] or "(empty body)")
+    if exc.code == "ClientNetworkError":
+        return "could not reach %s: %s" % (endpoint_url, message[:300])
+    return message

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Private to this collection: the one table of Tencent Cloud error codes.
+
+Every SDK error a module can meet is looked up here once: whether it is worth
+retrying, and what the user should do about it. Nothing here imports the SDK.
+"""
+
+from __future__ import annotations
+
+# Retry classes. THROTTLED: the request was refused for rate; TRANSIENT: the
+# service or the network failed and may not next time; BUSY: the instance is
+# in the middle of something and will settle.
+THROTTLED = "throttled"
+TRANSIENT = "transient"
+BUSY = "busy"
+
+_CHECK_CREDENTIALS = (
+    "Check secret_id/secret_key (or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY): they must be one API key pair from the CAM console."
+)
+
+# code -> (retry class or None, what to do about it)
+ERROR_TABLE = {
+    # Signing and identity: never retried.
+    "AuthFailure.SignatureFailure": (None, "The request signature did not verify. " + _CHECK_CREDENTIALS),
+    "AuthFailure.SecretIdNotFound": (None, "The secret_id is not known to Tencent Cloud (deleted or mistyped). " + _CHECK_CREDENTIALS),
+    "AuthFailure.InvalidSecretId": (None, "The secret_id is malformed. " + _CHECK_CREDENTIALS),
+    "AuthFailure.SignatureExpire": (None, "The request timestamp is more than 5 minutes away from Tencent Cloud's clock: synchronise this host's clock (NTP)."),
+    "AuthFailure.TokenFailure": (
+        None,
+        "The security token is invalid, expired or does not belong to secret_id: refresh security_token "
+        "(TENCENTCLOUD_SECURITY_TOKEN) together with the temporary secret_id/secret_key, or unset it for a permanent key.",
+    ),
+    "AuthFailure.UnauthorizedOperation": (None, "The CAM policy of this API key does not allow this action on these resources: grant it in the CAM console."),
+    "AuthFailure.MFAFailure": (None, "This API key requires MFA: use a key without MFA enforcement for automation."),
+    "UnauthorizedOperation": (None, "The CAM policy of this API key does not allow this action on these resources: grant it in the CAM console."),
+    "UnauthorizedOperation.MFAExpired": (None, "The MFA session of this API key expired: renew it, or use a key without MFA enforcement."),
+    "UnauthorizedOperation.MFANotFound": (None, "This action requires MFA for this API key: use a key without MFA enforcement for automation."),
+    # Request shape: the module validates first, so these mean a bug or an API change.
+    "InvalidAction": (None, "The endpoint does not know this action: check endpoint points at the CVM API."),
+    "NoSuchVersion": (None, "The endpoint does not serve CVM API version 2017-03-12: check endpoint."),
+    "UnsupportedRegion": (None, "CVM is not available in this region: check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou."),
+    "InvalidRegion": (None, "The region is not valid: check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou."),
+    "MissingParameter": (None, "A required parameter was missing: please report this as a bug of the collection."),
+    "UnknownParameter": (None, "A parameter was not recognised: please report this as a bug of the collection."),
+    "InvalidParameter": (None, "A parameter had the wrong type or format: check the values given to the module."),
+    "InvalidParameterValue": (None, "A parameter value is not valid: check the values given to the module."),
+    "InvalidParameterValue.LimitExceeded": (None, "Too many values in one request: at most 100 instance IDs and 100 key IDs."),
+    "InvalidParameterValue.InstanceIdMalformed": (None, "An instance ID is malformed: IDs look like ins-1e4r6y8i."),
+    "InvalidParameterValue.KeyPairNotSupported": (None, "This key pair cannot be bound to these instances."),
+    "InvalidInstanceId.Malformed": (None, "An instance ID is malformed: IDs look like ins-1e4r6y8i."),
+    "InvalidInstanceId.NotFound": (None, "An instance ID does not exist in this region: check instance_ids and region."),
+    "InvalidKeyPairId.Malformed": (None, "A key pair ID is malformed: IDs look like skey-4e5ty7i8."),
+    "InvalidKeyPairId.NotFound": (None, "A key pair ID does not exist in this region: check key_ids and region."),
+    "InvalidInstance.NotSupported": (None, "These instances do not support key pairs."),
+    # Instance state: running ones need force_stop; transitional ones settle.
+    "UnsupportedOperation.InstanceStateRunning": (None, "Binding or unbinding keys needs STOPPED instances: set force_stop: true, or stop the instances first."),
+    "UnsupportedOperation.InstanceStateStarting": (BUSY, "The instance is starting: retry when it is RUNNING (with force_stop) or STOPPED."),
+    "UnsupportedOperation.InstanceStateStopping": (BUSY, "The instance is stopping: retry when it is STOPPED."),
+    "UnsupportedOperation.InstanceStateRebooting": (BUSY, "The instance is rebooting: retry when it has settled."),
+    "UnsupportedOperation.InstanceStatePending": (BUSY, "The instance is still being created: retry when it has settled."),
+    "UnsupportedOperation.InstanceStateShutdown": (None, "The instance is shut down (isolated, awaiting destruction): it cannot be changed."),
+    "UnsupportedOperation.InstanceStateTerminating": (None, "The instance is being terminated: leave it out of instance_ids."),
+    "UnsupportedOperation.InstanceStateFreezing": (None, "The instance is frozen (billing): it cannot be changed until it is unfrozen."),
+    "UnsupportedOperation.InstanceStateIsolating": (None, "The instance is being isolated: it cannot be changed."),
+    "UnsupportedOperation.InstanceStateBanning": (None, "The instance is banned: contact Tencent Cloud support."),
+    "UnsupportedOperation.InstanceStateRescueMode": (None, "The instance is in rescue mode: exit rescue mode first."),
+    "UnsupportedOperation.InstanceStateExitRescueMode": (BUSY, "The instance is leaving rescue mode: retry when it has settled."),
+    "UnsupportedOperation.InstanceStateEnterRescueMode": (BUSY, "The instance is entering rescue mode: retry when it has settled."),
+    "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate": (BUSY, "The instance is being live-migrated: retry when it has settled."),
+    "UnsupportedOperation.InstanceOsWindows": (None, "Windows instances do not support SSH key pairs: leave them out of instance_ids."),
+    "UnsupportedOperation.StoppedModeStopCharging": (
+        None, "The instance was stopped in no-charge mode and cannot be changed: start it, then stop it in charging mode, or use force_stop."
+    ),
+    "FailedOperation.DisassociateKeyPairFailed": (None, "Tencent Cloud could not unbind the key pair: see the message and retry later."),
+    # Service health and rate: retried with backoff.
+    "RequestLimitExceeded": (THROTTLED, "Too many requests per second: the module retries these; lower forks or concurrency if it persists."),
+    "RequestLimitExceeded.UinLimitExceeded": (THROTTLED, "Too many requests per second for this account: lower forks or concurrency."),
+    "RequestLimitExceeded.GlobalRegionUinLimitExceeded": (THROTTLED, "Too many requests per second for this account in all regions: lower concurrency."),
+    "InternalError": (TRANSIENT, "Tencent Cloud had an internal error: retry later; quote the request_id to support if it persists."),
+    "InternalServerError": (TRANSIENT, "Tencent Cloud had an internal error: retry later; quote the request_id to support if it persists."),
+    "ResourceInUse": (BUSY, "The resource is in use by another operation: retry later."),
+    "ResourceBusy": (BUSY, "The resource is busy: retry later."),
+    "ResourceUnavailable": (TRANSIENT, "The resource is temporarily unavailable: retry later."),
+    "OperationDenied.InstanceOperationInProgress": (BUSY, "Another operation is running on the instance: retry when it has finished."),
+    "MutexOperation.TaskRunning": (BUSY, "Another task is running on the resource: retry when it has finished."),
+    # Raised by the SDK itself, not by the API.
+    "ServerNetworkError": (TRANSIENT, "The endpoint answered with an HTTP error: retry later; check endpoint if it persists."),
+    "ClientNetworkError": (TRANSIENT, "Could not reach the endpoint: check endpoint, network, proxy and ca_bundle settings."),
+}
+
+# How many attempts each retry class gets, in all (first try included).
+MAX_ATTEMPTS = {THROTTLED: 10, TRANSIENT: 6, BUSY: 8}
+
+_FAMILY_HINTS = {
+    "AuthFailure": (None, _CHECK_CREDENTIALS),
+    "UnauthorizedOperation": (None, "The CAM policy of this API key does not allow this action: grant it in the CAM console."),
+    "RequestLimitExceeded": (THROTTLED, "Too many requests per second: lower forks or concurrency."),
+    "UnsupportedOperation.InstanceState": (None, "The instance is in a state that does not allow this change."),
+    "LimitExceeded": (None, "A quota of the account was reached: raise it in the console or free resources (not retried)."),
+    "InvalidParameter": (None, "A parameter value is not valid: check the values given to the module."),
+}
+
+
+def lookup(code):
+    """Return (retry class or None, hint) for an error code, falling back to its family."""
+    if code in ERROR_TABLE:
+        return ERROR_TABLE[code]
+    for family, info in _FAMILY_HINTS.items():
+        if code.startswith(family):
+            return info
+    return None, "See the Tencent Cloud error code reference, and quote the request_id to support if it persists."
+
+
+def retry_class(code):
+    return lookup(code)[0]
+
+
+def hint(code):
+    return lookup(code)[1]
