@@ -1,0 +1,458 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cvm_keypair_association
+short_description: Bind or unbind SSH key pairs on Tencent Cloud CVM instances
+version_added: 0.1.0
+description:
+  - Makes a set of SSH key pairs bound (O(state=present)) or unbound (O(state=absent)) on a set of CVM instances,
+    through the CVM API actions C(AssociateInstancesKeyPairs) and C(DisassociateInstancesKeyPairs).
+  - Reads the current bindings first and sends only the calls needed, grouping instances that need the same change
+    into calls of at most 100 instances. Instances already in the desired state cost no write, so a second run reports no change.
+  - The API changes only B(STOPPED) Linux instances. An instance that needs a change and is not stopped makes the module fail
+    before anything is sent, listing such instances, unless O(force_stop=true).
+  - The API works asynchronously. With O(wait=true) the module follows each call's operation (matched by its RequestId) until it
+    is over, then verifies that the requested keys are bound or gone.
+author:
+  - tencentcloud.cvm contributors
+options:
+  instance_ids:
+    description:
+      - IDs of the instances to work on, like V(ins-1e4r6y8i). Duplicates are ignored. Any number; the module batches by 100.
+      - Instances that are not listed are never touched.
+    type: list
+    elements: str
+    required: true
+  key_ids:
+    description:
+      - IDs of the key pairs to bind or unbind, like V(skey-4e5ty7i8). At most 100. Duplicates are ignored.
+    type: list
+    elements: str
+    required: true
+  state:
+    description:
+      - V(present) binds every key of O(key_ids) that an instance lacks.
+      - V(absent) unbinds every key of O(key_ids) that an instance has; other keys stay.
+    type: str
+    choices: [present, absent]
+    default: present
+  exclusive:
+    description:
+      - With O(state=present), also unbind every key that is not in O(key_ids), so that each instance ends with exactly O(key_ids).
+      - New keys are bound before old ones are unbound, so an instance never passes through a moment with no key.
+      - Not allowed with O(state=absent).
+    type: bool
+    default: false
+  force_stop:
+    description:
+      - Let the API force-stop instances that are not stopped, change their keys, and start again those that were running.
+      - Without it, the module fails before any change when an instance that needs a change is not V(STOPPED), listing such instances.
+      - Instances that need no change are never stopped.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until each operation is over (and force-stopped instances are V(RUNNING) again), then verify the bindings.
+      - With V(false), the module returns once the calls are accepted; RV(instances[].key_ids) then shows the expected keys.
+        When O(exclusive=true) needs both to bind and to unbind on one instance, the module still waits between the two operations.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for each operation when O(wait=true). Instances still busy after that are reported and the module fails.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - tencentcloud.cvm.connection
+attributes:
+  check_mode:
+    support: full
+    details: Runs the same reading and planning as a real run and sends no write; RV(changed) and the diff are what a real run would report.
+  diff_mode:
+    support: full
+    details: The diff shows each instance's sorted key IDs before and after.
+  platform:
+    platforms: all
+  action:
+    support: none
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+notes:
+  - Binding a key pair disables password login on the instance. After the last key is unbound the original password works again;
+    an instance with neither password nor key cannot be logged into until its password is reset (C(ResetInstancesPassword)).
+  - O(force_stop=true) shuts instances down (softly first, then forcibly), which interrupts whatever they run.
+    The API starts again those that were running; with O(wait=true) the module waits until they are V(RUNNING).
+  - The API documentation says binding a key can make a key bound before stop working. The module re-reads the instances after
+    the change, reports the keys actually bound, and warns when a key that was not asked to go has gone.
+  - Windows instances do not support key pairs; the module fails before any change when one of them would need a change.
+  - Use the action group C(tencentcloud.cvm.tencentcloud) in C(module_defaults) to give the connection options once.
+seealso:
+  - name: AssociateInstancesKeyPairs API
+    description: The API action this module uses to bind key pairs.
+    link: https://www.tencentcloud.com/document/api/213/15698
+  - name: DisassociateInstancesKeyPairs API
+    description: The API action this module uses to unbind key pairs.
+    link: https://www.tencentcloud.com/document/api/213/15697
+"""
+
+EXAMPLES = r"""
+- name: Bind the ops key to two stopped instances
+  tencentcloud.cvm.cvm_keypair_association:
+    region: ap-guangzhou
+    instance_ids:
+      - ins-1e4r6y8i
+      - ins-3e56fg78
+    key_ids:
+      - skey-4e5ty7i8
+
+- name: Make the web servers carry exactly these keys, stopping and restarting running ones
+  tencentcloud.cvm.cvm_keypair_association:
+    instance_ids: "{{ web_instance_ids }}"
+    key_ids: [skey-4e5ty7i8, skey-9a8b7c6d]
+    exclusive: true
+    force_stop: true
+    wait_timeout: 600
+
+- name: Unbind a departed colleague's key everywhere it is bound
+  tencentcloud.cvm.cvm_keypair_association:
+    instance_ids: "{{ all_instance_ids }}"
+    key_ids: [skey-9a8b7c6d]
+    state: absent
+    force_stop: true
+
+- name: Give the connection options once, for every module of the collection
+  module_defaults:
+    group/tencentcloud.cvm.tencentcloud:
+      region: ap-guangzhou
+      secret_id: "{{ vault_tencentcloud_secret_id }}"
+      secret_key: "{{ vault_tencentcloud_secret_key }}"
+  block:
+    - name: Preview the change (check mode, with diff)
+      tencentcloud.cvm.cvm_keypair_association:
+        instance_ids: [ins-1e4r6y8i]
+        key_ids: [skey-4e5ty7i8]
+      check_mode: true
+      diff: true
+      register: preview
+
+    - name: Apply it
+      tencentcloud.cvm.cvm_keypair_association:
+        instance_ids: [ins-1e4r6y8i]
+        key_ids: [skey-4e5ty7i8]
+      when: preview is changed
+
+# Ad hoc, with credentials only in the environment
+# (TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_REGION):
+#   ansible localhost -m tencentcloud.cvm.cvm_keypair_association \
+#     -a 'instance_ids=ins-1e4r6y8i key_ids=skey-4e5ty7i8 force_stop=true'
+"""
+
+RETURN = r"""
+changed:
+  description: Whether any key was bound or unbound (in check mode, whether any would be).
+  returned: always
+  type: bool
+  sample: true
+instances:
+  description:
+    - One entry per requested instance, sorted by instance ID.
+    - In check mode, and with O(wait=false), RV(instances[].key_ids) are the keys expected after the change.
+  returned: success, and on failures after the instances were read
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: The instance ID.
+      type: str
+      sample: ins-1e4r6y8i
+    key_ids:
+      description: The key pair IDs bound to the instance after the run, sorted.
+      type: list
+      elements: str
+      sample: [skey-4e5ty7i8]
+    previous_key_ids:
+      description: The key pair IDs bound to the instance before the run, sorted.
+      type: list
+      elements: str
+      sample: []
+    changed:
+      description: Whether this instance's keys were (or in check mode would be) changed.
+      type: bool
+      sample: true
+  sample:
+    - instance_id: ins-1e4r6y8i
+      key_ids: [skey-4e5ty7i8]
+      previous_key_ids: []
+      changed: true
+request_ids:
+  description: The RequestIds of the write calls sent, in the order they were accepted. Quote them to Tencent Cloud support.
+  returned: always
+  type: list
+  elements: str
+  sample: [6ef60bec-0242-43af-bb20-270359fb54a7]
+failed_instances:
+  description: Instances whose operation ended C(FAILED), with the API's error message.
+  returned: when an operation failed
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: The instance ID.
+      type: str
+      sample: ins-1e4r6y8i
+    request_id:
+      description: The RequestId of the call whose operation failed.
+      type: str
+      sample: 6ef60bec-0242-43af-bb20-270359fb54a7
+    error_message:
+      description: The instance's C(LatestOperationErrorMsg).
+      type: str
+      sample: Failed to write the public key to the instance.
+pending_instance_ids:
+  description: Instances whose operation was still running at O(wait_timeout), sorted.
+  returned: when waiting timed out
+  type: list
+  elements: str
+  sample: [ins-3e56fg78]
+error:
+  description: The API error that made the module fail.
+  returned: when an API call failed
+  type: dict
+  contains:
+    code:
+      description: The API's error code.
+      type: str
+      sample: UnsupportedOperation.InstanceStateRunning
+    message:
+      description: The API's error message.
+      type: str
+      sample: The instance ins-1e4r6y8i is running.
+    request_id:
+      description: The RequestId of the failed call, when the API answered.
+      type: str
+      sample: 6ef60bec-0242-43af-bb20-270359fb54a7
+    action:
+      description: The API action that failed.
+      type: str
+      sample: AssociateInstancesKeyPairs
+"""
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+
+# A run re-plans for instances whose verification failed (another client changed them meanwhile) at most this often.
+MAX_ROUNDS = 3
+
+
+def argument_spec():
+    return dict(
+        instance_ids=dict(type="list", elements="str", required=True),
+        key_ids=dict(type="list", elements="str", required=True, no_log=False),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        exclusive=dict(type="bool", default=False),
+        force_stop=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=300),
+    )
+
+
+def validation_errors(params):
+    """Everything wrong with the module's own options, as sentences; empty when they are usable."""
+    errors = []
+    for option, pattern, example, other, other_pattern in (
+        ("instance_ids", binding.INSTANCE_ID_RE, "ins-1e4r6y8i", "key_ids", binding.KEY_ID_RE),
+        ("key_ids", binding.KEY_ID_RE, "skey-4e5ty7i8", "instance_ids", binding.INSTANCE_ID_RE),
+    ):
+        values = params[option]
+        if not values:
+            errors.append("%s is empty: list at least one ID, like %s." % (option, example))
+            continue
+        bad = binding.malformed(values, pattern)
+        if bad:
+            text = "%s has malformed IDs: %s. An ID is '%s' followed by 8 lowercase letters or digits, like %s." % (
+                option, ", ".join(repr(v) for v in bad), example.split("-")[0] + "-", example)
+            swapped = [v for v in bad if other_pattern.match(str(v))]
+            if swapped:
+                text += " %s look like %s: did you swap the two options?" % (", ".join(swapped), other)
+            errors.append(text)
+    if params["key_ids"] and len(binding.unique(params["key_ids"])) > binding.MAX_IDS_PER_CALL:
+        errors.append("key_ids lists %d keys: at most %d can be given." % (len(binding.unique(params["key_ids"])), binding.MAX_IDS_PER_CALL))
+    if params["exclusive"] and params["state"] == "absent":
+        errors.append("exclusive=true only applies to state=present: remove it, or use state=present.")
+    if params["wait_timeout"] <= 0:
+        errors.append("wait_timeout must be a positive number of seconds, got %d." % params["wait_timeout"])
+    return errors
+
+
+class KeyPairAssociation:
+    """read -> plan -> (unless check mode) apply -> wait -> verify -> report."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.instance_ids = binding.unique(params["instance_ids"])
+        self.key_ids = binding.unique(params["key_ids"])
+        self.state = params["state"]
+        self.exclusive = params["exclusive"]
+        self.force_stop = params["force_stop"]
+        self.wait = params["wait"]
+        self.wait_timeout = params["wait_timeout"]
+        self.binder = binding.Binder(module.api)
+        self.module.result.update(instances=[], request_ids=[])
+        self.plans = {}     # instance_id -> first round's InstancePlan (its `before` is what the user had)
+        self.final = {}     # instance_id -> key ids known after the change
+        self.changed_ids = set()
+
+    def run(self):
+        views = self.read(self.instance_ids)
+        missing = [i for i in self.instance_ids if i not in views]
+        if missing:
+            self.module.fail("Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
+                self.module.params["region"], ", ".join(missing)))
+        plans = self.plan(views)
+        self.plans = {p.instance_id: p for p in plans}
+        if self.module.check_mode or not any(p.changes for p in plans):
+            self.changed_ids = {p.instance_id for p in plans if p.changes}
+            self.final = {p.instance_id: p.after for p in plans}
+            self.report()
+        for round_number in range(1, MAX_ROUNDS + 1):
+            unverified = self.apply(plans)
+            if not unverified:
+                break
+            if round_number == MAX_ROUNDS:
+                self.report_failure("Could not verify the keys of %s after %d rounds: another client keeps changing them. Keys now: %s." % (
+                    ", ".join(sorted(unverified)), MAX_ROUNDS, self._describe_keys(unverified)))
+            # Another client changed these between our read and our write: plan again from what they have now.
+            plans = [p for p in self.plan(self.read(sorted(unverified))) if p.changes]
+        self.report()
+
+    def read(self, instance_ids):
+        try:
+            return self.binder.read_instances(instance_ids)
+        except CvmApiError as exc:
+            self.module.fail_api(exc, "read the instances")
+
+    def plan(self, views):
+        plans = [binding.plan_instance(views[i], self.key_ids, self.state, self.exclusive) for i in sorted(views)]
+        self.preflight(plans)
+        return plans
+
+    def preflight(self, plans):
+        """Refuse, before any write, what the API would refuse for a whole batch."""
+        problems = binding.blocked_instances(plans, self.force_stop)
+        messages = []
+        if "windows" in problems:
+            messages.append("Windows instances do not support SSH key pairs: %s. Leave them out of instance_ids." % ", ".join(problems["windows"]))
+        if "unchangeable" in problems:
+            messages.append("These instances cannot be changed in their state: %s." % ", ".join(problems["unchangeable"]))
+        if "not_stopped" in problems:
+            messages.append("These instances need a change but are not STOPPED: %s. Set force_stop: true to let the API stop them "
+                            "(running ones are started again), or stop them first." % ", ".join(problems["not_stopped"]))
+        if messages:
+            self.module.fail(" ".join(messages) + " Nothing was changed.")
+        to_bind = binding.unique(k for p in plans for k in p.to_bind)
+        if to_bind:
+            try:
+                missing_keys = self.binder.missing_key_ids(to_bind)
+            except CvmApiError as exc:
+                self.module.fail_api(exc, "read the key pairs")
+            if missing_keys:
+                self.module.fail("Key pairs not found in region %s: %s. Check key_ids and region; nothing was changed." % (
+                    self.module.params["region"], ", ".join(missing_keys)))
+
+    def apply(self, plans):
+        """Send the writes for `plans`; return the instance ids whose result could not be verified."""
+        changing = [p for p in plans if p.changes]
+        restart_ids = frozenset(p.instance_id for p in changing if p.instance.state == "RUNNING")
+        outcome = self.binder.apply(binding.group_writes(changing, self.force_stop), self.wait, self.wait_timeout, restart_ids)
+        self.module.result["request_ids"].extend(outcome.request_ids)
+        self.changed_ids.update(outcome.written)
+        for plan in changing:
+            view = outcome.final.get(plan.instance_id)
+            self.final[plan.instance_id] = view.key_ids if view else plan.after
+        self.check_outcome(outcome)
+        if not self.wait:
+            return set()
+        self.warn_lost_keys(changing, outcome)
+        return {p.instance_id for p in changing if not self.goal_reached(self.final[p.instance_id])}
+
+    def check_outcome(self, outcome):
+        extra = {}
+        problems = []
+        if outcome.failed:
+            extra["failed_instances"] = [dict(instance_id=i, **outcome.failed[i]) for i in sorted(outcome.failed)]
+            problems.append("The operation failed on %s." % "; ".join("%s: %s" % (i, outcome.failed[i]["error_message"]) for i in sorted(outcome.failed)))
+        if outcome.pending:
+            extra["pending_instance_ids"] = sorted(outcome.pending)
+            problems.append("Still operating after wait_timeout=%ds: %s." % (self.wait_timeout, ", ".join(sorted(outcome.pending))))
+        if outcome.write_error:
+            self.set_result()
+            self.module.fail_api(outcome.write_error, "change the key pairs (%d instances were changed before the failure)" % len(outcome.written),
+                                 **extra)
+        if problems:
+            self.report_failure(" ".join(problems) + " %d instances were changed; run again to retry the rest." % (
+                len(outcome.written) - len(outcome.failed)), **extra)
+
+    def goal_reached(self, key_ids):
+        keys, wanted = set(key_ids), set(self.key_ids)
+        if self.state == "absent":
+            return not keys & wanted
+        return keys == wanted if self.exclusive else keys >= wanted
+
+    def warn_lost_keys(self, plans, outcome):
+        for plan in plans:
+            view = outcome.final.get(plan.instance_id)
+            if view is None:
+                continue
+            lost = set(plan.before) - set(plan.to_unbind) - set(view.key_ids)
+            if lost:
+                self.module.warn("On %s the key pairs %s are no longer bound although they were not asked to go: the API replaced them." % (
+                    plan.instance_id, ", ".join(sorted(lost))))
+
+    def _describe_keys(self, instance_ids):
+        return "; ".join("%s: [%s]" % (i, ", ".join(self.final.get(i, ()))) for i in sorted(instance_ids))
+
+    def set_result(self):
+        instances = []
+        for instance_id in sorted(self.plans):
+            before = list(self.plans[instance_id].before)
+            after = list(self.final.get(instance_id, before))
+            instances.append(dict(instance_id=instance_id, key_ids=after, previous_key_ids=before, changed=instance_id in self.changed_ids))
+        result = self.module.result
+        result["instances"] = instances
+        result["changed"] = bool(self.changed_ids)
+        if self.module.module._diff:
+            result["diff"] = dict(
+                before={"instances": {i["instance_id"]: i["previous_key_ids"] for i in instances}},
+                after={"instances": {i["instance_id"]: i["key_ids"] for i in instances}},
+            )
+
+    def report(self):
+        self.set_result()
+        self.module.exit()
+
+    def report_failure(self, msg, **extra):
+        self.set_result()
+        self.module.fail(msg, **extra)
+
+
+def main():
+    module = TencentCloudModule(argument_spec(), supports_check_mode=True)
+    errors = validation_errors(module.params)
+    if errors:
+        module.fail(" ".join(errors) + " Nothing was changed.")
+    KeyPairAssociation(module).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared fixtures for the collection's narrow unit tests (run by ansible-test units and by pytest)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from unittest import mock
+
+import pytest
+
+from ansible.module_utils import basic
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19 has no helper; setting _ANSIBLE_ARGS is what it replaces.
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()):
+            yield
+
+
+class ModuleExit(Exception):
+    """Raised instead of sys.exit by exit_json/fail_json, carrying the result."""
+
+    def __init__(self, failed, result):
+        super().__init__(result)
+        self.failed = failed
+        self.result = result
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """Run a module's main() with args; return (failed, result) as exit_json/fail_json would have sent them."""
+    def fake_exit(self, **kwargs):
+        raise ModuleExit(False, kwargs)
+
+    def fake_fail(self, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise ModuleExit(True, kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", fake_exit)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fake_fail)
+
+    def run(main, args):
+        with patch_module_args(args):
+            with pytest.raises(ModuleExit) as caught:
+                main()
+        return caught.value.failed, caught.value.result
+    return run

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The error table and the exact failure payload a module produces for each class of error."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+
+ARGS = {"secret_id": "AKIDx", "secret_key": "SECRETVALUE", "region": "ap-guangzhou"}
+
+
+def fail_with(error, attempting="bind key pairs"):
+    def main():
+        module = TencentCloudModule({}, supports_check_mode=True)
+        module.result["request_ids"] = ["req-earlier"]
+        module.fail_api(error, attempting)
+    return main
+
+
+@pytest.mark.parametrize("code, retry, hint_fragment", [
+    ("AuthFailure.SignatureFailure", None, "secret_key"),
+    ("AuthFailure.SecretIdNotFound", None, "secret_id"),
+    ("AuthFailure.SignatureExpire", None, "clock"),
+    ("AuthFailure.TokenFailure", None, "security_token"),
+    ("UnauthorizedOperation", None, "CAM"),
+    ("UnsupportedRegion", None, "region"),
+    ("UnsupportedOperation.InstanceStateRunning", None, "force_stop"),
+    ("UnsupportedOperation.InstanceOsWindows", None, "Windows"),
+    ("InvalidInstanceId.NotFound", None, "instance_ids"),
+    ("InvalidKeyPairId.NotFound", None, "key_ids"),
+    ("RequestLimitExceeded", _errors.THROTTLED, "forks"),
+    ("InternalError", _errors.TRANSIENT, "request_id"),
+    ("ClientNetworkError", _errors.TRANSIENT, "endpoint"),
+    ("ServerNetworkError", _errors.TRANSIENT, "endpoint"),
+    ("OperationDenied.InstanceOperationInProgress", _errors.BUSY, "retry"),
+    ("LimitExceeded.SomeQuota", None, "quota"),
+    ("AuthFailure.SomethingNew", None, "secret_id"),
+    ("Totally.Unknown", None, "request_id"),
+])
+def test_table(code, retry, hint_fragment):
+    assert _errors.retry_class(code) == retry
+    assert hint_fragment in _errors.hint(code)
+
+
+def test_every_code_in_table_has_a_hint_and_known_retry_class():
+    for code, (retry, text) in _errors.ERROR_TABLE.items():
+        assert retry in (None,) + tuple(_errors.MAX_ATTEMPTS), code
+        assert text.endswith(".") and len(text) > 20, code
+
+
+def test_fail_api_payload_with_request_id(run_module):
+    error = CvmApiError("AssociateInstancesKeyPairs", "UnsupportedOperation.InstanceStateRunning", "Instance ins-a1000001 is running.", "req-42")
+    failed, result = run_module(fail_with(error), ARGS)
+    assert failed
+    assert result == {
+        "msg": "Failed to bind key pairs: Instance ins-a1000001 is running (UnsupportedOperation.InstanceStateRunning). "
+               + _errors.hint("UnsupportedOperation.InstanceStateRunning") + " RequestId: req-42.",
+        "changed": False,
+        "request_ids": ["req-earlier"],
+        "error": {"code": "UnsupportedOperation.InstanceStateRunning", "message": "Instance ins-a1000001 is running.",
+                  "request_id": "req-42", "action": "AssociateInstancesKeyPairs"},
+    }
+
+
+def test_fail_api_payload_after_retries_without_request_id(run_module):
+    error = CvmApiError("DescribeInstances", "ClientNetworkError", "could not reach http://127.0.0.1:9: refused", None, attempts=6)
+    failed, result = run_module(fail_with(error, "read the instances"), ARGS)
+    assert result["msg"] == ("Failed to read the instances: could not reach http://127.0.0.1:9: refused (ClientNetworkError). Gave up after 6 attempts. "
+                             + _errors.hint("ClientNetworkError"))
+    assert result["error"] == {"code": "ClientNetworkError", "message": "could not reach http://127.0.0.1:9: refused", "request_id": None,
+                               "action": "DescribeInstances"}
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ({"secret_id": "AKIDx", "secret_key": "SECRETVALUE"}, "region is required"),
+    (dict(ARGS, region="Guangzhou"), "'Guangzhou'"),
+    (dict(ARGS, endpoint="ftp://x"), "'ftp://x'"),
+    (dict(ARGS, request_timeout=0), "request_timeout"),
+    ({"secret_id": "AKIDx", "region": "ap-guangzhou"}, "secret_key (TENCENTCLOUD_SECRET_KEY) is missing"),
+])
+def test_settings_errors_fail_before_any_request(run_module, monkeypatch, args, fragment):
+    monkeypatch.delenv("TENCENTCLOUD_SECRET_KEY", raising=False)
+    monkeypatch.delenv("TENCENTCLOUD_REGION", raising=False)
+
+    def main():
+        TencentCloudModule({}).api  # pylint: disable=expression-not-assigned
+    failed, result = run_module(main, args)
+    assert failed and fragment in result["msg"]
+    assert "SECRETVALUE" not in result["msg"]

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module's desired-state logic over an in-memory API (narrow: the end-to-end tests use the real SDK and the emulator)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
+from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair_association as module
+
+WRITES = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
+
+
+class InMemoryCvm:
+    """Answers like the API, with operations that finish at once. Records every call."""
+
+    def __init__(self, instances, keys=("skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc")):
+        self.instances = instances  # id -> {"state":, "keys": set}
+        self.keys = set(keys)
+        self.calls = []
+        self.ids = ("req-%d" % n for n in itertools.count(1))
+
+    def call(self, action, params):
+        self.calls.append((action, params))
+        request_id = next(self.ids)
+        if action == "DescribeInstances":
+            found = [self._entry(i) for i in params["InstanceIds"] if i in self.instances]
+            return {"InstanceSet": found, "TotalCount": len(found), "RequestId": request_id}
+        if action == "DescribeKeyPairs":
+            return {"KeyPairSet": [{"KeyId": k} for k in params["KeyIds"] if k in self.keys], "RequestId": request_id}
+        for instance_id in params["InstanceIds"]:
+            inst = self.instances[instance_id]
+            inst["keys"] = inst["keys"] | set(params["KeyIds"]) if action == WRITES[0] else inst["keys"] - set(params["KeyIds"])
+            inst["op"] = request_id
+        return {"RequestId": request_id}
+
+    def _entry(self, instance_id):
+        inst = self.instances[instance_id]
+        return {"InstanceId": instance_id, "InstanceState": inst.get("state", "STOPPED"), "OsName": "TencentOS",
+                "LoginSettings": {"KeyIds": sorted(inst["keys"]) or None},
+                "LatestOperationRequestId": inst.get("op"), "LatestOperationState": "SUCCESS"}
+
+    def count(self, *actions):
+        return sum(1 for action, _ in self.calls if action in actions)
+
+
+@pytest.fixture
+def cvm(monkeypatch):
+    holder = {}
+
+    def install(instances, **kwargs):
+        holder["api"] = InMemoryCvm(instances, **kwargs)
+        monkeypatch.setattr(_base._client, "CvmApi", lambda *a, **k: holder["api"])
+        return holder["api"]
+    return install
+
+
+def args(**kwargs):
+    base = {"secret_id": "AKIDx", "secret_key": "SECRETVALUE", "region": "ap-guangzhou"}
+    base.update(kwargs)
+    return base
+
+
+def stopped(n, keys=()):
+    return {"ins-%08d" % i: {"keys": set(keys)} for i in range(n)}
+
+
+def test_present_binds_only_what_is_missing(run_module, cvm):
+    api = cvm({"ins-00000001": {"keys": set()}, "ins-00000002": {"keys": {"skey-aaaaaaaa"}}})
+    failed, result = run_module(module.main, args(instance_ids=["ins-00000001", "ins-00000002"], key_ids=["skey-aaaaaaaa"]))
+    assert not failed and result["changed"]
+    assert result["instances"] == [
+        {"instance_id": "ins-00000001", "key_ids": ["skey-aaaaaaaa"], "previous_key_ids": [], "changed": True},
+        {"instance_id": "ins-00000002", "key_ids": ["skey-aaaaaaaa"], "previous_key_ids": ["skey-aaaaaaaa"], "changed": False},
+    ]
+    assert [c for c in api.calls if c[0] in WRITES] == [("AssociateInstancesKeyPairs", {"InstanceIds": ["ins-00000001"], "KeyIds": ["skey-aaaaaaaa"]})]
+    assert result["request_ids"] == ["req-3"]
+
+
+def test_second_run_sends_no_write(run_module, cvm):
+    api = cvm(stopped(3, ["skey-aaaaaaaa"]))
+    failed, result = run_module(module.main, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
+    assert not failed and not result["changed"] and result["request_ids"] == []
+    assert api.count(*WRITES) == 0 and api.count("DescribeKeyPairs") == 0
+
+
+def test_check_mode_plans_the_same_and_writes_nothing(run_module, cvm):
+    api = cvm(stopped(2, ["skey-bbbbbbbb"]))
+    params = args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"], exclusive=True, _ansible_check_mode=True, _ansible_diff=True)
+    failed, result = run_module(module.main, params)
+    assert not failed and result["changed"]
+    assert api.count(*WRITES) == 0
+    assert result["diff"] == {
+        "before": {"instances": {"ins-00000000": ["skey-bbbbbbbb"], "ins-00000001": ["skey-bbbbbbbb"]}},
+        "after": {"instances": {"ins-00000000": ["skey-aaaaaaaa"], "ins-00000001": ["skey-aaaaaaaa"]}},
+    }
+    preview = result
+    failed, result = run_module(module.main, dict(params, _ansible_check_mode=False))
+    assert result["changed"] == preview["changed"] and result["diff"] == preview["diff"] and result["instances"] == preview["instances"]
+
+
+def test_absent_unbinds_only_listed_keys(run_module, cvm):
+    api = cvm({"ins-00000001": {"keys": {"skey-aaaaaaaa", "skey-bbbbbbbb"}}})
+    failed, result = run_module(module.main, args(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent"))
+    assert result["instances"][0]["key_ids"] == ["skey-bbbbbbbb"]
+    assert [c[0] for c in api.calls if c[0] in WRITES] == ["DisassociateInstancesKeyPairs"]
+
+
+def test_exclusive_binds_before_unbinding(run_module, cvm):
+    api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}})
+    failed, result = run_module(module.main, args(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], exclusive=True))
+    assert [c[0] for c in api.calls if c[0] in WRITES] == list(WRITES)
+    assert result["instances"][0]["key_ids"] == ["skey-aaaaaaaa"]
+
+
+@pytest.mark.parametrize("count, reads, writes", [(1, 1, 1), (100, 1, 1), (101, 2, 2), (250, 3, 3)])
+def test_batching_counts(run_module, cvm, count, reads, writes):
+    api = cvm(stopped(count))
+    failed, result = run_module(module.main, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
+    assert not failed
+    assert api.count(*WRITES) == writes
+    assert all(len(p.get("InstanceIds", ())) <= 100 for a, p in api.calls)
+    describe_before_first_write = list(itertools.takewhile(lambda c: c[0] not in WRITES, api.calls))
+    assert [a for a, _ in describe_before_first_write].count("DescribeInstances") == reads
+
+
+def test_running_instance_without_force_stop_fails_before_any_write(run_module, cvm):
+    api = cvm({"ins-00000001": {"keys": set(), "state": "RUNNING"}, "ins-00000002": {"keys": set()}})
+    failed, result = run_module(module.main, args(instance_ids=["ins-00000001", "ins-00000002"], key_ids=["skey-aaaaaaaa"]))
+    assert failed
+    assert "ins-00000001 (RUNNING)" in result["msg"] and "force_stop" in result["msg"] and "Nothing was changed" in result["msg"]
+    assert api.count(*WRITES) == 0 and not result["changed"]
+
+
+def test_unknown_instance_and_key_fail_before_any_write(run_module, cvm):
+    api = cvm(stopped(1))
+    failed, result = run_module(module.main, args(instance_ids=["ins-00000000", "ins-zzzzzzzz"], key_ids=["skey-aaaaaaaa"]))
+    assert failed and "ins-zzzzzzzz" in result["msg"] and "not found" in result["msg"]
+    failed, result = run_module(module.main, args(instance_ids=["ins-00000000"], key_ids=["skey-zzzzzzzz"]))
+    assert failed and "skey-zzzzzzzz" in result["msg"] and "Key pairs not found" in result["msg"]
+    assert api.count(*WRITES) == 0
+
+
+@pytest.mark.parametrize("params, fragment", [
+    (dict(instance_ids=[], key_ids=["skey-aaaaaaaa"]), "instance_ids is empty"),
+    (dict(instance_ids=["ins-00000001"], key_ids=[]), "key_ids is empty"),
+    (dict(instance_ids=["ins-1122", "INS-ABCDEFGH"], key_ids=["skey-aaaaaaaa"]), "'ins-1122', 'INS-ABCDEFGH'"),
+    (dict(instance_ids=["skey-aaaaaaaa"], key_ids=["ins-00000001"]), "did you swap"),
+    (dict(instance_ids=["ins-00000001"], key_ids=["skey-%08d" % i for i in range(101)]), "at most 100"),
+    (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent", exclusive=True), "exclusive=true only applies"),
+    (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], wait_timeout=0), "wait_timeout must be a positive"),
+])
+def test_bad_input_fails_without_any_call(run_module, cvm, params, fragment):
+    api = cvm(stopped(1))
+    failed, result = run_module(module.main, args(**params))
+    assert failed and fragment in result["msg"] and "Nothing was changed" in result["msg"]
+    assert api.calls == []
