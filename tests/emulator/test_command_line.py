@@ -1,0 +1,154 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The emulator process: flags, startup line, shutdown, state files, credentials, TLS and scale."""
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .conftest import HERE, Emulator, TencentCloudSDKException, call, error_of, make_client, raw_error
+
+SCRIPT = str(HERE / "cvm_emulator.py")
+FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token", "--region", "--operation-latency",
+         "--operation-start-delay", "--bind-replaces-keys", "--rate-limit", "--no-rate-limit", "--seed", "--fault-internal-error",
+         "--fault-http-502", "--fault-drop", "--fault-lost-response", "--fault-throttle", "--fault-operation-failed",
+         "--response-latency", "--tls-cert", "--tls-key", "--generate-instances", "--verbose")
+
+
+def test_help_documents_every_flag():
+    text = subprocess.run([sys.executable, SCRIPT, "--help"], check=True, capture_output=True, text=True, timeout=30).stdout
+    for flag in FLAGS:
+        assert flag in text
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_first_line_is_the_url_and_signals_stop_it_cleanly(stop_signal):
+    process = subprocess.Popen([sys.executable, SCRIPT, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("http://127.0.0.1:") and line.rstrip("\n").rsplit(":", 1)[1].isdigit()
+        process.send_signal(stop_signal)
+        assert process.wait(10) == 0
+        assert process.stdout.read() == "" and process.stderr.read() == ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def test_bad_state_file_fails_at_startup(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"instances": [{"InstanceId": "ins-1122"}]}))
+    result = subprocess.run([sys.executable, SCRIPT, "--port", "0", "--state", str(bad)], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 2 and result.stdout == "" and "ins-1122" in result.stderr
+
+
+def test_state_file_with_several_credentials_and_regions(tmp_path):
+    state = {
+        "credentials": [{"secret_id": "AKIDfirst", "secret_key": "first-key"},
+                        {"secret_id": "AKIDsecond", "secret_key": "second-key", "token": "tok"}],
+        "regions": ["ap-guangzhou", "ap-tokyo"],
+        "instances": [{"InstanceId": "ins-t0000001", "InstanceName": "tokyo-1", "Region": "ap-tokyo",
+                       "LoginSettings": {"KeyIds": ["skey-t0000001"]}}],
+        "key_pairs": [{"KeyId": "skey-t0000001", "KeyName": "tokyo_key", "Region": "ap-tokyo"}],
+    }
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    with Emulator(state=str(path)) as emu:
+        assert (emu.secret_id, emu.secret_key) == ("AKIDfirst", "first-key")
+        assert call(make_client(emu, region="ap-tokyo"), "DescribeKeyPairs")["KeyPairSet"][0]["AssociatedInstanceIds"] == ["ins-t0000001"]
+        assert call(make_client(emu, "AKIDsecond", "second-key", "tok", region="ap-tokyo"), "DescribeInstances")["TotalCount"] == 1
+        assert call(make_client(emu), "DescribeInstances")["TotalCount"] == 0
+        assert error_of(make_client(emu, region="ap-shanghai"), "DescribeInstances").code == "UnsupportedRegion"
+        default = make_client(emu, "AKIDEMULATOR000000000000000000000000", "emulatorSecretKey0000000000000000")
+        assert error_of(default, "DescribeInstances").code == "AuthFailure.SecretIdNotFound"  # the state file replaced it
+
+
+def test_credential_flags_replace_the_default_and_verbose_hides_secrets():
+    args = ["--secret-id", "AKIDflag", "--secret-key", "flag-secret-key", "--token", "flag-token", "--verbose",
+            "--region", "ap-guangzhou", "--bind-replaces-keys", "--rate-limit", "DescribeInstances=2", "--operation-latency", "0.05"]
+    with Emulator(extra_args=args, state={"instances": [], "key_pairs": []}) as emu:
+        assert (emu.secret_id, emu.secret_key, emu.token) == ("AKIDflag", "flag-secret-key", "flag-token")
+        assert emu.env()["TENCENTCLOUD_SECURITY_TOKEN"] == "flag-token"
+        client = make_client(emu, token="flag-token")
+        assert call(client, "DescribeInstances")["TotalCount"] == 0
+        assert raw_error(emu, "DescribeInstances", token="flag-token", region="ap-shanghai")["Code"] == "UnsupportedRegion"
+        default = make_client(emu, "AKIDEMULATOR000000000000000000000000", "emulatorSecretKey0000000000000000")
+        assert error_of(default, "DescribeInstances").code == "AuthFailure.SecretIdNotFound"
+        config = emu.config()
+        assert config["bind_replaces_keys"] is True and config["rate_limits"]["DescribeInstances"] == 2
+        assert config["operation_latency"] == 0.05
+        time.sleep(0.1)
+        log = emu.stderr_text()
+    assert "action=DescribeInstances" in log and "has_token=true" in log and "AKIDflag" in log
+    assert "flag-secret-key" not in log and "flag-token" not in log
+
+
+def test_no_rate_limit_flag():
+    with Emulator(extra_args=["--no-rate-limit"]) as emu:
+        assert set(emu.config()["rate_limits"].values()) == {None}
+        client = make_client(emu)
+        for attempt in range(15):
+            call(client, "DescribeKeyPairs")
+
+
+def test_generated_instances_scale():
+    started = time.monotonic()
+    with Emulator(extra_args=["--generate-instances", "10000", "--operation-latency", "0.05"]) as big:
+        assert time.monotonic() - started < 15
+        client = make_client(big)
+        assert call(client, "DescribeInstances", {"Limit": 1})["TotalCount"] == 10006
+        first = call(client, "DescribeInstances", {"Filters": [{"Name": "tag:bench", "Values": ["true"]}], "Limit": 2})
+        assert first["TotalCount"] == 10000
+        generated = first["InstanceSet"][0]
+        assert (generated["InstanceId"], generated["InstanceName"], generated["InstanceState"]) == ("ins-00000001", "gen-00001", "STOPPED")
+        ids = ["ins-%s" % format_base36(n).rjust(8, "0") for n in range(9901, 10001)]
+        timings = []
+        for attempt in range(5):
+            began = time.monotonic()
+            response = call(client, "DescribeInstances", {"InstanceIds": ids, "Limit": 100})
+            timings.append(time.monotonic() - began)
+        assert response["TotalCount"] == 100 and response["InstanceSet"][-1]["InstanceName"] == "gen-10000"
+        assert min(timings) < 0.25, timings
+        call(client, "AssociateInstancesKeyPairs", {"InstanceIds": ids, "KeyIds": ["skey-k1000003"]})
+        big.wait_idle()
+        assert len(big.key_pair("skey-k1000003")["AssociatedInstanceIds"]) == 100
+
+
+def format_base36(number):
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while number:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+    return text or "0"
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def test_tls(self_signed):
+    cert, key = self_signed
+    with Emulator(tls=(str(cert), str(key))) as emu:
+        assert emu.url.startswith("https://127.0.0.1:")
+        with pytest.raises(TencentCloudSDKException) as caught:
+            call(make_client(emu), "DescribeInstances")
+        assert caught.value.code == "ClientNetworkError"
+        assert call(make_client(emu, certification=str(cert)), "DescribeInstances")["TotalCount"] == 6
+        assert emu.state()["instances"][0]["InstanceId"] == "ins-a1000001"  # the harness's control calls use HTTPS too
+        assert emu.env()["TENCENTCLOUD_CA_BUNDLE"] == str(cert)

@@ -1,0 +1,118 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The unsigned control API under /_emulator/ and the harness that wraps it."""
+
+import copy
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from .conftest import call, error_of
+
+BIND = "AssociateInstancesKeyPairs"
+
+
+def raw_control(emu, method, path, body=None):
+    request = urllib.request.Request(emu.url + path, data=body, method=method)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.headers["Content-Type"], json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], json.loads(error.read())
+
+
+def test_state_document_shape(emu):
+    state = emu.state()
+    assert set(state) == {"regions", "instances", "key_pairs"}
+    assert "ap-guangzhou" in state["regions"] and "eu-frankfurt" in state["regions"]
+    assert [item["InstanceId"] for item in state["instances"]] == ["ins-a100000%d" % n for n in range(1, 7)]
+    assert {item["Region"] for item in state["instances"] + state["key_pairs"]} == {"ap-guangzhou"}
+    assert [(pair["KeyId"], pair["KeyName"]) for pair in state["key_pairs"]] == [
+        ("skey-k1000001", "ops-team"), ("skey-k1000002", "deploy"), ("skey-k1000003", "alice"), ("skey-k1000004", "bob")]
+    assert "secret" not in json.dumps(state).lower()
+
+
+def test_one_instance_and_unknown_paths(emu):
+    assert emu.instance("ins-a1000003")["InstanceName"] == "db-1"
+    assert raw_control(emu, "GET", "/_emulator/instances/ins-nothere0")[0] == 404
+    assert raw_control(emu, "GET", "/_emulator/nothing")[0] == 404
+    status, content_type, body = raw_control(emu, "POST", "/_emulator/state", b"{}")
+    assert (status, content_type, "error" in body) == (405, "application/json", True)
+
+
+def test_put_state_replaces_and_reset_restores(emu, client):
+    document = copy.deepcopy(emu.state())
+    document["instances"] = [item for item in document["instances"] if item["InstanceId"] != "ins-a1000006"]
+    document["instances"].append({"InstanceId": "ins-b2000001", "InstanceName": "sh-1", "InstanceState": "RUNNING",
+                                  "Region": "ap-shanghai", "Tags": {"env": "stage"}})
+    emu.load_state(document)
+    assert call(client, "DescribeInstances")["TotalCount"] == 5
+    remote = emu.instance("ins-b2000001")
+    assert (remote["Region"], remote["Tags"], remote["StopChargingMode"], remote["LoginSettings"]) == (
+        "ap-shanghai", [{"Key": "env", "Value": "stage"}], "NOT_APPLICABLE", {"KeyIds": None, "Password": None})
+    emu.reset()
+    assert call(client, "DescribeInstances")["TotalCount"] == 6
+
+
+def test_bad_state_documents_change_nothing(emu):
+    for document in ({"instances": [{"InstanceId": "ins-1122"}]},
+                     {"instances": [{"InstanceId": "ins-c3000001", "LoginSettings": {"KeyIds": ["skey-nothere0"]}}]},
+                     {"instances": [], "colour": "red"}):
+        with pytest.raises(Exception, match="HTTP 400"):
+            emu.load_state(document)
+    assert len(emu.state()["instances"]) == 6
+
+
+def test_stuck_operation_from_a_state_document(emu, client):
+    """An instance loaded as OPERATING has no running operation: it stays busy (a handy 'stuck' fixture)."""
+    document = emu.state()
+    document["instances"][3].update(LatestOperation="ResetInstance", LatestOperationState="OPERATING")
+    emu.load_state(document)
+    error = error_of(client, BIND, {"InstanceIds": ["ins-a1000004"], "KeyIds": ["skey-k1000003"]})
+    assert error.code == "OperationDenied.InstanceOperationInProgress"
+
+
+def test_request_log_counts_and_since(emu, client):
+    call(client, "DescribeInstances")
+    first_seq = emu.requests()["requests"][-1]["seq"]
+    call(client, BIND, {"InstanceIds": ["ins-a1000004"], "KeyIds": ["skey-k1000003"]})
+    error_of(client, BIND, {"InstanceIds": ["ins-a1000001"], "KeyIds": ["skey-k1000003"]})
+    log = emu.requests(since=first_seq)
+    assert [record["action"] for record in log["requests"]] == [BIND, BIND]
+    record = log["requests"][1]
+    assert set(record) == {"seq", "time", "action", "region", "params", "outcome", "error_code", "request_id", "secret_id", "has_token"}
+    assert (record["outcome"], record["error_code"], record["region"]) == ("error", "UnsupportedOperation.InstanceStateRunning", "ap-guangzhou")
+    assert record["params"] == {"InstanceIds": ["ins-a1000001"], "KeyIds": ["skey-k1000003"]}
+    assert emu.counts() == {"DescribeInstances": 1, BIND: 2}
+    assert log["ok_counts"] == {"DescribeInstances": 1, BIND: 1}
+    assert emu.write_count() == 2
+    emu.clear_requests()
+    assert emu.requests() == {"requests": [], "counts": {}, "ok_counts": {}, "write_count": 0}
+    call(client, "DescribeKeyPairs")
+    assert emu.requests()["requests"][0]["seq"] > record["seq"]  # sequence numbers never restart
+
+
+def test_config_document_and_patch(emu):
+    config = emu.config()
+    assert config["operation_latency"] == 0.2 and config["bind_replaces_keys"] is False and config["hold_operations"] is False
+    assert config["rate_limits"] == {"DescribeInstances": 40, "DescribeKeyPairs": 10, "AssociateInstancesKeyPairs": 10,
+                                     "DisassociateInstancesKeyPairs": 10, "StartInstances": 10, "StopInstances": 10,
+                                     "CreateKeyPair": 10, "ImportKeyPair": 10, "DeleteKeyPairs": 10}
+    assert config["faults"] == {"internal_error": 0.0, "http_502": 0.0, "drop": 0.0, "lost_response": 0.0, "throttle": 0.0,
+                                "operation_failed": 0.0, "response_latency_ms": 0}
+    changed = emu.configure(operation_latency=1.5, rate_limits={"StartInstances": 0}, faults={"drop": 0.25})
+    assert (changed["operation_latency"], changed["rate_limits"]["StartInstances"], changed["faults"]["drop"]) == (1.5, None, 0.25)
+    for bad in ({"operation_latency": -1}, {"rate_limits": {"Nope": 1}}, {"bind_replaces_keys": "yes"}, {"colour": 1}):
+        with pytest.raises(Exception, match="HTTP 400"):
+            emu.configure(**bad)
+    emu.reset(everything=True)
+    assert emu.config() == config
+
+
+def test_harness_env(emu):
+    assert emu.env() == {"TENCENTCLOUD_SECRET_ID": "AKIDEMULATOR000000000000000000000000",
+                         "TENCENTCLOUD_SECRET_KEY": "emulatorSecretKey0000000000000000",
+                         "TENCENTCLOUD_REGION": "ap-guangzhou", "TENCENTCLOUD_ENDPOINT": emu.url}
+    assert emu.endpoint == emu.url and emu.url.startswith("http://127.0.0.1:")
