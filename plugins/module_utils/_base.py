@@ -74,7 +74,7 @@ class TencentCloudModule:
         msg = "Failed to %s: %s (%s)." % (attempting, error.message.rstrip("."), error.code)
         if error.attempts > 1:
             msg += " Gave up after %d attempts." % error.attempts
-        msg += " " + error.hint
+        msg += " " + error.hint(region=repr(self.params["region"]), endpoint=self._api.endpoint_url if self._api else "the endpoint")
         if error.request_id:
             msg += " RequestId: %s." % error.request_id
         self.fail(msg, error=error.to_dict(), **extra)

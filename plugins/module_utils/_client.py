@@ -75,9 +75,8 @@ class CvmApiError(Exception):
         self.request_id = request_id
         self.attempts = attempts
 
-    @property
-    def hint(self):
-        return _errors.hint(self.code)
+    def hint(self, **context):
+        return _errors.hint(self.code, **context)
 
     def to_dict(self):
         return {"code": self.code, "message": self.message, "request_id": self.request_id, "action": self.action}
@@ -211,7 +210,8 @@ class CvmApi:
         self.region = region
         self.credential = credential
         self.request_timeout = request_timeout
-        self.ca_bundle = ca_bundle
+        # Never pass an empty value on: the SDK hands it to requests as `verify`, where "" turns verification off.
+        self.ca_bundle = ca_bundle or None
         self._sleep = sleep
         self._rng = rng
         self._limiters = {}
@@ -246,7 +246,11 @@ class CvmApi:
         try:
             body = self._sdk_client().call_json(action, params)
         except TencentCloudSDKException as exc:
-            raise CvmApiError(action, exc.code or "ClientError", _describe_sdk_message(exc, self.endpoint_url), exc.requestId) from None
+            message = _describe_sdk_message(exc, self.endpoint_url)
+            code = exc.code or "ClientError"
+            if code == "ClientNetworkError" and "CERTIFICATE_VERIFY_FAILED" in message:
+                code = "ClientNetworkError.CertificateVerifyFailed"
+            raise CvmApiError(action, code, message, exc.requestId) from None
         except (ValueError, KeyError, TypeError) as exc:
             # A 200 answer that is not the API's JSON: a wrong endpoint (a web page, a proxy).
             raise CvmApiError(action, "InvalidResponse", "the endpoint %s did not answer with CVM API JSON (%s)" % (self.endpoint_url, type(exc).__name__)) from None

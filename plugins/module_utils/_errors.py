@@ -41,8 +41,8 @@ ERROR_TABLE = {
     # Request shape: the module validates first, so these mean a bug or an API change.
     "InvalidAction": (None, "The endpoint does not know this action: check endpoint points at the CVM API."),
     "NoSuchVersion": (None, "The endpoint does not serve CVM API version 2017-03-12: check endpoint."),
-    "UnsupportedRegion": (None, "CVM is not available in this region: check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou."),
-    "InvalidRegion": (None, "The region is not valid: check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou."),
+    "UnsupportedRegion": (None, "CVM is not available in region {region}: check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou."),
+    "InvalidRegion": (None, "Region {region} is not valid: check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou."),
     "MissingParameter": (None, "A required parameter was missing: please report this as a bug of the collection."),
     "UnknownParameter": (None, "A parameter was not recognised: please report this as a bug of the collection."),
     "InvalidParameter": (None, "A parameter had the wrong type or format: check the values given to the module."),
@@ -88,11 +88,38 @@ ERROR_TABLE = {
     "MutexOperation.TaskRunning": (BUSY, "Another task is running on the resource: retry when it has finished."),
     # Raised by the SDK itself, not by the API.
     "ServerNetworkError": (TRANSIENT, "The endpoint answered with an HTTP error: retry later; check endpoint if it persists."),
-    "ClientNetworkError": (TRANSIENT, "Could not reach the endpoint: check endpoint, network, proxy and ca_bundle settings."),
+    "ClientNetworkError": (TRANSIENT, "Could not reach the endpoint: check endpoint, network and proxy settings."),
+    # Named by this collection: a certificate that does not verify will not verify on the next try either.
+    "ClientNetworkError.CertificateVerifyFailed": (
+        None, "The endpoint's HTTPS certificate did not verify: for a private or self-signed endpoint, give its CA file as ca_bundle (TENCENTCLOUD_CA_BUNDLE)."
+    ),
+    "InvalidResponse": (None, "The endpoint did not answer like the CVM API: check endpoint (a proxy or web page may be answering)."),
+    # ---- Key pair lifecycle and lookups (cvm_keypair, cvm_keypair_association_info, _lookup); none is retried. ----
+    "InvalidKeyPairName.Duplicate": (
+        None, "A key pair with this name already exists in the region (created meanwhile?): run again to use it, or choose another name."
+    ),
+    "InvalidKeyPairNameEmpty": (None, "The key pair name is empty: give a name of letters, digits and underscores."),
+    "InvalidKeyPairNameTooLong": (None, "The key pair name is too long: at most 25 letters, digits and underscores."),
+    "InvalidKeyPairNameIncludeIllegalChar": (None, "The key pair name may contain only letters, digits and underscores."),
+    "InvalidPublicKey.Duplicate": (
+        None, "This public key is already imported as another key pair in the region: use that key pair, or delete it first."
+    ),
+    "InvalidPublicKey.Malformed": (None, "The public key is not accepted: give one OpenSSH public key line, like the contents of ~/.ssh/id_ed25519.pub."),
+    "InvalidKeyPair.LimitExceeded": (
+        None, "The account's key pair quota in this region is reached: delete unused key pairs or raise the quota (not retried)."
+    ),
+    "InvalidProjectId.NotFound": (None, "The project does not exist: check project_id (0 is the default project)."),
+    "InvalidParameterValue.KeyPairNotFound": (None, "A key pair does not exist in this region: check the key pair IDs or names and the region."),
+    "ResourceNotFound.KeyPairNotFound": (None, "A key pair does not exist in this region: check the key pair IDs or names and the region."),
+    "InvalidFilter": (None, "A filter name is not supported by the API: check instance_filters (like zone, instance-name, tag:env)."),
+    "InvalidFilterValue.LimitExceeded": (None, "A filter has too many values: at most 5 per filter."),
+    "InvalidParameterCombination": (None, "Two parameters cannot be combined (like instance IDs and filters): please report this as a bug of the collection."),
 }
 
 # How many attempts each retry class gets, in all (first try included).
-MAX_ATTEMPTS = {THROTTLED: 10, TRANSIENT: 6, BUSY: 8}
+# With the backoff of _client.BACKOFF, the longest a single call can spend retrying is
+# THROTTLED 0.5+1+2+4+8*7 = 63.5 s, TRANSIENT 0.25+0.5+1+2+4*5 = 23.75 s, BUSY 1+2+4+8*6 = 55 s (docs/reliability.md).
+MAX_ATTEMPTS = {THROTTLED: 12, TRANSIENT: 10, BUSY: 10}
 
 _FAMILY_HINTS = {
     "AuthFailure": (None, _CHECK_CREDENTIALS),
@@ -118,5 +145,7 @@ def retry_class(code):
     return lookup(code)[0]
 
 
-def hint(code):
-    return lookup(code)[1]
+def hint(code, **context):
+    """The advice for a code; {region} and {endpoint} in it are filled from `context` (the connection settings)."""
+    text = lookup(code)[1]
+    return text.format(**context) if context else text

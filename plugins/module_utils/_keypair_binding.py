@@ -167,6 +167,7 @@ class Outcome:
         self.pending = []          # instance ids still OPERATING at wait_timeout
         self.write_error = None    # CvmApiError that stopped the writes
         self.written = set()       # instance ids with at least one accepted write
+        self.poll_error = None     # the last CvmApiError of a polling read, reported if waiting times out
 
 
 class Binder:
@@ -310,7 +311,12 @@ class _OperationTracker:
         due = sorted(i for i, t in self.tracked.items() if t.next_poll <= now)
         if not due:
             return
-        views = self.binder.read_instances(due)
+        try:
+            views = self.binder.read_instances(due)
+        except CvmApiError as exc:
+            # A poll that fails even after its retries is not the operation failing: look again later, until the deadline.
+            views = {}
+            outcome.poll_error = exc
         now = self.binder._clock()
         for instance_id in due:
             self._settle(instance_id, views.get(instance_id), now, outcome)

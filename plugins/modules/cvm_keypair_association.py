@@ -309,9 +309,10 @@ class KeyPairAssociation:
         self.wait_timeout = params["wait_timeout"]
         self.binder = binding.Binder(module.api)
         self.module.result.update(instances=[], request_ids=[])
-        self.plans = {}     # instance_id -> first round's InstancePlan (its `before` is what the user had)
-        self.final = {}     # instance_id -> key ids known after the change
-        self.changed_ids = set()
+        self.plans = {}         # instance_id -> first round's InstancePlan (its `before` is what the user had)
+        self.final = {}         # instance_id -> key ids after the run (read back, or expected when not read)
+        self.verified = set()   # instance ids whose `final` was read back from the API
+        self.written = set()    # instance ids with at least one accepted write
 
     def run(self):
         views = self.read(self.instance_ids)
@@ -322,7 +323,6 @@ class KeyPairAssociation:
         plans = self.plan(views)
         self.plans = {p.instance_id: p for p in plans}
         if self.module.check_mode or not any(p.changes for p in plans):
-            self.changed_ids = {p.instance_id for p in plans if p.changes}
             self.final = {p.instance_id: p.after for p in plans}
             self.report()
         for round_number in range(1, MAX_ROUNDS + 1):
@@ -376,15 +376,33 @@ class KeyPairAssociation:
         restart_ids = frozenset(p.instance_id for p in changing if p.instance.state == "RUNNING")
         outcome = self.binder.apply(binding.group_writes(changing, self.force_stop), self.wait, self.wait_timeout, restart_ids)
         self.module.result["request_ids"].extend(outcome.request_ids)
-        self.changed_ids.update(outcome.written)
+        self.written.update(outcome.written)
         for plan in changing:
             view = outcome.final.get(plan.instance_id)
-            self.final[plan.instance_id] = view.key_ids if view else plan.after
+            if view is not None:
+                self.final[plan.instance_id] = view.key_ids
+                self.verified.add(plan.instance_id)
+            elif not self.wait and plan.instance_id in outcome.written:
+                self.final[plan.instance_id] = plan.after  # accepted, not awaited: the expected keys
+        if self.wait:
+            self.refresh([p.instance_id for p in changing if p.instance_id in outcome.written and p.instance_id not in outcome.final])
         self.check_outcome(outcome)
         if not self.wait:
             return set()
         self.warn_lost_keys(changing, outcome)
-        return {p.instance_id for p in changing if not self.goal_reached(self.final[p.instance_id])}
+        return {p.instance_id for p in changing if not self.goal_reached(self.final.get(p.instance_id, p.before))}
+
+    def refresh(self, instance_ids):
+        """Read what instances whose operation failed or timed out really have now, to report it truthfully."""
+        if not instance_ids:
+            return
+        try:
+            views = self.binder.read_instances(instance_ids)
+        except CvmApiError:
+            return  # reported as written but unverified
+        for instance_id, view in views.items():
+            self.final[instance_id] = view.key_ids
+            self.verified.add(instance_id)
 
     def check_outcome(self, outcome):
         extra = {}
@@ -395,13 +413,21 @@ class KeyPairAssociation:
         if outcome.pending:
             extra["pending_instance_ids"] = sorted(outcome.pending)
             problems.append("Still operating after wait_timeout=%ds: %s." % (self.wait_timeout, ", ".join(sorted(outcome.pending))))
+            if outcome.poll_error:
+                problems.append("The last status read failed: %s." % outcome.poll_error)
         if outcome.write_error:
             self.set_result()
-            self.module.fail_api(outcome.write_error, "change the key pairs (%d instances were changed before the failure)" % len(outcome.written),
+            self.module.fail_api(outcome.write_error, "change the key pairs (%d instances were changed before the failure)" % len(self.changed_instance_ids()),
                                  **extra)
         if problems:
-            self.report_failure(" ".join(problems) + " %d instances were changed; run again to retry the rest." % (
-                len(outcome.written) - len(outcome.failed)), **extra)
+            self.report_failure(" ".join(problems) + " Changed: %s. Run again to retry the rest." % (
+                ", ".join(sorted(self.changed_instance_ids())) or "none"), **extra)
+
+    def changed_instance_ids(self):
+        """Instances whose keys are known to differ from what they had, or that were written but could not be re-read."""
+        if self.module.check_mode:
+            return {i for i, p in self.plans.items() if p.changes}
+        return {i for i in self.written if i not in self.verified or tuple(self.final[i]) != tuple(self.plans[i].before)}
 
     def goal_reached(self, key_ids):
         keys, wanted = set(key_ids), set(self.key_ids)
@@ -423,14 +449,16 @@ class KeyPairAssociation:
         return "; ".join("%s: [%s]" % (i, ", ".join(self.final.get(i, ()))) for i in sorted(instance_ids))
 
     def set_result(self):
+        changed_ids = self.changed_instance_ids()
         instances = []
         for instance_id in sorted(self.plans):
             before = list(self.plans[instance_id].before)
             after = list(self.final.get(instance_id, before))
-            instances.append(dict(instance_id=instance_id, key_ids=after, previous_key_ids=before, changed=instance_id in self.changed_ids))
+            instances.append(dict(instance_id=instance_id, key_ids=after, previous_key_ids=before, changed=instance_id in changed_ids))
         result = self.module.result
         result["instances"] = instances
-        result["changed"] = bool(self.changed_ids)
+        # An accepted write changed something (a force-stop restarts machines even if an operation then fails).
+        result["changed"] = bool(changed_ids or self.written)
         if self.module.module._diff:
             result["diff"] = dict(
                 before={"instances": {i["instance_id"]: i["previous_key_ids"] for i in instances}},

@@ -111,10 +111,10 @@ def adhoc(ansible_env):
 @pytest.fixture
 def playbook(ansible_env, tmp_path):
     """Run a playbook text with ansible-playbook; return (rc, results by task name, stdout, stderr)."""
-    def run(emu, text, check=False, diff=False, verbosity=0, env=None, credentials=True, extra_vars=None):
+    def run(emu, text, check=False, diff=False, verbosity=0, env=None, credentials=True, extra_vars=None, inventory="localhost,", forks=None):
         path = tmp_path / "playbook.yml"
         path.write_text(textwrap.dedent(text))
-        cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)]
+        cmd = [str(BIN / "ansible-playbook"), "-i", inventory, "-c", "local", str(path)] + (["--forks", str(forks)] if forks else [])
         cmd += ["--check"] * check + ["--diff"] * diff + (["-" + "v" * verbosity] if verbosity else [])
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]

@@ -235,3 +235,19 @@ def test_ca_bundle_must_exist(tmp_path):
     with pytest.raises(SettingsError) as caught:
         CvmApi(cred, "ap-guangzhou", ca_bundle=str(tmp_path / "missing.pem"))
     assert "missing.pem" in str(caught.value)
+
+
+@pytest.mark.parametrize("ca_bundle", [None, ""])
+def test_default_is_https_with_certificate_verification(ca_bundle):
+    import certifi
+    api = CvmApi(_client.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", ca_bundle=ca_bundle)
+    assert api.endpoint_url == "https://cvm.tencentcloudapi.com"
+    connection = api._sdk_client().request.conn
+    assert connection.certification == certifi.where()  # requests' verify= the public CA bundle, never "" or False
+
+
+def test_named_ca_bundle_is_what_requests_verifies_with(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    api = CvmApi(_client.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", endpoint="https://127.0.0.1:8443", ca_bundle=str(bundle))
+    assert api._sdk_client().request.conn.certification == str(bundle)
