@@ -253,7 +253,8 @@ class CvmApi:
             raise CvmApiError(action, code, message, exc.requestId) from None
         except (ValueError, KeyError, TypeError) as exc:
             # A 200 answer that is not the API's JSON: a wrong endpoint (a web page, a proxy).
-            raise CvmApiError(action, "InvalidResponse", "the endpoint %s did not answer with CVM API JSON (%s)" % (self.endpoint_url, type(exc).__name__)) from None
+            message = "the endpoint %s did not answer with CVM API JSON (%s)" % (self.endpoint_url, type(exc).__name__)
+            raise CvmApiError(action, "InvalidResponse", message) from None
         response = body.get("Response") if isinstance(body, dict) else None
         if not isinstance(response, dict):
             raise CvmApiError(action, "InvalidResponse", "the endpoint %s answered without a Response object" % self.endpoint_url)

@@ -56,7 +56,9 @@ ERROR_TABLE = {
     "InvalidKeyPairId.NotFound": (None, "A key pair ID does not exist in this region: check key_ids and region."),
     "InvalidInstance.NotSupported": (None, "These instances do not support key pairs."),
     # Instance state: running ones need force_stop; transitional ones settle.
-    "UnsupportedOperation.InstanceStateRunning": (None, "Binding or unbinding keys needs STOPPED instances: set force_stop: true, or stop the instances first."),
+    "UnsupportedOperation.InstanceStateRunning": (
+        None, "Binding or unbinding keys needs STOPPED instances: set force_stop: true, or stop the instances first."
+    ),
     "UnsupportedOperation.InstanceStateStarting": (BUSY, "The instance is starting: retry when it is RUNNING (with force_stop) or STOPPED."),
     "UnsupportedOperation.InstanceStateStopping": (BUSY, "The instance is stopping: retry when it is STOPPED."),
     "UnsupportedOperation.InstanceStateRebooting": (BUSY, "The instance is rebooting: retry when it has settled."),

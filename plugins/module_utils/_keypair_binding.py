@@ -231,7 +231,7 @@ class Binder:
             while running or (wait and tracker.waiting):
                 timeout = tracker.seconds_to_next_poll(self._clock()) if wait else None
                 if running:
-                    done, _ = wait_futures(running, timeout=timeout, return_when=FIRST_COMPLETED)
+                    done = wait_futures(running, timeout=timeout, return_when=FIRST_COMPLETED).done
                     for future in done:
                         self._record_write(future, running.pop(future), outcome, tracker)
                     if outcome.write_error:

@@ -19,7 +19,7 @@ description:
   - The API works asynchronously. With O(wait=true) the module follows each call's operation (matched by its RequestId) until it
     is over, then verifies that the requested keys are bound or gone.
 author:
-  - tencentcloud.cvm contributors
+  - tencentcloud.cvm maintainers (@tencentcloud-cvm)
 options:
   instance_ids:
     description:
@@ -280,7 +280,7 @@ def validation_errors(params):
         bad = binding.malformed(values, pattern)
         if bad:
             text = "%s has malformed IDs: %s. An ID is '%s' followed by 8 lowercase letters or digits, like %s." % (
-                option, ", ".join(repr(v) for v in bad), example.split("-")[0] + "-", example)
+                option, ", ".join(repr(v) for v in bad), example.split("-", 1)[0] + "-", example)
             swapped = [v for v in bad if other_pattern.match(str(v))]
             if swapped:
                 text += " %s look like %s: did you swap the two options?" % (", ".join(swapped), other)

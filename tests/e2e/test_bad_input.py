@@ -89,7 +89,7 @@ def table_run(tmp_path_factory, collections_path):
 
     tmp = tmp_path_factory.mktemp("bad-input")
     tasks = []
-    for name, args, _, environment in ROWS:
+    for name, args, _fragments, environment in ROWS:
         task = {"name": name, "tencentcloud.cvm.cvm_keypair_association": args, "ignore_errors": True}
         if environment:
             task["environment"] = environment
@@ -131,7 +131,7 @@ def test_no_bad_input_caused_a_write(table_run):
 
 
 def test_secrets_never_show_at_vvvv(table_run):
-    results, stdout, stderr, _ = table_run
+    results, stdout, stderr = table_run[:3]
     assert "ins-a1000004" in stdout  # the output really is verbose
     for text in (stdout, stderr, json.dumps(results)):
         assert SECRET_KEY not in text

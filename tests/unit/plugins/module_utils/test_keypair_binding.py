@@ -64,7 +64,7 @@ def test_instances_needing_the_same_change_share_calls():
 def test_force_stop_only_sent_for_batches_with_running_instances():
     plans = [binding.plan_instance(view("ins-00000001", state="RUNNING"), ["skey-aaaaaaaa"], "present", False),
              binding.plan_instance(view("ins-00000002"), ["skey-bbbbbbbb"], "present", False)]
-    binds, _ = binding.group_writes(plans, force_stop=True)
+    binds = binding.group_writes(plans, force_stop=True)[0]
     assert {w.instance_ids: w.params().get("ForceStop") for w in binds} == {("ins-00000001",): True, ("ins-00000002",): None}
 
 
