@@ -24,16 +24,29 @@ options:
   instance_ids:
     description:
       - IDs of the instances to work on, like V(ins-1e4r6y8i). Duplicates are ignored. Any number; the module batches by 100.
-      - Instances that are not listed are never touched.
+      - Instances that are neither listed nor matched by O(instance_filters) are never touched.
+      - At least one of O(instance_ids) and O(instance_filters) is required; with both, the module works on the union.
     type: list
     elements: str
-    required: true
+  instance_filters:
+    description:
+      - Select instances by C(DescribeInstances) filters instead of, or besides, O(instance_ids). Every page of matches is read.
+      - Keys are filter names such as V(zone), V(instance-name), V(instance-state), V(tag-key) or V(tag:<key>) (for example V(tag:env));
+        values are a string or a list of at most 5 strings. At most 10 filters.
+      - Check mode lists exactly the matched instances in RV(instances). A filter that matches nothing changes nothing and warns.
+    type: dict
   key_ids:
     description:
-      - IDs of the key pairs to bind or unbind, like V(skey-4e5ty7i8). At most 100. Duplicates are ignored.
+      - IDs of the key pairs to bind or unbind, like V(skey-4e5ty7i8). Duplicates are ignored.
+      - At least one of O(key_ids) and O(key_names) is required; with both, the module uses the union, at most 100 keys.
     type: list
     elements: str
-    required: true
+  key_names:
+    description:
+      - Names of the key pairs to bind or unbind, resolved to IDs with C(DescribeKeyPairs) before anything is changed.
+      - A name that no key pair has, or that several key pairs share, makes the module fail before any write.
+    type: list
+    elements: str
   state:
     description:
       - V(present) binds every key of O(key_ids) that an instance lacks.
@@ -121,6 +134,14 @@ EXAMPLES = r"""
     exclusive: true
     force_stop: true
     wait_timeout: 600
+
+- name: Bind the deploy key, by name, to every production web server, selected by tag
+  tencentcloud.cvm.cvm_keypair_association:
+    instance_filters:
+      tag:env: prod
+      tag:role: web
+    key_names: [deploy]
+    force_stop: true
 
 - name: Unbind a departed colleague's key everywhere it is bound
   tencentcloud.cvm.cvm_keypair_association:
@@ -249,6 +270,10 @@ error:
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
+
+# Each selector can stand in for the other (required_one_of), so an empty one is only an error when the other is absent.
+ALTERNATIVES = {"instance_ids": "instance_filters", "key_ids": "key_names"}
 
 # A run re-plans for instances whose verification failed (another client changed them meanwhile) at most this often.
 MAX_ROUNDS = 3
@@ -256,8 +281,10 @@ MAX_ROUNDS = 3
 
 def argument_spec():
     return dict(
-        instance_ids=dict(type="list", elements="str", required=True),
-        key_ids=dict(type="list", elements="str", required=True, no_log=False),
+        instance_ids=dict(type="list", elements="str"),
+        instance_filters=dict(type="dict"),
+        key_ids=dict(type="list", elements="str", no_log=False),
+        key_names=dict(type="list", elements="str", no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         exclusive=dict(type="bool", default=False),
         force_stop=dict(type="bool", default=False),
@@ -274,7 +301,9 @@ def validation_errors(params):
         ("key_ids", binding.KEY_ID_RE, "skey-4e5ty7i8", "instance_ids", binding.INSTANCE_ID_RE),
     ):
         values = params[option]
-        if not values:
+        if values is None:
+            continue
+        if not values and not params[ALTERNATIVES[option]]:
             errors.append("%s is empty: list at least one ID, like %s." % (option, example))
             continue
         bad = binding.malformed(values, pattern)
@@ -285,8 +314,19 @@ def validation_errors(params):
             if swapped:
                 text += " %s look like %s: did you swap the two options?" % (", ".join(swapped), other)
             errors.append(text)
-    if params["key_ids"] and len(binding.unique(params["key_ids"])) > binding.MAX_IDS_PER_CALL:
-        errors.append("key_ids lists %d keys: at most %d can be given." % (len(binding.unique(params["key_ids"])), binding.MAX_IDS_PER_CALL))
+    key_count = len(binding.unique((params["key_ids"] or []) + (params["key_names"] or [])))
+    if key_count > binding.MAX_IDS_PER_CALL:
+        errors.append("key_ids and key_names list %d keys: at most %d can be given." % (key_count, binding.MAX_IDS_PER_CALL))
+    if params["key_names"] is not None and not params["key_names"] and not params["key_ids"]:
+        errors.append("key_names is empty: list at least one key pair name.")
+    if params["instance_filters"] is not None:
+        if not params["instance_filters"] and not params["instance_ids"]:
+            errors.append("instance_filters is empty: give filters like {'tag:env': 'prod'}, or instance_ids.")
+        else:
+            try:
+                lookup.filters_to_api(params["instance_filters"])
+            except lookup.LookupInputError as exc:
+                errors.append(str(exc))
     if params["exclusive"] and params["state"] == "absent":
         errors.append("exclusive=true only applies to state=present: remove it, or use state=present.")
     if params["wait_timeout"] <= 0:
@@ -300,8 +340,10 @@ class KeyPairAssociation:
     def __init__(self, module):
         self.module = module
         params = module.params
-        self.instance_ids = binding.unique(params["instance_ids"])
-        self.key_ids = binding.unique(params["key_ids"])
+        self.instance_ids = binding.unique(params["instance_ids"] or [])
+        self.instance_filters = params["instance_filters"] or None
+        self.key_ids = binding.unique(params["key_ids"] or [])
+        self.key_names = binding.unique(params["key_names"] or [])
         self.state = params["state"]
         self.exclusive = params["exclusive"]
         self.force_stop = params["force_stop"]
@@ -315,11 +357,9 @@ class KeyPairAssociation:
         self.written = set()    # instance ids with at least one accepted write
 
     def run(self):
-        views = self.read(self.instance_ids)
-        missing = [i for i in self.instance_ids if i not in views]
-        if missing:
-            self.module.fail("Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
-                self.module.params["region"], ", ".join(missing)))
+        if self.key_names:
+            self.key_ids = binding.unique(self.key_ids + self.resolve_key_names())
+        views = self.select_instances()
         plans = self.plan(views)
         self.plans = {p.instance_id: p for p in plans}
         if self.module.check_mode or not any(p.changes for p in plans):
@@ -335,6 +375,32 @@ class KeyPairAssociation:
             # Another client changed these between our read and our write: plan again from what they have now.
             plans = [p for p in self.plan(self.read(sorted(unverified))) if p.changes]
         self.report()
+
+    def resolve_key_names(self):
+        try:
+            by_name = lookup.resolve_key_names(self.module.api, self.key_names)
+        except lookup.KeyNameError as exc:
+            self.module.fail("%s Nothing was changed." % exc)
+        except CvmApiError as exc:
+            self.module.fail_api(exc, "look up the key pair names")
+        return [by_name[name] for name in self.key_names]
+
+    def select_instances(self):
+        """The listed instances (all must exist) and those the filters match."""
+        views = self.read(self.instance_ids) if self.instance_ids else {}
+        missing = [i for i in self.instance_ids if i not in views]
+        if missing:
+            self.module.fail("Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
+                self.module.params["region"], ", ".join(missing)))
+        if self.instance_filters:
+            try:
+                matched = lookup.find_instance_views(self.module.api, filters=self.instance_filters)
+            except CvmApiError as exc:
+                self.module.fail_api(exc, "find the instances matching instance_filters")
+            if not matched:
+                self.module.warn("instance_filters matched no instance in region %s: nothing to do for them." % self.module.params["region"])
+            views.update(matched)
+        return views
 
     def read(self, instance_ids):
         try:
@@ -475,7 +541,8 @@ class KeyPairAssociation:
 
 
 def main():
-    module = TencentCloudModule(argument_spec(), supports_check_mode=True)
+    module = TencentCloudModule(argument_spec(), supports_check_mode=True,
+                                required_one_of=[("instance_ids", "instance_filters"), ("key_ids", "key_names")])
     errors = validation_errors(module.params)
     if errors:
         module.fail(" ".join(errors) + " Nothing was changed.")
