@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers of the AWX tests: the repository's paths, clean environments, and what AWX does with a credential type.
+
+Not a conftest.py on purpose: tests/e2e imports its helpers with `from conftest import ...`, and two
+conftest modules outside packages would compete for that name in one pytest run.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+from jinja2 import StrictUndefined, sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CREDENTIAL_TYPE_FILE = REPO / "docs" / "awx" / "credential_type.yml"
+EE_EXAMPLE_FILE = REPO / "docs" / "awx" / "execution-environment.yml"
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+              "FTP_PROXY", "ftp_proxy")
+
+sys.path.insert(0, str(REPO / "tests" / "emulator"))
+from harness import Emulator  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+
+
+def collections_root(tmp_path):
+    """A directory holding ansible_collections/tencentcloud/cvm -> this checkout (what tc_link_collection makes)."""
+    root = Path(tmp_path) / "collections"
+    (root / "ansible_collections" / "tencentcloud").mkdir(parents=True, exist_ok=True)
+    link = root / "ansible_collections" / "tencentcloud" / "cvm"
+    if not link.exists():
+        link.symlink_to(REPO)
+    return root
+
+
+def import_connection_argument_spec(tmp_path):
+    """connection_argument_spec() of plugins/module_utils/_base.py, imported the way ansible imports it (by its FQCN path)."""
+    root = str(collections_root(tmp_path))
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import connection_argument_spec  # pylint: disable=import-outside-toplevel
+    return connection_argument_spec()
+
+
+def clean_env(home, proxies=False, **extra):
+    """os.environ without Tencent Cloud settings, Ansible collection paths (and proxies, unless asked), with HOME moved.
+
+    Whatever reaches a job must come from the files the test writes, not from the shell that runs pytest
+    (scripts/lib.sh exports TENCENTCLOUD_* and ANSIBLE_COLLECTIONS_PATH for its own runs).
+    """
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TENCENTCLOUD_") and k not in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS", "PYTHONPATH")
+           and (proxies or k not in PROXY_VARS)}
+    env.update(HOME=str(home), PATH=str(BIN) + os.pathsep + env.get("PATH", ""))
+    env.update(extra)
+    return env
+
+
+def load_credential_type():
+    with open(CREDENTIAL_TYPE_FILE, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+# --- what AWX does with a custom credential type ---------------------------------------------------------------------
+# Re-stated from awx/main/models/credential/__init__.py (CredentialType.inject_credential) and
+# awx/main/fields.py (CredentialTypeInjectorField.validate), so that the tests render the injectors exactly as
+# a job would get them.
+
+class _Namespace:
+    """AWX's `tower` namespace: `tower.filename` is the path of the file written by the unnamed file injector."""
+
+
+def inject_credential(credential_type, inputs, private_data_dir, container_root=None):
+    """Render the injectors for a credential with these inputs, as AWX does when it prepares a job.
+
+    Empty inputs are left out of the namespace (they render as ''), the unnamed `file` template is written,
+    mode 0600, to a new file in <private_data_dir>/env and its path becomes `tower.filename` (seen from
+    container_root, as in an execution environment, when given). Returns the env injector's variables.
+    """
+    tower = _Namespace()
+    namespace = {"tower": tower}
+    for name, value in inputs.items():
+        if isinstance(value, bool) or len(value):
+            namespace[name] = value
+    env_dir = Path(private_data_dir) / "env"
+    env_dir.mkdir(parents=True, exist_ok=True)
+    jinja = sandbox.ImmutableSandboxedEnvironment()
+    injectors = credential_type.get("injectors") or {}
+    for label, template in (injectors.get("file") or {}).items():
+        data = jinja.from_string(template).render(**namespace)
+        handle, path = tempfile.mkstemp(dir=str(env_dir))
+        with os.fdopen(handle, "w") as out:
+            out.write(data)
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        if container_root:
+            path = os.path.join(container_root, os.path.relpath(path, str(private_data_dir)))
+        if "." not in label:
+            tower.filename = path
+        else:
+            if not hasattr(tower, "filename"):
+                tower.filename = _Namespace()
+            setattr(tower.filename, label.split(".", 1)[1], path)
+    return {name: jinja.from_string(template).render(**namespace) for name, template in (injectors.get("env") or {}).items()}
+
+
+def validation_errors(credential_type):
+    """What AWX would refuse when the credential type is created; empty when AWX accepts it."""
+    errors = []
+    inputs = credential_type.get("inputs") or {}
+    fields = inputs.get("fields") or []
+    allowed_keys = {"id", "label", "type", "help_text", "secret", "multiline", "format", "choices", "ask_at_runtime", "default"}
+    ids = []
+    for field in fields:
+        ids.append(field.get("id"))
+        if not isinstance(field.get("id"), str) or not field["id"].isidentifier():
+            errors.append("field id %r is not a valid name" % field.get("id"))
+        if not field.get("label"):
+            errors.append("field %r has no label" % field.get("id"))
+        if field.get("type", "string") not in ("string", "boolean"):
+            errors.append("field %r has type %r" % (field.get("id"), field.get("type")))
+        if set(field) - allowed_keys:
+            errors.append("field %r has unknown keys %s" % (field.get("id"), sorted(set(field) - allowed_keys)))
+    if len(set(ids)) != len(ids):
+        errors.append("duplicate field ids")
+    for name in inputs.get("required") or []:
+        if name not in ids:
+            errors.append("required names an undefined field %r" % name)
+    injectors = credential_type.get("injectors") or {}
+    if set(injectors) - {"file", "env", "extra_vars"}:
+        errors.append("unknown injector kinds %s" % sorted(set(injectors) - {"file", "env", "extra_vars"}))
+    valid_namespace = {name: "EXAMPLE" for name in ids}
+    tower = _Namespace()
+    templates = [label for label in (injectors.get("file") or {}) if label.startswith("template")]
+    if "template" in templates:
+        tower.filename = "EXAMPLE_FILENAME"
+        if len(templates) > 1:
+            errors.append("must use multi-file syntax when injecting multiple files")
+    valid_namespace["tower"] = tower
+    for kind, injector in injectors.items():
+        for key, template in (injector or {}).items():
+            if kind == "env" and (key.startswith("ANSIBLE_") or key in ("PATH", "PYTHONPATH", "VIRTUAL_ENV", "JOB_ID", "AWX_HOST")):
+                errors.append("environment variable %s is not allowed in credentials" % key)
+            if kind == "env" and not template.isascii():
+                errors.append("environment variable %s: the template must be ASCII" % key)
+            try:
+                sandbox.ImmutableSandboxedEnvironment(undefined=StrictUndefined).from_string(template).render(valid_namespace)
+            except Exception as exc:  # pylint: disable=broad-exception-caught  # AWX reports each kind; one message is enough here
+                errors.append("%s.%s: %s" % (kind, key, exc))
+    return errors

@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""docs/awx/credential_type.yml against the modules' real argument spec, so the two cannot drift apart.
+
+The AWX credential type injects environment variables; the modules read them as env_fallback of their
+connection options (plugins/module_utils/_base.py). Every option with an environment fallback has an input of
+the same name, the input reaches exactly that variable, and an input is secret exactly when the option is no_log.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from awx_support import (  # noqa: E402  pylint: disable=wrong-import-position
+    BIN, REPO, Emulator, clean_env, collections_root, import_connection_argument_spec, inject_credential,
+    load_credential_type, validation_errors,
+)
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory):
+    return import_connection_argument_spec(tmp_path_factory.mktemp("spec"))
+
+
+@pytest.fixture(scope="module")
+def fallbacks(spec):
+    """option -> the environment variable it falls back to, for every connection option that has one."""
+    result = {}
+    for option, settings in spec.items():
+        if "fallback" in settings:
+            function, names = settings["fallback"][0], settings["fallback"][1]
+            assert function.__name__ == "env_fallback" and len(names) == 1, (option, settings["fallback"])
+            result[option] = names[0]
+    return result
+
+
+@pytest.fixture(scope="module")
+def credential_type():
+    return load_credential_type()
+
+
+def fields_by_id(credential_type):
+    return {field["id"]: field for field in credential_type["inputs"]["fields"]}
+
+
+def test_awx_accepts_the_credential_type(credential_type):
+    assert validation_errors(credential_type) == []
+    assert credential_type["kind"] == "cloud"
+    assert credential_type["name"] and credential_type["description"]
+    assert set(credential_type) == {"name", "description", "kind", "inputs", "injectors"}
+
+
+def test_injected_variables_are_exactly_the_modules_environment_fallbacks(credential_type, fallbacks):
+    assert sorted(credential_type["injectors"]["env"]) == sorted(fallbacks.values())
+    assert sorted(fallbacks.values()) == [
+        "TENCENTCLOUD_CA_BUNDLE", "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_REGION",
+        "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SECURITY_TOKEN",
+    ]
+
+
+def test_inputs_are_the_options_with_an_environment_fallback(credential_type, fallbacks):
+    assert list(fields_by_id(credential_type)) == list(fallbacks), "same names, in the options' order"
+
+
+def test_secret_inputs_are_exactly_the_no_log_options(credential_type, spec, fallbacks):
+    secret_inputs = {field_id for field_id, field in fields_by_id(credential_type).items() if field.get("secret")}
+    no_log_options = {option for option in fallbacks if spec[option].get("no_log")}
+    assert secret_inputs == no_log_options == {"secret_key", "security_token"}
+    # secret_id is deliberately not secret (like an AWS access key id): shown in output, useful in support cases.
+    assert spec["secret_id"]["no_log"] is False
+
+
+def test_each_input_reaches_the_variable_of_its_option(credential_type, spec, fallbacks, tmp_path):
+    marks = {field_id: "value-of-%s" % field_id for field_id in fields_by_id(credential_type)}
+    env = inject_credential(credential_type, marks, tmp_path)
+    for option, variable in fallbacks.items():
+        if spec[option]["type"] == "path":
+            # A file option: AWX writes the input to a file in the job's env/ and the variable names that file.
+            path = Path(env[variable])
+            assert path.parent == tmp_path / "env"
+            assert path.read_text() == marks[option]
+            assert path.stat().st_mode & 0o777 == 0o600
+        else:
+            assert env[variable] == marks[option], variable
+
+
+def test_required_inputs_are_the_api_key(credential_type):
+    assert credential_type["inputs"]["required"] == ["secret_id", "secret_key"]
+
+
+def test_inputs_left_empty_inject_empty_values(credential_type, tmp_path):
+    """AWX sets every variable of the env injector; an input left empty becomes ''. The modules treat '' as not set."""
+    env = inject_credential(credential_type, {"secret_id": "AKIDEXAMPLE", "secret_key": "k", "security_token": ""}, tmp_path)
+    assert env == {
+        "TENCENTCLOUD_SECRET_ID": "AKIDEXAMPLE",
+        "TENCENTCLOUD_SECRET_KEY": "k",
+        "TENCENTCLOUD_SECURITY_TOKEN": "",
+        "TENCENTCLOUD_REGION": "",
+        "TENCENTCLOUD_ENDPOINT": "",
+        "TENCENTCLOUD_CA_BUNDLE": "",  # AWX writes the (empty) file anyway; the variable does not point at it
+    }
+
+
+def test_doc_fragment_documents_every_variable(fallbacks):
+    """The connection doc fragment (what ansible-doc shows) names each option's environment variable."""
+    namespace = {}
+    exec(compile((REPO / "plugins" / "doc_fragments" / "connection.py").read_text(), "connection.py", "exec"), namespace)  # pylint: disable=exec-used
+    options = yaml.safe_load(namespace["ModuleDocFragment"].DOCUMENTATION)["options"]
+    for option, variable in fallbacks.items():
+        assert "E(%s)" % variable in " ".join(options[option]["description"]), option
+
+
+# --- the CA bundle input, end to end against an HTTPS emulator ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_emulator(tmp_path_factory):
+    """An emulator serving HTTPS with a fresh self-signed certificate for 127.0.0.1."""
+    from cryptography import x509  # pylint: disable=import-outside-toplevel  # a dependency of ansible-core
+    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+
+    directory = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    with Emulator(tls=(cert_file, key_file)) as emu:
+        yield emu, cert_file.read_text()
+
+
+def run_check_mode_job(emu, credential_env, tmp_path):
+    """`ansible localhost -m cvm_keypair_association --check` with only the injected variables as settings."""
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=str(collections_root(tmp_path)), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
+                    ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+                    ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal", **credential_env)
+    args = {"instance_ids": ["ins-a1000004"], "key_ids": ["skey-k1000003"], "request_timeout": 5}
+    proc = subprocess.run([str(BIN / "ansible"), "localhost", "-m", "tencentcloud.cvm.cvm_keypair_association", "-a", json.dumps(args), "--check"],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    match = re.search(r"^localhost \| (?P<status>\w+)[^{]*(?P<result>\{.*\})\s*$", proc.stdout, re.S | re.M)
+    assert match, "unexpected ansible output (rc=%d)\nstdout:\n%s\nstderr:\n%s" % (proc.returncode, proc.stdout, proc.stderr)
+    return match.group("status"), json.loads(match.group("result"))
+
+
+def test_ca_bundle_input_lets_the_module_verify_a_private_endpoint(tls_emulator, credential_type, tmp_path):
+    emu, cert_pem = tls_emulator
+    inputs = {"secret_id": emu.secret_id, "secret_key": emu.secret_key, "region": emu.region, "endpoint": emu.url, "ca_bundle": cert_pem}
+    status, result = run_check_mode_job(emu, inject_credential(credential_type, inputs, tmp_path), tmp_path)
+    assert status == "CHANGED", result
+    assert result["instances"][0]["key_ids"] == ["skey-k1000003"]
+
+
+def test_credential_without_ca_bundle_keeps_certificate_verification(tls_emulator, credential_type, tmp_path):
+    """AWX injects TENCENTCLOUD_CA_BUNDLE='' when no CA was given: that must mean the public CAs, never no verification."""
+    emu = tls_emulator[0]
+    inputs = {"secret_id": emu.secret_id, "secret_key": emu.secret_key, "region": emu.region, "endpoint": emu.url}
+    env = inject_credential(credential_type, inputs, tmp_path)
+    assert env["TENCENTCLOUD_CA_BUNDLE"] == ""
+    status, result = run_check_mode_job(emu, env, tmp_path)
+    assert status == "FAILED", "the self-signed certificate was accepted without a CA bundle: %s" % result
+    assert "CERTIFICATE_VERIFY_FAILED" in result["msg"]

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection in an execution environment: ansible-builder finds and installs its Python requirements.
+
+No container engine is needed: `ansible-builder create` writes the build context, and the test then runs
+the two build steps that matter here on this host, as the generated Containerfile runs them: the galaxy
+stage's `ansible-galaxy collection install -r requirements.yml` (in the context's _build/, the image's
+/build), and the builder stage's `introspect.py introspect --write-pip=...`. Finally pip resolves the
+requirements file that step wrote, from the package index, as the image build would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from awx_support import BIN, EE_EXAMPLE_FILE, REPO, clean_env  # noqa: E402  pylint: disable=wrong-import-position
+
+ansible_builder = pytest.importorskip("ansible_builder", reason="ansible-builder is not installed (tests/requirements.txt)")
+from ansible_builder.ee_schema import validate_schema  # noqa: E402  pylint: disable=wrong-import-position
+
+SDK_PACKAGES = {"tencentcloud-sdk-python-common", "tencentcloud-sdk-python-cvm"}
+
+
+def requirement_names(lines):
+    """Distribution names of pip requirement lines (comments and blank lines skipped), normalised."""
+    names = []
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line:
+            names.append(re.split(r"[\s<>=!~;\[]", line, maxsplit=1)[0].lower().replace("_", "-"))
+    return names
+
+
+def run(cmd, **kwargs):
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300, check=False, **kwargs)
+    assert proc.returncode == 0, "%s failed (rc=%d)\nstdout:\n%s\nstderr:\n%s" % (" ".join(map(str, cmd)), proc.returncode, proc.stdout, proc.stderr)
+    return proc
+
+
+def test_collection_metadata_is_a_valid_v3_definition_naming_the_sdk():
+    meta = yaml.safe_load((REPO / "meta" / "execution-environment.yml").read_text())
+    validate_schema(meta)  # raises DefinitionError when it is not a valid version 3 definition
+    assert meta["version"] == 3
+    deps = meta["dependencies"]
+    assert set(deps) == {"python", "system"}
+    # Paths are relative to the collection root (ansible-builder's introspection joins them to it).
+    python_file, system_file = REPO / deps["python"], REPO / deps["system"]
+    assert python_file == REPO / "requirements.txt", "the EE must get the same requirements as `pip install -r requirements.txt`"
+    assert set(requirement_names(python_file.read_text().splitlines())) == SDK_PACKAGES
+    assert system_file.is_file()
+    # No system package is needed: the SDK is pure Python. The file says so and lists nothing.
+    assert [line for line in system_file.read_text().splitlines() if line.strip() and not line.startswith("#")] == []
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory):
+    """The collection artifact, built from this checkout as `ansible-galaxy collection build` does for a release."""
+    out = tmp_path_factory.mktemp("build")
+    home = tmp_path_factory.mktemp("home")
+    run([BIN / "ansible-galaxy", "collection", "build", "--output-path", out, REPO], env=clean_env(home))
+    (artifact,) = out.glob("tencentcloud-cvm-*.tar.gz")
+    return artifact
+
+
+def test_ansible_builder_context_installs_the_collection_and_its_sdk(tarball, tmp_path):
+    # The documented EE definition, with the collection taken from the local tarball instead of Galaxy (offline).
+    definition = yaml.safe_load(EE_EXAMPLE_FILE.read_text())
+    galaxy = definition["dependencies"]["galaxy"]
+    assert [c["name"] for c in galaxy["collections"]] == ["tencentcloud.cvm"]
+    definition["dependencies"]["galaxy"] = {"collections": [{"name": "collections/" + tarball.name, "type": "file"}]}
+    definition.setdefault("additional_build_files", []).append({"src": str(tarball), "dest": "collections"})
+    ee_file = tmp_path / "execution-environment.yml"
+    ee_file.write_text(yaml.safe_dump(definition))
+    context = tmp_path / "context"
+    home = tmp_path / "home"
+    home.mkdir()
+
+    run([sys.executable, "-m", "ansible_builder", "create", "--file", ee_file, "--context", context, "--output-filename", "Containerfile"],
+        env=clean_env(home), cwd=tmp_path)
+
+    build = context / "_build"
+    containerfile = (context / "Containerfile").read_text()
+    assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
+    introspect_step = re.search(r"^RUN \$PYCMD /output/scripts/introspect\.py introspect(?P<args>.*)$", containerfile, re.M)
+    assert introspect_step, containerfile
+    assert "--write-pip=/tmp/src/requirements.txt" in introspect_step.group("args")
+    assert (build / "collections" / tarball.name).is_file()
+    assert yaml.safe_load((build / "requirements.yml").read_text()) == definition["dependencies"]["galaxy"]
+
+    # Galaxy stage (WORKDIR /build): install the collection into the image's collections path.
+    image_collections = tmp_path / "image" / "usr" / "share" / "ansible" / "collections"
+    run([BIN / "ansible-galaxy", "collection", "install", "-r", "requirements.yml", "--collections-path", image_collections],
+        env=clean_env(home), cwd=build)
+    installed = image_collections / "ansible_collections" / "tencentcloud" / "cvm"
+    assert json.loads((installed / "MANIFEST.json").read_text())["collection_info"]["name"] == "cvm"
+
+    # Builder stage: the introspection script of the context, on what the galaxy stage installed.
+    pip_file, bindep_file = tmp_path / "image" / "tmp" / "src" / "requirements.txt", tmp_path / "image" / "tmp" / "src" / "bindep.txt"
+    proc = run([sys.executable, build / "scripts" / "introspect.py", "introspect", image_collections,
+                "--write-pip=%s" % pip_file, "--write-bindep=%s" % bindep_file], env=clean_env(home))
+    report = yaml.safe_load(proc.stdout)
+    assert report["system"] == []
+    lines = pip_file.read_text().splitlines()
+    assert set(requirement_names(lines)) == SDK_PACKAGES
+    assert all(line.endswith("# from collection tencentcloud.cvm") for line in lines if line.strip())
+    assert not bindep_file.exists()  # nothing for the system package manager
+
+    # And pip resolves that file from the package index (what the builder stage's `assemble` installs).
+    resolved = tmp_path / "pip-report.json"
+    run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--disable-pip-version-check",
+         "--report", resolved, "-r", pip_file], env=clean_env(home, proxies=True))
+    will_install = {item["metadata"]["name"].lower() for item in json.loads(resolved.read_text())["install"]}
+    assert SDK_PACKAGES <= will_install
+    assert "requests" in will_install  # the SDK's own dependency came along: a real resolution, not a name check
+
+
+def test_documented_definition_is_valid_and_needs_no_extra_python_requirement():
+    definition = yaml.safe_load(EE_EXAMPLE_FILE.read_text())
+    validate_schema(definition)
+    assert definition["version"] == 3
+    # The SDK comes from the collection's metadata, not from the EE definition: one place to keep it.
+    assert "python" not in definition["dependencies"]
