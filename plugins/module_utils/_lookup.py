@@ -1,0 +1,270 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Private to this collection: batched, paged lookups of instances and key pairs, shared by every module.
+
+Everything here only reads. Input that cannot be looked up as given raises
+LookupInputError (a ValueError whose message names the bad value and the fix)
+before any request is sent; API failures raise the client's CvmApiError.
+
+Batching and paging follow the API's documented limits: at most 100 IDs per
+request, at most 10 filters of at most 5 values each, Limit at most 100 with
+Offset paging until TotalCount. Pages after the first, and ID batches, are
+read by a few threads at once; the client's rate limiter keeps them within
+the per-action limits.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_binding import (
+    INSTANCE_ID_RE,
+    KEY_ID_RE,
+    InstanceView,
+    chunked,
+    malformed,
+    unique,
+)
+
+MAX_IDS_PER_CALL = 100
+PAGE_SIZE = 100
+MAX_FILTERS = 10
+MAX_FILTER_VALUES = 5
+READ_WORKERS = 4
+
+# The DescribeInstances filters the API documents (api.json), plus tag:<key>.
+INSTANCE_FILTER_NAMES = (
+    "creation-end-time", "creation-start-time", "dedicated-cluster-id", "host-id", "instance-charge-type", "instance-id",
+    "instance-name", "instance-state", "ipv6-address", "private-ip-address", "project-id", "public-ip-address",
+    "security-group-id", "subnet-id", "tag-key", "tag-value", "uuid", "vpc-id", "zone",
+)
+# Key pair names: letters, digits and underscores, at most 25 characters (CreateKeyPair / ImportKeyPair).
+KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
+
+
+class LookupInputError(ValueError):
+    """Input that cannot be looked up as given. The message says what is wrong and how to fix it; nothing was sent."""
+
+
+class FilterError(LookupInputError):
+    """Instance filters the API would refuse. `problems` holds one sentence per bad filter."""
+
+    def __init__(self, problems):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+class KeyNameError(LookupInputError):
+    """Key pair names that do not resolve to exactly one key pair.
+
+    `unknown`: names no key pair has, in the order given; `ambiguous`: {name: [key ids]} for names several key pairs share.
+    """
+
+    def __init__(self, unknown, ambiguous, region=None):
+        self.unknown = list(unknown)
+        self.ambiguous = dict(ambiguous)
+        where = " in region %s" % region if region else ""
+        parts = []
+        if self.unknown:
+            text = "Key pair names not found%s: %s." % (where, ", ".join(repr(n) for n in self.unknown))
+            id_like = [n for n in self.unknown if KEY_ID_RE.match(n)]
+            if id_like:
+                text += " %s look like key pair IDs, not names: give them as key IDs." % ", ".join(id_like)
+            else:
+                text += " Check the names (exact, case-sensitive) and the region."
+            parts.append(text)
+        if self.ambiguous:
+            parts.append("Key pair names shared by several key pairs%s: %s. Give the key pair IDs instead." % (
+                where, "; ".join("%r (%s)" % (name, ", ".join(ids)) for name, ids in sorted(self.ambiguous.items()))))
+        super().__init__(" ".join(parts))
+
+
+# -- conversions ---------------------------------------------------------------------------------------------------
+
+def key_pair_dict(raw):
+    """A DescribeKeyPairs / CreateKeyPair entry as a plain snake_case dict (never with a private key)."""
+    return {
+        "key_id": raw["KeyId"],
+        "key_name": raw.get("KeyName"),
+        "project_id": raw.get("ProjectId"),
+        "description": raw.get("Description") or "",
+        "public_key": raw.get("PublicKey"),
+        "associated_instance_ids": sorted(raw.get("AssociatedInstanceIds") or ()),
+        "created_time": raw.get("CreatedTime"),
+        "tags": {tag.get("Key"): tag.get("Value") for tag in raw.get("Tags") or ()},
+    }
+
+
+def _filter_name_problem(option, name, known):
+    if not isinstance(name, str) or not name.strip():
+        return "%s has an empty filter name %r: use names like 'zone' or 'tag:env'." % (option, name)
+    if name.startswith("tag:"):
+        if len(name) == 4:
+            return "%s has the filter 'tag:' without a tag key: write 'tag:<key>', like 'tag:env'." % option
+        return None
+    if name in known:
+        return None
+    text = "%s has an unknown filter %r." % (option, name)
+    guesses = difflib.get_close_matches(name.replace("_", "-").lower(), known, n=1, cutoff=0.6)
+    if guesses:
+        text += " Did you mean %r?" % guesses[0]
+    return text + " Known filters: %s, tag:<key>." % ", ".join(known)
+
+
+def _filter_values(option, name, value):
+    """Return (values as strings, problem or None)."""
+    label = "%s[%r]" % (option, name)
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if not values or value is None:
+        return [], "%s has no value: give a value or a list of at most %d values." % (label, MAX_FILTER_VALUES)
+    texts = []
+    for item in values:
+        if isinstance(item, bool):
+            return [], ("%s has the boolean %s: YAML reads an unquoted yes/no/true/false as a boolean; quote the value "
+                        "(like 'yes') to match the text." % (label, item))
+        if isinstance(item, (str, int)) and not isinstance(item, bool) and str(item) != "":
+            texts.append(str(item))
+        else:
+            return [], "%s has the value %r: each value must be a non-empty string or an integer." % (label, item)
+    texts = unique(texts)
+    if len(texts) > MAX_FILTER_VALUES:
+        return [], ("%s has %d values: the API allows at most %d per filter. Split them over several runs, or select the "
+                    "instances by something they share, like a tag." % (label, len(texts), MAX_FILTER_VALUES))
+    return texts, None
+
+
+def filters_to_api(filters, known=INSTANCE_FILTER_NAMES, option="instance_filters"):
+    """Turn {"tag:env": "prod", "zone": ["ap-guangzhou-3", ...]} into the API's Filters list, sorted by name.
+
+    Values are strings or integers, one or a list of at most 5 (ORed); filters (at most 10) are ANDed by the API.
+    Raises FilterError naming every bad filter; `option` is the option name the messages use.
+    """
+    if not isinstance(filters, dict):
+        raise FilterError(["%s must be a mapping of filter name to value(s), like {'tag:env': 'prod', 'zone': 'ap-guangzhou-3'}; got %s."
+                           % (option, type(filters).__name__)])
+    if not filters:
+        raise FilterError(["%s is empty: give at least one filter, like {'tag:env': 'prod'}, or leave the option out." % option])
+    problems = []
+    if len(filters) > MAX_FILTERS:
+        problems.append("%s has %d filters: the API allows at most %d." % (option, len(filters), MAX_FILTERS))
+    api_filters = []
+    for name in sorted(filters, key=str):
+        problem = _filter_name_problem(option, name, known)
+        values, value_problem = _filter_values(option, name, filters[name])
+        problems.extend(p for p in (problem, value_problem) if p)
+        if not problem and not value_problem:
+            api_filters.append({"Name": name, "Values": values})
+    if problems:
+        raise FilterError(problems)
+    return api_filters
+
+
+# -- requests ------------------------------------------------------------------------------------------------------
+
+def _map(func, items):
+    """func over items, concurrently when there is more than one; results in order; the first exception propagates."""
+    items = list(items)
+    if len(items) <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(items))) as pool:
+        return list(pool.map(func, items))
+
+
+def _paged(api, action, params, set_name):
+    """Every entry of a Describe action: the first page, then the remaining pages (by TotalCount) concurrently."""
+    first = api.call(action, dict(params, Offset=0, Limit=PAGE_SIZE))
+    items = list(first.get(set_name) or ())
+    total = first.get("TotalCount") or 0
+    step = len(items)  # the page size the API actually used
+    if step and total > step:
+        for page in _map(lambda offset: api.call(action, dict(params, Offset=offset, Limit=PAGE_SIZE)).get(set_name) or (),
+                         range(step, total, step)):
+            items.extend(page)
+    return items
+
+
+def _unique_by(items, field):
+    seen = {}
+    for item in items:
+        seen.setdefault(item[field], item)
+    return [seen[k] for k in sorted(seen)]
+
+
+def _check_ids(values, pattern, kind, example):
+    bad = malformed(values, pattern)
+    if bad:
+        raise LookupInputError("Malformed %s IDs: %s. An ID is '%s' followed by 8 lowercase letters or digits, like %s." % (
+            kind, ", ".join(repr(v) for v in bad), example.split("-", maxsplit=1)[0] + "-", example))
+
+
+def find_key_pairs(api, key_ids=None, key_names=None):
+    """Key pairs of the region as plain dicts (see key_pair_dict), sorted by key_id, each once.
+
+    key_ids: DescribeKeyPairs by KeyIds, 100 per request. key_names: by the key-name filter, 5 names per request,
+    keeping only exact name matches. Both given: the key pairs matching either. Neither given (both None): every
+    key pair of the region. An empty list selects nothing. IDs and names that match nothing are simply absent.
+    """
+    if key_ids is None and key_names is None:
+        return [key_pair_dict(k) for k in _unique_by(_paged(api, "DescribeKeyPairs", {}, "KeyPairSet"), "KeyId")]
+    key_ids = unique(key_ids or ())
+    key_names = unique(key_names or ())
+    _check_ids(key_ids, KEY_ID_RE, "key pair", "skey-4e5ty7i8")
+    bad_names = [n for n in key_names if not isinstance(n, str) or not n]
+    if bad_names:
+        raise LookupInputError("Key pair names must be non-empty strings, got %s." % ", ".join(repr(n) for n in bad_names))
+    requests = [{"KeyIds": list(batch)} for batch in chunked(key_ids, MAX_IDS_PER_CALL)]
+    requests += [{"Filters": [{"Name": "key-name", "Values": list(batch)}]} for batch in chunked(key_names, MAX_FILTER_VALUES)]
+    found = []
+    for params, entries in zip(requests, _map(lambda p: _paged(api, "DescribeKeyPairs", p, "KeyPairSet"), requests)):
+        if "Filters" in params:
+            # Only exact matches: the API may match names more loosely than equality.
+            wanted = set(params["Filters"][0]["Values"])
+            entries = [e for e in entries if e.get("KeyName") in wanted]
+        found.extend(entries)
+    return [key_pair_dict(k) for k in _unique_by(found, "KeyId")]
+
+
+def resolve_key_names(api, names):
+    """{name: key_id} for key pair names; raises KeyNameError listing unknown and ambiguous names (nothing is written here)."""
+    names = unique(names or ())
+    pairs = find_key_pairs(api, key_names=names)
+    by_name = {}
+    for pair in pairs:
+        by_name.setdefault(pair["key_name"], []).append(pair["key_id"])
+    unknown = [n for n in names if n not in by_name]
+    ambiguous = {n: sorted(ids) for n, ids in by_name.items() if len(ids) > 1}
+    if unknown or ambiguous:
+        raise KeyNameError(unknown, ambiguous, getattr(api, "region", None))
+    return {n: by_name[n][0] for n in names}
+
+
+def find_instances(api, instance_ids=None, filters=None):
+    """Raw DescribeInstances entries (the API's CamelCase dicts), sorted by InstanceId, each once.
+
+    instance_ids: by ID, 100 per request (unknown IDs are simply absent from the result; an empty list selects
+    nothing). filters: a dict for filters_to_api, every page of the matches. Neither: every instance of the
+    region. Both: LookupInputError (the API cannot combine them). Wrap entries in
+    _keypair_binding.InstanceView (or use find_instance_views) for the binding code.
+    """
+    if instance_ids is not None and filters is not None:
+        raise LookupInputError("Give instance IDs or instance filters, not both: the API cannot combine them.")
+    if instance_ids is not None:
+        instance_ids = unique(instance_ids)
+        _check_ids(instance_ids, INSTANCE_ID_RE, "instance", "ins-1e4r6y8i")
+        pages = _map(lambda batch: _paged(api, "DescribeInstances", {"InstanceIds": list(batch)}, "InstanceSet"),
+                     chunked(instance_ids, MAX_IDS_PER_CALL))
+        found = [item for page in pages for item in page]
+    elif filters is not None:
+        found = _paged(api, "DescribeInstances", {"Filters": filters_to_api(filters)}, "InstanceSet")
+    else:
+        found = _paged(api, "DescribeInstances", {}, "InstanceSet")
+    return _unique_by(found, "InstanceId")
+
+
+def find_instance_views(api, instance_ids=None, filters=None):
+    """Like find_instances, as {instance_id: _keypair_binding.InstanceView}."""
+    return {item["InstanceId"]: InstanceView(item) for item in find_instances(api, instance_ids, filters)}

@@ -1,0 +1,571 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cvm_keypair
+short_description: Create, import or delete an SSH key pair of Tencent Cloud CVM
+version_added: 0.1.0
+description:
+  - Makes an SSH key pair with a given name exist (O(state=present)) or not (O(state=absent)) in a region,
+    through the CVM API actions C(CreateKeyPair), C(ImportKeyPair) and C(DeleteKeyPairs).
+  - Key pairs are found by their name, which is unique in a region. When a key pair of that name exists, O(state=present)
+    changes nothing, so a second run reports no change.
+  - With O(public_key), the key pair is imported from that public key. Without it, Tencent Cloud creates the key pair and
+    returns its private key once, which the module writes to O(private_key_path) or returns as RV(private_key).
+  - Key pairs cannot be changed in place. When the existing key pair has another public key than O(public_key), the module
+    fails before any change.
+  - A key pair bound to instances cannot be deleted. With O(force=true) the module first unbinds it from all its instances
+    (as M(tencentcloud.cvm.cvm_keypair_association) does, following each operation to its end), then deletes it.
+author:
+  - tencentcloud.cvm maintainers (@tencentcloud-cvm)
+options:
+  name:
+    description:
+      - The key pair's name, unique in the region, like V(ops_team). Names match exactly.
+      - A key pair the module creates or imports needs a name of letters, digits and underscores, at most 25 characters.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or imports the key pair unless one with this name exists.
+      - V(absent) deletes the key pair with this name if there is one.
+    type: str
+    choices: [present, absent]
+    default: present
+  public_key:
+    description:
+      - An OpenSSH public key line (V(<type> <base64 blob> [comment]), the contents of a C(.pub) file) to import as the key pair.
+      - Without it, O(state=present) lets Tencent Cloud create a new key pair and its private key.
+      - When the key pair exists, its public key must be this one (compared without the comment), or the module fails.
+      - With O(state=absent), the key pair is only deleted if its public key is this one; otherwise the module fails.
+    type: str
+  project_id:
+    description:
+      - The project the key pair is created in, when the module creates or imports it. An existing key pair keeps its project.
+    type: int
+    default: 0
+  private_key_path:
+    description:
+      - Where to write the private key of a key pair the module creates (without O(public_key)), with mode C(0600), on the host that
+        runs the module. The private key is then never part of the module's result.
+      - The path must not exist yet. The module never overwrites a file, and fails before creating the key pair if it exists.
+      - The private key is only available when the key pair is created. When the key pair exists and this file does not, the module warns.
+      - Not allowed with O(public_key) or O(state=absent).
+    type: path
+  force:
+    description:
+      - With O(state=absent), delete a key pair that is bound to instances by first unbinding it from all of them.
+      - Without it, deleting a bound key pair fails before any change, naming the instances.
+      - Not allowed with O(state=present).
+    type: bool
+    default: false
+  force_stop:
+    description:
+      - With O(force=true), let the API force-stop instances that are not stopped to unbind the key pair, and start again those
+        that were running. Without it, the module fails before any change when such an instance would need a change.
+      - Not allowed without O(force=true).
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait for each unbinding operation when O(force=true). Instances still busy after that are reported, the key
+        pair is not deleted and the module fails.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - tencentcloud.cvm.connection
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Runs the same reading and checks as a real run and sends no write; RV(changed) and the diff are what a real run would report.
+      - No file is written and no private key is returned.
+  diff_mode:
+    support: full
+    details: The diff shows the key pair's name, ID, public key fingerprint and bound instances before and after; an empty mapping when there is none.
+  platform:
+    platforms: all
+  action:
+    support: none
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+notes:
+  - When the module creates a key pair without O(private_key_path), RV(private_key) holds the private key in the task result, in
+    registered variables and, at higher verbosity, on screen. Set C(no_log=true) on such a task, or better, use O(private_key_path).
+  - Unbinding the last key pair of an instance brings back its password login; an instance with neither password nor key pair can
+    only be logged into again after its password is reset.
+  - O(force_stop=true) shuts instances down (softly first, then forcibly), which interrupts whatever they run.
+  - Use the action group C(tencentcloud.cvm.tencentcloud) in C(module_defaults) to give the connection options once.
+seealso:
+  - module: tencentcloud.cvm.cvm_keypair_association
+  - module: tencentcloud.cvm.cvm_keypair_association_info
+  - name: CreateKeyPair API
+    description: The API action this module creates key pairs with.
+    link: https://www.tencentcloud.com/document/api/213/15702
+  - name: ImportKeyPair API
+    description: The API action this module imports public keys with.
+    link: https://www.tencentcloud.com/document/api/213/15693
+  - name: DeleteKeyPairs API
+    description: The API action this module deletes key pairs with.
+    link: https://www.tencentcloud.com/document/api/213/15700
+"""
+
+EXAMPLES = r"""
+- name: Import the deploy user's public key
+  tencentcloud.cvm.cvm_keypair:
+    region: ap-guangzhou
+    name: deploy
+    public_key: "{{ lookup('ansible.builtin.file', 'files/deploy.pub') }}"
+
+- name: Let Tencent Cloud create a key pair, and keep its private key in a file on the controller
+  tencentcloud.cvm.cvm_keypair:
+    name: ops_team
+    private_key_path: "{{ playbook_dir }}/secrets/ops_team.pem"
+  delegate_to: localhost
+
+- name: Create a key pair and get its private key in the result (keep it out of logs)
+  tencentcloud.cvm.cvm_keypair:
+    name: ci_runner
+  register: ci_key
+  no_log: true
+
+- name: Delete a key pair, unbinding it from its instances first (stopping and restarting running ones)
+  tencentcloud.cvm.cvm_keypair:
+    name: alice
+    state: absent
+    force: true
+    force_stop: true
+
+- name: Preview a deletion
+  tencentcloud.cvm.cvm_keypair:
+    name: alice
+    state: absent
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+changed:
+  description: Whether the key pair was (or in check mode would be) created, imported, unbound or deleted.
+  returned: always
+  type: bool
+  sample: true
+key_pair:
+  description:
+    - The key pair. With O(state=present), as it is after the run; with O(state=absent), as it was before it was deleted.
+    - In check mode, when it would be created, RV(key_pair.key_id) and RV(key_pair.created_time) are V(null).
+  returned: success, except with O(state=absent) when no key pair has this name (then V(null))
+  type: dict
+  contains:
+    key_id:
+      description: The key pair ID.
+      type: str
+      sample: skey-4e5ty7i8
+    key_name:
+      description: The key pair name.
+      type: str
+      sample: ops_team
+    public_key:
+      description: The OpenSSH public key line.
+      type: str
+      sample: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ8ZqUQ7vYVi0z8o2bVbWw5k2E7m3CqU9PsmmvQ1Qy5x ops_team
+    fingerprint:
+      description: The SHA256 fingerprint of the public key, as C(ssh-keygen -l) shows it.
+      type: str
+      sample: SHA256:1ncG6o2Pq2zE0y6bH2rY0I2kC0m4l4cJ0uX7Q6t2f8c
+    project_id:
+      description: The project of the key pair.
+      type: int
+      sample: 0
+    associated_instance_ids:
+      description: The instances the key pair is bound to, sorted.
+      type: list
+      elements: str
+      sample: []
+    created_time:
+      description: When the key pair was created (ISO 8601, UTC).
+      type: str
+      sample: "2026-01-10T08:00:00Z"
+private_key:
+  description:
+    - The private key of the key pair the module created, in OpenSSH or PEM armour. Available only from this one run.
+    - Protect it with C(no_log=true) on the task, or use O(private_key_path) instead.
+  returned: when the module created the key pair (without O(public_key)) and O(private_key_path) was not given
+  type: str
+  sample: "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n"
+request_ids:
+  description: The RequestIds of the write calls sent, in order. Quote them to Tencent Cloud support.
+  returned: always
+  type: list
+  elements: str
+  sample: [6ef60bec-0242-43af-bb20-270359fb54a7]
+error:
+  description: The API error that made the module fail.
+  returned: when an API call failed
+  type: dict
+  contains:
+    code:
+      description: The API's error code.
+      type: str
+      sample: InvalidPublicKey.Duplicate
+    message:
+      description: The API's error message.
+      type: str
+      sample: The public key is already imported as key pair skey-4e5ty7i8.
+    request_id:
+      description: The RequestId of the failed call, when the API answered.
+      type: str
+      sample: 6ef60bec-0242-43af-bb20-270359fb54a7
+    action:
+      description: The API action that failed.
+      type: str
+      sample: ImportKeyPair
+"""
+
+import base64
+import hashlib
+import os
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
+
+
+def argument_spec():
+    return dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        public_key=dict(type="str", no_log=False),
+        project_id=dict(type="int", default=0),
+        private_key_path=dict(type="path", no_log=False),
+        force=dict(type="bool", default=False),
+        force_stop=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=300),
+    )
+
+
+def parse_public_key(text):
+    """(type, blob) of an OpenSSH public key line, compared without its comment; None when it is not one."""
+    parts = (text or "").split()
+    if len(parts) < 2:
+        return None
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except ValueError:
+        return None
+    name = parts[0].encode()
+    if blob[:4] != len(name).to_bytes(4, "big") or blob[4:4 + len(name)] != name:
+        return None
+    return parts[0], blob
+
+
+def fingerprint(public_key):
+    """The SHA256 fingerprint as ssh-keygen -l shows it, or None."""
+    parsed = parse_public_key(public_key)
+    if parsed is None:
+        return None
+    return "SHA256:" + base64.b64encode(hashlib.sha256(parsed[1]).digest()).decode().rstrip("=")
+
+
+def name_errors(name, creating):
+    """Any name can be looked up (older key pairs may have other characters); a new key pair's name must follow the API's rules."""
+    if not name:
+        return ["name is empty: give the key pair's name, like ops_team."]
+    if creating and not lookup.KEY_NAME_RE.match(name):
+        if len(name) > 25 and lookup.KEY_NAME_RE.match(name[:25]):
+            text = "name %r has %d characters: at most 25 are allowed." % (name, len(name))
+        else:
+            text = "name %r may contain only letters, digits and underscores (at most 25), like ops_team." % name
+        if binding.KEY_ID_RE.match(name):
+            text += " It looks like a key pair ID: this module finds key pairs by name."
+        return [text]
+    return []
+
+
+def public_key_errors(public_key):
+    text = public_key.strip()
+    if not text:
+        return ["public_key is empty: give an OpenSSH public key line, or leave the option out to let Tencent Cloud create the key pair."]
+    if "PRIVATE KEY" in text:
+        return ["public_key holds a private key (its value is not shown): give the public key, the contents of the .pub file."]
+    if len(text.splitlines()) > 1:
+        return ["public_key holds %d lines: give exactly one OpenSSH public key line." % len(text.splitlines())]
+    if parse_public_key(text) is None:
+        return ["public_key is not an OpenSSH public key line ('<type> <base64 blob> [comment]', like the contents of ~/.ssh/id_ed25519.pub); "
+                "it starts with %r." % text[:24]]
+    return []
+
+
+def validation_errors(params):
+    """Everything wrong with the module's own options, as sentences; empty when they are usable."""
+    errors = name_errors(params["name"], creating=False)
+    if params["public_key"] is not None:
+        errors += public_key_errors(params["public_key"])
+    if params["state"] == "present":
+        if params["private_key_path"] and params["public_key"] is not None:
+            errors.append("private_key_path only applies when Tencent Cloud creates the key pair; with public_key you hold the private key "
+                          "already. Remove one of the two.")
+        if params["force"] or params["force_stop"]:
+            errors.append("force and force_stop only apply to state=absent: remove them.")
+    else:
+        if params["private_key_path"]:
+            errors.append("private_key_path only applies to state=present: remove it.")
+        if params["force_stop"] and not params["force"]:
+            errors.append("force_stop only applies with force=true (unbinding before deleting): set force: true, or remove force_stop.")
+    if params["project_id"] < 0:
+        errors.append("project_id must be 0 (the default project) or a positive project ID, got %d." % params["project_id"])
+    if params["wait_timeout"] <= 0:
+        errors.append("wait_timeout must be a positive number of seconds, got %d." % params["wait_timeout"])
+    return errors
+
+
+def private_key_path_problem(path):
+    """Why the private key could not be written to `path`, or None; checked before the key pair is created."""
+    if os.path.lexists(path):
+        return "private_key_path %s already exists: the module never overwrites a file. Remove it, or choose another path." % path
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        return "The directory %s of private_key_path does not exist: create it first." % directory
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return "The directory %s of private_key_path is not writable by this user." % directory
+    return None
+
+
+def write_private_key(path, content):
+    """Create `path` with mode 0600 holding `content`; never replaces an existing file or follows a link."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            fd = None
+            handle.write(content)
+    except Exception:
+        if fd is not None:
+            os.close(fd)
+        os.unlink(path)
+        raise
+
+
+def describe(pair):
+    """The returned key_pair for a lookup.key_pair_dict."""
+    return dict(
+        key_id=pair["key_id"],
+        key_name=pair["key_name"],
+        public_key=pair["public_key"],
+        fingerprint=fingerprint(pair["public_key"]),
+        project_id=pair["project_id"],
+        associated_instance_ids=list(pair["associated_instance_ids"]),
+        created_time=pair["created_time"],
+    )
+
+
+def diff_view(key_pair):
+    if not key_pair:
+        return {}
+    return dict(name=key_pair["key_name"], key_id=key_pair["key_id"], fingerprint=key_pair["fingerprint"],
+                associated_instance_ids=key_pair["associated_instance_ids"])
+
+
+class KeyPair:
+    """read -> check -> (unless check mode) create, import, or unbind and delete -> report."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.name = self.params["name"]
+        self.public_key = self.params["public_key"].strip() if self.params["public_key"] is not None else None
+        self.region = self.params["region"]
+        self.binder = None
+        self.module.result.update(key_pair=None, request_ids=[])
+
+    def run(self):
+        try:
+            pairs = lookup.find_key_pairs(self.module.api, key_names=[self.name])
+        except CvmApiError as exc:
+            self.module.fail_api(exc, "read the key pairs")
+        if len(pairs) > 1:
+            self.module.fail("Several key pairs are named %r in region %s: %s. This module needs the name to be unique: delete or rename the "
+                             "extra ones, then run again. Nothing was changed." % (self.name, self.region, ", ".join(p["key_id"] for p in pairs)))
+        current = describe(pairs[0]) if pairs else None
+        if current and self.public_key is not None and fingerprint(self.public_key) != current["fingerprint"]:
+            verb = "delete it" if self.params["state"] == "absent" else "replace its public key"
+            self.module.fail("The key pair %r (%s) has another public key (%s) than public_key (%s); key pairs cannot be changed in place, "
+                             "so the module will not %s. Delete it first (state=absent without public_key), or use another name. "
+                             "Nothing was changed." % (self.name, current["key_id"], current["fingerprint"], fingerprint(self.public_key), verb))
+        if self.params["state"] == "present":
+            self.present(current)
+        else:
+            self.absent(current)
+
+    # -- present -----------------------------------------------------------------------------------------------
+    def present(self, current):
+        path = self.params["private_key_path"]
+        if current:
+            if path and not os.path.lexists(path):
+                self.module.warn("The key pair %r exists, so its private key cannot be written to %s: Tencent Cloud returns a private key only "
+                                 "when it creates the key pair." % (self.name, path))
+            self.report(current, current)
+        problems = name_errors(self.name, creating=True)
+        if path:
+            problems.append(private_key_path_problem(path))
+        problems = [p for p in problems if p]
+        if problems:
+            self.module.fail(" ".join(problems) + " Nothing was changed.")
+        self.module.result["changed"] = True
+        if self.module.check_mode:
+            preview = dict(key_id=None, key_name=self.name, public_key=self.public_key, fingerprint=fingerprint(self.public_key),
+                           project_id=self.params["project_id"], associated_instance_ids=[], created_time=None)
+            self.report(None, preview)
+        if self.public_key is not None:
+            self.report(None, self.import_key())
+        self.report(None, self.create_key(path))
+
+    def import_key(self):
+        params = {"KeyName": self.name, "ProjectId": self.params["project_id"], "PublicKey": self.public_key}
+        response = self.write("ImportKeyPair", params, "import the key pair %r" % self.name)
+        key_id = response.get("KeyId")
+        try:
+            found = lookup.find_key_pairs(self.module.api, key_ids=[key_id])
+        except CvmApiError as exc:
+            self.module.fail_api(exc, "read the imported key pair %s" % key_id)
+        if found:
+            return describe(found[0])
+        return dict(key_id=key_id, key_name=self.name, public_key=self.public_key, fingerprint=fingerprint(self.public_key),
+                    project_id=self.params["project_id"], associated_instance_ids=[], created_time=None)
+
+    def create_key(self, path):
+        response = self.write("CreateKeyPair", {"KeyName": self.name, "ProjectId": self.params["project_id"]}, "create the key pair %r" % self.name)
+        raw = response.get("KeyPair") or {}
+        private_key = raw.get("PrivateKey")
+        if private_key:
+            # Whatever happens next, this value is masked in anything the module prints, unless it is meant to be returned.
+            if path:
+                self.module.module.no_log_values.add(private_key)
+        created = describe(lookup.key_pair_dict(raw))
+        if not path:
+            if private_key:
+                self.module.result["private_key"] = private_key
+            else:
+                self.module.warn("The API returned no private key for the new key pair %s." % created["key_id"])
+            return created
+        try:
+            if not private_key:
+                raise OSError("the API returned no private key")
+            write_private_key(path, private_key)
+        except OSError as exc:
+            self.rollback(created["key_id"], "Could not write the private key to %s: %s." % (path, exc.strerror or exc))
+        return created
+
+    def rollback(self, key_id, problem):
+        """The private key is lost: delete the new key pair again rather than leave one nobody can use."""
+        try:
+            response = self.module.api.call("DeleteKeyPairs", {"KeyIds": [key_id]})
+        except CvmApiError as exc:
+            self.module.fail("%s The new key pair %s could not be deleted again (%s: %s): delete it yourself, its private key is lost."
+                             % (problem, key_id, exc.code, exc.message), error=exc.to_dict())
+        self.module.result["request_ids"].append(response.get("RequestId"))
+        self.module.fail("%s The new key pair %s was deleted again, since its private key would be lost." % (problem, key_id))
+
+    # -- absent ------------------------------------------------------------------------------------------------
+    def absent(self, current):
+        if not current:
+            self.report(None, None)
+        bound = current["associated_instance_ids"]
+        plans = []
+        if bound:
+            if not self.params["force"]:
+                self.module.fail("The key pair %r (%s) is bound to %s. Set force: true to unbind it from them first (with force_stop: true "
+                                 "for instances that are not STOPPED), or unbind it with tencentcloud.cvm.cvm_keypair_association. "
+                                 "Nothing was changed." % (self.name, current["key_id"], ", ".join(bound)))
+            plans = self.plan_unbind(current)
+        self.module.result["changed"] = True
+        if self.module.check_mode:
+            self.report(current, None, key_pair=current)
+        if plans:
+            self.unbind(current, plans)
+        self.write("DeleteKeyPairs", {"KeyIds": [current["key_id"]]}, "delete the key pair %r (%s)" % (self.name, current["key_id"]))
+        self.report(current, None, key_pair=current)
+
+    def plan_unbind(self, current):
+        self.binder = binding.Binder(self.module.api)
+        try:
+            views = self.binder.read_instances(current["associated_instance_ids"])
+        except CvmApiError as exc:
+            self.module.fail_api(exc, "read the instances of the key pair")
+        plans = [binding.plan_instance(views[i], [current["key_id"]], "absent", False) for i in sorted(views)]
+        problems = binding.blocked_instances(plans, self.params["force_stop"])
+        messages = []
+        if "windows" in problems:
+            messages.append("Windows instances do not support SSH key pairs: %s." % ", ".join(problems["windows"]))
+        if "unchangeable" in problems:
+            messages.append("These instances cannot be changed in their state: %s." % ", ".join(problems["unchangeable"]))
+        if "not_stopped" in problems:
+            messages.append("The key pair must be unbound from instances that are not STOPPED: %s. Set force_stop: true to let the API stop "
+                            "them (running ones are started again), or stop them first." % ", ".join(problems["not_stopped"]))
+        if messages:
+            self.module.fail(" ".join(messages) + " Nothing was changed.")
+        return [p for p in plans if p.changes]
+
+    def unbind(self, current, plans):
+        restart_ids = frozenset(p.instance_id for p in plans if p.instance.state == "RUNNING")
+        steps = binding.group_writes(plans, self.params["force_stop"])
+        outcome = self.binder.apply(steps, True, self.params["wait_timeout"], restart_ids)
+        self.module.result["request_ids"].extend(outcome.request_ids)
+        self.module.result["changed"] = bool(outcome.written)
+        if outcome.write_error:
+            self.module.fail_api(outcome.write_error, "unbind the key pair %s from its instances (%d were unbound before the failure; "
+                                 "the key pair was not deleted)" % (current["key_id"], len(outcome.written)))
+        problems = []
+        if outcome.failed:
+            problems.append("Unbinding failed on %s." % "; ".join("%s: %s" % (i, outcome.failed[i]["error_message"]) for i in sorted(outcome.failed)))
+        if outcome.pending:
+            problems.append("Still operating after wait_timeout=%ds: %s." % (self.params["wait_timeout"], ", ".join(sorted(outcome.pending))))
+            if getattr(outcome, "poll_error", None):
+                problems.append("The last status read failed: %s." % outcome.poll_error)
+        if problems:
+            self.module.fail(" ".join(problems) + " The key pair was not deleted; run again to retry.")
+        try:
+            after = lookup.find_key_pairs(self.module.api, key_ids=[current["key_id"]])
+        except CvmApiError as exc:
+            self.module.fail_api(exc, "read the key pair after unbinding it")
+        still = after[0]["associated_instance_ids"] if after else []
+        if still:
+            self.module.fail("The key pair %s is still bound to %s after unbinding (bound again by another client?). The key pair was not "
+                             "deleted; run again." % (current["key_id"], ", ".join(still)))
+
+    # -- shared ------------------------------------------------------------------------------------------------
+    def write(self, action, params, attempting):
+        try:
+            response = self.module.api.call(action, params)
+        except CvmApiError as exc:
+            self.module.fail_api(exc, attempting)
+        self.module.result["request_ids"].append(response.get("RequestId"))
+        return response
+
+    def report(self, before, after, key_pair=None):
+        result = self.module.result
+        result["key_pair"] = key_pair if key_pair is not None else after
+        if self.module.module._diff:
+            result["diff"] = dict(before=diff_view(before), after=diff_view(after))
+        self.module.exit()
+
+
+def main():
+    module = TencentCloudModule(argument_spec(), supports_check_mode=True)
+    errors = validation_errors(module.params)
+    if errors:
+        module.fail(" ".join(errors) + " Nothing was changed.")
+    KeyPair(module).run()
+
+
+if __name__ == "__main__":
+    main()

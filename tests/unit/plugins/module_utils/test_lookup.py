@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Batched, paged lookups over an in-memory API that pages like the real one (narrow: the end-to-end tests use the emulator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+
+
+class PagingCvm:
+    """DescribeInstances / DescribeKeyPairs with IDs, a few filters, Offset and Limit; records every call.
+
+    page_cap: the most entries a page holds whatever Limit says; loose_names: key-name matches substrings.
+    """
+
+    def __init__(self, instances=(), key_pairs=(), page_cap=100, loose_names=False, fail_on=None):
+        self.instances = list(instances)
+        self.key_pairs = list(key_pairs)
+        self.page_cap = page_cap
+        self.loose_names = loose_names
+        self.fail_on = fail_on
+        self.calls = []
+        self.region = "ap-guangzhou"
+
+    def call(self, action, params):
+        self.calls.append((action, params))
+        if action == self.fail_on:
+            raise CvmApiError(action, "InternalError", "boom", "req-x", attempts=6)
+        assert params.get("Limit", 20) <= 100 and len(params.get("InstanceIds", ())) <= 100 and len(params.get("KeyIds", ())) <= 100
+        assert len(params.get("Filters", ())) <= 10 and all(len(f["Values"]) <= 5 for f in params.get("Filters", ()))
+        if action == "DescribeInstances":
+            items = self.match(self.instances, "InstanceId", params.get("InstanceIds"), params.get("Filters"), self.instance_filter)
+            return self.page(items, params, "InstanceSet")
+        items = self.match(self.key_pairs, "KeyId", params.get("KeyIds"), params.get("Filters"), self.key_filter)
+        return self.page(items, params, "KeyPairSet")
+
+    @staticmethod
+    def match(items, id_field, ids, filters, matcher):
+        assert not (ids and filters), "the API refuses IDs and Filters together"
+        if ids:
+            return [i for i in items if i[id_field] in ids]
+        return [i for i in items if all(matcher(i, f) for f in filters or ())]
+
+    @staticmethod
+    def instance_filter(item, flt):
+        name = flt["Name"]
+        if name.startswith("tag:"):
+            return any(t["Key"] == name[4:] and t["Value"] in flt["Values"] for t in item.get("Tags", ()))
+        field = {"instance-name": "InstanceName", "zone": "Zone", "instance-state": "InstanceState"}[name]
+        return item.get(field) in flt["Values"]
+
+    def key_filter(self, item, flt):
+        assert flt["Name"] == "key-name"
+        if self.loose_names:
+            return any(v in item["KeyName"] for v in flt["Values"])
+        return item["KeyName"] in flt["Values"]
+
+    def page(self, items, params, set_name):
+        offset, limit = params.get("Offset", 0), min(params.get("Limit", 20), self.page_cap)
+        return {"TotalCount": len(items), set_name: items[offset:offset + limit], "RequestId": "req"}
+
+    def count(self, action):
+        return sum(1 for a, _params in self.calls if a == action)
+
+
+def instance(n, **fields):
+    data = {"InstanceId": "ins-%08d" % n, "InstanceName": "gen-%05d" % n, "InstanceState": "STOPPED", "Tags": [{"Key": "bench", "Value": "true"}],
+            "LoginSettings": {"KeyIds": None}}
+    data.update(fields)
+    return data
+
+
+def key_pair(key_id, name, bound=()):
+    return {"KeyId": key_id, "KeyName": name, "ProjectId": 0, "Description": "", "PublicKey": "ssh-ed25519 AAAA %s" % name,
+            "AssociatedInstanceIds": list(bound), "CreatedTime": "2026-01-10T08:00:00Z", "Tags": [{"Key": "team", "Value": "ops"}]}
+
+
+# -- filters_to_api -------------------------------------------------------------------------------------------------
+
+def test_filters_to_api_converts_sorts_and_deduplicates():
+    assert lookup.filters_to_api({"zone": ["ap-guangzhou-3", "ap-guangzhou-3", "ap-guangzhou-4"], "tag:env": "prod", "project-id": 0}) == [
+        {"Name": "project-id", "Values": ["0"]},
+        {"Name": "tag:env", "Values": ["prod"]},
+        {"Name": "zone", "Values": ["ap-guangzhou-3", "ap-guangzhou-4"]},
+    ]
+
+
+@pytest.mark.parametrize("filters, message", [
+    ("tag:env=prod", "instance_filters must be a mapping of filter name to value(s), like {'tag:env': 'prod', 'zone': 'ap-guangzhou-3'}; got str."),
+    ({}, "instance_filters is empty: give at least one filter, like {'tag:env': 'prod'}, or leave the option out."),
+    ({"instance_name": "web-1"}, "instance_filters has an unknown filter 'instance_name'. Did you mean 'instance-name'? Known filters: "),
+    ({"tag:": "x"}, "instance_filters has the filter 'tag:' without a tag key: write 'tag:<key>', like 'tag:env'."),
+    ({"zone": ["a", "b", "c", "d", "e", "f"]}, "instance_filters['zone'] has 6 values: the API allows at most 5 per filter."),
+    ({"tag:enabled": True}, "instance_filters['tag:enabled'] has the boolean True: YAML reads an unquoted yes/no/true/false as a boolean"),
+    ({"zone": None}, "instance_filters['zone'] has no value: give a value or a list of at most 5 values."),
+    ({"zone": []}, "instance_filters['zone'] has no value"),
+    ({"zone": [{"a": 1}]}, "instance_filters['zone'] has the value {'a': 1}: each value must be a non-empty string or an integer."),
+    ({"zone": ""}, "instance_filters['zone'] has the value '': each value must be a non-empty string or an integer."),
+    ({"tag:k%d" % n: "v" for n in range(11)}, "instance_filters has 11 filters: the API allows at most 10."),
+])
+def test_filters_to_api_explains_each_bad_filter(filters, message):
+    with pytest.raises(lookup.FilterError) as caught:
+        lookup.filters_to_api(filters)
+    assert str(caught.value).startswith(message)
+
+
+def test_filters_to_api_names_every_bad_filter_at_once():
+    with pytest.raises(lookup.FilterError) as caught:
+        lookup.filters_to_api({"zoen": "ap-guangzhou-3", "tag:env": ["a", "b", "c", "d", "e", "f"], "instance-state": "RUNNING"})
+    assert len(caught.value.problems) == 2
+    assert "'zoen'. Did you mean 'zone'?" in caught.value.problems[1]
+    assert "instance_filters['tag:env'] has 6 values" in caught.value.problems[0]
+
+
+# -- find_instances -------------------------------------------------------------------------------------------------
+
+def test_find_instances_by_ids_batches_100_and_drops_unknown_and_duplicates():
+    api = PagingCvm([instance(n) for n in range(250)])
+    wanted = ["ins-%08d" % n for n in reversed(range(250))] + ["ins-%08d" % 0, "ins-zzzzzzzz"]
+    found = lookup.find_instances(api, instance_ids=wanted)
+    assert [i["InstanceId"] for i in found] == ["ins-%08d" % n for n in range(250)]
+    assert [len(p["InstanceIds"]) for _action, p in api.calls] == [100, 100, 51]
+    assert all(p["Limit"] == 100 and p["Offset"] == 0 for _action, p in api.calls)
+    assert sorted(i for _action, p in api.calls for i in p["InstanceIds"]) == sorted(set(wanted))
+
+
+def test_find_instances_by_filters_reads_every_page():
+    api = PagingCvm([instance(n) for n in range(250)] + [instance(900, Tags=[])])
+    found = lookup.find_instances(api, filters={"tag:bench": "true"})
+    assert len(found) == 250 and found[0]["InstanceId"] == "ins-00000000"
+    assert [(p["Offset"], p["Limit"]) for _action, p in api.calls] == [(0, 100), (100, 100), (200, 100)]
+    assert all(p["Filters"] == [{"Name": "tag:bench", "Values": ["true"]}] for _action, p in api.calls)
+
+
+def test_find_instances_follows_the_page_size_the_api_uses():
+    api = PagingCvm([instance(n) for n in range(45)], page_cap=20)
+    assert len(lookup.find_instances(api)) == 45
+    assert sorted(p["Offset"] for _action, p in api.calls) == [0, 20, 40]
+
+
+def test_find_instances_without_selection_reads_the_whole_region():
+    api = PagingCvm([instance(n) for n in range(3)])
+    assert [i["InstanceId"] for i in lookup.find_instances(api)] == ["ins-00000000", "ins-00000001", "ins-00000002"]
+    assert api.calls == [("DescribeInstances", {"Offset": 0, "Limit": 100})]
+
+
+def test_find_instances_empty_id_list_selects_nothing_without_a_call():
+    api = PagingCvm([instance(1)])
+    assert lookup.find_instances(api, instance_ids=[]) == []
+    assert api.calls == []
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(instance_ids=["ins-00000001"], filters={"zone": "x"}), "Give instance IDs or instance filters, not both"),
+    (dict(instance_ids=["ins-1122", "ins-00000001", "INS-ABCDEFGH"]), "Malformed instance IDs: 'ins-1122', 'INS-ABCDEFGH'."),
+    (dict(filters={"zoen": "x"}), "instance_filters has an unknown filter 'zoen'."),
+])
+def test_find_instances_bad_input_sends_nothing(kwargs, message):
+    api = PagingCvm([instance(1)])
+    with pytest.raises(lookup.LookupInputError) as caught:
+        lookup.find_instances(api, **kwargs)
+    assert str(caught.value).startswith(message)
+    assert api.calls == []
+
+
+def test_find_instance_views_wraps_entries():
+    api = PagingCvm([instance(1, LoginSettings={"KeyIds": ["skey-bbbbbbbb", "skey-aaaaaaaa"]})])
+    views = lookup.find_instance_views(api, instance_ids=["ins-00000001"])
+    assert list(views) == ["ins-00000001"] and views["ins-00000001"].key_ids == ("skey-aaaaaaaa", "skey-bbbbbbbb")
+
+
+def test_api_errors_propagate():
+    api = PagingCvm([instance(1)], fail_on="DescribeInstances")
+    with pytest.raises(CvmApiError):
+        lookup.find_instances(api)
+
+
+# -- key pairs ------------------------------------------------------------------------------------------------------
+
+KEYS = [key_pair("skey-%08d" % n, "key_%d" % n, bound=["ins-00000001"] if n == 1 else ()) for n in range(130)]
+
+
+def test_key_pair_dict_is_plain_snake_case():
+    assert lookup.key_pair_dict(dict(KEYS[1], PrivateKey="SECRET")) == {
+        "key_id": "skey-00000001", "key_name": "key_1", "project_id": 0, "description": "", "public_key": "ssh-ed25519 AAAA key_1",
+        "associated_instance_ids": ["ins-00000001"], "created_time": "2026-01-10T08:00:00Z", "tags": {"team": "ops"},
+    }
+
+
+def test_find_key_pairs_by_ids_batches_100():
+    api = PagingCvm(key_pairs=KEYS)
+    found = lookup.find_key_pairs(api, key_ids=["skey-%08d" % n for n in range(130)] + ["skey-zzzzzzzz"])
+    assert [k["key_id"] for k in found] == ["skey-%08d" % n for n in range(130)]
+    assert [len(p["KeyIds"]) for _action, p in api.calls] == [100, 31]
+
+
+def test_find_key_pairs_by_names_uses_5_names_per_filter_and_keeps_exact_matches():
+    api = PagingCvm(key_pairs=KEYS, loose_names=True)  # "key_1" also matches key_10..key_19 loosely
+    names = ["key_1", "key_2", "key_3", "key_4", "key_5", "key_6", "nope"]
+    found = lookup.find_key_pairs(api, key_names=names)
+    assert [k["key_name"] for k in found] == ["key_1", "key_2", "key_3", "key_4", "key_5", "key_6"]
+    assert [p["Filters"] for _action, p in api.calls] == [[{"Name": "key-name", "Values": names[:5]}], [{"Name": "key-name", "Values": names[5:]}]]
+
+
+def test_find_key_pairs_union_and_selection_rules():
+    api = PagingCvm(key_pairs=KEYS)
+    assert [k["key_id"] for k in lookup.find_key_pairs(api, key_ids=["skey-00000002"], key_names=["key_2", "key_3"])] == ["skey-00000002", "skey-00000003"]
+    api.calls = []
+    assert lookup.find_key_pairs(api, key_ids=[], key_names=[]) == [] and api.calls == []
+    assert len(lookup.find_key_pairs(api)) == 130
+    assert [p for _action, p in api.calls] == [{"Offset": 0, "Limit": 100}, {"Offset": 100, "Limit": 100}]
+
+
+def test_find_key_pairs_malformed_ids_send_nothing():
+    api = PagingCvm(key_pairs=KEYS)
+    with pytest.raises(lookup.LookupInputError, match=r"Malformed key pair IDs: 'skey-1'\. An ID is 'skey-' followed by 8"):
+        lookup.find_key_pairs(api, key_ids=["skey-1"])
+    assert api.calls == []
+
+
+def test_resolve_key_names():
+    api = PagingCvm(key_pairs=KEYS)
+    assert lookup.resolve_key_names(api, ["key_3", "key_1", "key_3"]) == {"key_3": "skey-00000003", "key_1": "skey-00000001"}
+
+
+def test_resolve_key_names_lists_unknown_and_ambiguous_names():
+    api = PagingCvm(key_pairs=KEYS + [key_pair("skey-dup00001", "key_1")])
+    with pytest.raises(lookup.KeyNameError) as caught:
+        lookup.resolve_key_names(api, ["key_1", "nope", "skey-00000002", "key_2"])
+    error = caught.value
+    assert error.unknown == ["nope", "skey-00000002"]
+    assert error.ambiguous == {"key_1": ["skey-00000001", "skey-dup00001"]}
+    assert str(error) == (
+        "Key pair names not found in region ap-guangzhou: 'nope', 'skey-00000002'. skey-00000002 look like key pair IDs, not names: "
+        "give them as key IDs. Key pair names shared by several key pairs in region ap-guangzhou: 'key_1' (skey-00000001, skey-dup00001). "
+        "Give the key pair IDs instead."
+    )
+    assert isinstance(error, lookup.LookupInputError) and isinstance(error, ValueError)
+
+
+def test_resolve_key_names_unknown_only():
+    api = PagingCvm(key_pairs=KEYS)
+    with pytest.raises(lookup.KeyNameError) as caught:
+        lookup.resolve_key_names(api, ["ghost"])
+    assert str(caught.value) == "Key pair names not found in region ap-guangzhou: 'ghost'. Check the names (exact, case-sensitive) and the region."
+    assert caught.value.ambiguous == {}

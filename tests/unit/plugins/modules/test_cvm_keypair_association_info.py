@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cvm_keypair_association_info over an in-memory API (narrow: the end-to-end tests use the real SDK and the emulator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair_association_info as module
+
+
+class ReadOnlyCvm:
+    """DescribeInstances (IDs, tag:<key> filters, paging) and DescribeKeyPairs (IDs, key-name); anything else is a test failure."""
+
+    def __init__(self, instances, key_pairs, fail_on=None):
+        self.instances = instances  # id -> {"name", "state", "keys": [..], "tags": {..}}
+        self.key_pairs = key_pairs  # id -> name
+        self.calls = []
+        self.fail_on = fail_on
+        self.endpoint_url = "https://cvm.tencentcloudapi.com"
+
+    def call(self, action, params):
+        self.calls.append((action, params))
+        if action == self.fail_on:
+            raise CvmApiError(action, "AuthFailure.SecretIdNotFound", "The SecretId is not found.", "req-9")
+        offset, limit = params.get("Offset", 0), params.get("Limit", 20)
+        if action == "DescribeInstances":
+            if "InstanceIds" in params:
+                found = [i for i in params["InstanceIds"] if i in self.instances]
+            else:
+                found = [i for i in sorted(self.instances) if all(self.match(i, f) for f in params.get("Filters", ()))]
+            return {"TotalCount": len(found), "InstanceSet": [self.entry(i) for i in found[offset:offset + limit]], "RequestId": "r"}
+        assert action == "DescribeKeyPairs", action
+        if "KeyIds" in params:
+            found = [k for k in params["KeyIds"] if k in self.key_pairs]
+        else:
+            found = [k for k in sorted(self.key_pairs) if self.key_pairs[k] in params["Filters"][0]["Values"]]
+        pairs = [{"KeyId": k, "KeyName": self.key_pairs[k], "AssociatedInstanceIds": sorted(i for i, d in self.instances.items() if k in d["keys"])}
+                 for k in found]
+        return {"TotalCount": len(found), "KeyPairSet": pairs[offset:offset + limit], "RequestId": "r"}
+
+    def match(self, instance_id, flt):
+        assert flt["Name"].startswith("tag:")
+        return self.instances[instance_id]["tags"].get(flt["Name"][4:]) in flt["Values"]
+
+    def entry(self, instance_id):
+        data = self.instances[instance_id]
+        return {"InstanceId": instance_id, "InstanceName": data["name"], "InstanceState": data["state"],
+                "LoginSettings": {"KeyIds": list(data["keys"]) or None}, "LatestOperation": "StopInstances",
+                "LatestOperationState": "SUCCESS", "LatestOperationRequestId": "op-" + instance_id}
+
+    def actions(self):
+        return [a for a, _params in self.calls]
+
+
+INSTANCES = {
+    "ins-00000001": {"name": "web-1", "state": "RUNNING", "keys": ["skey-bbbbbbbb", "skey-aaaaaaaa"], "tags": {"env": "prod"}},
+    "ins-00000002": {"name": "web-2", "state": "STOPPED", "keys": [], "tags": {"env": "prod"}},
+    "ins-00000003": {"name": "db-1", "state": "STOPPED", "keys": ["skey-aaaaaaaa", "skey-gone0000"], "tags": {"env": "dev"}},
+}
+KEYS = {"skey-aaaaaaaa": "ops", "skey-bbbbbbbb": "deploy", "skey-cccccccc": "unused"}
+
+
+def entry(instance_id, key_ids, key_names):
+    data = INSTANCES[instance_id]
+    return {"instance_id": instance_id, "instance_name": data["name"], "instance_state": data["state"], "key_ids": key_ids, "key_names": key_names,
+            "latest_operation": "StopInstances", "latest_operation_state": "SUCCESS", "latest_operation_request_id": "op-" + instance_id}
+
+
+ALL = [
+    entry("ins-00000001", ["skey-aaaaaaaa", "skey-bbbbbbbb"], ["ops", "deploy"]),
+    entry("ins-00000002", [], []),
+    entry("ins-00000003", ["skey-aaaaaaaa", "skey-gone0000"], ["ops", None]),
+]
+
+
+@pytest.fixture
+def cvm(monkeypatch):
+    holder = {}
+
+    def install(instances=None, key_pairs=None, **kwargs):
+        holder["api"] = ReadOnlyCvm(instances or INSTANCES, key_pairs or KEYS, **kwargs)
+        monkeypatch.setattr(_base._client, "CvmApi", lambda *a, **k: holder["api"])
+        return holder["api"]
+    return install
+
+
+def args(**kwargs):
+    base = {"secret_id": "AKIDx", "secret_key": "SECRETVALUE", "region": "ap-guangzhou"}
+    base.update(kwargs)
+    return base
+
+
+def test_whole_region(run_module, cvm):
+    api = cvm()
+    failed, result = run_module(module.main, args())
+    assert not failed
+    assert result == {"changed": False, "instances": ALL, "missing_instance_ids": [], "missing_key_ids": [], "missing_key_names": []}
+    assert api.calls[0] == ("DescribeInstances", {"Offset": 0, "Limit": 100})
+    assert api.calls[1] == ("DescribeKeyPairs", {"KeyIds": ["skey-aaaaaaaa", "skey-bbbbbbbb", "skey-gone0000"], "Offset": 0, "Limit": 100})
+    assert len(api.calls) == 2
+
+
+def test_by_ids_reports_missing_ones(run_module, cvm):
+    cvm()
+    failed, result = run_module(module.main, args(instance_ids=["ins-00000003", "ins-0000000z", "ins-00000003"]))
+    assert not failed and result["instances"] == [ALL[2]] and result["missing_instance_ids"] == ["ins-0000000z"]
+    assert "key_pairs" not in result
+
+
+def test_by_filters(run_module, cvm):
+    api = cvm()
+    failed, result = run_module(module.main, args(instance_filters={"tag:env": "prod"}))
+    assert not failed and result["instances"] == ALL[:2]
+    assert api.calls[0][1]["Filters"] == [{"Name": "tag:env", "Values": ["prod"]}]
+
+
+def test_keys_without_instances_select_the_instances_they_are_bound_to(run_module, cvm):
+    api = cvm()
+    failed, result = run_module(module.main, args(key_names=["deploy", "nobody"], key_ids=["skey-cccccccc", "skey-zzzzzzzz"]))
+    assert not failed
+    assert result["key_pairs"] == [
+        {"key_id": "skey-bbbbbbbb", "key_name": "deploy", "instance_ids": ["ins-00000001"]},
+        {"key_id": "skey-cccccccc", "key_name": "unused", "instance_ids": []},
+    ]
+    assert result["instances"] == [ALL[0]]
+    assert (result["missing_key_ids"], result["missing_key_names"]) == (["skey-zzzzzzzz"], ["nobody"])
+    assert ("DescribeInstances", {"InstanceIds": ["ins-00000001"], "Offset": 0, "Limit": 100}) in api.calls
+
+
+def test_keys_with_instance_selection_report_both(run_module, cvm):
+    cvm()
+    failed, result = run_module(module.main, args(instance_ids=["ins-00000002"], key_ids=["skey-aaaaaaaa"]))
+    assert not failed and result["instances"] == [ALL[1]]
+    assert result["key_pairs"] == [{"key_id": "skey-aaaaaaaa", "key_name": "ops", "instance_ids": ["ins-00000001", "ins-00000003"]}]
+
+
+def test_empty_lists_select_nothing(run_module, cvm):
+    api = cvm()
+    failed, result = run_module(module.main, args(instance_ids=[]))
+    assert not failed and result["instances"] == [] and api.calls == []
+    failed, result = run_module(module.main, args(key_ids=[]))
+    assert not failed and result["instances"] == [] and result["key_pairs"] == [] and api.calls == []
+
+
+def test_check_mode_is_the_same_read(run_module, cvm):
+    cvm()
+    failed, result = run_module(module.main, args(_ansible_check_mode=True))
+    assert not failed and not result["changed"] and result["instances"] == ALL
+
+
+def test_api_error_fails_with_the_error(run_module, cvm):
+    cvm(fail_on="DescribeInstances")
+    failed, result = run_module(module.main, args())
+    assert failed and result["msg"].startswith("Failed to read the instances: The SecretId is not found (AuthFailure.SecretIdNotFound).")
+    assert result["error"] == {"code": "AuthFailure.SecretIdNotFound", "message": "The SecretId is not found.", "request_id": "req-9",
+                               "action": "DescribeInstances"}
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(instance_ids=["ins-1122"]), "instance_ids has malformed IDs: 'ins-1122'. An ID is 'ins-' followed by 8 lowercase letters or digits"),
+    (dict(key_ids=["skey-1"]), "key_ids has malformed IDs: 'skey-1'. An ID is 'skey-' followed by 8 lowercase letters or digits"),
+    (dict(key_names=["ops", ""]), "key_names has empty names: remove them, or give names like ops_team."),
+    (dict(instance_filters={"zoen": "x"}), "instance_filters has an unknown filter 'zoen'. Did you mean 'zone'?"),
+    (dict(instance_filters={}), "instance_filters is empty"),
+    (dict(instance_filters={"zone": ["a", "b", "c", "d", "e", "f"]}), "instance_filters['zone'] has 6 values: the API allows at most 5 per filter."),
+    (dict(instance_ids=["ins-00000001"], instance_filters={"zone": "x"}), "parameters are mutually exclusive: instance_ids|instance_filters"),
+])
+def test_bad_input_fails_without_any_call(run_module, cvm, params, message):
+    api = cvm()
+    failed, result = run_module(module.main, args(**params))
+    assert failed and result["msg"].startswith(message), result["msg"]
+    assert api.calls == []
