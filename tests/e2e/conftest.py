@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -25,16 +26,31 @@ PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy"
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture(scope="session")
-def collections_path(tmp_path_factory):
-    """A collections path holding this checkout as tencentcloud.cvm (the scripts export one; otherwise link one)."""
+def _find_or_link_collections_path():
+    """A collections path holding this checkout as tencentcloud.cvm: the one scripts/ exports, or a link made here.
+
+    It also goes on sys.path, so that tests can import the collection's own tables (retry caps, ...).
+    """
     given = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
     if given and any((Path(p) / "ansible_collections/tencentcloud/cvm").resolve() == REPO for p in given.split(os.pathsep)):
-        return given
-    root = tmp_path_factory.mktemp("collections")
-    (root / "ansible_collections" / "tencentcloud").mkdir(parents=True)
-    (root / "ansible_collections" / "tencentcloud" / "cvm").symlink_to(REPO)
-    return str(root)
+        path = given
+    else:
+        root = Path(tempfile.mkdtemp(prefix="tencentcloud-cvm-collections-"))
+        (root / "ansible_collections" / "tencentcloud").mkdir(parents=True)
+        (root / "ansible_collections" / "tencentcloud" / "cvm").symlink_to(REPO)
+        path = str(root)
+    for entry in reversed(path.split(os.pathsep)):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    return path
+
+
+COLLECTIONS_PATH = _find_or_link_collections_path()
+
+
+@pytest.fixture(scope="session")
+def collections_path():
+    return COLLECTIONS_PATH
 
 
 @pytest.fixture
