@@ -166,32 +166,44 @@ class RateLimiter:
 
     A sliding window, not a token bucket: the API counts requests per second,
     so a full bucket plus a refill would exceed it within one window.
+    A request counts from when it was sent until one window after its answer came
+    back: the server counted it somewhere in between, so the window is measured
+    from the latest moment it can have started, and slow answers never make the
+    next burst arrive early.
     """
 
     MARGIN = 0.05
+    IN_FLIGHT_POLL = 0.01
 
     def __init__(self, rate, clock=time.monotonic, sleep=time.sleep):
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
-        self._sent = deque()
+        self._slots = deque()  # [answered_at or None while in flight], oldest first
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
     def acquire(self):
+        """Wait for room in the window; return the slot to hand to release() once the answer is in."""
+        window = 1.0 + self.MARGIN
         while True:
             with self._lock:
                 now = self._clock()
-                window = 1.0 + self.MARGIN
-                while self._sent and now - self._sent[0] >= window:
-                    self._sent.popleft()
+                while self._slots and self._slots[0][0] is not None and now - self._slots[0][0] >= window:
+                    self._slots.popleft()
                 wait = self._paused_until - now
-                if wait <= 0 and len(self._sent) < self.rate:
-                    self._sent.append(now)
-                    return
+                if wait <= 0 and len(self._slots) < self.rate:
+                    slot = [None]
+                    self._slots.append(slot)
+                    return slot
                 if wait <= 0:
-                    wait = window - (now - self._sent[0])
+                    oldest = self._slots[0][0]
+                    wait = self.IN_FLIGHT_POLL if oldest is None else window - (now - oldest)
             self._sleep(max(wait, 0.001))
+
+    def release(self, slot):
+        with self._lock:
+            slot[0] = self._clock()
 
     def pause(self, seconds):
         """The server said we were too fast: hold every thread back for a moment."""
@@ -228,11 +240,13 @@ class CvmApi:
         attempts = 0
         while True:
             attempts += 1
-            limiter.acquire()
+            slot = limiter.acquire()
             try:
                 return self._send(action, params)
             except CvmApiError as exc:
                 error = exc
+            finally:
+                limiter.release(slot)
             error.attempts = attempts
             retry = _errors.retry_class(error.code)
             if retry is None or attempts >= _errors.MAX_ATTEMPTS[retry]:

@@ -17,7 +17,6 @@ the per-action limits.
 
 from __future__ import annotations
 
-import difflib
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -109,6 +108,8 @@ def _filter_name_problem(option, name, known):
     if name in known:
         return None
     text = "%s has an unknown filter %r." % (option, name)
+    import difflib  # only on this error path: it costs every module start-up several milliseconds otherwise
+
     guesses = difflib.get_close_matches(name.replace("_", "-").lower(), known, n=1, cutoff=0.6)
     if guesses:
         text += " Did you mean %r?" % guesses[0]

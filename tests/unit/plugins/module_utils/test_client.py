@@ -124,20 +124,31 @@ def test_rate_limiter_allows_rate_per_window_then_waits():
     clock = FakeClock()
     limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
     for _attempt in range(10):
-        limiter.acquire()
+        limiter.release(limiter.acquire())
     assert clock.sleeps == []
-    limiter.acquire()
+    limiter.release(limiter.acquire())
     assert clock.now - 100.0 == pytest.approx(1.0 + RateLimiter.MARGIN, abs=0.01)
     # Never more than 10 in any window of one second.
-    sent = list(limiter._sent)
-    assert len([t for t in sent if clock.now - t < 1.0]) <= 10
+    assert len([s for s in limiter._slots if clock.now - s[0] < 1.0]) <= 10
+
+
+def test_rate_limiter_counts_the_window_from_the_answer():
+    """A slow answer: the server may have counted the request late, so the next burst waits for the answer plus a window."""
+    clock = FakeClock()
+    limiter = RateLimiter(2, clock=clock, sleep=clock.sleep)
+    first = limiter.acquire()
+    limiter.release(limiter.acquire())
+    clock.now += 0.7           # the first request is still in flight...
+    limiter.release(first)      # ...and answered at 100.7
+    limiter.acquire()
+    assert clock.now == pytest.approx(100.7 + 1.0 + RateLimiter.MARGIN, abs=0.02)
 
 
 def test_rate_limiter_pause_holds_everyone():
     clock = FakeClock()
     limiter = RateLimiter(40, clock=clock, sleep=clock.sleep)
     limiter.pause(2.0)
-    limiter.acquire()
+    limiter.release(limiter.acquire())
     assert clock.now == pytest.approx(102.0)
 
 
