@@ -8,8 +8,9 @@ Sessions (`nox -l` lists them; `./scripts/test --stage matrix` runs the default 
 
 A plain noxfile rather than antsibull-nox: ours needs an emulator around integration runs, an
 offline get-pip stand-in and ansible-core from PyPI only, without containers (no Docker engine
-here); antsibull-nox was not adopted for that reason, not tried in depth. The collection handling (copy into an ansible_collections/ tree, offline get-pip stand-in,
-emulator lifetime) lives in scripts/lib.sh, shared with scripts/test.
+here); antsibull-nox was not adopted for that reason, not tried in depth. The collection handling
+(copy into an ansible_collections/ tree, offline get-pip stand-in, emulator lifetime) lives in
+scripts/lib.sh, shared with scripts/test.
 """
 
 from __future__ import annotations
