@@ -31,6 +31,17 @@ class ModuleExit(Exception):
 
 
 @pytest.fixture
+def use_api(monkeypatch):
+    """Make TencentCloudModule.api hand out the given in-memory API instead of building a real client."""
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
+
+    def install(api):
+        monkeypatch.setattr(_base._client, "CvmApi", lambda *args, **kwargs: api)
+        return api
+    return install
+
+
+@pytest.fixture
 def run_module(monkeypatch):
     """Run a module's main() with args; return (failed, result) as exit_json/fail_json would have sent them."""
     def fake_exit(self, **kwargs):

@@ -108,15 +108,9 @@ class KeyPairCvm:
 
 
 @pytest.fixture
-def cvm(monkeypatch):
+def cvm(monkeypatch, use_api):
     monkeypatch.setattr(binding.Binder, "FIRST_POLL", 0.01)
-    holder = {}
-
-    def install(*args, **kwargs):
-        holder["api"] = KeyPairCvm(*args, **kwargs)
-        monkeypatch.setattr(_base._client, "CvmApi", lambda *a, **k: holder["api"])
-        return holder["api"]
-    return install
+    return lambda *args, **kwargs: use_api(KeyPairCvm(*args, **kwargs))
 
 
 def args(**kwargs):

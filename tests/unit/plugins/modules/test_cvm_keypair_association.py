@@ -8,7 +8,6 @@ import itertools
 
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair_association as module
 
 WRITES = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
@@ -48,14 +47,8 @@ class InMemoryCvm:
 
 
 @pytest.fixture
-def cvm(monkeypatch):
-    holder = {}
-
-    def install(instances, **kwargs):
-        holder["api"] = InMemoryCvm(instances, **kwargs)
-        monkeypatch.setattr(_base._client, "CvmApi", lambda *a, **k: holder["api"])
-        return holder["api"]
-    return install
+def cvm(use_api):
+    return lambda instances, **kwargs: use_api(InMemoryCvm(instances, **kwargs))
 
 
 def args(**kwargs):

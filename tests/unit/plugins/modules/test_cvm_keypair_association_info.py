@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair_association_info as module
 
@@ -77,14 +76,8 @@ ALL = [
 
 
 @pytest.fixture
-def cvm(monkeypatch):
-    holder = {}
-
-    def install(instances=None, key_pairs=None, **kwargs):
-        holder["api"] = ReadOnlyCvm(instances or INSTANCES, key_pairs or KEYS, **kwargs)
-        monkeypatch.setattr(_base._client, "CvmApi", lambda *a, **k: holder["api"])
-        return holder["api"]
-    return install
+def cvm(use_api):
+    return lambda instances=None, key_pairs=None, **kwargs: use_api(ReadOnlyCvm(instances or INSTANCES, key_pairs or KEYS, **kwargs))
 
 
 def args(**kwargs):
