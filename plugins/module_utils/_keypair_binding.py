@@ -46,6 +46,16 @@ def malformed(values, pattern):
     return [v for v in values if not isinstance(v, str) or not pattern.match(v)]
 
 
+ID_EXAMPLES = {INSTANCE_ID_RE: "ins-1e4r6y8i", KEY_ID_RE: "skey-4e5ty7i8"}
+
+
+def malformed_message(subject, bad, pattern):
+    """'<subject>: 'x', 'y'. An ID is ...': the one wording for malformed IDs, whichever option or lookup found them."""
+    example = ID_EXAMPLES[pattern]
+    return "%s: %s. An ID is '%s-' followed by 8 lowercase letters or digits, like %s." % (
+        subject, ", ".join(repr(v) for v in bad), example.split("-", 1)[0], example)
+
+
 class InstanceView:
     """The parts of a DescribeInstances entry this collection uses, in plain names."""
 

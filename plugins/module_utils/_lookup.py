@@ -26,6 +26,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_binding 
     InstanceView,
     chunked,
     malformed,
+    malformed_message,
     unique,
 )
 
@@ -195,11 +196,10 @@ def _unique_by(items, field):
     return [seen[k] for k in sorted(seen)]
 
 
-def _check_ids(values, pattern, kind, example):
+def _check_ids(values, pattern, kind):
     bad = malformed(values, pattern)
     if bad:
-        raise LookupInputError("Malformed %s IDs: %s. An ID is '%s' followed by 8 lowercase letters or digits, like %s." % (
-            kind, ", ".join(repr(v) for v in bad), example.split("-", maxsplit=1)[0] + "-", example))
+        raise LookupInputError(malformed_message("Malformed %s IDs" % kind, bad, pattern))
 
 
 def find_key_pairs(api, key_ids=None, key_names=None):
@@ -213,7 +213,7 @@ def find_key_pairs(api, key_ids=None, key_names=None):
         return [key_pair_dict(k) for k in _unique_by(_paged(api, "DescribeKeyPairs", {}, "KeyPairSet"), "KeyId")]
     key_ids = unique(key_ids or ())
     key_names = unique(key_names or ())
-    _check_ids(key_ids, KEY_ID_RE, "key pair", "skey-4e5ty7i8")
+    _check_ids(key_ids, KEY_ID_RE, "key pair")
     bad_names = [n for n in key_names if not isinstance(n, str) or not n]
     if bad_names:
         raise LookupInputError("Key pair names must be non-empty strings, got %s." % ", ".join(repr(n) for n in bad_names))
@@ -255,7 +255,7 @@ def find_instances(api, instance_ids=None, filters=None):
         raise LookupInputError("Give instance IDs or instance filters, not both: the API cannot combine them.")
     if instance_ids is not None:
         instance_ids = unique(instance_ids)
-        _check_ids(instance_ids, INSTANCE_ID_RE, "instance", "ins-1e4r6y8i")
+        _check_ids(instance_ids, INSTANCE_ID_RE, "instance")
         pages = _map(lambda batch: _paged(api, "DescribeInstances", {"InstanceIds": list(batch)}, "InstanceSet"),
                      chunked(instance_ids, MAX_IDS_PER_CALL))
         found = [item for page in pages for item in page]

@@ -296,20 +296,19 @@ def argument_spec():
 def validation_errors(params):
     """Everything wrong with the module's own options, as sentences; empty when they are usable."""
     errors = []
-    for option, pattern, example, other, other_pattern in (
-        ("instance_ids", binding.INSTANCE_ID_RE, "ins-1e4r6y8i", "key_ids", binding.KEY_ID_RE),
-        ("key_ids", binding.KEY_ID_RE, "skey-4e5ty7i8", "instance_ids", binding.INSTANCE_ID_RE),
+    for option, pattern, other, other_pattern in (
+        ("instance_ids", binding.INSTANCE_ID_RE, "key_ids", binding.KEY_ID_RE),
+        ("key_ids", binding.KEY_ID_RE, "instance_ids", binding.INSTANCE_ID_RE),
     ):
         values = params[option]
         if values is None:
             continue
         if not values and not params[ALTERNATIVES[option]]:
-            errors.append("%s is empty: list at least one ID, like %s." % (option, example))
+            errors.append("%s is empty: list at least one ID, like %s." % (option, binding.ID_EXAMPLES[pattern]))
             continue
         bad = binding.malformed(values, pattern)
         if bad:
-            text = "%s has malformed IDs: %s. An ID is '%s' followed by 8 lowercase letters or digits, like %s." % (
-                option, ", ".join(repr(v) for v in bad), example.split("-", 1)[0] + "-", example)
+            text = binding.malformed_message("%s has malformed IDs" % option, bad, pattern)
             swapped = [v for v in bad if other_pattern.match(str(v))]
             if swapped:
                 text += " %s look like %s: did you swap the two options?" % (", ".join(swapped), other)

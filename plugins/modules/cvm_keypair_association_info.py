@@ -257,11 +257,10 @@ def argument_spec():
 def validation_errors(params):
     """Everything wrong with the module's own options, as sentences; empty when they are usable."""
     errors = []
-    for option, pattern, example in (("instance_ids", binding.INSTANCE_ID_RE, "ins-1e4r6y8i"), ("key_ids", binding.KEY_ID_RE, "skey-4e5ty7i8")):
+    for option, pattern in (("instance_ids", binding.INSTANCE_ID_RE), ("key_ids", binding.KEY_ID_RE)):
         bad = binding.malformed(params[option] or (), pattern)
         if bad:
-            errors.append("%s has malformed IDs: %s. An ID is '%s' followed by 8 lowercase letters or digits, like %s." % (
-                option, ", ".join(repr(v) for v in bad), example.split("-", maxsplit=1)[0] + "-", example))
+            errors.append(binding.malformed_message("%s has malformed IDs" % option, bad, pattern))
     empty = [n for n in params["key_names"] or () if not n]
     if empty:
         errors.append("key_names has empty names: remove them, or give names like ops_team.")
