@@ -11,6 +11,7 @@
 #   tc_sync_mirror      copy the checkout into a second such folder for ansible-test (see there: why a copy)
 #   tc_ansible_test     run ansible-test in that copy (with the offline get-pip stand-in in place)
 #   tc_with_emulator    run a command while a local CVM emulator serves on a free port, then stop it
+#                       (flags for the emulator in TC_EMULATOR_ARGS, e.g. "--bind-semantics replace")
 
 # Only when executed: sourcing must not change the caller's shell options.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -266,7 +267,9 @@ tc_with_emulator() (
     trap 'rc=$?; tc__stop; exit "$rc"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM HUP
-    "$python" "$TC_REPO/tests/emulator/cvm_emulator.py" --port 0 >"$tmp/stdout" 2>"$tmp/stderr" &
+    # TC_EMULATOR_ARGS: extra emulator flags, split on spaces (e.g. "--bind-semantics replace --strict-duplicates").
+    # shellcheck disable=SC2086
+    "$python" "$TC_REPO/tests/emulator/cvm_emulator.py" --port 0 ${TC_EMULATOR_ARGS:-} >"$tmp/stdout" 2>"$tmp/stderr" &
     pid=$!
     # The first stdout line is the URL; give it 30 s.
     for _ in $(seq 300); do

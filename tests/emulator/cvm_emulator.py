@@ -295,12 +295,14 @@ def instance_defaults(instance_id, region, index):
 class Instance:
     """One CVM instance: its API representation plus where it lives and what it is doing."""
 
-    __slots__ = ("data", "region", "operation")
+    __slots__ = ("data", "region", "operation", "operated", "operation_hidden")
 
     def __init__(self, data, region):
         self.data = data
         self.region = region
         self.operation = None
+        self.operated = False  # an operation was accepted in this process (reading null_operation_fields)
+        self.operation_hidden = False  # accepted, not shown yet (the start delay)
 
     @property
     def instance_id(self):
@@ -376,6 +378,7 @@ class World:
         self.bindings = {}  # key_id -> set of instance ids bound to it
         self.pending = set()  # ids of instances with an unfinished operation
         self.clock = OperationClock()
+        self.lingering = {}  # key_id -> {instance_id: monotonic time until which the key still counts as in use}
 
     # -- loading and dumping -----------------------------------------------------------------------------------------
 
@@ -407,6 +410,7 @@ class World:
         self.credentials, self.regions, self.instances, self.key_pairs = credentials, regions, instances, key_pairs
         self.pending = set()
         self.bindings = {}
+        self.lingering = {}
         for instance in instances.values():
             for key_id in instance.key_ids:
                 self.bindings.setdefault(key_id, set()).add(instance.instance_id)
@@ -444,8 +448,29 @@ class World:
 
     def key_pair_view(self, pair):
         view = copy.deepcopy(pair.data)
-        view["AssociatedInstanceIds"] = sorted(self.bindings.get(pair.data["KeyId"], ()))
+        key_id = pair.data["KeyId"]
+        view["AssociatedInstanceIds"] = sorted(set(self.bindings.get(key_id, ())) | set(self.lingering_instance_ids(key_id)))
         return view
+
+    def lingering_instance_ids(self, key_id):
+        """Instances a key was unbound from (or that were terminated) less than the key deletion lag ago."""
+        now = time.monotonic()
+        lingering = self.lingering.get(key_id) or {}
+        for instance_id in [i for i, until in lingering.items() if until <= now]:
+            del lingering[instance_id]
+        return sorted(lingering)
+
+    def linger(self, key_id, instance_id, seconds):
+        if seconds > 0:
+            self.lingering.setdefault(key_id, {})[instance_id] = time.monotonic() + seconds
+
+    def terminate(self, instance_id, lag):
+        """Remove an instance (as TerminateInstances would); its keys stay 'in use' for the deletion lag."""
+        instance = self.instances.pop(instance_id)
+        for key_id in instance.key_ids:
+            self.bindings.get(key_id, set()).discard(instance_id)
+            self.linger(key_id, instance_id, lag)
+        self.pending.discard(instance_id)
 
     # -- operations --------------------------------------------------------------------------------------------------
 
@@ -476,13 +501,19 @@ class World:
 
     # -- key bindings ------------------------------------------------------------------------------------------------
 
-    def set_instance_keys(self, instance, key_ids):
-        """Set an instance's KeyIds (null when none, as the real API) and keep the key pairs' view consistent."""
+    def set_instance_keys(self, instance, key_ids, deletion_lag=0.0):
+        """Set an instance's KeyIds (null when none, as the real API) and keep the key pairs' view consistent.
+
+        A key that goes keeps counting as in use by the instance for `deletion_lag` seconds (reading key_deletion_lag).
+        """
         key_ids = [key_id for key_id in unique(key_ids) if key_id in self.key_pairs]  # a key deleted meanwhile is gone
         for key_id in instance.key_ids:
             self.bindings.get(key_id, set()).discard(instance.instance_id)
+            if key_id not in key_ids:
+                self.linger(key_id, instance.instance_id, deletion_lag)
         for key_id in key_ids:
             self.bindings.setdefault(key_id, set()).add(instance.instance_id)
+            self.lingering.get(key_id, {}).pop(instance.instance_id, None)
         instance.data["LoginSettings"]["KeyIds"] = key_ids or None
 
     def bound_instance_ids(self, key_id):
@@ -751,20 +782,45 @@ class CvmApi:
 
     # -- operation timelines -----------------------------------------------------------------------------------------
 
-    def schedule(self, instance, action, request_id, timeline, failure):
-        """Start an operation: show it as OPERATING, run the timeline [(fraction of latency, callable)], then finish it."""
+    def schedule(self, instance, action, request_id, timeline, failure, restart_after=None):
+        """Start an operation: show it as OPERATING, run the timeline [(fraction of latency, callable)], then finish it.
+
+        restart_after: (fraction, timeline) of a StartInstances operation of its own (reading restart_as_own_operation):
+        the first operation finishes at `fraction` of the latency, then the restart shows with a new RequestId.
+        """
         latency = self.config.operation_latency
         delay = self.config.operation_start_delay
         data = instance.data
+        instance.operated = True
+        instance.operation_hidden = True
 
         def show():
+            instance.operation_hidden = False
             data.update(LatestOperation=action, LatestOperationState="OPERATING", LatestOperationRequestId=request_id,
                         LatestOperationErrorMsg="")
 
         def finish():
             data.update(LatestOperationState="FAILED" if failure else "SUCCESS", LatestOperationErrorMsg=failure or "")
 
-        steps = [(delay, show)] + [(delay + fraction * latency, step) for fraction, step in timeline] + [(delay + latency, finish)]
+        steps = [(delay, show)] + [(delay + fraction * latency, step) for fraction, step in timeline]
+        if restart_after is None:
+            steps.append((delay + latency, finish))
+        else:
+            finished_at, restart_timeline = restart_after
+            restart_id = str(uuid.uuid4())
+
+            def show_restart():
+                data.update(LatestOperation="StartInstances", LatestOperationState="OPERATING", LatestOperationRequestId=restart_id,
+                            LatestOperationErrorMsg="")
+
+            def finish_restart():
+                data.update(LatestOperationState="SUCCESS", LatestOperationErrorMsg="")
+
+            steps.append((delay + finished_at * latency, finish))
+            steps.append((delay + restart_timeline[0][0] * latency, show_restart))
+            steps += [(delay + fraction * latency, step) for fraction, step in restart_timeline]
+            steps.append((delay + latency, finish_restart))
+        steps.sort(key=lambda step: step[0])  # stable: steps due at the same time keep their order
         self.world.start_operation(instance, steps)
 
     @staticmethod
@@ -776,11 +832,46 @@ class CvmApi:
         return step
 
     def key_change_timeline(self, instance, change, force_stop):
-        """Stopped: change keys at the end. Running with ForceStop: STOPPING, STOPPED, keys, STARTING, RUNNING."""
+        """Stopped: change keys at the end. Running with ForceStop: STOPPING, STOPPED, keys, STARTING, RUNNING.
+
+        Returns (timeline, restart_after) for schedule(); with restart_as_own_operation the restart of a RUNNING
+        instance is a StartInstances operation of its own, after the key change has finished (SUCCESS or FAILED).
+        """
         if instance.data["InstanceState"] == "RUNNING" and force_stop:
+            if self.config.restart_as_own_operation:
+                stop = [(0.0, self.set_state(instance, "STOPPING")), (0.25, self.set_state(instance, "STOPPED")), (0.5, change)]
+                restart = [(0.7, self.set_state(instance, "STARTING")), (1.0, self.set_state(instance, "RUNNING"))]
+                return stop, (0.6, restart)
             return [(0.0, self.set_state(instance, "STOPPING")), (1 / 3, self.set_state(instance, "STOPPED")),
-                    (2 / 3, change), (2 / 3, self.set_state(instance, "STARTING")), (1.0, self.set_state(instance, "RUNNING"))]
-        return [(1.0, change)]
+                    (2 / 3, change), (2 / 3, self.set_state(instance, "STARTING")), (1.0, self.set_state(instance, "RUNNING"))], None
+        return [(1.0, change)], None
+
+    def api_instance_view(self, instance):
+        """What DescribeInstances shows; with null_operation_fields, LatestOperation* are null on an instance never operated
+        and while an accepted operation is not shown yet (the start delay)."""
+        view = self.world.instance_view(instance)
+        if self.config.null_operation_fields and (not instance.operated or instance.operation_hidden):
+            view.update(LatestOperation=None, LatestOperationState=None, LatestOperationRequestId=None, LatestOperationErrorMsg=None)
+        return view
+
+    def reject_duplicates(self, instances, key_ids, binding):
+        """Reading strict_duplicates (the codes of the sibling Lighthouse API): the whole call fails, nothing changes."""
+        if not self.config.strict_duplicates:
+            return
+        if binding:
+            if self.config.bind_replaces_keys:
+                return  # a bind sets the list: nothing in it is a duplicate
+            clashes = ["%s (%s)" % (i.instance_id, ", ".join(k for k in key_ids if k in i.key_ids)) for i in instances
+                       if set(key_ids) & set(i.key_ids)]
+            if clashes:
+                raise ApiError("UnsupportedOperation.KeyPairBindDuplicate",
+                               "The key pair(s) are already bound to instance(s): %s." % "; ".join(clashes))
+            return
+        missing = ["%s (%s)" % (i.instance_id, ", ".join(k for k in key_ids if k not in i.key_ids)) for i in instances
+                   if set(key_ids) - set(i.key_ids)]
+        if missing:
+            raise ApiError("UnsupportedOperation.KeyPairNotBoundToInstance",
+                           "The key pair(s) are not bound to instance(s): %s." % "; ".join(missing))
 
     # -- actions -----------------------------------------------------------------------------------------------------
 
@@ -798,7 +889,7 @@ class CvmApi:
             found = [instance for instance in self.world.instances.values()
                      if instance.region == request.region and matches_filters(instance.data, filters, INSTANCE_FILTERS)]
         page = paginate(found, params)
-        return {"TotalCount": len(found), "InstanceSet": [self.world.instance_view(instance) for instance in page]}
+        return {"TotalCount": len(found), "InstanceSet": [self.api_instance_view(instance) for instance in page]}
 
     def describe_key_pairs(self, request, params):
         key_ids = params.get("KeyIds") or []
@@ -832,27 +923,31 @@ class CvmApi:
 
     def associate_instances_key_pairs(self, request, params):
         instances, key_ids, force_stop = self.key_binding_batch(request, params)
+        self.reject_duplicates(instances, key_ids, binding=True)
         replace = self.config.bind_replaces_keys  # decided when the call is accepted
+        lag = self.config.key_deletion_lag
         for instance in instances:
             failure = self.failure_for(instance, "AssociateInstancesKeyPairs")
 
             def bind(instance=instance, failure=failure):
                 if not failure:
-                    self.world.set_instance_keys(instance, key_ids if replace else instance.key_ids + key_ids)
-            timeline = self.key_change_timeline(instance, bind, force_stop)
-            self.schedule(instance, "AssociateInstancesKeyPairs", request.request_id, timeline, failure)
+                    self.world.set_instance_keys(instance, key_ids if replace else instance.key_ids + key_ids, lag)
+            timeline, restart_after = self.key_change_timeline(instance, bind, force_stop)
+            self.schedule(instance, "AssociateInstancesKeyPairs", request.request_id, timeline, failure, restart_after)
         return {}
 
     def disassociate_instances_key_pairs(self, request, params):
         instances, key_ids, force_stop = self.key_binding_batch(request, params)
+        self.reject_duplicates(instances, key_ids, binding=False)
+        lag = self.config.key_deletion_lag
         for instance in instances:
             failure = self.failure_for(instance, "DisassociateInstancesKeyPairs")
 
             def unbind(instance=instance, failure=failure):
-                if not failure:  # unbinding a key that is not bound is a successful no-op
-                    self.world.set_instance_keys(instance, [key_id for key_id in instance.key_ids if key_id not in key_ids])
-            timeline = self.key_change_timeline(instance, unbind, force_stop)
-            self.schedule(instance, "DisassociateInstancesKeyPairs", request.request_id, timeline, failure)
+                if not failure:  # unbinding a key that is not bound is a successful no-op (unless strict_duplicates)
+                    self.world.set_instance_keys(instance, [key_id for key_id in instance.key_ids if key_id not in key_ids], lag)
+            timeline, restart_after = self.key_change_timeline(instance, unbind, force_stop)
+            self.schedule(instance, "DisassociateInstancesKeyPairs", request.request_id, timeline, failure, restart_after)
         return {}
 
     def start_instances(self, request, params):
@@ -948,13 +1043,20 @@ class CvmApi:
         key_ids = check_ids("KeyIds", params["KeyIds"], KEY_ID_RE, "InvalidKeyPairId.Malformed", "key pair", "skey-xxxxxxxx")
         self.key_pairs_in(request.region, key_ids)
         for key_id in key_ids:
+            if key_id in self.config.image_key_ids:
+                raise ApiError("InvalidKeyPair.NotSupported", "The key pair `%s` is used by a custom image and cannot be deleted." % key_id)
             bound = self.world.bound_instance_ids(key_id)
             if bound:
                 raise ApiError("InvalidParameterValue.KeyPairNotSupported", "The key pair `%s` is bound to instance(s) %s; unbind it first."
                                % (key_id, quoted(bound)))
+            lingering = self.world.lingering_instance_ids(key_id)
+            if lingering:  # reading key_deletion_lag: the unbinding (or termination) has not reached every part of the service yet
+                raise ApiError("InvalidParameterValue.KeyPairNotSupported", "The key pair `%s` is still in use by instance(s) %s; retry later."
+                               % (key_id, quoted(lingering)))
         for key_id in key_ids:
             del self.world.key_pairs[key_id]
             self.world.bindings.pop(key_id, None)
+            self.world.lingering.pop(key_id, None)
         return {}
 
 
@@ -993,10 +1095,18 @@ class Config:
     """Everything GET/PATCH /_emulator/config shows and changes."""
 
     def __init__(self, operation_latency=DEFAULT_OPERATION_LATENCY, operation_start_delay=0.0, bind_replaces_keys=False,
-                 rate_limits=None, faults=None, seed=None):
+                 rate_limits=None, faults=None, seed=None, readings=None):
         self.operation_latency = operation_latency
         self.operation_start_delay = operation_start_delay
         self.bind_replaces_keys = bind_replaces_keys
+        # Readings of what the API leaves open (docs/emulator.md, "Readings of the API"); the defaults are the lenient ones.
+        self.strict_duplicates = False
+        self.restart_as_own_operation = False
+        self.null_operation_fields = False
+        self.key_deletion_lag = 0.0
+        self.image_key_ids = []
+        for name, value in (readings or {}).items():
+            getattr(self, "_patch_" + name)(value)
         self.rate_limits = {name: action.rate_limit for name, action in ACTIONS.items()}
         self.rate_limits.update(rate_limits or {})
         self.faults = dict.fromkeys(FAULT_PROBABILITIES, 0.0)
@@ -1011,6 +1121,12 @@ class Config:
             "operation_latency": self.operation_latency,
             "operation_start_delay": self.operation_start_delay,
             "bind_replaces_keys": self.bind_replaces_keys,
+            "bind_semantics": "replace" if self.bind_replaces_keys else "add",
+            "strict_duplicates": self.strict_duplicates,
+            "restart_as_own_operation": self.restart_as_own_operation,
+            "null_operation_fields": self.null_operation_fields,
+            "key_deletion_lag": self.key_deletion_lag,
+            "image_key_ids": list(self.image_key_ids),
             "rate_limits": dict(self.rate_limits),
             "faults": dict(self.faults),
             "operation_failures": dict(self.operation_failures),
@@ -1038,6 +1154,28 @@ class Config:
 
     def _patch_bind_replaces_keys(self, value):
         self.bind_replaces_keys = boolean("bind_replaces_keys", value)
+
+    def _patch_bind_semantics(self, value):
+        if value not in ("add", "replace"):
+            raise ControlError(400, "bind_semantics must be \"add\" or \"replace\"")
+        self.bind_replaces_keys = value == "replace"
+
+    def _patch_strict_duplicates(self, value):
+        self.strict_duplicates = boolean("strict_duplicates", value)
+
+    def _patch_restart_as_own_operation(self, value):
+        self.restart_as_own_operation = boolean("restart_as_own_operation", value)
+
+    def _patch_null_operation_fields(self, value):
+        self.null_operation_fields = boolean("null_operation_fields", value)
+
+    def _patch_key_deletion_lag(self, value):
+        self.key_deletion_lag = non_negative_number("key_deletion_lag", value)
+
+    def _patch_image_key_ids(self, value):
+        if not isinstance(value, list) or not all(isinstance(item, str) and KEY_ID_RE.match(item) for item in value):
+            raise ControlError(400, "image_key_ids must be a list of key pair IDs like skey-xxxxxxxx")
+        self.image_key_ids = unique(value)
 
     def _patch_hold_operations(self, value):
         self.hold_operations = boolean("hold_operations", value)
@@ -1368,6 +1506,7 @@ class Emulator:
             ("PUT", "state"): self.control_put_state,
             ("POST", "reset"): self.control_reset,
             ("GET", "instances"): self.control_get_instance,
+            ("DELETE", "instances"): self.control_terminate_instance,
             ("GET", "key_pairs"): self.control_get_key_pair,
             ("GET", "operations"): lambda *_: (200, {"operating": self.world.operating_instance_ids(), "held": self.world.clock.held}),
             ("GET", "requests"): self.control_get_requests,
@@ -1404,6 +1543,14 @@ class Emulator:
         if instance is None:
             raise ControlError(404, "no instance %s" % route.partition("/")[2])
         return 200, dict(self.world.instance_view(instance), Region=instance.region)
+
+    def control_terminate_instance(self, route, _query, _body):
+        """Remove an instance as a termination would; its keys keep counting as in use for key_deletion_lag seconds."""
+        instance_id = route.partition("/")[2]
+        if instance_id not in self.world.instances:
+            raise ControlError(404, "no instance %s" % instance_id)
+        self.world.terminate(instance_id, self.config.key_deletion_lag)
+        return 200, {"terminated": instance_id}
 
     def control_get_key_pair(self, route, _query, _body):
         pair = self.world.key_pairs.get(route.partition("/")[2])
@@ -1567,6 +1714,19 @@ def probability(text):
     return value
 
 
+def seconds(text):
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("a number of seconds is not negative, got %s" % text)
+    return value
+
+
+def key_id(text):
+    if not KEY_ID_RE.match(text):
+        raise argparse.ArgumentTypeError("expected a key pair ID like skey-xxxxxxxx, got %r" % text)
+    return text
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="cvm_emulator.py",
@@ -1586,7 +1746,26 @@ def build_parser():
                         help="for this long after a write is accepted, DescribeInstances still shows the previous "
                              "LatestOperation* (the instance already counts as busy) (default: 0)")
     parser.add_argument("--bind-replaces-keys", action="store_true",
-                        help="AssociateInstancesKeyPairs replaces the instance's keys instead of adding to them")
+                        help="AssociateInstancesKeyPairs replaces the instance's keys instead of adding to them "
+                             "(the same as --bind-semantics replace)")
+    parser.add_argument("--bind-semantics", choices=("add", "replace"),
+                        help="reading: whether AssociateInstancesKeyPairs adds the keys (default) or replaces the instance's keys")
+    parser.add_argument("--strict-duplicates", action="store_true",
+                        help="reading: binding a key an instance has (add semantics) or unbinding one it lacks fails the whole call "
+                             "with UnsupportedOperation.KeyPairBindDuplicate / KeyPairNotBoundToInstance")
+    parser.add_argument("--restart-as-own-operation", action="store_true",
+                        help="reading: after a ForceStop key change on a RUNNING instance, the restart shows as a StartInstances "
+                             "operation of its own, with a new RequestId (also after a FAILED change)")
+    parser.add_argument("--null-operation-fields", action="store_true",
+                        help="reading: LatestOperation* are null on instances never operated (since start) and during "
+                             "--operation-start-delay")
+    parser.add_argument("--key-deletion-lag", type=seconds, default=0.0, metavar="SECONDS",
+                        help="reading: for this long after a key is unbound from an instance (or the instance is terminated), "
+                             "DeleteKeyPairs of the key fails with InvalidParameterValue.KeyPairNotSupported and "
+                             "AssociatedInstanceIds still lists the instance (default: 0)")
+    parser.add_argument("--image-key", action="append", type=key_id, default=[], metavar="KEY_ID",
+                        help="reading: this key pair is used by a custom image, so DeleteKeyPairs fails with "
+                             "InvalidKeyPair.NotSupported (repeatable)")
     parser.add_argument("--rate-limit", action="append", type=parse_rate_limit, default=[], metavar="ACTION=N",
                         help="requests per second accepted for ACTION (repeatable; 0 = unlimited): a request is refused with "
                              "RequestLimitExceeded when N requests of ACTION were accepted in the previous 1.0 s. Defaults: 40 for "
@@ -1636,7 +1815,12 @@ def build_emulator(args):
     rate_limits.update({action: limit or None for action, limit in args.rate_limit})
     faults = {name: getattr(args, "fault_" + name) for name in FAULT_PROBABILITIES}
     faults["response_latency_ms"] = args.response_latency
-    config = Config(args.operation_latency, args.operation_start_delay, args.bind_replaces_keys, rate_limits, faults, args.seed)
+    readings = {"strict_duplicates": args.strict_duplicates, "restart_as_own_operation": args.restart_as_own_operation,
+                "null_operation_fields": args.null_operation_fields, "key_deletion_lag": args.key_deletion_lag,
+                "image_key_ids": args.image_key}
+    if args.bind_semantics:
+        readings["bind_semantics"] = args.bind_semantics
+    config = Config(args.operation_latency, args.operation_start_delay, args.bind_replaces_keys, rate_limits, faults, args.seed, readings)
     return Emulator(state_document, credentials, args.region or DEFAULT_REGIONS, config, args.generate_instances, args.verbose)
 
 

@@ -16,7 +16,9 @@ SCRIPT = str(HERE / "cvm_emulator.py")
 FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token", "--region", "--operation-latency",
          "--operation-start-delay", "--bind-replaces-keys", "--rate-limit", "--no-rate-limit", "--seed", "--fault-internal-error",
          "--fault-http-502", "--fault-drop", "--fault-lost-response", "--fault-throttle", "--fault-operation-failed",
-         "--response-latency", "--tls-cert", "--tls-key", "--generate-instances", "--verbose")
+         "--response-latency", "--tls-cert", "--tls-key", "--generate-instances", "--verbose",
+         "--bind-semantics", "--strict-duplicates", "--restart-as-own-operation", "--null-operation-fields", "--key-deletion-lag",
+         "--image-key")
 
 
 def test_help_documents_every_flag():
@@ -88,6 +90,24 @@ def test_credential_flags_replace_the_default_and_verbose_hides_secrets():
         log = emu.stderr_text()
     assert "action=DescribeInstances" in log and "has_token=true" in log and "AKIDflag" in log
     assert "flag-secret-key" not in log and "flag-token" not in log
+
+
+def test_reading_flags_set_their_config_fields():
+    args = ["--bind-semantics", "replace", "--strict-duplicates", "--restart-as-own-operation", "--null-operation-fields",
+            "--key-deletion-lag", "2.5", "--image-key", "skey-k1000004", "--image-key", "skey-k1000003"]
+    with Emulator(extra_args=args) as emu:
+        config = emu.config()
+        assert (config["bind_semantics"], config["bind_replaces_keys"], config["strict_duplicates"], config["restart_as_own_operation"],
+                config["null_operation_fields"], config["key_deletion_lag"], config["image_key_ids"]) == (
+            "replace", True, True, True, True, 2.5, ["skey-k1000004", "skey-k1000003"])
+        emu.reset(everything=True)  # the flags are the starting config that a full reset goes back to
+        assert emu.config() == config
+
+
+@pytest.mark.parametrize("args", [["--bind-semantics", "merge"], ["--key-deletion-lag", "-1"], ["--image-key", "key-1"]])
+def test_bad_reading_flags_are_refused_at_startup(args):
+    proc = subprocess.run([sys.executable, SCRIPT, "--port", "0"] + args, capture_output=True, text=True, timeout=30, check=False)
+    assert proc.returncode == 2 and args[0] in proc.stderr
 
 
 def test_no_rate_limit_flag():
