@@ -235,8 +235,12 @@ class CvmApi:
     def endpoint_url(self):
         return "%s://%s" % (self.protocol, self.host)
 
-    def call(self, action, params):
-        """Send one action; return its Response dict. Raise CvmApiError when it fails for good."""
+    def call(self, action, params, retry_ambiguous=True):
+        """Send one action; return its Response dict. Raise CvmApiError when it fails for good.
+
+        retry_ambiguous=False: a TRANSIENT failure (InternalError, 5xx, dropped connection, timeout) is raised at once
+        instead of resent, because the request may have taken effect; writes use it to re-read state before resending.
+        """
         limiter = self._limiter(action)
         attempts = 0
         while True:
@@ -250,7 +254,7 @@ class CvmApi:
                 limiter.release(slot)
             error.attempts = attempts
             retry = _errors.retry_class(error.code)
-            if retry is None or attempts >= _errors.MAX_ATTEMPTS[retry]:
+            if retry is None or attempts >= _errors.MAX_ATTEMPTS[retry] or (retry == _errors.TRANSIENT and not retry_ambiguous):
                 raise error
             delay = self._backoff(retry, attempts)
             if retry == _errors.THROTTLED:

@@ -20,6 +20,7 @@ description:
     fails before any change.
   - A key pair bound to instances cannot be deleted. With O(force=true) the module first unbinds it from all its instances
     (as M(tencentcloud.cvm.cvm_keypair_association) does, following each operation to its end), then deletes it.
+  - A key pair used by a custom image cannot be deleted (C(InvalidKeyPair.NotSupported)); the module fails saying so.
 author:
   - tencentcloud.cvm maintainers (@tencentcloud-cvm)
 options:
@@ -74,6 +75,11 @@ options:
     description:
       - Seconds to wait for each unbinding operation when O(force=true). Instances still busy after that are reported, the key
         pair is not deleted and the module fails.
+      - Also the longest the module retries C(DeleteKeyPairs) while the API still refuses it with
+        C(InvalidParameterValue.KeyPairNotSupported) after the key pair was unbound or an instance of it terminated (a lag of the API;
+        the Terraform provider retries it for 5 minutes). Retries start after 1 second and double up to 10 seconds apart. This applies
+        with O(force=true), or when the key pair still lists instances.
+      - The default of 300 seconds is the Terraform provider's bound for that lag.
     type: int
     default: 300
 extends_documentation_fragment:
@@ -233,11 +239,19 @@ error:
 import base64
 import hashlib
 import os
+import time
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
+
+
+# DeleteKeyPairs answers this for a while after the key pair was unbound (or its instance terminated); retried with these
+# delays (seconds, doubling) for at most wait_timeout.
+DELETION_LAG_CODE = "InvalidParameterValue.KeyPairNotSupported"
+DELETE_RETRY_FIRST = 1.0
+DELETE_RETRY_CAP = 10.0
 
 
 def argument_spec():
@@ -386,6 +400,8 @@ class KeyPair:
         self.region = self.params["region"]
         self.binder = None
         self.module.result.update(key_pair=None, request_ids=[])
+        self.clock = time.monotonic
+        self.sleep = time.sleep
 
     def run(self):
         try:
@@ -492,8 +508,36 @@ class KeyPair:
             self.report(current, None, key_pair=current)
         if plans:
             self.unbind(current, plans)
-        self.write("DeleteKeyPairs", {"KeyIds": [current["key_id"]]}, "delete the key pair %r (%s)" % (self.name, current["key_id"]))
+        self.delete(current, lag_possible=bool(bound) or self.params["force"])
         self.report(current, None, key_pair=current)
+
+    def delete(self, current, lag_possible):
+        """DeleteKeyPairs; after an unbind (or a termination) the API refuses it for a while with KeyPairNotSupported
+        (Terraform retries that for 5 minutes): retry through that lag for at most wait_timeout seconds."""
+        params = {"KeyIds": [current["key_id"]]}
+        attempting = "delete the key pair %r (%s)" % (self.name, current["key_id"])
+        deadline = self.clock() + self.params["wait_timeout"]
+        delay = DELETE_RETRY_FIRST
+        while True:
+            try:
+                response = self.module.api.call("DeleteKeyPairs", params)
+            except CvmApiError as exc:
+                if exc.code == "InvalidKeyPair.NotSupported":
+                    self.module.fail("The key pair %r (%s) is used by a custom image, and Tencent Cloud does not delete key pairs that images "
+                                     "use: delete the custom images created with it (or keep the key pair), then run again. Nothing was deleted."
+                                     % (self.name, current["key_id"]), error=exc.to_dict())
+                if exc.code == DELETION_LAG_CODE and lag_possible and self.clock() + delay <= deadline:
+                    self.sleep(delay)
+                    delay = min(DELETE_RETRY_CAP, delay * 2)
+                    continue
+                if exc.code == DELETION_LAG_CODE and lag_possible:
+                    self.module.fail("The key pair %r (%s) is unbound, but Tencent Cloud still refused to delete it after wait_timeout=%ds "
+                                     "(%s: %s): the API lags after an unbind or a termination. Run again later, or raise wait_timeout."
+                                     % (self.name, current["key_id"], self.params["wait_timeout"], exc.code, exc.message.rstrip(".")),
+                                     error=exc.to_dict())
+                self.module.fail_api(exc, attempting)
+            self.module.result["request_ids"].append(response.get("RequestId"))
+            return
 
     def plan_unbind(self, current):
         self.binder = binding.Binder(self.module.api)
@@ -518,7 +562,8 @@ class KeyPair:
     def unbind(self, current, plans):
         restart_ids = frozenset(p.instance_id for p in plans if p.instance.state == "RUNNING")
         steps = binding.group_writes(plans, self.params["force_stop"])
-        outcome = self.binder.apply(steps, True, self.params["wait_timeout"], restart_ids)
+        views = {p.instance_id: p.instance for p in plans}
+        outcome = self.binder.apply(steps, True, self.params["wait_timeout"], restart_ids, views)
         self.module.result["request_ids"].extend(outcome.request_ids)
         self.module.result["changed"] = bool(outcome.written)
         if outcome.write_error:
@@ -533,11 +578,12 @@ class KeyPair:
                 problems.append("The last status read failed: %s." % outcome.poll_error)
         if problems:
             self.module.fail(" ".join(problems) + " The key pair was not deleted; run again to retry.")
+        # The instances themselves, not AssociatedInstanceIds: that list lags behind an unbind for a while.
         try:
-            after = lookup.find_key_pairs(self.module.api, key_ids=[current["key_id"]])
+            after = self.binder.read_instances([p.instance_id for p in plans])
         except CvmApiError as exc:
-            self.module.fail_api(exc, "read the key pair after unbinding it")
-        still = after[0]["associated_instance_ids"] if after else []
+            self.module.fail_api(exc, "read the instances after unbinding the key pair")
+        still = sorted(i for i, view in after.items() if current["key_id"] in view.key_ids)
         if still:
             self.module.fail("The key pair %s is still bound to %s after unbinding (bound again by another client?). The key pair was not "
                              "deleted; run again." % (current["key_id"], ", ".join(still)))

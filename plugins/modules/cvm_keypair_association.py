@@ -354,6 +354,7 @@ class KeyPairAssociation:
         self.final = {}         # instance_id -> key ids after the run (read back, or expected when not read)
         self.verified = set()   # instance ids whose `final` was read back from the API
         self.written = set()    # instance ids with at least one accepted write
+        self.full_sets = False  # the API was seen to replace keys on bind: send whole key sets for the rest of the run
 
     def run(self):
         if self.key_names:
@@ -408,7 +409,7 @@ class KeyPairAssociation:
             self.module.fail_api(exc, "read the instances")
 
     def plan(self, views):
-        plans = [binding.plan_instance(views[i], self.key_ids, self.state, self.exclusive) for i in sorted(views)]
+        plans = [binding.plan_instance(views[i], self.key_ids, self.state, self.exclusive, self.full_sets) for i in sorted(views)]
         self.preflight(plans)
         return plans
 
@@ -436,12 +437,26 @@ class KeyPairAssociation:
                     self.module.params["region"], ", ".join(missing_keys)))
 
     def apply(self, plans):
-        """Send the writes for `plans`; return the instance ids whose result could not be verified."""
+        """Bind, repair what a replacing bind dropped, then unbind what the instances still have that must go.
+
+        Returns the instance ids whose result could not be verified.
+        """
         changing = [p for p in plans if p.changes]
-        restart_ids = frozenset(p.instance_id for p in changing if p.instance.state == "RUNNING")
-        outcome = self.binder.apply(binding.group_writes(changing, self.force_stop), self.wait, self.wait_timeout, restart_ids)
-        self.module.result["request_ids"].extend(outcome.request_ids)
-        self.written.update(outcome.written)
+        views = {p.instance_id: p.instance for p in plans}
+        outcome = binding.Outcome()
+        binds = [p for p in changing if p.to_bind]
+        unbinding = any(p.to_unbind for p in changing)
+        if binds:
+            # Waiting is what shows whether the API replaced keys; skip it only when there is nothing a replace could drop.
+            wait = self.wait or unbinding or any(set(p.before) - set(p.to_unbind) for p in binds)
+            outcome.merge(self.write_step(binds, binding.ASSOCIATE, wait, views))
+            if wait and not outcome.stopped:
+                outcome.merge(self.repair_replaced(binds, outcome, views))
+        if unbinding and not outcome.stopped:
+            current = [views[p.instance_id] for p in changing]
+            unbinds = [p for p in binding.plan_unbinds(current, self.key_ids, self.state, self.exclusive) if p.to_unbind]
+            if unbinds:
+                outcome.merge(self.write_step(unbinds, binding.DISASSOCIATE, self.wait, views))
         for plan in changing:
             view = outcome.final.get(plan.instance_id)
             if view is not None:
@@ -449,13 +464,44 @@ class KeyPairAssociation:
                 self.verified.add(plan.instance_id)
             elif not self.wait and plan.instance_id in outcome.written:
                 self.final[plan.instance_id] = plan.after  # accepted, not awaited: the expected keys
-        if self.wait:
+        if self.wait or outcome.stopped:
             self.refresh([p.instance_id for p in changing if p.instance_id in outcome.written and p.instance_id not in outcome.final])
         self.check_outcome(outcome)
         if not self.wait:
             return set()
-        self.warn_lost_keys(changing, outcome)
         return {p.instance_id for p in changing if not self.goal_reached(self.final.get(p.instance_id, p.before))}
+
+    def write_step(self, plans, action, wait, views):
+        """Send one action's grouped writes for `plans` and follow them; `views` is updated with what the instances show after."""
+        binds, unbinds = binding.group_writes(plans, self.force_stop, self.full_sets)
+        writes = binds if action == binding.ASSOCIATE else unbinds
+        restart_ids = frozenset(p.instance_id for p in plans if p.instance.state == "RUNNING")
+        outcome = self.binder.apply([writes], wait, self.wait_timeout, restart_ids, views)
+        self.module.result["request_ids"].extend(outcome.request_ids)
+        self.written.update(outcome.written)
+        views.update(outcome.final)
+        return outcome
+
+    def repair_replaced(self, binds, outcome, views):
+        """When a bind dropped keys it was not asked to touch, the API replaces keys on bind: bind the full sets for those
+        instances (one more write per batch), send full sets for the rest of the run, and say so once."""
+        repairs = []
+        lost = {}
+        for plan in binds:
+            view = outcome.final.get(plan.instance_id)
+            if view is not None and binding.replaced_keys(plan, view):
+                lost[plan.instance_id] = binding.replaced_keys(plan, view)
+                repairs.append(binding.repair_plan(plan, view))
+        if not repairs:
+            return binding.Outcome()
+        if not self.full_sets:
+            example = sorted(lost)[0]
+            self.module.warn(
+                "AssociateInstancesKeyPairs replaced the key pairs of %d instance(s) instead of adding to them (for example %s lost %s, "
+                "which it was not asked to unbind): on this API a bind sets an instance's whole key list. The module bound the full key "
+                "sets again and sends full sets for the rest of this run." % (len(lost), example, ", ".join(sorted(lost[example]))))
+        self.full_sets = True
+        return self.write_step(repairs, binding.ASSOCIATE, True, views)
 
     def refresh(self, instance_ids):
         """Read what instances whose operation failed or timed out really have now, to report it truthfully."""
@@ -499,16 +545,6 @@ class KeyPairAssociation:
         if self.state == "absent":
             return not keys & wanted
         return keys == wanted if self.exclusive else keys >= wanted
-
-    def warn_lost_keys(self, plans, outcome):
-        for plan in plans:
-            view = outcome.final.get(plan.instance_id)
-            if view is None:
-                continue
-            lost = set(plan.before) - set(plan.to_unbind) - set(view.key_ids)
-            if lost:
-                self.module.warn("On %s the key pairs %s are no longer bound although they were not asked to go: the API replaced them." % (
-                    plan.instance_id, ", ".join(sorted(lost))))
 
     def _describe_keys(self, instance_ids):
         return "; ".join("%s: [%s]" % (i, ", ".join(self.final.get(i, ()))) for i in sorted(instance_ids))

@@ -188,6 +188,22 @@ def test_transient_errors_are_retried_with_growing_capped_delays(monkeypatch):
     assert clock.sleeps == [0.25, 0.5]
 
 
+@pytest.mark.parametrize("code", ["InternalError", "ServerNetworkError", "ClientNetworkError", "ResourceUnavailable"])
+def test_ambiguous_failures_are_not_resent_when_the_caller_says_so(monkeypatch, code):
+    api, client, clock = make_api([sdk_error(code)], monkeypatch)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("AssociateInstancesKeyPairs", {}, retry_ambiguous=False)
+    assert caught.value.code == code and client.calls == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize("code", ["RequestLimitExceeded", "OperationDenied.InstanceOperationInProgress"])
+def test_refusals_are_still_retried_without_ambiguous_retries(monkeypatch, code):
+    """Throttled or busy: the request was refused, so resending it cannot apply it twice."""
+    api, client, clock = make_api([sdk_error(code)], monkeypatch)
+    assert api.call("AssociateInstancesKeyPairs", {}, retry_ambiguous=False) == {"RequestId": "req-ok"}
+    assert client.calls == 2
+
+
 @pytest.mark.parametrize("code, retry", [
     ("RequestLimitExceeded", _errors.THROTTLED), ("RequestLimitExceeded.UinLimitExceeded", _errors.THROTTLED),
     ("InternalError", _errors.TRANSIENT), ("ClientNetworkError", _errors.TRANSIENT),

@@ -85,3 +85,117 @@ def test_unique_and_malformed():
     assert binding.unique(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
     assert binding.malformed(["ins-1e4r6y8i", "ins-1122", "INS-1E4R6Y8I", "skey-4e5ty7i8", 5], binding.INSTANCE_ID_RE) == [
         "ins-1122", "INS-1E4R6Y8I", "skey-4e5ty7i8", 5]
+
+
+# -- planning under the readings the API leaves open -----------------------------------------------------------------
+
+A, B, C = "skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"
+
+
+@pytest.mark.parametrize("have, exclusive, to_bind", [
+    ((B,), False, (A, B)),     # present keeps B: the whole set is bound
+    ((B, C), True, (A, B)),    # exclusive: exactly the listed set
+    ((A,), False, ()),         # nothing missing: no bind at all
+])
+def test_full_sets_bind_the_whole_set_an_instance_must_end_with(have, exclusive, to_bind):
+    plan = binding.plan_instance(view("ins-00000001", have), [A, B] if exclusive else [A], "present", exclusive, full_sets=True)
+    assert plan.to_bind == to_bind
+
+
+def test_unbinds_are_planned_from_the_keys_after_the_binds():
+    after_add, after_replace = view("ins-00000001", (A, B, C)), view("ins-00000002", (A, B))
+    plans = binding.plan_unbinds([after_add, after_replace], [A, B], "present", True)
+    assert [(p.instance_id, p.to_unbind) for p in plans] == [("ins-00000001", (C,)), ("ins-00000002", ())]
+    absent = binding.plan_unbinds([view("ins-00000003", (A, C))], [A, B], "absent", False)
+    assert absent[0].to_unbind == (A,)
+
+
+def test_replaced_keys_are_those_lost_without_being_asked_to_go():
+    plan = binding.plan_instance(view("ins-00000001", (B, C)), [A, B], "present", True)  # bind A, unbind C
+    assert binding.replaced_keys(plan, view("ins-00000001", (A, B, C))) == set()
+    assert binding.replaced_keys(plan, view("ins-00000001", (A,))) == {B}
+    repair = binding.repair_plan(plan, view("ins-00000001", (A,)))
+    assert (repair.to_bind, repair.to_unbind) == ((A, B), ())
+
+
+def test_a_resend_carries_only_the_keys_still_needed():
+    bind = binding.Write(binding.ASSOCIATE, ("ins-00000001",), (A, B), False)
+    assert bind.still_needed(view("ins-00000001", (A,))) == (B,)
+    full = binding.Write(binding.ASSOCIATE, ("ins-00000001",), (A, B), False, full_set=True)
+    assert full.still_needed(view("ins-00000001", (A,))) == (A, B) and full.still_needed(view("ins-00000001", (A, B))) == ()
+    unbind = binding.Write(binding.DISASSOCIATE, ("ins-00000001",), (A, B), False)
+    assert unbind.still_needed(view("ins-00000001", (B, C))) == (B,)
+
+
+def op_view(instance_id, keys=(), state="STOPPED", operation="AssociateInstancesKeyPairs", op_state="SUCCESS", request_id=None, error=""):
+    return binding.InstanceView({"InstanceId": instance_id, "InstanceState": state, "OsName": "TencentOS",
+                                 "LoginSettings": {"KeyIds": list(keys) or None}, "LatestOperation": operation,
+                                 "LatestOperationState": op_state, "LatestOperationRequestId": request_id,
+                                 "LatestOperationErrorMsg": error})
+
+
+def test_settling_by_reading_follows_what_took_effect_and_resends_the_rest():
+    write = binding.Write(binding.ASSOCIATE, ("ins-00000001", "ins-00000002", "ins-00000003", "ins-00000004"), (A,), False)
+    views = {
+        "ins-00000001": op_view("ins-00000001", (A,), request_id="old-1"),                  # the change shows
+        "ins-00000002": op_view("ins-00000002", (), op_state="OPERATING", request_id="x"),  # something is running
+        "ins-00000003": op_view("ins-00000003", (), request_id="new-3"),                    # a newer operation finished
+        "ins-00000004": op_view("ins-00000004", (B,), request_id="old-4"),                  # no sign at all
+    }
+    baselines = {"ins-00000001": "old-1", "ins-00000002": "old-2", "ins-00000003": "old-3", "ins-00000004": "old-4"}
+    took_effect, redo = binding.Binder._settle_by_reading(write, views, baselines)  # pylint: disable=protected-access
+    assert took_effect == ("ins-00000001", "ins-00000002", "ins-00000003")
+    assert [(w.instance_ids, w.key_ids) for w in redo] == [(("ins-00000004",), (A,))]
+
+
+class _Clockless:
+    def first_poll_delay(self):
+        return 0.5
+
+
+def finished(view_, request_id="req-1", baseline="old", write=None, restart=False):
+    """(finished?, outcome) of the tracker looking at one view of the instance of a bind of A."""
+    write = write or binding.Write(binding.ASSOCIATE, ("ins-00000001",), (A,), False)
+    tracker = binding._OperationTracker(_Clockless(), 300, frozenset(["ins-00000001"]) if restart else frozenset(),  # pylint: disable=protected-access
+                                        {"ins-00000001": baseline})
+    tracker.track(write, request_id, 0.0)
+    outcome = binding.Outcome()
+    done = tracker._finished(tracker.tracked["ins-00000001"], view_, outcome)  # pylint: disable=protected-access
+    return done, outcome
+
+
+def test_tracking_the_writes_own_request_id():
+    assert finished(op_view("ins-00000001", (A,), request_id="req-1"))[0]
+    assert not finished(op_view("ins-00000001", (), op_state="OPERATING", request_id="req-1"))[0]
+    done, outcome = finished(op_view("ins-00000001", (), op_state="FAILED", request_id="req-1", error="disk full"))
+    assert done and outcome.failed["ins-00000001"] == {"request_id": "req-1", "error_message": "disk full"}
+
+
+def test_a_newer_finished_operation_with_the_goal_reached_is_success_whatever_its_id():
+    done, outcome = finished(op_view("ins-00000001", (A,), request_id="internal-42"))
+    assert done and outcome.final["ins-00000001"].key_ids == (A,)
+    done, outcome = finished(op_view("ins-00000001", (A,), request_id="internal-42"), request_id=None)  # the answer was lost
+    assert done and not outcome.failed
+
+
+def test_a_newer_finished_operation_without_the_goal_fails_at_once_naming_it():
+    done, outcome = finished(op_view("ins-00000001", (), state="RUNNING", operation="StartInstances", request_id="start-7"))
+    assert done
+    message = outcome.failed["ins-00000001"]["error_message"]
+    assert "StartInstances" in message and "start-7" in message and "SUCCESS" in message
+
+
+def test_no_news_yet_keeps_waiting_unless_the_change_already_shows():
+    assert not finished(op_view("ins-00000001", (), request_id="old"))[0]                      # the previous operation
+    assert not finished(op_view("ins-00000001", (), operation=None, op_state=None))[0]         # null fields
+    assert finished(op_view("ins-00000001", (A,), operation=None, op_state=None))[0]           # the change is there
+    assert not finished(op_view("ins-00000001", (A,), op_state="OPERATING", request_id="other"))[0]
+
+
+def test_a_restart_after_force_stop_is_waited_for_even_as_its_own_operation():
+    stopped_ = op_view("ins-00000001", (A,), state="STOPPED", request_id="req-1")
+    assert not finished(stopped_, restart=True)[0]
+    starting = op_view("ins-00000001", (A,), state="STARTING", operation="StartInstances", op_state="OPERATING", request_id="start-1")
+    assert not finished(starting, restart=True)[0]
+    running = op_view("ins-00000001", (A,), state="RUNNING", operation="StartInstances", request_id="start-1")
+    assert finished(running, restart=True)[0]

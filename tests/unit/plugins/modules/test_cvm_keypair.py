@@ -45,7 +45,7 @@ class KeyPairCvm:
         self.region = "ap-guangzhou"
         self.endpoint_url = "https://cvm.tencentcloudapi.com"
 
-    def call(self, action, params):
+    def call(self, action, params, retry_ambiguous=True):  # pylint: disable=unused-argument
         self.calls.append((action, params))
         request_id = next(self.request_ids)
         result = getattr(self, action)(params, request_id)

@@ -8,21 +8,31 @@ import itertools
 
 import pytest
 
+from ansible.module_utils import basic
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair_association as module
 
 WRITES = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
 
 
 class InMemoryCvm:
-    """Answers like the API, with operations that finish at once. Records every call."""
+    """Answers like the API, with operations that finish at once. Records every call.
 
-    def __init__(self, instances, keys=("skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc")):
+    Readings: replace (a bind sets the key list), strict (duplicate binds / unbinds of keys not bound fail the call),
+    op_ids (the operation shows under its own id, not the call's RequestId), faults (per write, in order: "lost" applies
+    the write and loses the answer, "internal" fails it without applying it, None sends it normally).
+    """
+
+    def __init__(self, instances, keys=("skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"), replace=False, strict=False, op_ids=False,
+                 faults=()):
         self.instances = instances  # id -> {"state":, "keys": set}
         self.keys = set(keys)
         self.calls = []
         self.ids = ("req-%d" % n for n in itertools.count(1))
+        self.replace, self.strict, self.op_ids = replace, strict, op_ids
+        self.faults = list(faults)
 
-    def call(self, action, params):
+    def call(self, action, params, retry_ambiguous=True):
         self.calls.append((action, params))
         request_id = next(self.ids)
         if action == "DescribeInstances":
@@ -30,17 +40,41 @@ class InMemoryCvm:
             return {"InstanceSet": found, "TotalCount": len(found), "RequestId": request_id}
         if action == "DescribeKeyPairs":
             return {"KeyPairSet": [{"KeyId": k} for k in params["KeyIds"] if k in self.keys], "RequestId": request_id}
+        assert retry_ambiguous is False, "writes must not be resent blindly"
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "internal":
+            raise CvmApiError(action, "InternalError", "boom", request_id)
+        self._check_strict(action, params, request_id)
         for instance_id in params["InstanceIds"]:
             inst = self.instances[instance_id]
-            inst["keys"] = inst["keys"] | set(params["KeyIds"]) if action == WRITES[0] else inst["keys"] - set(params["KeyIds"])
-            inst["op"] = request_id
+            if action == WRITES[0]:
+                inst["keys"] = set(params["KeyIds"]) if self.replace else inst["keys"] | set(params["KeyIds"])
+            else:
+                inst["keys"] = inst["keys"] - set(params["KeyIds"])
+            inst["op"] = "op-" + request_id if self.op_ids else request_id
+        if fault == "lost":
+            raise CvmApiError(action, "ClientNetworkError", "connection reset", None)
         return {"RequestId": request_id}
+
+    def _check_strict(self, action, params, request_id):
+        if not self.strict:
+            return
+        for instance_id in params["InstanceIds"]:
+            have = self.instances[instance_id]["keys"]
+            if action == WRITES[0] and not self.replace and have & set(params["KeyIds"]):
+                raise CvmApiError(action, "UnsupportedOperation.KeyPairBindDuplicate", "already bound", request_id)
+            if action == WRITES[1] and set(params["KeyIds"]) - have:
+                raise CvmApiError(action, "UnsupportedOperation.KeyPairNotBoundToInstance", "not bound", request_id)
 
     def _entry(self, instance_id):
         inst = self.instances[instance_id]
         return {"InstanceId": instance_id, "InstanceState": inst.get("state", "STOPPED"), "OsName": "TencentOS",
                 "LoginSettings": {"KeyIds": sorted(inst["keys"]) or None},
-                "LatestOperationRequestId": inst.get("op"), "LatestOperationState": "SUCCESS"}
+                "LatestOperation": "AssociateInstancesKeyPairs" if inst.get("op") else None,
+                "LatestOperationRequestId": inst.get("op"), "LatestOperationState": "SUCCESS" if inst.get("op") else None}
+
+    def writes(self):
+        return [(action, params["InstanceIds"], params["KeyIds"]) for action, params in self.calls if action in WRITES]
 
     def count(self, *actions):
         return sum(1 for call in self.calls if call[0] in actions)
@@ -151,3 +185,81 @@ def test_bad_input_fails_without_any_call(run_module, cvm, params, fragment):
     failed, result = run_module(module.main, args(**params))
     assert failed and fragment in result["msg"] and "Nothing was changed" in result["msg"]
     assert api.calls == []
+
+
+def run_twice(run_module, api, params):
+    """Run, then rerun: the rerun must find nothing to do and send no write."""
+    failed, result = run_module(module.main, params)
+    assert not failed, result.get("msg")
+    sent = len(api.writes())
+    again_failed, again = run_module(module.main, params)
+    assert not again_failed and not again["changed"] and len(api.writes()) == sent
+    return result
+
+
+def test_replace_semantics_is_noticed_repaired_with_full_sets_and_warned_once(run_module, cvm, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warnings.append(text))
+    api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}, "ins-00000002": {"keys": {"skey-cccccccc"}}}, replace=True)
+    result = run_twice(run_module, api, args(instance_ids=["ins-00000001", "ins-00000002"], key_ids=["skey-aaaaaaaa"]))
+    assert {i["instance_id"]: i["key_ids"] for i in result["instances"]} == {
+        "ins-00000001": ["skey-aaaaaaaa", "skey-bbbbbbbb"], "ins-00000002": ["skey-aaaaaaaa", "skey-cccccccc"]}
+    writes = api.writes()
+    assert writes[0] == ("AssociateInstancesKeyPairs", ["ins-00000001", "ins-00000002"], ["skey-aaaaaaaa"])
+    assert sorted(writes[1:]) == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"]),
+                                  ("AssociateInstancesKeyPairs", ["ins-00000002"], ["skey-aaaaaaaa", "skey-cccccccc"])]
+    replaced = [w for w in warnings if "replaced the key pairs" in w]
+    assert len(replaced) == 1 and "another client" not in replaced[0]
+
+
+@pytest.mark.parametrize("replace", [False, True])
+@pytest.mark.parametrize("strict", [False, True])
+def test_exclusive_swap_plans_unbinds_from_what_the_binds_left(run_module, cvm, replace, strict):
+    api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb", "skey-cccccccc"}}}, replace=replace, strict=strict)
+    result = run_twice(run_module, api, args(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa", "skey-bbbbbbbb"], exclusive=True))
+    assert result["instances"][0]["key_ids"] == ["skey-aaaaaaaa", "skey-bbbbbbbb"]
+    if replace:  # the bind dropped b and c; the repair binds the full set; c is already gone, so no unbind is sent
+        assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"]),
+                                ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"])]
+    else:
+        assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"]),
+                                ("DisassociateInstancesKeyPairs", ["ins-00000001"], ["skey-cccccccc"])]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_lost_answer_is_not_resent_when_the_change_shows(run_module, cvm, strict):
+    api = cvm(stopped(2), faults=["lost"], strict=strict)
+    result = run_twice(run_module, api, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
+    assert result["changed"] and all(i["key_ids"] == ["skey-aaaaaaaa"] for i in result["instances"])
+    assert len(api.writes()) == 1  # re-read, saw the keys, followed the operation: nothing sent again
+
+
+def test_an_internal_error_is_resent_only_after_reading_that_nothing_changed(run_module, cvm):
+    api = cvm(stopped(2), faults=["internal"])
+    run_twice(run_module, api, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
+    writes = api.writes()
+    assert len(writes) == 2 and writes[0] == writes[1]
+    first, resend = [n for n, call in enumerate(api.calls) if call[0] in WRITES][:2]
+    assert [call[0] for call in api.calls[first + 1:resend]] == ["DescribeInstances"]  # the re-read between the two
+
+
+def test_a_duplicate_refusal_is_settled_by_reading_not_reported(run_module, cvm):
+    """Strict API, and another client bound the key to one instance between the module's read and its write."""
+    api = cvm(stopped(2), strict=True)
+    original = api.call
+
+    def interfering(action, params, retry_ambiguous=True):
+        if action == "AssociateInstancesKeyPairs" and not api.instances["ins-00000000"]["keys"]:
+            api.instances["ins-00000000"]["keys"] = {"skey-aaaaaaaa"}
+        return original(action, params, retry_ambiguous)
+    api.call = interfering
+    result = run_twice(run_module, api, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
+    assert all(i["key_ids"] == ["skey-aaaaaaaa"] for i in result["instances"])
+    assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000000", "ins-00000001"], ["skey-aaaaaaaa"]),
+                            ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"])]
+
+
+def test_operations_shown_under_their_own_ids_still_count(run_module, cvm):
+    api = cvm(stopped(2), op_ids=True)
+    result = run_twice(run_module, api, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"], wait_timeout=600))
+    assert result["changed"] and len(api.writes()) == 1
