@@ -49,7 +49,10 @@ ERROR_TABLE = {
     "InvalidParameterValue": (None, "A parameter value is not valid: check the values given to the module."),
     "InvalidParameterValue.LimitExceeded": (None, "Too many values in one request: at most 100 instance IDs and 100 key IDs."),
     "InvalidParameterValue.InstanceIdMalformed": (None, "An instance ID is malformed: IDs look like ins-1e4r6y8i."),
-    "InvalidParameterValue.KeyPairNotSupported": (None, "This key pair cannot be bound to these instances."),
+    "InvalidParameterValue.KeyPairNotSupported": (
+        None, "The API refuses this key pair here. When binding: it cannot be bound to these instances. When deleting: it is still in use; "
+              "right after an unbind or a termination the API lags, and cvm_keypair retries the deletion for up to wait_timeout seconds."
+    ),
     "InvalidInstanceId.Malformed": (None, "An instance ID is malformed: IDs look like ins-1e4r6y8i."),
     "InvalidInstanceId.NotFound": (None, "An instance ID does not exist in this region: check instance_ids and region."),
     "InvalidKeyPairId.Malformed": (None, "A key pair ID is malformed: IDs look like skey-4e5ty7i8."),
@@ -74,7 +77,17 @@ ERROR_TABLE = {
     "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate": (BUSY, "The instance is being live-migrated: retry when it has settled."),
     "UnsupportedOperation.InstanceOsWindows": (None, "Windows instances do not support SSH key pairs: leave them out of instance_ids."),
     "UnsupportedOperation.StoppedModeStopCharging": (
-        None, "The instance was stopped in no-charge mode and cannot be changed: start it, then stop it in charging mode, or use force_stop."
+        None, "The instance was stopped in no-charge mode (STOP_CHARGING), which the API does not change: start it, stop it again in "
+              "charging mode (KEEP_CHARGING), then run again."
+    ),
+    # Duplicates: the sibling Lighthouse API refuses them with these codes; CVM may too. The module settles them by reading.
+    "UnsupportedOperation.KeyPairBindDuplicate": (
+        None, "A key pair is already bound to an instance of the call: the module re-reads the instances and sends only what is missing; "
+              "seen in a failure, another client changed the keys meanwhile: run again."
+    ),
+    "UnsupportedOperation.KeyPairNotBoundToInstance": (
+        None, "A key pair is not bound to an instance of the call: the module re-reads the instances and sends only what is still bound; "
+              "seen in a failure, another client changed the keys meanwhile: run again."
     ),
     "FailedOperation.DisassociateKeyPairFailed": (None, "Tencent Cloud could not unbind the key pair: see the message and retry later."),
     # Service health and rate: retried with backoff.
@@ -107,6 +120,10 @@ ERROR_TABLE = {
         None, "This public key is already imported as another key pair in the region: use that key pair, or delete it first."
     ),
     "InvalidPublicKey.Malformed": (None, "The public key is not accepted: give one OpenSSH public key line, like the contents of ~/.ssh/id_ed25519.pub."),
+    "InvalidKeyPair.NotSupported": (
+        None, "The key pair is used by a custom image, and Tencent Cloud does not delete key pairs that images use: delete the custom "
+              "images created with it first, or keep the key pair."
+    ),
     "InvalidKeyPair.LimitExceeded": (
         None, "The account's key pair quota in this region is reached: delete unused key pairs or raise the quota (not retried)."
     ),

@@ -67,7 +67,7 @@ options:
   force_stop:
     description:
       - With O(force=true), let the API force-stop instances that are not stopped to unbind the key pair, and start again those
-        that were running. Without it, the module fails before any change when such an instance would need a change.
+        that were running. The API forces the shutdown, so data the instances have not saved to disk can be lost. Without it, the module fails before any change when such an instance would need a change.
       - Not allowed without O(force=true).
     type: bool
     default: false
@@ -108,7 +108,8 @@ notes:
     registered variables and, at higher verbosity, on screen. Set C(no_log=true) on such a task, or better, use O(private_key_path).
   - Unbinding the last key pair of an instance brings back its password login; an instance with neither password nor key pair can
     only be logged into again after its password is reset.
-  - O(force_stop=true) shuts instances down (softly first, then forcibly), which interrupts whatever they run.
+  - O(force_stop=true) lets the API force the shutdown, as its current documentation says, which interrupts whatever the instances
+    run and can lose data not saved to disk.
   - Use the action group C(tencentcloud.cvm.tencentcloud) in C(module_defaults) to give the connection options once.
 seealso:
   - module: tencentcloud.cvm.cvm_keypair_association

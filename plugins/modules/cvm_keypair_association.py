@@ -16,8 +16,10 @@ description:
     into calls of at most 100 instances. Instances already in the desired state cost no write, so a second run reports no change.
   - The API changes only B(STOPPED) Linux instances. An instance that needs a change and is not stopped makes the module fail
     before anything is sent, listing such instances, unless O(force_stop=true).
-  - The API works asynchronously. With O(wait=true) the module follows each call's operation (matched by its RequestId) until it
-    is over, then verifies that the requested keys are bound or gone.
+  - The API works asynchronously. With O(wait=true) the module follows each call's operation until it is over (by the call's
+    RequestId, or by any operation newer than the one seen before the call), then verifies that the requested keys are bound or gone.
+  - The module is correct whether a bind adds keys or replaces the instance's keys, whatever the API answers to duplicate binds or
+    unbinds, and when an answer is lost; see the user guide's section "What the API leaves open".
 author:
   - tencentcloud.cvm maintainers (@tencentcloud-cvm)
 options:
@@ -49,7 +51,7 @@ options:
     elements: str
   state:
     description:
-      - V(present) binds every key of O(key_ids) that an instance lacks.
+      - V(present) binds every key of O(key_ids) that an instance lacks, and keeps every other key it has.
       - V(absent) unbinds every key of O(key_ids) that an instance has; other keys stay.
     type: str
     choices: [present, absent]
@@ -64,6 +66,8 @@ options:
   force_stop:
     description:
       - Let the API force-stop instances that are not stopped, change their keys, and start again those that were running.
+        The API forces the shutdown (C(ForceStop) of C(AssociateInstancesKeyPairs)), so data the instance has not saved to disk
+        can be lost.
       - Without it, the module fails before any change when an instance that needs a change is not V(STOPPED), listing such instances.
       - Instances that need no change are never stopped.
     type: bool
@@ -73,13 +77,18 @@ options:
       - Wait until each operation is over (and force-stopped instances are V(RUNNING) again), then verify the bindings.
       - With V(false), the module returns once the calls are accepted; RV(instances[].key_ids) then shows the expected keys.
         When O(exclusive=true) needs both to bind and to unbind on one instance, the module still waits between the two operations.
+        It also waits for binds on instances that already have other keys, to see whether the API replaced them.
     type: bool
     default: true
   wait_timeout:
     description:
       - Seconds to wait for each operation when O(wait=true). Instances still busy after that are reported and the module fails.
+      - The module never waits this long for an operation that has ended; an operation that ended without the change fails at once.
+      - The default of 360 seconds is the Terraform provider's bound for these operations (it polls for up to 6 minutes after its 10
+        second pause), forced binds included. Packer's builder waits up to 30 minutes for a force-stopped instance to run again;
+        raise this for instances that boot slowly.
     type: int
-    default: 300
+    default: 360
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -102,10 +111,11 @@ attributes:
 notes:
   - Binding a key pair disables password login on the instance. After the last key is unbound the original password works again;
     an instance with neither password nor key cannot be logged into until its password is reset (C(ResetInstancesPassword)).
-  - O(force_stop=true) shuts instances down (softly first, then forcibly), which interrupts whatever they run.
-    The API starts again those that were running; with O(wait=true) the module waits until they are V(RUNNING).
-  - The API documentation says binding a key can make a key bound before stop working. The module re-reads the instances after
-    the change, reports the keys actually bound, and warns when a key that was not asked to go has gone.
+  - O(force_stop=true) lets the API force the shutdown, as its current documentation says, which interrupts whatever the instances
+    run and can lose data not saved to disk. The API starts again those that were running; with O(wait=true) the module waits until
+    they are V(RUNNING).
+  - The API documentation says binding a key can make a key bound before stop working. When a bind drops keys it was not asked to
+    touch, the module binds the full key sets again, sends full sets for the rest of the run and warns once.
   - Windows instances do not support key pairs; the module fails before any change when one of them would need a change.
   - Use the action group C(tencentcloud.cvm.tencentcloud) in C(module_defaults) to give the connection options once.
 seealso:
@@ -289,7 +299,7 @@ def argument_spec():
         exclusive=dict(type="bool", default=False),
         force_stop=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
+        wait_timeout=dict(type="int", default=360),
     )
 
 
