@@ -1,0 +1,185 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""cvm_keypair_association under every combination of the readings the real API leaves open (issue 11).
+
+16 cells: bind semantics add|replace x duplicates lenient|strict x restart after ForceStop as its own operation or
+not x start delay 0|0.3 s (with a delay, strict cells also show null LatestOperation* meanwhile, lenient ones the
+previous operation). Each cell runs one emulator and these cases on disjoint instances:
+
+- present with an unlisted key already bound, an exclusive swap, absent, force_stop on RUNNING instances,
+  250 instances (one playbook, then its rerun);
+- 250 instances with 30% of the answers lost (the emulator applies the request and drops the answer), then a
+  clean rerun.
+
+Each case checks the end state, `changed`, that the rerun sends no write, the number of writes (the minimum, plus
+one per bind batch under replace, plus one per lost write answer), that replace semantics is warned about once and
+never blamed on another client, and that nothing waits until wait_timeout (no pending instances, and the whole
+playbook ends well before one wait_timeout). Operations take 0.1 s, so a cell costs a few ansible runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+
+import pytest
+
+from conftest import Emulator, WRITE_ACTIONS
+
+K1, K2, K3, K4 = "skey-k1000001", "skey-k1000002", "skey-k1000003", "skey-k1000004"
+WAIT_TIMEOUT = 600
+SCALE = 250
+
+# case -> (number of instances, state, keys before, module arguments, keys after)
+CASES = {
+    "present_unlisted": (3, "STOPPED", [K2], {"key_ids": [K3]}, [K2, K3]),
+    "exclusive_swap": (3, "STOPPED", [K1, K2], {"key_ids": [K2, K3], "exclusive": True}, [K2, K3]),
+    "absent": (3, "STOPPED", [K1, K4], {"key_ids": [K1], "state": "absent"}, [K4]),
+    "force_stop_running": (3, "RUNNING", [K1], {"key_ids": [K4], "force_stop": True}, [K1, K4]),
+    "scale": (SCALE, "STOPPED", [K2], {"key_ids": [K3]}, [K2, K3]),
+}
+LOST = ("lost_answers", (SCALE, "STOPPED", [K2], {"key_ids": [K3], "exclusive": True}, [K3]))
+
+
+def batches(n):
+    return int(math.ceil(n / 100.0))
+
+
+def write_bound(case, count, replace):
+    """The fewest writes the change needs under add semantics, plus one per bind batch under replace."""
+    binds, unbinds = {
+        "present_unlisted": (1, 0), "exclusive_swap": (1, 1), "absent": (0, 1), "force_stop_running": (1, 0),
+        "scale": (1, 0), "lost_answers": (1, 1),
+    }[case]
+    minimum = (binds + unbinds) * batches(count)
+    return minimum + (binds * batches(count) if replace else 0)
+
+
+CELLS = list(itertools.product(["add", "replace"], ["lenient", "strict"], ["restart_own_op", "restart_in_op"], [0.0, 0.3]))
+
+
+def cell_id(cell):
+    semantics, duplicates, restart, delay = cell
+    return "%s-%s-%s-delay%s" % (semantics, duplicates, restart, delay)
+
+
+def emulator_args(cell):
+    semantics, duplicates, restart, delay = cell
+    args = ["--operation-latency", "0.1", "--seed", "11", "--generate-instances", str(sum(c[0] for c in CASES.values()) + LOST[1][0]),
+            "--bind-semantics", semantics, "--operation-start-delay", str(delay)]
+    if duplicates == "strict":
+        args.append("--strict-duplicates")
+        if delay:
+            args.append("--null-operation-fields")
+    if restart == "restart_own_op":
+        args.append("--restart-as-own-operation")
+    return args
+
+
+def prepare(emu):
+    """Give each case its own generated instances, with their starting state and keys; returns {case: [ids]}."""
+    state = emu.state()
+    generated = sorted(i["InstanceId"] for i in state["instances"] if (i.get("InstanceName") or "").startswith("gen-"))
+    by_id = {i["InstanceId"]: i for i in state["instances"]}
+    cases, start = {}, 0
+    for name, (count, instance_state, keys, _args, _after) in list(CASES.items()) + [LOST]:
+        ids = generated[start:start + count]
+        start += count
+        cases[name] = ids
+        for instance_id in ids:
+            by_id[instance_id]["InstanceState"] = instance_state
+            by_id[instance_id]["LoginSettings"]["KeyIds"] = list(keys)
+    emu.load_state(state)
+    return cases
+
+
+def playbook_text(names):
+    tasks = []
+    for name in names:
+        tasks.append("""
+            - name: %s
+              tencentcloud.cvm.cvm_keypair_association: "{{ args['%s'] | combine({'instance_ids': cases['%s'], 'wait_timeout': %d}) }}"
+              ignore_errors: true""" % (name, name, name, WAIT_TIMEOUT))
+    return """
+        - hosts: localhost
+          gather_facts: false
+          tasks:%s
+        """ % "".join(tasks)
+
+
+def run_cases(playbook, emu, cases, specs):
+    """Run one playbook with a task per case; return (results by case, writes by case, seconds)."""
+    since = emu.requests()["requests"][-1]["seq"] if emu.requests()["requests"] else 0
+    started = time.monotonic()
+    _rc, tasks, out, err = playbook(emu, playbook_text(specs), extra_vars={"cases": {n: cases[n] for n in specs},
+                                                                         "args": {n: specs[n][3] for n in specs}})
+    elapsed = time.monotonic() - started
+    missing = [name for name in specs if name not in tasks]
+    assert not missing, "no result for %s\n%s\n%s" % (missing, out[-3000:], err[-3000:])
+    owner = {instance_id: name for name in specs for instance_id in cases[name]}
+    writes = {name: [] for name in specs}
+    records = emu.requests(since=since)["requests"]
+    writes["_lost_answers"] = [r for r in records if r["outcome"] == "lost_response"]
+    for record in records:
+        if record["action"] in WRITE_ACTIONS:
+            writes[owner[record["params"]["InstanceIds"][0]]].append(record)
+    return tasks, writes, elapsed
+
+
+def check_end_state(emu, cases, specs):
+    state = {i["InstanceId"]: i for i in emu.state()["instances"]}
+    for name, (_count, instance_state, _keys, _args, after) in specs.items():
+        wrong = {i: state[i]["LoginSettings"]["KeyIds"] for i in cases[name] if sorted(state[i]["LoginSettings"]["KeyIds"] or []) != after}
+        assert not wrong, "%s: expected %s, found %s" % (name, after, dict(list(wrong.items())[:5]))
+        assert all(state[i]["InstanceState"] == instance_state for i in cases[name]), name  # force-stopped ones run again
+        assert emu.operating() == []
+
+
+def check_first_run(name, result, replace):
+    assert not result.get("failed"), "%s: %s" % (name, result.get("msg"))
+    assert result["changed"], name
+    assert "pending_instance_ids" not in result, name  # nothing was still operating at wait_timeout
+    assert all(i["changed"] for i in result["instances"]), name
+    warnings = [w for w in result.get("warnings") or [] if "replaced the key pairs" in w]
+    assert all("another client" not in w for w in result.get("warnings") or []), name
+    # Replace is noticed only where a bind drops keys that must stay; then exactly one warning.
+    drops_kept_keys = replace and name in ("present_unlisted", "exclusive_swap", "force_stop_running", "scale")
+    assert len(warnings) == (1 if drops_kept_keys else 0), (name, result.get("warnings"))
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=cell_id)
+def test_every_case_converges_under_this_reading(cell, playbook):
+    replace = cell[0] == "replace"
+    with Emulator(extra_args=emulator_args(cell)) as emu:
+        cases = prepare(emu)
+
+        tasks, writes, elapsed = run_cases(playbook, emu, cases, CASES)
+        for name, spec in CASES.items():
+            check_first_run(name, tasks[name], replace)
+            assert len(writes[name]) <= write_bound(name, spec[0], replace), (name, [(w["action"], w["params"]["KeyIds"], w["outcome"])
+                                                                                     for w in writes[name]])
+        assert elapsed < WAIT_TIMEOUT / 2, "the cases took %.0f s: something waited for wait_timeout" % elapsed
+        check_end_state(emu, cases, CASES)
+
+        tasks, writes, _elapsed = run_cases(playbook, emu, cases, CASES)
+        for name in CASES:
+            assert not tasks[name].get("failed") and not tasks[name]["changed"], (name, tasks[name].get("msg"))
+            assert writes[name] == [], name
+            assert tasks[name]["request_ids"] == [], name
+
+        name, spec = LOST
+        emu.configure(faults={"lost_response": 0.3})
+        tasks, writes, elapsed = run_cases(playbook, emu, cases, dict([LOST]))
+        emu.configure(faults={"lost_response": 0.0})
+        check_first_run(name, tasks[name], replace)
+        applied = [w for w in writes[name] if w["outcome"] in ("ok", "lost_response")]
+        lost = [w for w in writes[name] if w["outcome"] == "lost_response"]
+        assert writes["_lost_answers"], "the fault never struck: the case proves nothing"
+        assert len(applied) <= write_bound(name, spec[0], replace) + len(lost), [(w["action"], w["outcome"]) for w in writes[name]]
+        assert elapsed < WAIT_TIMEOUT / 2
+        check_end_state(emu, cases, dict([LOST]))
+
+        tasks, writes, _elapsed = run_cases(playbook, emu, cases, dict([LOST]))
+        assert not tasks[name].get("failed") and not tasks[name]["changed"] and writes[name] == []
