@@ -183,3 +183,65 @@ def test_every_case_converges_under_this_reading(cell, playbook):
 
         tasks, writes, _elapsed = run_cases(playbook, emu, cases, dict([LOST]))
         assert not tasks[name].get("failed") and not tasks[name]["changed"] and writes[name] == []
+
+
+# -- the other readings, one at a time -------------------------------------------------------------------------------
+
+def test_the_issues_reproduction_converges_under_replace(adhoc):
+    """Issue 11: --bind-replaces-keys, then bind k2+k3 to ins-a1000005, which has k2 already."""
+    with Emulator(extra_args=["--bind-replaces-keys", "--operation-latency", "0.1"]) as emu:
+        args = {"instance_ids": ["ins-a1000005"], "key_ids": ["skey-k1000002", "skey-k1000003"]}
+        run = adhoc(emu, args)
+        assert not run.failed and run.changed, run.result.get("msg")
+        assert run.result["instances"][0]["key_ids"] == ["skey-k1000002", "skey-k1000003"]
+        assert sorted(emu.instance("ins-a1000005")["LoginSettings"]["KeyIds"]) == ["skey-k1000002", "skey-k1000003"]
+        assert "another client" not in str(run.result)
+        seq = emu.requests()["requests"][-1]["seq"]
+        again = adhoc(emu, args)
+        assert not again.failed and not again.changed
+        assert [r for r in emu.requests(since=seq)["requests"] if r["action"] in WRITE_ACTIONS] == []
+
+
+def test_a_failed_force_stop_change_fails_at_once_even_when_the_restart_hides_it(adhoc):
+    """The restart is its own operation and the key change FAILED: the module sees a newer finished StartInstances without
+    the change and fails at once naming it (or sees the FAILED change itself), never waiting for wait_timeout."""
+    with Emulator(extra_args=["--restart-as-own-operation", "--operation-latency", "0.1"]) as emu:
+        emu.configure(operation_failures={"ins-a1000002": "Failed to write the public key"})
+        started = time.monotonic()
+        run = adhoc(emu, {"instance_ids": ["ins-a1000002"], "key_ids": ["skey-k1000003"], "force_stop": True, "wait_timeout": 60})
+        elapsed = time.monotonic() - started
+        assert run.failed and "pending_instance_ids" not in run.result
+        failure = run.result["failed_instances"][0]
+        assert failure["instance_id"] == "ins-a1000002"
+        assert "Failed to write the public key" in failure["error_message"] or "StartInstances" in failure["error_message"]
+        assert elapsed < 30  # generous; waiting for wait_timeout would take 60 s
+
+
+KEYPAIR = "tencentcloud.cvm.cvm_keypair"
+
+
+def test_force_delete_retries_through_the_deletion_lag(adhoc):
+    with Emulator(extra_args=["--key-deletion-lag", "3", "--operation-latency", "0.1"]) as emu:
+        run = adhoc(emu, {"name": "deploy", "state": "absent", "force": True, "wait_timeout": 60}, module=KEYPAIR)
+        assert not run.failed and run.changed, run.result.get("msg")
+        assert [k for k in emu.state()["key_pairs"] if k["KeyName"] == "deploy"] == []
+        deletes = [r for r in emu.requests()["requests"] if r["action"] == "DeleteKeyPairs"]
+        assert deletes[0]["error_code"] == "InvalidParameterValue.KeyPairNotSupported"  # the lag really happened
+        assert deletes[-1]["outcome"] == "ok" and len(deletes) <= 6
+        assert len([r for r in emu.requests()["requests"] if r["action"] == "DisassociateInstancesKeyPairs"]) == 1
+
+
+def test_force_delete_gives_up_after_wait_timeout_saying_why(adhoc):
+    with Emulator(extra_args=["--key-deletion-lag", "300", "--operation-latency", "0.1"]) as emu:
+        run = adhoc(emu, {"name": "deploy", "state": "absent", "force": True, "wait_timeout": 3}, module=KEYPAIR)
+        assert run.failed and "wait_timeout=3s" in run.result["msg"] and "lags" in run.result["msg"]
+        assert run.result["error"]["code"] == "InvalidParameterValue.KeyPairNotSupported"
+        assert emu.key_pair("skey-k1000002")["KeyId"] == "skey-k1000002"
+
+
+def test_a_key_pair_used_by_a_custom_image_gets_its_own_error(adhoc):
+    with Emulator(extra_args=["--image-key", "skey-k1000004"]) as emu:
+        run = adhoc(emu, {"name": "bob", "state": "absent"}, module=KEYPAIR)
+        assert run.failed and "custom image" in run.result["msg"] and run.result["error"]["code"] == "InvalidKeyPair.NotSupported"
+        assert len([r for r in emu.requests()["requests"] if r["action"] == "DeleteKeyPairs"]) == 1  # not retried
+        assert emu.key_pair("skey-k1000004")["KeyId"] == "skey-k1000004"
