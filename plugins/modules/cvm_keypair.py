@@ -67,7 +67,8 @@ options:
   force_stop:
     description:
       - With O(force=true), let the API force-stop instances that are not stopped to unbind the key pair, and start again those
-        that were running. The API forces the shutdown, so data the instances have not saved to disk can be lost. Without it, the module fails before any change when such an instance would need a change.
+        that were running. The API forces the shutdown, so data the instances have not saved to disk can be lost.
+        Without it, the module fails before any change when such an instance would need a change.
       - Not allowed without O(force=true).
     type: bool
     default: false

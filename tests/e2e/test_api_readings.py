@@ -113,8 +113,8 @@ def run_cases(playbook, emu, cases, specs):
     """Run one playbook with a task per case; return (results by case, writes by case, seconds)."""
     since = emu.requests()["requests"][-1]["seq"] if emu.requests()["requests"] else 0
     started = time.monotonic()
-    _rc, tasks, out, err = playbook(emu, playbook_text(specs), extra_vars={"cases": {n: cases[n] for n in specs},
-                                                                         "args": {n: specs[n][3] for n in specs}})
+    extra_vars = {"cases": {n: cases[n] for n in specs}, "args": {n: specs[n][3] for n in specs}}
+    _rc, tasks, out, err = playbook(emu, playbook_text(specs), extra_vars=extra_vars)
     elapsed = time.monotonic() - started
     missing = [name for name in specs if name not in tasks]
     assert not missing, "no result for %s\n%s\n%s" % (missing, out[-3000:], err[-3000:])
