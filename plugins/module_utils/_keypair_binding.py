@@ -365,6 +365,9 @@ class Binder:
                 if not (is_ambiguous(exc) or exc.code in SETTLED_BY_READING) or resends >= MAX_RESENDS:
                     raise
                 resends += 1
+                if exc.code in SETTLED_BY_READING:
+                    # A duplicate refusal proves binds add here (under replace nothing is a duplicate): resend only what is missing.
+                    current = Write(current.action, current.instance_ids, current.key_ids, current.force_stop)
                 views = self.read_instances(current.instance_ids)
                 took_effect, redo = self._settle_by_reading(current, views, baselines)
                 if took_effect:

@@ -263,3 +263,15 @@ def test_operations_shown_under_their_own_ids_still_count(run_module, cvm):
     api = cvm(stopped(2), op_ids=True)
     result = run_twice(run_module, api, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"], wait_timeout=600))
     assert result["changed"] and len(api.writes()) == 1
+
+
+def test_a_duplicate_refusal_of_a_full_set_resends_only_the_missing_keys(run_module, cvm):
+    """Strict add semantics, and a full-set bind (as after a replace was seen): the refusal is settled by reading."""
+    api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}}, strict=True)
+    binder = module.binding.Binder(api)
+    views = binder.read_instances(["ins-00000001"])
+    write = module.binding.Write(module.binding.ASSOCIATE, ("ins-00000001",), ("skey-aaaaaaaa", "skey-bbbbbbbb"), False, full_set=True)
+    outcome = binder.apply([[write]], True, 30, views=views)
+    assert not outcome.stopped and outcome.final["ins-00000001"].key_ids == ("skey-aaaaaaaa", "skey-bbbbbbbb")
+    assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"]),
+                            ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"])]
