@@ -117,6 +117,7 @@ regions: [ap-guangzhou]
 strict: true
 """
 
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -271,6 +272,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return {"regions": _lookup.unique(regions), "hostnames": hostnames, "states": set(states), "filters": filters,
                 "api_filters": api_filters}
 
+    def _ca_bundle(self):
+        value, origin = self.get_option_and_origin("ca_bundle")
+        # An empty TENCENTCLOUD_CA_BUNDLE (an AWX credential without a CA sets one) means none, but the option's path
+        # type has already turned it into the current folder.
+        if str(origin).startswith("env") and not os.environ.get("TENCENTCLOUD_CA_BUNDLE"):
+            return None
+        return value
+
     # -- reading -------------------------------------------------------------------------------------------------------
 
     def _read_instances(self, settings):
@@ -281,7 +290,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             credential = _client.resolve_credential(self.get_option("secret_id"), self.get_option("secret_key"),
                                                     self.get_option("security_token"))
             apis = [_client.CvmApi(credential, region, endpoint=self.get_option("endpoint"), request_timeout=self.get_option("request_timeout"),
-                                   ca_bundle=self.get_option("ca_bundle")) for region in settings["regions"]]
+                                   ca_bundle=self._ca_bundle(), warn=self.display.warning) for region in settings["regions"]]
         except _client.SettingsError as exc:
             raise AnsibleParserError(str(exc)) from None
 

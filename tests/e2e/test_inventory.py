@@ -188,3 +188,10 @@ def test_secrets_never_in_output_at_any_verbosity(emulator, inventory):
     rc, stdout, stderr = inventory(emulator, "regions: [ap-guangzhou]\n", "--list", "-vvvv")
     assert rc == 0, stderr
     assert emulator.secret_key not in stdout + stderr
+
+
+def test_the_awx_credentials_environment_works_with_empty_fields(emulator, inventory):
+    # The credential type (docs/awx/credential_type.yml) injects every variable, empty when its field is.
+    rc, stdout, stderr = inventory(emulator, "regions: [ap-guangzhou]\n", "--graph",
+                                   env={"TENCENTCLOUD_CA_BUNDLE": "", "TENCENTCLOUD_SECURITY_TOKEN": ""})
+    assert rc == 0 and "ins-a1000006" in stdout, stderr
