@@ -6,10 +6,12 @@
     from fleet import fleet_state
     with Emulator(state=fleet_state(100, regions=("ap-guangzhou", "ap-shanghai"))) as emu: ...
 
+    python tests/emulator/fleet.py 40 ap-guangzhou --keys 2 > state.json     # the same as a state file
+
 Instance i (from 0) is `ins-f` + 7 digits of i+1, named `fleet-<i+1>`, in region regions[i % len(regions)] and
 in one of three zones of it; every second one is tagged env=prod (the others env=dev), every third has a
-public IP. Each region has its own VPC with a subnet per zone, and one key pair `fleet_<n>` (KeyId
-skey-f<region index, 7 digits>) that no instance has yet. All instances are STOPPED Linux unless `running`
+public IP. Each region has its own VPC with a subnet per zone, and `keys` key pairs that no instance has
+yet: fleet_key_id(region index, k) named `fleet_<region number>` (k = 0) or `fleet_<region number>_<k>`. All instances are STOPPED Linux unless `running`
 names how many of the first ones run. Standard library only.
 """
 
@@ -21,11 +23,11 @@ def fleet_instance_id(number):
     return "ins-f%07d" % number
 
 
-def fleet_key_id(region_index):
-    return "skey-f%07d" % (region_index + 1)
+def fleet_key_id(region_index, number=0):
+    return "skey-f%d%06d" % (number, region_index + 1)
 
 
-def fleet_state(count, regions=("ap-guangzhou",), running=0):
+def fleet_state(count, regions=("ap-guangzhou",), running=0, keys=1):
     """A state document (see docs/emulator.md) with `count` instances spread over `regions`."""
     instances = []
     for index in range(count):
@@ -55,6 +57,23 @@ def fleet_state(count, regions=("ap-guangzhou",), running=0):
             instance["PublicIpAddresses"] = ["198.51.%d.%d" % (100 + index // 250 % 100, index % 250 + 2)]
             instance["InternetAccessible"] = {"InternetMaxBandwidthOut": 5, "PublicIpAssigned": True}
         instances.append(instance)
-    key_pairs = [{"KeyId": fleet_key_id(i), "KeyName": "fleet_%d" % (i + 1), "Description": "fleet test key", "Region": region}
-                 for i, region in enumerate(regions)]
+    key_pairs = [{"KeyId": fleet_key_id(i, k), "KeyName": "fleet_%d" % (i + 1) + ("_%d" % k if k else ""), "Description": "fleet test key",
+                  "Region": region} for i, region in enumerate(regions) for k in range(keys)]
     return {"regions": list(regions), "instances": instances, "key_pairs": key_pairs}
+
+
+def main(argv=None):
+    import argparse  # pylint: disable=import-outside-toplevel
+    import json  # pylint: disable=import-outside-toplevel
+
+    parser = argparse.ArgumentParser(description="Print a fleet state document for cvm_emulator.py --state.")
+    parser.add_argument("count", type=int)
+    parser.add_argument("regions", nargs="+")
+    parser.add_argument("--running", type=int, default=0)
+    parser.add_argument("--keys", type=int, default=1)
+    args = parser.parse_args(argv)
+    print(json.dumps(fleet_state(args.count, tuple(args.regions), args.running, args.keys), indent=1, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

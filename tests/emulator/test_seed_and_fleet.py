@@ -3,6 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What an inventory reads: the seed's network, placement and tag fields, the filters on them, and fleets over several regions."""
 
+import json
+from pathlib import Path
+
 from fleet import fleet_instance_id, fleet_key_id, fleet_state  # pylint: disable=import-error
 from harness import Emulator  # pylint: disable=import-error
 
@@ -54,3 +57,9 @@ def test_a_fleet_over_two_regions_is_served_per_region():
         first = call(guangzhou, "DescribeInstances", {"InstanceIds": [fleet_instance_id(1)]})["InstanceSet"][0]
         assert (first["InstanceState"], first["Tags"][0], first["VirtualPrivateCloud"]["VpcId"]) == (
             "RUNNING", {"Key": "env", "Value": "prod"}, "vpc-f0000001")
+
+
+def test_the_integration_targets_fleet_file_is_fleet_state():
+    """tests/integration/targets/inventory_cvm/files/fleet_state.json is `python tests/emulator/fleet.py 40 ap-guangzhou --keys 2`."""
+    path = Path(__file__).resolve().parents[1] / "integration" / "targets" / "inventory_cvm" / "files" / "fleet_state.json"
+    assert json.loads(path.read_text()) == fleet_state(40, ("ap-guangzhou",), keys=2)
