@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from conftest import BIN, Emulator
+from conftest import BIN, REPO, Emulator, keys_of, writes
 from fleet import fleet_state  # pylint: disable=import-error  (tests/emulator is on sys.path through conftest)
 
 SEED_HOSTS = ["10.0.3.11", "10.0.4.12", "10.0.3.13", "10.0.6.14", "10.0.6.15", "10.0.4.16"]
@@ -195,3 +195,30 @@ def test_the_awx_credentials_environment_works_with_empty_fields(emulator, inven
     rc, stdout, stderr = inventory(emulator, "regions: [ap-guangzhou]\n", "--graph",
                                    env={"TENCENTCLOUD_CA_BUNDLE": "", "TENCENTCLOUD_SECURITY_TOKEN": ""})
     assert rc == 0 and "ins-a1000006" in stdout, stderr
+
+
+def run_example(ansible_env, emu, playbook, inventory, extra_vars=None):
+    cmd = [str(BIN / "ansible-playbook"), "-i", str(REPO / inventory), str(REPO / playbook)]
+    cmd += ["-e", json.dumps(extra_vars)] if extra_vars else []
+    proc = subprocess.run(cmd, env=ansible_env(emu), capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def test_the_fleet_example_binds_in_one_call_per_play(emulator, ansible_env):
+    run_example(ansible_env, emulator, "examples/bind_keys_fleet.yml", "examples/fleet.cvm.yml")
+    prod = ["ins-a1000001", "ins-a1000002", "ins-a1000003"]
+    for instance_id in prod:
+        assert {"skey-k1000003", "skey-k1000004"} <= set(keys_of(emulator, instance_id)), instance_id
+    assert keys_of(emulator, "ins-a1000004") == []
+    # One write per play: the first binds alice to the three, the second (one region) bob to the three.
+    assert [len(w["params"]["InstanceIds"]) for w in writes(emulator)] == [3, 3]
+
+
+def test_the_awx_group_example_binds_the_group_only(emulator, ansible_env):
+    run_example(ansible_env, emulator, "examples/awx_bind_keys_group.yml", "docs/awx/inventory.cvm.yml",
+                {"cvm_group": "ap_guangzhou_6", "cvm_key_ids": "skey-k1000003, skey-k1000004"})
+    # The zone group ap_guangzhou_6 holds batch-1 and batch-2. The source reads two regions; the seed has only ap-guangzhou.
+    assert [w["params"]["InstanceIds"] for w in writes(emulator)] == [["ins-a1000004", "ins-a1000005"]]
+    assert keys_of(emulator, "ins-a1000004") == ["skey-k1000003", "skey-k1000004"]
+    assert keys_of(emulator, "ins-a1000001") == ["skey-k1000001"]
