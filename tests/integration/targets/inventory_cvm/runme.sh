@@ -19,8 +19,9 @@ print("export EMULATOR_URL=%s" % shlex.quote(str(c["emulator_url"])))
 ' "$config")"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
+args=("$@")  # ansible-test's options (verbosity) for every ansible-playbook below
 cleanup() {
-    ansible-playbook -i localhost, -c local reset.yml "$@"
+    ansible-playbook -i localhost, -c local reset.yml "${args[@]}"
 }
 trap cleanup EXIT
 
