@@ -41,6 +41,7 @@ except ImportError:  # not POSIX: no shared limit, the in-process limiter does t
 FOLDER_ENV = "TENCENTCLOUD_CVM_RATE_LIMIT_DIR"
 # An in-flight slot older than this belongs to a request that can no longer be waiting for its answer.
 STALE_IN_FLIGHT = 600.0
+PRUNE_AFTER = 3600.0  # state files untouched this long (no slot can still count) are removed, so the folder stays small
 IN_FLIGHT_POLL = 0.02  # every poll locks the file: many processes polling faster would cost more than it saves
 MAX_JITTER = 0.005  # spreads the processes that wait for the same free slot
 
@@ -278,11 +279,41 @@ def _say(warn, exc):
              "many forks at once may be throttled by the API. Set %s to a private folder to fix it." % (exc, FOLDER_ENV))
 
 
+_PRUNED = set()
+
+
+def prune(folder, now=None):
+    """Remove the state files nobody used for PRUNE_AFTER seconds (once per folder and process)."""
+    if folder in _PRUNED:
+        return
+    _PRUNED.add(folder)
+    now = time.time() if now is None else now
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(".limit")]
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # in use right now: not stale
+            if now - os.fstat(fd).st_mtime > PRUNE_AFTER:
+                os.unlink(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
 def make_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn=None, folder=None, sleep=time.sleep):
     """The limiter for one action: shared between processes when the lock folder can be used, else local_factory()."""
     try:
-        path = os.path.join(private_folder(folder or default_folder()), state_file_name(secret_id, region, endpoint, action))
-        shared = SharedRateLimiter(path, rate, window, sleep=sleep)
+        folder = private_folder(folder or default_folder())
+        prune(folder)
+        shared = SharedRateLimiter(os.path.join(folder, state_file_name(secret_id, region, endpoint, action)), rate, window, sleep=sleep)
     except LimiterUnavailable as exc:
         _say(warn, exc)
         return local_factory()

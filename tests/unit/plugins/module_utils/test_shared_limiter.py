@@ -34,6 +34,7 @@ class Clock:
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch):
     monkeypatch.setattr(shared, "_WARNED", set())
+    monkeypatch.setattr(shared, "_PRUNED", set())
 
 
 @pytest.fixture
@@ -173,3 +174,16 @@ def test_a_file_that_fails_later_falls_back_once(folder):
     for _ in range(3):
         made.release(made.acquire())
     assert len(warnings) == 1 and "cannot open the rate limit file" in warnings[0]
+
+
+def test_state_files_unused_for_an_hour_are_pruned(folder):
+    old, recent = os.path.join(folder, "old.limit"), os.path.join(folder, "recent.limit")
+    for path in (old, recent):
+        open(path, "w", encoding="ascii").close()
+    os.utime(old, (1000.0, 1000.0))
+    other = os.path.join(folder, "notes.txt")
+    open(other, "w", encoding="ascii").close()
+    os.utime(other, (1000.0, 1000.0))
+    shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10), folder=folder)
+    names = sorted(os.listdir(folder))
+    assert "old.limit" not in names and "recent.limit" in names and "notes.txt" in names and len(names) == 3
