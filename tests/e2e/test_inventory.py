@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from conftest import BIN, REPO, Emulator, keys_of, writes
-from fleet import fleet_state  # pylint: disable=import-error  (tests/emulator is on sys.path through conftest)
+from fleet import fleet_state  # pylint: disable=import-error
 
 SEED_HOSTS = ["10.0.3.11", "10.0.4.12", "10.0.3.13", "10.0.6.14", "10.0.6.15", "10.0.4.16"]
 
@@ -165,20 +165,20 @@ def test_the_cache_answers_the_second_run_and_holds_no_secret(emulator, inventor
     ("regions: [ap-guangzhou]\nhostname: [instance_name]\n", "Unknown options in the inventory file: 'hostname' (did you mean 'hostnames'?)."),
 ])
 def test_bad_configuration_is_a_clear_error_and_sends_nothing(emulator, inventory, config, message):
-    rc, _, stderr = inventory(emulator, config)
+    rc, _stdout, stderr = inventory(emulator, config)
     assert rc != 0 and message in " ".join(stderr.split()), stderr
     assert describe_count(emulator) == 0
 
 
 def test_api_failures_read_like_the_modules(emulator, inventory):
-    rc, _, stderr = inventory(emulator, "regions: [ap-guangzhou, ap-tokyo]\n", env={"TENCENTCLOUD_SECRET_KEY": "wrong-key-000"})
+    rc, _stdout, stderr = inventory(emulator, "regions: [ap-guangzhou, ap-tokyo]\n", env={"TENCENTCLOUD_SECRET_KEY": "wrong-key-000"})
     text = " ".join(stderr.split())
     assert rc != 0 and re.search(r"Failed to read the instances of region ap-(guangzhou|tokyo): ", text), text
     assert "(AuthFailure.SignatureFailure)" in text and "wrong-key-000" not in text
 
     emulator.reset()
     with Emulator(extra_args=["--region", "ap-guangzhou"]) as only_guangzhou:
-        rc, _, stderr = inventory(only_guangzhou, "regions: [ap-guangzhou, ap-tokyo]\n")
+        rc, _stdout, stderr = inventory(only_guangzhou, "regions: [ap-guangzhou, ap-tokyo]\n")
         text = " ".join(stderr.split())
         assert rc != 0 and "Failed to read the instances of region ap-tokyo:" in text and "(UnsupportedRegion)" in text
         assert "CVM is not available in region 'ap-tokyo'" in text

@@ -35,8 +35,9 @@ def run_workers(emu, folder, processes, calls):
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env.update(emu.env(), PYTHONPATH=COLLECTIONS_PATH, TENCENTCLOUD_CVM_RATE_LIMIT_DIR=str(folder))
     start_at = time.time() + 1.5 + processes * 0.1  # after every interpreter has started
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(calls), str(start_at)], env=env, stdout=subprocess.PIPE,  # pylint: disable=consider-using-with
-                                stderr=subprocess.PIPE, text=True) for _ in range(processes)]
+    command = [sys.executable, "-c", WORKER, str(calls), str(start_at)]
+    workers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # pylint: disable=consider-using-with
+               for _worker in range(processes)]
     outputs = []
     for worker in workers:
         stdout, stderr = worker.communicate(timeout=300)

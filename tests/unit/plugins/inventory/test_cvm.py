@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -141,7 +139,7 @@ groups:
 
 
 def test_templates_in_hostnames_and_include_states(inventory_with):
-    inventory, _ = inventory_with("""
+    inventory, _apis = inventory_with("""
 plugin: tencentcloud.cvm.cvm
 regions: [ap-guangzhou]
 hostnames: ["{{ instance_name }}.{{ region }}.internal"]
@@ -151,15 +149,14 @@ include_states: [RUNNING]
 
 
 def test_filters_go_to_the_api_in_every_region(inventory_with):
-    _, apis = inventory_with("""
+    _inventory, apis = inventory_with("""
 plugin: tencentcloud.cvm.cvm
 regions: [ap-guangzhou, ap-tokyo]
 filters: {"tag:env": prod, zone: [ap-guangzhou-3, ap-tokyo-1]}
 """)
     for api in apis.values():
-        assert api.calls == [("DescribeInstances", {"Filters": [{"Name": "tag:env", "Values": ["prod"]},
-                                                                 {"Name": "zone", "Values": ["ap-guangzhou-3", "ap-tokyo-1"]}],
-                                                    "Offset": 0, "Limit": 100})]
+        filters = [{"Name": "tag:env", "Values": ["prod"]}, {"Name": "zone", "Values": ["ap-guangzhou-3", "ap-tokyo-1"]}]
+        assert api.calls == [("DescribeInstances", {"Filters": filters, "Offset": 0, "Limit": 100})]
 
 
 @pytest.mark.parametrize("config, fragment", [
@@ -196,7 +193,7 @@ def test_the_cache_holds_host_variables_only(inventory_with, tmp_path):
     cache_dir = tmp_path / "cache"
     config = ("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nsecret_id: AKIDunit\nsecret_key: unit-secret-key-value\n"
               "cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\n" % cache_dir)
-    _, apis = inventory_with(config, [raw_instance(1)], cache=False)
+    _inventory, apis = inventory_with(config, [raw_instance(1)], cache=False)
     assert len(apis["ap-guangzhou"].calls) == 1
     inventory, apis = inventory_with(config, [raw_instance(1)], cache=True)
     assert apis == {} and list(inventory.hosts) == ["ins-u0000001"]  # no client built, no request sent

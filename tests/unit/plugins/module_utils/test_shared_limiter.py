@@ -171,7 +171,7 @@ def test_a_file_that_fails_later_falls_back_once(folder):
     (name,) = os.listdir(folder)
     os.remove(os.path.join(folder, name))
     os.mkdir(os.path.join(folder, name))  # something that cannot be opened as a file, even by root
-    for _ in range(3):
+    for _request in range(3):
         made.release(made.acquire())
     assert len(warnings) == 1 and "cannot open the rate limit file" in warnings[0]
 
