@@ -73,8 +73,8 @@ def collection_at(ref, tmp):
 
 def run_case(ctx, label, hosts, forks, pattern, colls=None):
     """One ansible-playbook over a fresh fleet; returns the row. ctx: Emulator, RUNS, ansible_env, BenchError, latency, tmp."""
-    case_tmp = Path(ctx["tmp"]) / ("fleet-%s-%d-%d" % (pattern, hosts, forks))
-    case_tmp.mkdir(parents=True, exist_ok=True)
+    case_tmp = Path(ctx["tmp"]) / ("fleet-" + re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-"))
+    case_tmp.mkdir(parents=True)
     document = fleet_state(hosts)
     inventory = case_tmp / "inventory.json"
     inventory.write_text(json.dumps(static_inventory(document)))

@@ -606,13 +606,14 @@ def parse_args(argv):
                         help="P of the Terraform model: resources Terraform works on at once (default: %(default)s)")
     parser.add_argument("--fleet", type=int, default=200, help="hosts of the fleet rows (per-host tasks against one task); 0 skips them "
                         "(default: %(default)s)")
-    parser.add_argument("--fleet-forks", default="1,10,50", help="forks of the per-host fleet rows (default: %(default)s)")
+    parser.add_argument("--fleet-forks", default="1,10,50", help="forks of the per-host fleet rows; none: only the run_once row "
+                        "(default: %(default)s)")
     parser.add_argument("--fleet-compare", metavar="REF", help="also run 100 hosts per host with forks 50 with the collection at this "
                         "git ref (e.g. main) and with this checkout: refusals before and after")
     args = parser.parse_args(argv)
     try:
         args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip() and s.strip() != "none"]
-        args.fleet_forks = [int(f) for f in args.fleet_forks.split(",") if f.strip()]
+        args.fleet_forks = [int(f) for f in args.fleet_forks.split(",") if f.strip() and f.strip() != "none"]
     except ValueError:
         parser.error("--sizes and --fleet-forks take comma-separated integers, like 1,100 (--sizes none skips the size rows)")
     if any(n < 1 for n in args.sizes) or any(f < 1 for f in args.fleet_forks):
