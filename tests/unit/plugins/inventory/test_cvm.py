@@ -5,15 +5,35 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import inventory_loader
+from ansible.plugins.loader import init_plugin_loader, inventory_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
 
-from ansible_collections.tencentcloud.cvm.plugins.inventory import cvm
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+
+def _configure_plugin_loader():
+    """The loader must know this collection: an inventory plugin's options come from its documentation.
+
+    ansible-test units configures it already. Under plain pytest, the collection is found through the
+    ansible_collections folder on sys.path that holds this checkout (scripts/lib.sh and tests/e2e/conftest.py put one there).
+    """
+    if AnsibleCollectionConfig.collection_finder is not None:
+        return
+    root = Path(__file__).resolve().parents[4]
+    paths = [entry for entry in sys.path if (Path(entry or ".") / "ansible_collections" / "tencentcloud" / "cvm").resolve() == root]
+    init_plugin_loader(paths[:1])
+
+
+_configure_plugin_loader()
+
+from ansible_collections.tencentcloud.cvm.plugins.inventory import cvm  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def raw_instance(number, region="ap-guangzhou", state="STOPPED", name=None, private=True, public=False, keys=(), tags=None):
