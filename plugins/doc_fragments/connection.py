@@ -61,3 +61,28 @@ requirements:
   - tencentcloud-sdk-python-common
   - tencentcloud-sdk-python-cvm
 """
+
+    # For plugins (inventory): the same options, read from the environment through Ansible's configuration.
+    # Modules get these fallbacks from their argument spec; plugins only from `env:` entries. Use it after
+    # tencentcloud.cvm.connection, whose descriptions it keeps (fragments merge option by option).
+    PLUGIN = r"""
+options:
+  secret_id:
+    env:
+      - name: TENCENTCLOUD_SECRET_ID
+  secret_key:
+    env:
+      - name: TENCENTCLOUD_SECRET_KEY
+  security_token:
+    env:
+      - name: TENCENTCLOUD_SECURITY_TOKEN
+  region:
+    env:
+      - name: TENCENTCLOUD_REGION
+  endpoint:
+    env:
+      - name: TENCENTCLOUD_ENDPOINT
+  ca_bundle:
+    env:
+      - name: TENCENTCLOUD_CA_BUNDLE
+"""

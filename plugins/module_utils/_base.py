@@ -58,7 +58,7 @@ class TencentCloudModule:
                 _client.parse_endpoint(params["endpoint"])
                 credential = _client.resolve_credential(params["secret_id"], params["secret_key"], params["security_token"])
                 self._api = _client.CvmApi(credential, params["region"], endpoint=params["endpoint"],
-                                           request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"])
+                                           request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"], warn=self.warn)
             except _client.SettingsError as exc:
                 self.fail(str(exc))
         return self._api

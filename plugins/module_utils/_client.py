@@ -24,6 +24,7 @@ from collections import deque
 from urllib.parse import urlsplit
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter
 
 try:
     from tencentcloud.common import credential as sdk_credential
@@ -215,7 +216,7 @@ class RateLimiter:
 class CvmApi:
     """Calls CVM API actions with rate limiting, retries and uniform errors. Safe to share between threads."""
 
-    def __init__(self, credential, region, endpoint=None, request_timeout=30, ca_bundle=None, sleep=time.sleep, rng=random.uniform):
+    def __init__(self, credential, region, endpoint=None, request_timeout=30, ca_bundle=None, sleep=time.sleep, rng=random.uniform, warn=None):
         check_region(region)
         self.protocol, self.host = parse_endpoint(endpoint)
         if ca_bundle and not os.path.isfile(ca_bundle):
@@ -229,6 +230,7 @@ class CvmApi:
         self._rng = rng
         self._limiters = {}
         self._limiters_lock = threading.Lock()
+        self._warn = warn  # callable(message), for what the user should hear about (the shared rate limit being off)
         self._local = threading.local()
 
     @property
@@ -291,7 +293,11 @@ class CvmApi:
     def _limiter(self, action):
         with self._limiters_lock:
             if action not in self._limiters:
-                self._limiters[action] = RateLimiter(RATE_LIMITS.get(action, DEFAULT_RATE), sleep=self._sleep)
+                # One limit per action for every process of this user with the same account, region and endpoint (forks).
+                rate = RATE_LIMITS.get(action, DEFAULT_RATE)
+                self._limiters[action] = _shared_limiter.make_limiter(
+                    getattr(self.credential, "secret_id", None), self.region, self.endpoint_url, action, rate, 1.0 + RateLimiter.MARGIN,
+                    lambda: RateLimiter(rate, sleep=self._sleep), warn=self._warn, sleep=self._sleep)
             return self._limiters[action]
 
     def _sdk_client(self):

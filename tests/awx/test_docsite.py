@@ -122,15 +122,18 @@ def yaml_blocks(path):
     return [yaml.safe_load("\n".join(line[2:] for line in block.splitlines())) for block in blocks]
 
 
-@pytest.mark.parametrize("shipped", [CREDENTIAL_TYPE_FILE, EE_EXAMPLE_FILE, REPO / "meta" / "execution-environment.yml"],
+@pytest.mark.parametrize("shipped", [CREDENTIAL_TYPE_FILE, EE_EXAMPLE_FILE, REPO / "meta" / "execution-environment.yml",
+                                     REPO / "docs" / "awx" / "inventory.cvm.yml"],
                          ids=lambda path: str(path.relative_to(REPO)))
 def test_awx_guide_shows_the_shipped_files(shipped):
     assert yaml.safe_load(shipped.read_text()) in yaml_blocks(RST / "awx_guide.rst")
 
 
-def test_awx_guide_shows_the_example_playbooks_binding_task():
-    playbook = yaml.safe_load((REPO / "examples" / "awx_bind_keys.yml").read_text())[0]
-    shown = [block for block in yaml_blocks(RST / "awx_guide.rst") if isinstance(block, list)]
+@pytest.mark.parametrize("example", ["awx_bind_keys.yml", "awx_bind_keys_group.yml"])
+def test_awx_guide_shows_the_example_playbooks_binding_task(example):
+    playbook = next(play for play in yaml.safe_load((REPO / "examples" / example).read_text())
+                    if any("tencentcloud.cvm.cvm_keypair_association" in task for task in play["tasks"]))
+    shown = [block for block in yaml_blocks(RST / "awx_guide.rst") if isinstance(block, list) and block[0]["hosts"] == playbook["hosts"]]
     assert len(shown) == 1
     bind = [task for task in playbook["tasks"] if "tencentcloud.cvm.cvm_keypair_association" in task]
     assert shown[0][0]["tasks"] == bind

@@ -37,6 +37,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests" / "emulator"))
 sys.path.insert(0, str(HERE))
 
+import bench_fleet  # noqa: E402  pylint: disable=wrong-import-position
 import bench_model as model  # noqa: E402  pylint: disable=wrong-import-position
 from harness import Emulator  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -603,13 +604,22 @@ def parse_args(argv):
     parser.add_argument("--latency", type=float, default=2.0, help="the emulator's --operation-latency in seconds (default: 2)")
     parser.add_argument("--tf-parallelism", type=int, default=model.TF_PARALLELISM,
                         help="P of the Terraform model: resources Terraform works on at once (default: %(default)s)")
+    parser.add_argument("--fleet", type=int, default=200, help="hosts of the fleet rows (per-host tasks against one task); 0 skips them "
+                        "(default: %(default)s)")
+    parser.add_argument("--fleet-forks", default="1,10,50", help="forks of the per-host fleet rows; none: only the run_once row "
+                        "(default: %(default)s)")
+    parser.add_argument("--fleet-compare", metavar="REF", help="also run 100 hosts per host with forks 50 with the collection at this "
+                        "git ref (e.g. main) and with this checkout: refusals before and after")
     args = parser.parse_args(argv)
     try:
-        args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+        args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip() and s.strip() != "none"]
+        args.fleet_forks = [int(f) for f in args.fleet_forks.split(",") if f.strip() and f.strip() != "none"]
     except ValueError:
-        parser.error("--sizes takes comma-separated integers, like 1,100")
-    if not args.sizes or any(n < 1 for n in args.sizes):
-        parser.error("--sizes takes positive integers")
+        parser.error("--sizes and --fleet-forks take comma-separated integers, like 1,100 (--sizes none skips the size rows)")
+    if any(n < 1 for n in args.sizes) or any(f < 1 for f in args.fleet_forks):
+        parser.error("--sizes and --fleet-forks take positive integers")
+    if not args.sizes and not args.fleet:
+        parser.error("nothing to run: give --sizes or --fleet")
     if args.repeat < 1:
         parser.error("--repeat takes a positive integer")
     if args.pairs < 0 or args.pairs == 1 or (args.pairs and args.pairs < 10):
@@ -633,7 +643,7 @@ def main(argv=None):
         "load_before": "%.2f" % os.getloadavg()[0],
     }
     errors = []
-    rows, pairs = [], None
+    rows, pairs, fleet_rows = [], None, []
     # SIGTERM: stop like Ctrl-C, so the finally clauses stop the emulators and ansible processes.
     signal.signal(signal.SIGTERM, _interrupt)
     with tempfile.TemporaryDirectory(prefix="tccvm-bench-") as tmp:
@@ -648,6 +658,14 @@ def main(argv=None):
                 except BenchError as exc:
                     errors.append("N=%d: %s" % (n, exc))
                     log("error: N=%d: %s" % (n, exc))
+            if args.fleet:
+                ctx = {"Emulator": Emulator, "RUNS": RUNS, "ansible_env": ansible_env, "BenchError": BenchError, "latency": args.latency,
+                       "tmp": tmp, "colls": colls}
+                try:
+                    fleet_rows = bench_fleet.run_fleet(ctx, args.fleet, args.fleet_forks, args.fleet_compare, log=log)
+                except BenchError as exc:
+                    errors.append("fleet: %s" % exc)
+                    log("error: fleet: %s" % exc)
             if args.pairs:
                 log("Per-task overhead: %d alternating pairs of ping and the module with nothing to change ..." % args.pairs)
                 try:
@@ -670,9 +688,13 @@ def main(argv=None):
                         "so times are inflated and throttling more likely; compare with a run on a quiet machine." % (max(loads), cpus))
         log("warning: " + meta["busy"])
     targets = evaluate(rows, pairs)
-    text = markdown(rows, pairs, targets, meta)
+    text = markdown(rows, pairs, targets, meta) if rows or pairs else "# Benchmark results\n\nRun on %s (%s); %s.\n" % (
+        meta["date"], meta["host"], meta["command"])
+    if fleet_rows:
+        text += "\n" + bench_fleet.markdown(fleet_rows, args.latency)
     (out / "results.md").write_text(text)
-    (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows, "pairs": pairs, "targets": targets}, indent=1))
+    (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows, "pairs": pairs, "targets": targets, "fleet": fleet_rows},
+                                                 indent=1))
     made_chart = bool(rows) and chart(rows, out / "chart.png")
     log("")
     log(text)

@@ -1,0 +1,352 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: cvm
+short_description: Tencent Cloud CVM instances as an Ansible inventory
+version_added: 0.2.0
+description:
+  - Reads the CVM instances of one or more regions (C(DescribeInstances), every page, the regions concurrently) and makes each a
+    host, with snake_case host variables, default groups per region and per zone, and the groups and variables of
+    O(compose), O(groups) and O(keyed_groups).
+  - Uses the collection's API client, so reads are rate limited, retried on throttling and transient errors, and fail with the
+    same messages as the modules.
+  - The configuration file must be named C(*.cvm.yml) or C(*.cvm.yaml) and start with C(plugin) set to V(tencentcloud.cvm.cvm).
+  - 'Host variables: C(instance_id), C(instance_name), C(instance_state), C(region), C(zone), C(private_ips), C(public_ips),
+    C(os_name), C(instance_type), C(key_ids), C(tags) (a dictionary), C(vpc_id), C(subnet_id), and C(ansible_host).'
+  - 'Default groups: one per region, like C(ap_guangzhou), with one child group per zone, like C(ap_guangzhou_3).'
+author:
+  - tencentcloud.cvm maintainers (@tencentcloud-cvm)
+extends_documentation_fragment:
+  - tencentcloud.cvm.connection
+  - tencentcloud.cvm.connection.plugin
+  - ansible.builtin.constructed
+  - ansible.builtin.inventory_cache
+options:
+  plugin:
+    description: The name of this plugin; it makes the file a source for this plugin.
+    required: true
+    choices: [tencentcloud.cvm.cvm]
+    type: str
+  regions:
+    description:
+      - The regions to read, like V(ap-guangzhou). They are read concurrently.
+      - When not set, the one region of O(region) (or E(TENCENTCLOUD_REGION)).
+    type: list
+    elements: str
+  filters:
+    description:
+      - Read only the instances these API filters select, as in the O(tencentcloud.cvm.cvm_keypair_association#module:instance_filters)
+        option of the modules, a mapping of filter name to a value or a list of at most 5 values.
+      - Values of one filter are alternatives; all filters must match. At most 10 filters. Applied in every region.
+      - Filter names include V(instance-name), V(instance-state), V(zone), V(project-id), V(instance-id), V(vpc-id),
+        V(subnet-id), V(private-ip-address), V(public-ip-address), V(tag-key), V(tag-value) and V(tag:<key>) (the value of one tag).
+    type: dict
+    default: {}
+  hostnames:
+    description:
+      - How to name each host, in order of preference. The first entry that gives a name not taken by another instance is used;
+        when none does, the instance ID.
+      - Each entry is one of V(private_ip), V(public_ip), V(instance_id), V(instance_name), or a Jinja2 template over the host
+        variables, like V({{ instance_name }}.{{ region }}).
+      - C(ansible_host) is the address of the first V(private_ip) or V(public_ip) entry that the instance has; when no entry is an
+        address, its first private IP, else its first public IP. O(compose) can set C(ansible_host) otherwise.
+    type: list
+    elements: str
+    default: [instance_id]
+  include_states:
+    description:
+      - The instance states to include. By default every state except V(SHUTDOWN) and V(TERMINATING) (instances being
+        destroyed).
+    type: list
+    elements: str
+    default: [PENDING, LAUNCH_FAILED, RUNNING, STOPPED, STARTING, STOPPING, REBOOTING, ENTER_RESCUE_MODE, RESCUE_MODE,
+              EXIT_RESCUE_MODE, ENTER_SERVICE_LIVE_MIGRATE, SERVICE_LIVE_MIGRATE, EXIT_SERVICE_LIVE_MIGRATE]
+notes:
+  - The cache (O(cache)) holds only the instances' host variables; credentials are never cached, nor shown in output.
+  - Reads in several regions each count against that region's rate limit.
+  - C(tags) is also the name of a play keyword; ansible-core 2.19 and later warn once per run that a variable uses that reserved
+    name. The variable works as documented.
+"""
+
+EXAMPLES = r"""
+# prod.cvm.yml: every instance of two regions, named by private IP, grouped by tags and key pairs.
+plugin: tencentcloud.cvm.cvm
+regions: [ap-guangzhou, ap-shanghai]
+hostnames: [private_ip, instance_id]
+keyed_groups:
+  # tag_env_prod, tag_role_web, ...: one group per tag key and value
+  - key: tags
+    prefix: tag
+  # key_skey_4e5ty7i8, ...: one group per bound key pair
+  - key: key_ids
+    prefix: key
+  # type_S5_MEDIUM4, ...
+  - key: instance_type
+    prefix: type
+groups:
+  running: instance_state == 'RUNNING'
+compose:
+  ansible_user: "'ubuntu' if 'Ubuntu' in os_name else 'root'"
+
+---
+# Only the production web servers, cached for an hour, named by instance name.
+plugin: tencentcloud.cvm.cvm
+regions: [ap-guangzhou]
+filters:
+  tag:env: prod
+  tag:role: web
+hostnames:
+  - "{{ instance_name }}.example.internal"
+  - instance_id
+include_states: [RUNNING, STOPPED]
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/ansible-cvm-inventory
+cache_timeout: 3600
+
+---
+# Against the collection's local CVM emulator (credentials from TENCENTCLOUD_SECRET_ID/_SECRET_KEY).
+plugin: tencentcloud.cvm.cvm
+endpoint: http://127.0.0.1:8400
+regions: [ap-guangzhou]
+strict: true
+"""
+
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.module_utils.basic import missing_required_lib
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup
+
+HOSTNAME_KINDS = ("private_ip", "public_ip", "instance_id", "instance_name")
+ADDRESS_KINDS = ("private_ip", "public_ip")
+INSTANCE_STATES = (
+    "PENDING", "LAUNCH_FAILED", "RUNNING", "STOPPED", "STARTING", "STOPPING", "REBOOTING", "SHUTDOWN", "TERMINATING",
+    "ENTER_RESCUE_MODE", "RESCUE_MODE", "EXIT_RESCUE_MODE", "ENTER_SERVICE_LIVE_MIGRATE", "SERVICE_LIVE_MIGRATE",
+    "EXIT_SERVICE_LIVE_MIGRATE",
+)
+MAX_REGION_WORKERS = 8
+_GROUP_UNSAFE_RE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def host_vars(raw, region):
+    """The snake_case host variables of one DescribeInstances entry (never anything secret)."""
+    vpc = raw.get("VirtualPrivateCloud") or {}
+    login = raw.get("LoginSettings") or {}
+    return {
+        "instance_id": raw["InstanceId"],
+        "instance_name": raw.get("InstanceName") or "",
+        "instance_state": raw.get("InstanceState") or "",
+        "region": region,
+        "zone": (raw.get("Placement") or {}).get("Zone") or "",
+        "private_ips": list(raw.get("PrivateIpAddresses") or ()),
+        "public_ips": list(raw.get("PublicIpAddresses") or ()),
+        "os_name": raw.get("OsName") or "",
+        "instance_type": raw.get("InstanceType") or "",
+        "key_ids": sorted(login.get("KeyIds") or ()),
+        "tags": {tag.get("Key"): tag.get("Value") for tag in raw.get("Tags") or ()},
+        "vpc_id": vpc.get("VpcId") or "",
+        "subnet_id": vpc.get("SubnetId") or "",
+    }
+
+
+def group_name(text):
+    """Region and zone names as valid group names: ap-guangzhou-3 -> ap_guangzhou_3."""
+    return _GROUP_UNSAFE_RE.sub("_", text)
+
+
+def _kind_value(kind, variables):
+    if kind == "private_ip":
+        return (variables["private_ips"] or [None])[0]
+    if kind == "public_ip":
+        return (variables["public_ips"] or [None])[0]
+    return variables[kind] or None
+
+
+def ansible_host(hostnames, variables):
+    for entry in hostnames:
+        if entry in ADDRESS_KINDS and _kind_value(entry, variables):
+            return _kind_value(entry, variables)
+    return _kind_value("private_ip", variables) or _kind_value("public_ip", variables)
+
+
+def check_hostnames(hostnames):
+    """Raise AnsibleParserError for an entry that is neither a known kind nor a template."""
+    if not hostnames:
+        raise AnsibleParserError("hostnames is empty: give at least one of %s, or a template like '{{ instance_name }}'." % ", ".join(HOSTNAME_KINDS))
+    for entry in hostnames:
+        if not isinstance(entry, str) or (entry not in HOSTNAME_KINDS and "{{" not in entry):
+            raise AnsibleParserError("hostnames has %r: each entry is one of %s, or a Jinja2 template like '{{ instance_name }}.example.com'."
+                                     % (entry, ", ".join(HOSTNAME_KINDS)))
+
+
+def check_states(states):
+    unknown = [s for s in states if s not in INSTANCE_STATES]
+    if unknown:
+        raise AnsibleParserError("include_states has unknown states %s: use the API's states, in capitals: %s."
+                                 % (", ".join(repr(s) for s in unknown), ", ".join(INSTANCE_STATES)))
+
+
+def api_failure_message(error, region, endpoint_url):
+    """The modules' wording (TencentCloudModule.fail_api) for a read that failed for good."""
+    msg = "Failed to read the instances of region %s: %s (%s)." % (region, error.message.rstrip("."), error.code)
+    if error.attempts > 1:
+        msg += " Gave up after %d attempts." % error.attempts
+    msg += " " + error.hint(region=repr(region), endpoint=endpoint_url)
+    if error.request_id:
+        msg += " RequestId: %s." % error.request_id
+    return msg
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+
+    NAME = "tencentcloud.cvm.cvm"
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith((".cvm.yml", ".cvm.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        config = self._read_config_data(path)
+        self._check_keys(config)
+        settings = self._settings()
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option("cache") and cache
+        update_cache = self.get_option("cache") and not cache
+        hosts = None
+        if use_cache:
+            try:
+                hosts = self._cache[cache_key]
+            except KeyError:
+                update_cache = True
+        if hosts is None:
+            hosts = self._read_instances(settings)
+        if update_cache:
+            self._cache[cache_key] = hosts  # host variables only: no credential goes into the cache
+        self._populate(hosts, settings)
+
+    # -- options -------------------------------------------------------------------------------------------------------
+
+    def _check_keys(self, config):
+        """Ansible ignores unknown keys; a misspelt option would silently do nothing, so name it."""
+        known = sorted(self._options)
+        unknown = sorted(str(key) for key in config if key not in self._options)
+        if unknown:
+            import difflib  # only on this error path
+
+            hints = ["%r (did you mean %r?)" % (key, guess[0]) if guess else repr(key)
+                     for key, guess in ((key, difflib.get_close_matches(key, known, n=1)) for key in unknown)]
+            raise AnsibleParserError("Unknown options in the inventory file: %s. Known options: %s." % (", ".join(hints), ", ".join(known)))
+
+    def _settings(self):
+        """Everything checked before any request is sent; raises AnsibleParserError with the modules' wording."""
+        hostnames = self.get_option("hostnames")
+        check_hostnames(hostnames)
+        states = self.get_option("include_states")
+        check_states(states)
+        regions = self.get_option("regions") or ([self.get_option("region")] if self.get_option("region") else [])
+        if not regions:
+            raise AnsibleParserError("regions is required: set the option regions (a list), or region or the environment variable "
+                                     "TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
+        timeout = self.get_option("request_timeout")
+        if timeout <= 0:
+            raise AnsibleParserError("request_timeout must be a positive number of seconds, got %d." % timeout)
+        filters = self.get_option("filters") or None
+        try:
+            for region in regions:
+                _client.check_region(region)
+            _client.parse_endpoint(self.get_option("endpoint"))
+            api_filters = _lookup.filters_to_api(filters, option="filters") if filters else None
+        except (_client.SettingsError, _lookup.LookupInputError) as exc:
+            raise AnsibleParserError(str(exc)) from None
+        return {"regions": _lookup.unique(regions), "hostnames": hostnames, "states": set(states), "filters": filters,
+                "api_filters": api_filters}
+
+    def _ca_bundle(self):
+        value, origin = self.get_option_and_origin("ca_bundle")
+        # An empty TENCENTCLOUD_CA_BUNDLE (an AWX credential without a CA sets one) means none, but the option's path
+        # type has already turned it into the current folder.
+        if str(origin).startswith("env") and not os.environ.get("TENCENTCLOUD_CA_BUNDLE"):
+            return None
+        return value
+
+    # -- reading -------------------------------------------------------------------------------------------------------
+
+    def _read_instances(self, settings):
+        """Host variables of every matching instance of every region, in region order, then by instance ID."""
+        if not _client.HAS_SDK:
+            raise AnsibleError(missing_required_lib(_client.SDK_REQUIREMENT))
+        try:
+            credential = _client.resolve_credential(self.get_option("secret_id"), self.get_option("secret_key"),
+                                                    self.get_option("security_token"))
+            apis = [_client.CvmApi(credential, region, endpoint=self.get_option("endpoint"), request_timeout=self.get_option("request_timeout"),
+                                   ca_bundle=self._ca_bundle(), warn=self.display.warning) for region in settings["regions"]]
+        except _client.SettingsError as exc:
+            raise AnsibleParserError(str(exc)) from None
+
+        def read(api):
+            try:
+                return [host_vars(raw, api.region) for raw in _lookup.find_instances(api, filters=settings["filters"])]
+            except _client.CvmApiError as exc:
+                raise AnsibleError(api_failure_message(exc, api.region, api.endpoint_url)) from None
+
+        with ThreadPoolExecutor(max_workers=min(MAX_REGION_WORKERS, len(apis))) as pool:
+            per_region = list(pool.map(read, apis))
+        return [variables for hosts in per_region for variables in hosts]
+
+    # -- building the inventory ----------------------------------------------------------------------------------------
+
+    def _hostname(self, hostnames, variables, taken):
+        strict = self.get_option("strict")
+        for entry in hostnames:
+            if entry in HOSTNAME_KINDS:
+                name = _kind_value(entry, variables)
+            else:
+                self.templar.available_variables = variables
+                try:
+                    name = self.templar.template(entry)
+                except Exception as exc:  # pylint: disable=broad-except
+                    if strict:
+                        raise AnsibleError("Could not render the hostnames template %r for %s: %s" % (entry, variables["instance_id"], exc)) from None
+                    continue
+                name = str(name).strip() if name is not None else ""
+            if name and name not in taken:
+                return name
+        return variables["instance_id"]
+
+    def _populate(self, hosts, settings):
+        strict = self.get_option("strict")
+        taken = set()
+        for variables in hosts:
+            if variables["instance_state"] not in settings["states"]:
+                continue
+            name = self._hostname(settings["hostnames"], variables, taken)
+            if name in taken:  # two instances whose every preference collides: keep both, by ID
+                self.display.warning("Two CVM instances would both be named %s: %s keeps its instance ID as its name." % (name, variables["instance_id"]))
+                name = variables["instance_id"]
+            taken.add(name)
+            region_group = self.inventory.add_group(group_name(variables["region"]))
+            if variables["zone"]:  # a host of a zone group is in its region group through the child group
+                zone_group = self.inventory.add_group(group_name(variables["zone"]))
+                self.inventory.add_child(region_group, zone_group)
+                self.inventory.add_host(name, group=zone_group)
+            else:
+                self.inventory.add_host(name, group=region_group)
+            variables = dict(variables, ansible_host=ansible_host(settings["hostnames"], variables))
+            for key, value in variables.items():
+                self.inventory.set_variable(name, key, value)
+            # Composed variables first, so that groups and keyed groups can use them (as ansible.builtin.constructed does).
+            self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
+            variables = self.inventory.get_host(name).get_vars()
+            self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)

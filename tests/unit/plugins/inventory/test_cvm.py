@@ -1,0 +1,221 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The inventory plugin over an in-memory API (narrow: tests/e2e/test_inventory.py runs ansible-inventory against the emulator)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.inventory.data import InventoryData
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader, inventory_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+
+def _configure_plugin_loader():
+    """The loader must know this collection: an inventory plugin's options come from its documentation.
+
+    ansible-test units configures it already. Under plain pytest, the collection is found through the
+    ansible_collections folder on sys.path that holds this checkout (scripts/lib.sh and tests/e2e/conftest.py put one there).
+    """
+    if AnsibleCollectionConfig.collection_finder is not None:
+        return
+    root = Path(__file__).resolve().parents[4]
+    paths = [entry for entry in sys.path if (Path(entry or ".") / "ansible_collections" / "tencentcloud" / "cvm").resolve() == root]
+    init_plugin_loader(paths[:1])
+
+
+_configure_plugin_loader()
+
+from ansible_collections.tencentcloud.cvm.plugins.inventory import cvm  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def raw_instance(number, region="ap-guangzhou", state="STOPPED", name=None, private=True, public=False, keys=(), tags=None):
+    return {
+        "InstanceId": "ins-u%07d" % number, "InstanceName": name or "host-%d" % number, "InstanceState": state,
+        "Placement": {"Zone": region + "-3", "ProjectId": 0},
+        "PrivateIpAddresses": ["10.1.0.%d" % number] if private else None,
+        "PublicIpAddresses": ["203.0.113.%d" % number] if public else None,
+        "OsName": "Debian 12.0 64bit", "InstanceType": "S5.MEDIUM4",
+        "LoginSettings": {"KeyIds": list(keys) or None},
+        "Tags": [{"Key": k, "Value": v} for k, v in (tags or {"env": "prod"}).items()],
+        "VirtualPrivateCloud": {"VpcId": "vpc-u0000001", "SubnetId": "subnet-u0000001"},
+    }
+
+
+class FakeApi:
+    """DescribeInstances of one region, paged like the API; records calls."""
+
+    def __init__(self, region, instances, fail=None):
+        self.region = region
+        self.instances = [i for i in instances if i.get("_region", "ap-guangzhou") == region]
+        self.fail = fail
+        self.calls = []
+        self.endpoint_url = "https://cvm.tencentcloudapi.com"
+
+    def call(self, action, params):
+        self.calls.append((action, params))
+        if self.fail:
+            raise self.fail
+        offset, limit = params.get("Offset", 0), params.get("Limit", 20)
+        found = [{k: v for k, v in i.items() if k != "_region"} for i in self.instances]
+        return {"InstanceSet": found[offset:offset + limit], "TotalCount": len(found)}
+
+
+@pytest.fixture
+def inventory_with(monkeypatch, tmp_path):
+    """Run the plugin's parse() for a config text over instances; return (InventoryData, the fake APIs by region)."""
+    def run(config, instances=(), fail=None, cache=True):
+        apis = {}
+
+        def make_api(credential, region, **kwargs):
+            apis[region] = FakeApi(region, instances, fail)
+            return apis[region]
+        monkeypatch.setattr(cvm._client, "CvmApi", make_api)
+        monkeypatch.setattr(cvm._client, "resolve_credential", lambda *args: object())
+        path = tmp_path / "test.cvm.yml"
+        path.write_text(config)
+        plugin = inventory_loader.get("tencentcloud.cvm.cvm")
+        inventory = InventoryData()
+        loader = DataLoader()
+        plugin.parse(inventory, loader, str(path), cache=cache)
+        if plugin.get_option("cache"):
+            plugin.update_cache_if_changed()  # what the inventory manager does after parse()
+        return inventory, apis
+    return run
+
+
+def hostvars(inventory, name):
+    return inventory.get_host(name).get_vars()
+
+
+def test_host_vars_are_snake_case_and_complete():
+    variables = cvm.host_vars(raw_instance(7, public=True, keys=("skey-b0000002", "skey-a0000001"), tags={"env": "dev", "role": "web"}),
+                              "ap-guangzhou")
+    assert variables == {
+        "instance_id": "ins-u0000007", "instance_name": "host-7", "instance_state": "STOPPED", "region": "ap-guangzhou",
+        "zone": "ap-guangzhou-3", "private_ips": ["10.1.0.7"], "public_ips": ["203.0.113.7"], "os_name": "Debian 12.0 64bit",
+        "instance_type": "S5.MEDIUM4", "key_ids": ["skey-a0000001", "skey-b0000002"], "tags": {"env": "dev", "role": "web"},
+        "vpc_id": "vpc-u0000001", "subnet_id": "subnet-u0000001"}
+
+
+def test_ansible_host_follows_the_address_preference():
+    both = cvm.host_vars(raw_instance(1, public=True), "ap-guangzhou")
+    assert cvm.ansible_host(["public_ip", "private_ip"], both) == "203.0.113.1"
+    assert cvm.ansible_host(["instance_id"], both) == "10.1.0.1"
+    public_only = cvm.host_vars(raw_instance(2, private=False, public=True), "ap-guangzhou")
+    assert cvm.ansible_host(["private_ip"], public_only) == "203.0.113.2"
+    assert cvm.ansible_host(["private_ip"], cvm.host_vars(raw_instance(3, private=False), "ap-guangzhou")) is None
+
+
+@pytest.mark.parametrize("hostnames, fragment", [
+    ([], "hostnames is empty"),
+    (["dns_name"], "hostnames has 'dns_name'"),
+    ([["private_ip"]], "hostnames has ['private_ip']"),
+])
+def test_bad_hostnames(hostnames, fragment):
+    with pytest.raises(AnsibleParserError, match=r"^" + __import__("re").escape(fragment)):
+        cvm.check_hostnames(hostnames)
+
+
+def test_unknown_states_are_named():
+    with pytest.raises(AnsibleParserError, match="include_states has unknown states 'running'"):
+        cvm.check_states(["RUNNING", "running"])
+
+
+def test_parse_names_groups_and_composes(inventory_with):
+    instances = [raw_instance(1, state="RUNNING", keys=("skey-a0000001",)), raw_instance(2, name="host-1"),
+                 raw_instance(3, private=False), dict(raw_instance(4, region="ap-shanghai", tags={"env": "dev"}), _region="ap-shanghai"),
+                 raw_instance(5, state="TERMINATING")]
+    inventory, apis = inventory_with("""
+plugin: tencentcloud.cvm.cvm
+regions: [ap-guangzhou, ap-shanghai]
+hostnames: [instance_name, private_ip]
+keyed_groups:
+  - {key: tags, prefix: tag}
+  - {key: key_ids, prefix: key}
+compose:
+  login: "'admin_' ~ instance_name"
+groups:
+  composed_ok: login.startswith('admin_')
+""", instances)
+    assert sorted(apis) == ["ap-guangzhou", "ap-shanghai"]
+    # host-1 twice: the second instance falls back to its private IP; TERMINATING is left out by default.
+    assert sorted(inventory.hosts) == ["10.1.0.2", "host-1", "host-3", "host-4"]
+    assert hostvars(inventory, "10.1.0.2")["instance_id"] == "ins-u0000002"
+    assert sorted(h.name for h in inventory.groups["tag_env_prod"].get_hosts()) == ["10.1.0.2", "host-1", "host-3"]
+    assert [h.name for h in inventory.groups["key_skey_a0000001"].get_hosts()] == ["host-1"]
+    assert [h.name for h in inventory.groups["ap_shanghai"].get_hosts()] == ["host-4"]
+    assert [g.name for g in inventory.groups["ap_guangzhou"].child_groups] == ["ap_guangzhou_3"]
+    assert hostvars(inventory, "host-1")["login"] == "admin_host-1"
+    assert len(inventory.groups["composed_ok"].get_hosts()) == 4
+    assert hostvars(inventory, "host-3")["ansible_host"] is None
+
+
+def test_templates_in_hostnames_and_include_states(inventory_with):
+    inventory, _apis = inventory_with("""
+plugin: tencentcloud.cvm.cvm
+regions: [ap-guangzhou]
+hostnames: ["{{ instance_name }}.{{ region }}.internal"]
+include_states: [RUNNING]
+""", [raw_instance(1, state="RUNNING"), raw_instance(2)])
+    assert list(inventory.hosts) == ["host-1.ap-guangzhou.internal"]
+
+
+def test_filters_go_to_the_api_in_every_region(inventory_with):
+    _inventory, apis = inventory_with("""
+plugin: tencentcloud.cvm.cvm
+regions: [ap-guangzhou, ap-tokyo]
+filters: {"tag:env": prod, zone: [ap-guangzhou-3, ap-tokyo-1]}
+""")
+    for api in apis.values():
+        filters = [{"Name": "tag:env", "Values": ["prod"]}, {"Name": "zone", "Values": ["ap-guangzhou-3", "ap-tokyo-1"]}]
+        assert api.calls == [("DescribeInstances", {"Filters": filters, "Offset": 0, "Limit": 100})]
+
+
+@pytest.mark.parametrize("config, fragment", [
+    ("regions: [Guangzhou]", "region 'Guangzhou' is not a Tencent Cloud region name"),
+    ("regions: [ap-guangzhou]\nfilters: {instance_state: x}", "filters has an unknown filter 'instance_state'. Did you mean 'instance-state'?"),
+    ("regions: [ap-guangzhou]\nendpoint: ftp://x", "endpoint 'ftp://x': the scheme must be http:// or https://"),
+    ("regions: [ap-guangzhou]\nrequest_timeout: 0", "request_timeout must be a positive number of seconds, got 0."),
+    ("regions: [ap-guangzhou]\ninclude_states: [Running]", "include_states has unknown states 'Running'"),
+    ("regions: [ap-guangzhou]\nfilter: {zone: x}", "Unknown options in the inventory file: 'filter' (did you mean 'filters'?)."),
+])
+def test_bad_configuration_fails_before_any_request(inventory_with, config, fragment):
+    with pytest.raises(AnsibleParserError) as raised:
+        inventory_with("plugin: tencentcloud.cvm.cvm\n" + config)
+    assert fragment in str(raised.value)
+
+
+def test_no_region_at_all(inventory_with, monkeypatch):
+    monkeypatch.delenv("TENCENTCLOUD_REGION", raising=False)
+    with pytest.raises(AnsibleParserError, match="regions is required"):
+        inventory_with("plugin: tencentcloud.cvm.cvm\n")
+
+
+def test_api_failures_use_the_modules_wording(inventory_with):
+    error = CvmApiError("DescribeInstances", "AuthFailure.SecretIdNotFound", "The SecretId is not found.", "req-1")
+    with pytest.raises(AnsibleError) as raised:
+        inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\n", fail=error)
+    assert str(raised.value).startswith(
+        "Failed to read the instances of region ap-guangzhou: The SecretId is not found (AuthFailure.SecretIdNotFound). "
+        "The secret_id is not known to Tencent Cloud")
+    assert str(raised.value).endswith("RequestId: req-1.")
+
+
+def test_the_cache_holds_host_variables_only(inventory_with, tmp_path):
+    cache_dir = tmp_path / "cache"
+    config = ("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nsecret_id: AKIDunit\nsecret_key: unit-secret-key-value\n"
+              "cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\n" % cache_dir)
+    _inventory, apis = inventory_with(config, [raw_instance(1)], cache=False)
+    assert len(apis["ap-guangzhou"].calls) == 1
+    inventory, apis = inventory_with(config, [raw_instance(1)], cache=True)
+    assert apis == {} and list(inventory.hosts) == ["ins-u0000001"]  # no client built, no request sent
+    text = "".join(p.read_text() for p in cache_dir.iterdir())
+    assert "ins-u0000001" in text and "unit-secret-key-value" not in text and "AKIDunit" not in text
