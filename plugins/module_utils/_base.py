@@ -25,7 +25,8 @@ def connection_argument_spec():
         region=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_REGION"])),
         endpoint=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ENDPOINT"])),
         ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_CA_BUNDLE"])),
-        request_timeout=dict(type="int", default=30),
+        request_timeout=dict(type="int", default=_client.DEFAULT_REQUEST_TIMEOUT),
+        api_deadline=dict(type="int", default=_client.DEFAULT_API_DEADLINE, fallback=(env_fallback, ["TENCENTCLOUD_API_DEADLINE"])),
     )
 
 
@@ -51,14 +52,16 @@ class TencentCloudModule:
         """The API client, built on first use so that validation failures cost no credential lookup."""
         if self._api is None:
             params = self.params
-            if params["request_timeout"] <= 0:
-                self.fail("request_timeout must be a positive number of seconds, got %d." % params["request_timeout"])
+            for name in ("request_timeout", "api_deadline"):
+                if params[name] <= 0:
+                    self.fail("%s must be a positive number of seconds, got %d." % (name, params[name]))
             try:
                 _client.check_region(params["region"])
                 _client.parse_endpoint(params["endpoint"])
                 credential = _client.resolve_credential(params["secret_id"], params["secret_key"], params["security_token"])
                 self._api = _client.CvmApi(credential, params["region"], endpoint=params["endpoint"],
-                                           request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"])
+                                           request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"],
+                                           api_deadline=params["api_deadline"])
             except _client.SettingsError as exc:
                 self.fail(str(exc))
         return self._api
@@ -72,8 +75,8 @@ class TencentCloudModule:
     def fail_api(self, error, attempting, **extra):
         """Fail for a CvmApiError: say what was being attempted, what went wrong, and what to do."""
         msg = "Failed to %s: %s (%s)." % (attempting, error.message.rstrip("."), error.code)
-        if error.attempts > 1:
-            msg += " Gave up after %d attempts." % error.attempts
+        if error.gave_up_text():
+            msg += " " + error.gave_up_text()
         msg += " " + error.hint(region=repr(self.params["region"]), endpoint=self._api.endpoint_url if self._api else "the endpoint")
         if error.request_id:
             msg += " RequestId: %s." % error.request_id
