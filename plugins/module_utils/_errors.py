@@ -86,8 +86,14 @@ ERROR_TABLE = {
     "ResourceInUse": (BUSY, "The resource is in use by another operation: retry later."),
     "ResourceBusy": (BUSY, "The resource is busy: retry later."),
     "ResourceUnavailable": (TRANSIENT, "The resource is temporarily unavailable: retry later."),
-    "OperationDenied.InstanceOperationInProgress": (BUSY, "Another operation is running on the instance: retry when it has finished."),
-    "MutexOperation.TaskRunning": (BUSY, "Another task is running on the resource: retry when it has finished."),
+    "OperationDenied.InstanceOperationInProgress": (
+        BUSY, "Another operation is running on the instance (another job, a console action or a force_stop restart) and outlasted the "
+              "module's retries: run again once it has finished."
+    ),
+    "MutexOperation.TaskRunning": (
+        BUSY, "Another task is running on the resource (another job or a console action) and outlasted the module's retries: "
+              "run again once it has finished."
+    ),
     # Raised by the SDK itself, not by the API.
     "ServerNetworkError": (TRANSIENT, "The endpoint answered with an HTTP error: retry later; check endpoint if it persists."),
     "ClientNetworkError": (TRANSIENT, "Could not reach the endpoint: check endpoint, network and proxy settings."),
