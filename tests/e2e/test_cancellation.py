@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import BIN, Emulator, read_results, writes
+from conftest import BIN, Emulator, writes
 
 INSTANCES = 3000
 KEY = "skey-k1000004"
