@@ -10,6 +10,8 @@ client from them, and is the one place that turns a failure into fail_json.
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
@@ -30,12 +32,27 @@ def connection_argument_spec():
     )
 
 
+def unset_empty_number_variables(spec):
+    """Drop (from this process's environment) the variables of number options that are set to ''.
+
+    An empty variable means "not set" for every option; AWX injects one for each credential input left
+    empty. Ansible's env_fallback would pass '' on, which a string option treats as unset but an int
+    option refuses; without the variable, the option's default applies.
+    """
+    for settings in spec.values():
+        if settings.get("type") == "int" and "fallback" in settings:
+            for name in settings["fallback"][1]:
+                if os.environ.get(name) == "":
+                    del os.environ[name]
+
+
 class TencentCloudModule:
     """An AnsibleModule with the shared connection options, the API client and uniform failures."""
 
     def __init__(self, argument_spec, **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec)
+        unset_empty_number_variables(spec)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.result = {"changed": False}

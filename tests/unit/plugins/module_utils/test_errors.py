@@ -96,6 +96,18 @@ def test_max_attempts_by_code(code, attempts):
     assert _errors.max_attempts(code) == attempts
 
 
+@pytest.mark.parametrize("value, expected", [("", 60), ("7", 7)])
+def test_api_deadline_from_the_environment_and_empty_means_the_default(run_module, monkeypatch, value, expected):
+    """AWX injects TENCENTCLOUD_API_DEADLINE='' for an input left empty: that is the default, not an int conversion error."""
+    monkeypatch.setenv("TENCENTCLOUD_API_DEADLINE", value)
+
+    def main():
+        module = TencentCloudModule({})
+        module.exit(api_deadline=module.api.api_deadline)
+    failed, result = run_module(main, ARGS)
+    assert not failed and result["api_deadline"] == expected, result
+
+
 @pytest.mark.parametrize("args, fragment", [
     ({"secret_id": "AKIDx", "secret_key": "SECRETVALUE"}, "region is required"),
     (dict(ARGS, region="Guangzhou"), "'Guangzhou'"),
