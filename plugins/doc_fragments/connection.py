@@ -48,13 +48,26 @@ options:
     type: path
   request_timeout:
     description:
-      - Seconds to wait for one API request to answer before it counts as a network error (which is retried).
+      - The longest one attempt of an API request may take, in seconds, before it counts as a network error (which is retried
+        a few times). Connecting gets a third of it (at most 10 seconds), waiting for the answer the rest.
     type: int
     default: 30
+  api_deadline:
+    description:
+      - The longest one API call may take with all its retries, in seconds. No retry starts that could not end within it;
+        the last attempt gets a shorter O(request_timeout), or the call fails saying how long it took, how many attempts it
+        made and the last cause.
+      - Counted are the time spent waiting for answers and the pauses between retries after network and service errors.
+        Not counted are waiting for the client-side rate limit, the pauses after throttling and after a busy instance (each
+        bounded by its own number of attempts), and waiting for operations to finish (C(wait_timeout) where a module has it).
+      - If not set, the environment variable E(TENCENTCLOUD_API_DEADLINE) is used.
+    type: int
+    default: 60
 notes:
   - Requests are rate limited on the client to the documented API limits (10 requests per second per key-pair action,
     40 per second for C(DescribeInstances)) and retried with jittered exponential backoff on throttling, network errors and
-    transient service errors. Permanent errors (authentication, invalid input, quota) fail at once.
+    transient service errors, within O(api_deadline) per call. An endpoint that does not answer, refuses connections or does
+    not resolve is tried three times. Permanent errors (authentication, invalid input, quota) fail at once.
   - Failures carry an C(error) dictionary with the API's C(code), C(message), C(request_id) and the C(action) attempted.
 requirements:
   - python >= 3.9
@@ -85,4 +98,7 @@ options:
   ca_bundle:
     env:
       - name: TENCENTCLOUD_CA_BUNDLE
+  api_deadline:
+    env:
+      - name: TENCENTCLOUD_API_DEADLINE
 """

@@ -199,13 +199,7 @@ def check_states(states):
 
 def api_failure_message(error, region, endpoint_url):
     """The modules' wording (TencentCloudModule.fail_api) for a read that failed for good."""
-    msg = "Failed to read the instances of region %s: %s (%s)." % (region, error.message.rstrip("."), error.code)
-    if error.attempts > 1:
-        msg += " Gave up after %d attempts." % error.attempts
-    msg += " " + error.hint(region=repr(region), endpoint=endpoint_url)
-    if error.request_id:
-        msg += " RequestId: %s." % error.request_id
-    return msg
+    return error.describe("read the instances of region %s" % region, region, endpoint_url)
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -217,6 +211,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
+        # An AWX credential left without an api_deadline injects it empty: that means the default, as for the modules
+        # (Ansible's configuration would refuse '' as a number).
+        if os.environ.get("TENCENTCLOUD_API_DEADLINE") == "":
+            del os.environ["TENCENTCLOUD_API_DEADLINE"]
         config = self._read_config_data(path)
         self._check_keys(config)
         settings = self._settings()
@@ -290,7 +288,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             credential = _client.resolve_credential(self.get_option("secret_id"), self.get_option("secret_key"),
                                                     self.get_option("security_token"))
             apis = [_client.CvmApi(credential, region, endpoint=self.get_option("endpoint"), request_timeout=self.get_option("request_timeout"),
-                                   ca_bundle=self._ca_bundle(), warn=self.display.warning) for region in settings["regions"]]
+                                   ca_bundle=self._ca_bundle(), api_deadline=self.get_option("api_deadline"), warn=self.display.warning) for region in settings["regions"]]
         except _client.SettingsError as exc:
             raise AnsibleParserError(str(exc)) from None
 

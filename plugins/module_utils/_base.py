@@ -10,6 +10,8 @@ client from them, and is the one place that turns a failure into fail_json.
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
@@ -25,8 +27,23 @@ def connection_argument_spec():
         region=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_REGION"])),
         endpoint=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ENDPOINT"])),
         ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_CA_BUNDLE"])),
-        request_timeout=dict(type="int", default=30),
+        request_timeout=dict(type="int", default=_client.DEFAULT_REQUEST_TIMEOUT),
+        api_deadline=dict(type="int", default=_client.DEFAULT_API_DEADLINE, fallback=(env_fallback, ["TENCENTCLOUD_API_DEADLINE"])),
     )
+
+
+def unset_empty_number_variables(spec):
+    """Drop (from this process's environment) the variables of number options that are set to ''.
+
+    An empty variable means "not set" for every option; AWX injects one for each credential input left
+    empty. Ansible's env_fallback would pass '' on, which a string option treats as unset but an int
+    option refuses; without the variable, the option's default applies.
+    """
+    for settings in spec.values():
+        if settings.get("type") == "int" and "fallback" in settings:
+            for name in settings["fallback"][1]:
+                if os.environ.get(name) == "":
+                    del os.environ[name]
 
 
 class TencentCloudModule:
@@ -35,6 +52,7 @@ class TencentCloudModule:
     def __init__(self, argument_spec, **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec)
+        unset_empty_number_variables(spec)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.result = {"changed": False}
@@ -51,14 +69,16 @@ class TencentCloudModule:
         """The API client, built on first use so that validation failures cost no credential lookup."""
         if self._api is None:
             params = self.params
-            if params["request_timeout"] <= 0:
-                self.fail("request_timeout must be a positive number of seconds, got %d." % params["request_timeout"])
+            for name in ("request_timeout", "api_deadline"):
+                if params[name] <= 0:
+                    self.fail("%s must be a positive number of seconds, got %d." % (name, params[name]))
             try:
                 _client.check_region(params["region"])
                 _client.parse_endpoint(params["endpoint"])
                 credential = _client.resolve_credential(params["secret_id"], params["secret_key"], params["security_token"])
                 self._api = _client.CvmApi(credential, params["region"], endpoint=params["endpoint"],
-                                           request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"], warn=self.warn)
+                                           request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"],
+                                           api_deadline=params["api_deadline"], warn=self.warn)
             except _client.SettingsError as exc:
                 self.fail(str(exc))
         return self._api
@@ -71,12 +91,7 @@ class TencentCloudModule:
 
     def fail_api(self, error, attempting, **extra):
         """Fail for a CvmApiError: say what was being attempted, what went wrong, and what to do."""
-        msg = "Failed to %s: %s (%s)." % (attempting, error.message.rstrip("."), error.code)
-        if error.attempts > 1:
-            msg += " Gave up after %d attempts." % error.attempts
-        msg += " " + error.hint(region=repr(self.params["region"]), endpoint=self._api.endpoint_url if self._api else "the endpoint")
-        if error.request_id:
-            msg += " RequestId: %s." % error.request_id
+        msg = error.describe(attempting, self.params["region"], self._api.endpoint_url if self._api else "the endpoint")
         self.fail(msg, error=error.to_dict(), **extra)
 
     def warn(self, message):

@@ -7,7 +7,8 @@
 It owns what no module should do on its own: where the credentials come
 from, which endpoint and TLS settings to use, the client-side rate limit per
 action, retries with jittered exponential backoff for the codes worth
-retrying, and turning every SDK failure into one exception type, CvmApiError.
+retrying within a deadline per call, and turning every SDK failure into one
+exception type, CvmApiError.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ try:
     from tencentcloud.common.profile.client_profile import ClientProfile
     from tencentcloud.common.profile.http_profile import HttpProfile
     from tencentcloud.cvm.v20170312.cvm_client import CvmClient
+    from requests.exceptions import RequestException  # the SDK's HTTP library; raised raw while it reads a body
 except ImportError:
     HAS_SDK = False
     SDK_IMPORT_ERROR = traceback.format_exc()
 
     class TencentCloudSDKException(Exception):  # type: ignore[no-redef]
         """Stands in for the SDK's exception so that except clauses still parse."""
+
+    class RequestException(Exception):  # type: ignore[no-redef]
+        """Stands in for requests' exception so that except clauses still parse."""
 else:
     HAS_SDK = True
     SDK_IMPORT_ERROR = None
@@ -54,6 +59,14 @@ DEFAULT_RATE = 10
 
 # Backoff per retry class: (first delay, cap), seconds; doubled each attempt, with jitter.
 BACKOFF = {_errors.THROTTLED: (0.5, 8.0), _errors.TRANSIENT: (0.25, 4.0), _errors.BUSY: (1.0, 8.0)}
+
+DEFAULT_REQUEST_TIMEOUT = 30
+DEFAULT_API_DEADLINE = 60
+# requests applies one timeout to connecting and then again to waiting for the answer, so an attempt
+# given T could take 2T. Each attempt's budget is split instead: connecting gets a third, at most this.
+CONNECT_TIMEOUT_CAP = 10.0
+# No attempt starts with less than this left of the call's deadline: it could hardly succeed.
+MIN_ATTEMPT_SECONDS = 1.0
 
 NO_CREDENTIALS_MSG = (
     "No Tencent Cloud credentials found. Set the options secret_id and secret_key (or the environment variables "
@@ -75,6 +88,29 @@ class CvmApiError(Exception):
         self.message = message
         self.request_id = request_id
         self.attempts = attempts
+        self.elapsed = None          # seconds from the first attempt to giving up (rate-limit waits included)
+        self.deadline_reached = None  # api_deadline (seconds) when it, not an attempt cap, ended the retries
+
+    def describe(self, attempting, region, endpoint_url):
+        """The one wording of a failure, for modules and plugins: what was attempted, what went wrong, what to do."""
+        msg = "Failed to %s: %s (%s)." % (attempting, self.message.rstrip("."), self.code)
+        if self.gave_up_text():
+            msg += " " + self.gave_up_text()
+        msg += " " + self.hint(region=repr(region), endpoint=endpoint_url)
+        if self.request_id:
+            msg += " RequestId: %s." % self.request_id
+        return msg
+
+    def gave_up_text(self):
+        """'Gave up after N attempts in X s...' when the call was retried or cut short, else ''."""
+        if self.attempts <= 1 and not self.deadline_reached:
+            return ""
+        text = "Gave up after %d attempt%s" % (self.attempts, "" if self.attempts == 1 else "s")
+        if self.elapsed is not None:
+            text += " in %.1f s" % self.elapsed
+        if self.deadline_reached:
+            text += ": api_deadline=%ds leaves no time for another" % self.deadline_reached
+        return text + "."
 
     def hint(self, **context):
         return _errors.hint(self.code, **context)
@@ -216,7 +252,8 @@ class RateLimiter:
 class CvmApi:
     """Calls CVM API actions with rate limiting, retries and uniform errors. Safe to share between threads."""
 
-    def __init__(self, credential, region, endpoint=None, request_timeout=30, ca_bundle=None, sleep=time.sleep, rng=random.uniform, warn=None):
+    def __init__(self, credential, region, endpoint=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, ca_bundle=None,
+                 api_deadline=DEFAULT_API_DEADLINE, sleep=time.sleep, rng=random.uniform, clock=time.monotonic, warn=None):
         check_region(region)
         self.protocol, self.host = parse_endpoint(endpoint)
         if ca_bundle and not os.path.isfile(ca_bundle):
@@ -224,10 +261,12 @@ class CvmApi:
         self.region = region
         self.credential = credential
         self.request_timeout = request_timeout
+        self.api_deadline = api_deadline
         # Never pass an empty value on: the SDK hands it to requests as `verify`, where "" turns verification off.
         self.ca_bundle = ca_bundle or None
         self._sleep = sleep
         self._rng = rng
+        self._clock = clock
         self._limiters = {}
         self._limiters_lock = threading.Lock()
         self._warn = warn  # callable(message), for what the user should hear about (the shared rate limit being off)
@@ -242,36 +281,72 @@ class CvmApi:
 
         retry_ambiguous=False: a TRANSIENT failure (InternalError, 5xx, dropped connection, timeout) is raised at once
         instead of resent, because the request may have taken effect; writes use it to re-read state before resending.
+
+        Retries stop at the retry class's attempt cap, at the code's own cap (MAX_FAILURES_BY_CODE),
+        or when the call's api_deadline could not hold another attempt. The deadline counts the time
+        spent waiting for answers and the backoff after transient errors; waiting for the rate limiter,
+        after throttling and for a busy instance's operation does not count (their attempt caps bound
+        them), so a queue of thousands of requests in a big run never eats any one call's deadline.
         """
         limiter = self._limiter(action)
+        started = self._clock()
+        used = 0.0  # seconds counted against api_deadline
         attempts = 0
+        failures = {}  # code -> failures of this call
         while True:
             attempts += 1
             slot = limiter.acquire()
+            sent = self._clock()
             try:
-                return self._send(action, params)
+                return self._send(action, params, self._attempt_timeout(self.api_deadline - used))
             except CvmApiError as exc:
                 error = exc
             finally:
+                used += self._clock() - sent
                 limiter.release(slot)
-            error.attempts = attempts
+            failures[error.code] = failures.get(error.code, 0) + 1
             retry = _errors.retry_class(error.code)
-            if retry is None or attempts >= _errors.MAX_ATTEMPTS[retry] or (retry == _errors.TRANSIENT and not retry_ambiguous):
-                raise error
+            if (retry is None or attempts >= _errors.MAX_ATTEMPTS[retry] or failures[error.code] >= _errors.max_attempts(error.code)
+                    or (retry == _errors.TRANSIENT and not retry_ambiguous)):
+                raise self._given_up(error, attempts, started)
             delay = self._backoff(retry, attempts)
+            counted = delay if retry == _errors.TRANSIENT else 0.0
+            if self.api_deadline - used - counted < MIN_ATTEMPT_SECONDS:
+                raise self._given_up(error, attempts, started, deadline_reached=True)
+            used += counted
             if retry == _errors.THROTTLED:
                 limiter.pause(delay)
             self._sleep(delay)
 
-    def _send(self, action, params):
+    def _given_up(self, error, attempts, started, deadline_reached=False):
+        error.attempts = attempts
+        error.elapsed = self._clock() - started
+        error.deadline_reached = self.api_deadline if deadline_reached else None
+        return error
+
+    def _attempt_timeout(self, remaining):
+        """(connect, read) seconds for requests: together at most request_timeout and what is left of the deadline."""
+        budget = max(min(float(self.request_timeout), remaining), MIN_ATTEMPT_SECONDS)
+        connect = min(CONNECT_TIMEOUT_CAP, budget / 3.0)
+        return (connect, budget - connect)
+
+    def _send(self, action, params, timeout):
+        client = self._sdk_client()
+        # The SDK fixes its timeout when the client is made; each attempt gets its own (see _attempt_timeout).
+        client.request.conn.timeout = timeout
         try:
-            body = self._sdk_client().call_json(action, params)
+            body = client.call_json(action, params)
         except TencentCloudSDKException as exc:
-            message = _describe_sdk_message(exc, self.endpoint_url)
             code = exc.code or "ClientError"
-            if code == "ClientNetworkError" and "CERTIFICATE_VERIFY_FAILED" in message:
-                code = "ClientNetworkError.CertificateVerifyFailed"
+            if code == "ClientNetworkError":
+                code, message = _describe_network_error(str(exc.message or ""), self.endpoint_url, timeout)
+            else:
+                message = _describe_sdk_message(exc, self.endpoint_url)
             raise CvmApiError(action, code, message, exc.requestId) from None
+        except RequestException as exc:
+            # The SDK wraps what fails while sending; a body that stops arriving fails later, unwrapped.
+            code, message = _describe_network_error(str(exc), self.endpoint_url, timeout)
+            raise CvmApiError(action, code, message) from None
         except (ValueError, KeyError, TypeError) as exc:
             # A 200 answer that is not the API's JSON: a wrong endpoint (a web page, a proxy).
             message = "the endpoint %s did not answer with CVM API JSON (%s)" % (self.endpoint_url, type(exc).__name__)
@@ -311,6 +386,24 @@ class CvmApi:
         return client
 
 
+def _describe_network_error(raw, endpoint_url, timeout):
+    """(code, message) for a failure to talk to the endpoint, named by what happened; requests' wording is long and unstable."""
+    text = " ".join(raw.split())
+    lowered = text.lower()
+    if "certificate_verify_failed" in lowered:
+        return "ClientNetworkError.CertificateVerifyFailed", "could not reach %s: %s" % (endpoint_url, text[:300])
+    if "connect timeout" in lowered or "connecttimeout" in lowered:
+        return "ClientNetworkError.Timeout", "could not reach %s: no connection within %.1f s" % (endpoint_url, timeout[0])
+    if "timed out" in lowered:
+        return "ClientNetworkError.Timeout", "could not reach %s: no answer within %.1f s" % (endpoint_url, timeout[1])
+    if "connection refused" in lowered or "errno 111" in lowered:
+        return "ClientNetworkError.ConnectionRefused", "could not reach %s: connection refused" % endpoint_url
+    if any(marker in lowered for marker in ("failed to resolve", "name or service not known", "nodename nor servname",
+                                            "name resolution", "getaddrinfo failed")):
+        return "ClientNetworkError.HostNotFound", "could not reach %s: the host name does not resolve" % endpoint_url
+    return "ClientNetworkError", "could not reach %s: %s" % (endpoint_url, text[:300])
+
+
 def _describe_sdk_message(exc, endpoint_url):
     message = exc.message
     if isinstance(message, bytes):
@@ -318,6 +411,4 @@ def _describe_sdk_message(exc, endpoint_url):
     message = " ".join(str(message or "").split())
     if exc.code == "ServerNetworkError":
         return "HTTP error from %s: %s" % (endpoint_url, message[:200] or "(empty body)")
-    if exc.code == "ClientNetworkError":
-        return "could not reach %s: %s" % (endpoint_url, message[:300])
     return message

@@ -99,11 +99,23 @@ ERROR_TABLE = {
     "ResourceInUse": (BUSY, "The resource is in use by another operation: retry later."),
     "ResourceBusy": (BUSY, "The resource is busy: retry later."),
     "ResourceUnavailable": (TRANSIENT, "The resource is temporarily unavailable: retry later."),
-    "OperationDenied.InstanceOperationInProgress": (BUSY, "Another operation is running on the instance: retry when it has finished."),
-    "MutexOperation.TaskRunning": (BUSY, "Another task is running on the resource: retry when it has finished."),
+    "OperationDenied.InstanceOperationInProgress": (
+        BUSY, "Another operation is running on the instance (another job, a console action or a force_stop restart) and outlasted the "
+              "module's retries: run again once it has finished."
+    ),
+    "MutexOperation.TaskRunning": (
+        BUSY, "Another task is running on the resource (another job or a console action) and outlasted the module's retries: "
+              "run again once it has finished."
+    ),
     # Raised by the SDK itself, not by the API.
     "ServerNetworkError": (TRANSIENT, "The endpoint answered with an HTTP error: retry later; check endpoint if it persists."),
     "ClientNetworkError": (TRANSIENT, "Could not reach the endpoint: check endpoint, network and proxy settings."),
+    # Named by this collection from the SDK's ClientNetworkError: nobody answering there is rarely fixed by ten more tries.
+    "ClientNetworkError.Timeout": (
+        TRANSIENT, "The endpoint did not answer in time: check endpoint, firewall and proxy settings; raise request_timeout and api_deadline on a slow link."
+    ),
+    "ClientNetworkError.ConnectionRefused": (TRANSIENT, "The endpoint refused the connection: check the host and port of endpoint, and the proxy settings."),
+    "ClientNetworkError.HostNotFound": (TRANSIENT, "The endpoint's host name does not resolve: check endpoint and the DNS settings."),
     # Named by this collection: a certificate that does not verify will not verify on the next try either.
     "ClientNetworkError.CertificateVerifyFailed": (
         None, "The endpoint's HTTPS certificate did not verify: for a private or self-signed endpoint, give its CA file as ca_bundle (TENCENTCLOUD_CA_BUNDLE)."
@@ -136,9 +148,15 @@ ERROR_TABLE = {
 }
 
 # How many attempts each retry class gets, in all (first try included).
-# With the backoff of _client.BACKOFF, the longest a single call can spend retrying is
+# With the backoff of _client.BACKOFF, the longest a single call can sleep between attempts is
 # THROTTLED 0.5+1+2+4+8*7 = 63.5 s, TRANSIENT 0.25+0.5+1+2+4*5 = 23.75 s, BUSY 1+2+4+8*6 = 55 s (docs/reliability.md).
+# TRANSIENT retries, and the time spent waiting for answers, also end at the call's api_deadline.
 MAX_ATTEMPTS = {THROTTLED: 12, TRANSIENT: 10, BUSY: 10}
+
+# Codes retried fewer times than their class: at most this many failures with the code in one call.
+# An endpoint that does not answer, refuses or does not resolve will most likely do the same again;
+# three tries ride out a blip, and the per-call api_deadline bounds the time (see _client.CvmApi.call).
+MAX_FAILURES_BY_CODE = {"ClientNetworkError.Timeout": 3, "ClientNetworkError.ConnectionRefused": 3, "ClientNetworkError.HostNotFound": 3}
 
 _FAMILY_HINTS = {
     "AuthFailure": (None, _CHECK_CREDENTIALS),
@@ -162,6 +180,14 @@ def lookup(code):
 
 def retry_class(code):
     return lookup(code)[0]
+
+
+def max_attempts(code):
+    """How many attempts a call makes at most when every one fails with this code (1 when it is not retried)."""
+    retry = retry_class(code)
+    if retry is None:
+        return 1
+    return min(MAX_ATTEMPTS[retry], MAX_FAILURES_BY_CODE.get(code, MAX_ATTEMPTS[retry]))
 
 
 def hint(code, **context):

@@ -46,10 +46,11 @@ def rst_text(text):
     return re.sub(r"(\w)_(?=\W|$)", r"\1\\_", text)  # a trailing underscore would make a reference
 
 
-def retried(errors, retry_class):
+def retried(errors, retry_class, code=None):
     if retry_class is None:
         return "no"
-    return "yes, %s: up to %d attempts" % (retry_class, errors.MAX_ATTEMPTS[retry_class])
+    attempts = errors.max_attempts(code) if code else errors.MAX_ATTEMPTS[retry_class]
+    return "yes, %s: up to %d attempts" % (retry_class, attempts)
 
 
 def render_error_codes(errors):
@@ -64,7 +65,7 @@ def render_error_codes(errors):
         "    - What it means and what to do",
     ]
     for code, (retry_class, hint) in errors.ERROR_TABLE.items():
-        lines += ["  * - ``%s``" % code, "    - %s" % retried(errors, retry_class), "    - %s" % rst_text(hint)]
+        lines += ["  * - ``%s``" % code, "    - %s" % retried(errors, retry_class, code), "    - %s" % rst_text(hint)]
     lines += [
         "",
         "A code that is not in the table is handled by its family, the first that matches:",

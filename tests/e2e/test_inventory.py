@@ -14,6 +14,7 @@ import pytest
 
 from conftest import BIN, REPO, Emulator, keys_of, writes
 from fleet import fleet_state  # pylint: disable=import-error
+from test_deadlines import GAVE_UP, HungEndpoint
 
 SEED_HOSTS = ["10.0.3.11", "10.0.4.12", "10.0.3.13", "10.0.6.14", "10.0.6.15", "10.0.4.16"]
 
@@ -193,8 +194,22 @@ def test_secrets_never_in_output_at_any_verbosity(emulator, inventory):
 def test_the_awx_credentials_environment_works_with_empty_fields(emulator, inventory):
     # The credential type (docs/awx/credential_type.yml) injects every variable, empty when its field is.
     rc, stdout, stderr = inventory(emulator, "regions: [ap-guangzhou]\n", "--graph",
-                                   env={"TENCENTCLOUD_CA_BUNDLE": "", "TENCENTCLOUD_SECURITY_TOKEN": ""})
+                                   env={"TENCENTCLOUD_CA_BUNDLE": "", "TENCENTCLOUD_SECURITY_TOKEN": "",
+                                        "TENCENTCLOUD_API_DEADLINE": ""})
     assert rc == 0 and "ins-a1000006" in stdout, stderr
+
+
+def test_api_deadline_from_the_environment_bounds_a_hung_endpoint(emulator, inventory):
+    hung = HungEndpoint()
+    try:
+        rc, _stdout, stderr = inventory(emulator, "regions: [ap-guangzhou]\nendpoint: http://127.0.0.1:%d\nrequest_timeout: 2\n" % hung.port,
+                                        env={"TENCENTCLOUD_API_DEADLINE": "5"})
+    finally:
+        hung.close()
+    text = " ".join(stderr.split())
+    found = GAVE_UP.search(text)
+    assert rc != 0 and found, text
+    assert float(found.group(2)) <= 5.0 and "(ClientNetworkError.Timeout)" in text, text
 
 
 def run_example(ansible_env, emu, playbook, inventory, extra_vars=None):

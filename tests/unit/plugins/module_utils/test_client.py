@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from requests.exceptions import ReadTimeout, RequestException
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _errors
@@ -152,26 +153,64 @@ def test_rate_limiter_pause_holds_everyone():
     assert clock.now == pytest.approx(102.0)
 
 
+class Connection:
+    timeout = None
+
+
+class Request:
+    def __init__(self):
+        self.conn = Connection()
+
+
+class Hang:
+    """An attempt that waits its whole read timeout for an answer that never comes (a hung endpoint)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def __call__(self, timeout):
+        self.clock.now += timeout[1]
+        raise TencentCloudSDKException("ClientNetworkError", "HTTPConnectionPool(host='127.0.0.1', port=9): Read timed out. (read timeout=%s)" % timeout[1])
+
+
+class Slow:
+    """An attempt that takes `seconds`, then fails with `error` (or answers, when error is None)."""
+
+    def __init__(self, clock, seconds, error=None):
+        self.clock, self.seconds, self.error = clock, seconds, error
+
+    def __call__(self, timeout):
+        self.clock.now += min(self.seconds, sum(timeout))
+        if self.error is not None:
+            raise self.error
+        return {"Response": {"RequestId": "req-slow"}}
+
+
 class ScriptedClient:
-    """Stands in for the SDK client: raises the scripted SDK exceptions, then answers."""
+    """Stands in for the SDK client: raises the scripted SDK exceptions, then answers; records each attempt's timeout."""
 
     def __init__(self, script):
         self.script = list(script)
         self.calls = 0
+        self.request = Request()
+        self.timeouts = []
 
     def call_json(self, action, params):
         self.calls += 1
+        self.timeouts.append(self.request.conn.timeout)
         item = self.script.pop(0) if self.script else {"Response": {"RequestId": "req-ok"}}
-        if isinstance(item, TencentCloudSDKException) or isinstance(item, ValueError):
+        if callable(item):
+            return item(self.request.conn.timeout)
+        if isinstance(item, (TencentCloudSDKException, ValueError, RequestException)):
             raise item  # pylint: disable=raising-bad-type
         return item
 
 
-def make_api(script, monkeypatch):
+def make_api(script, monkeypatch, **settings):
     clock = FakeClock()
     api = CvmApi(_client.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", endpoint="http://127.0.0.1:9", sleep=clock.sleep,
-                 rng=lambda low, high: high)
-    client = ScriptedClient(script)
+                 rng=lambda low, high: high, clock=clock, **settings)
+    client = ScriptedClient(script(clock) if callable(script) else script)
     monkeypatch.setattr(api, "_sdk_client", lambda: client)
     monkeypatch.setattr(api, "_limiter", lambda action: RateLimiter(1000, clock=clock, sleep=clock.sleep))
     return api, client, clock
@@ -179,6 +218,15 @@ def make_api(script, monkeypatch):
 
 def sdk_error(code, message="boom", request_id="req-1"):
     return TencentCloudSDKException(code, message, request_id)
+
+
+REFUSED = ("HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: / (Caused by NewConnectionError(\"HTTPConnection("
+           "host='127.0.0.1', port=9): Failed to establish a new connection: [Errno 111] Connection refused\"))")
+CONNECT_TIMEOUT = ("HTTPConnectionPool(host='10.255.255.1', port=80): Max retries exceeded with url: / (Caused by ConnectTimeoutError("
+                   "<HTTPConnection object>, 'Connection to 10.255.255.1 timed out. (connect timeout=10.0)'))")
+NO_SUCH_HOST = ("HTTPSConnectionPool(host='no-such-host.invalid', port=443): Max retries exceeded with url: / (Caused by NameResolutionError("
+                "\"HTTPSConnection(host='no-such-host.invalid', port=443): Failed to resolve 'no-such-host.invalid' ([Errno -2] Name or service not known)\"))")
+RESET = "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"
 
 
 def test_transient_errors_are_retried_with_growing_capped_delays(monkeypatch):
@@ -217,9 +265,139 @@ def test_retryable_codes_give_up_after_their_cap(monkeypatch, code, retry):
     assert client.calls == cap
     assert caught.value.attempts == cap
     assert caught.value.request_id == "req-%d" % (cap - 1)  # the last one, for support
+    assert caught.value.deadline_reached is None
     first, limit = _client.BACKOFF[retry]
-    assert max(clock.sleeps) <= limit
-    assert sum(clock.sleeps) <= sum(min(limit, first * 2 ** n) for n in range(cap - 1))
+    assert clock.sleeps == [min(limit, first * 2 ** n) for n in range(cap - 1)]
+    assert caught.value.elapsed == pytest.approx(sum(clock.sleeps))
+    assert caught.value.gave_up_text() == "Gave up after %d attempts in %.1f s." % (cap, sum(clock.sleeps))
+
+
+@pytest.mark.parametrize("raw, code, message", [
+    ("HTTPConnectionPool(host='127.0.0.1', port=9): Read timed out. (read timeout=20.0)", "ClientNetworkError.Timeout",
+     "could not reach http://127.0.0.1:9: no answer within 20.0 s"),
+    (CONNECT_TIMEOUT, "ClientNetworkError.Timeout", "could not reach http://127.0.0.1:9: no connection within 10.0 s"),
+    (REFUSED, "ClientNetworkError.ConnectionRefused", "could not reach http://127.0.0.1:9: connection refused"),
+    (NO_SUCH_HOST, "ClientNetworkError.HostNotFound", "could not reach http://127.0.0.1:9: the host name does not resolve"),
+])
+def test_unreachable_endpoints_are_named_and_tried_three_times(monkeypatch, raw, code, message):
+    api, client, clock = make_api([sdk_error("ClientNetworkError", raw, None)] * 5, monkeypatch)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    assert (caught.value.code, caught.value.message, caught.value.request_id) == (code, message, None)
+    assert client.calls == caught.value.attempts == _errors.max_attempts(code) == 3
+    assert clock.sleeps == [0.25, 0.5]
+    assert _errors.retry_class(code) == _errors.TRANSIENT
+
+
+def test_other_network_errors_keep_the_transient_cap(monkeypatch):
+    """A dropped or reset connection is the flaky network that retries are for: ten attempts, as before."""
+    api, client, clock = make_api([sdk_error("ClientNetworkError", RESET, None)] * 12, monkeypatch)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    assert caught.value.code == "ClientNetworkError"
+    assert caught.value.message == "could not reach http://127.0.0.1:9: " + RESET
+    assert client.calls == caught.value.attempts == _errors.MAX_ATTEMPTS[_errors.TRANSIENT]
+
+
+def test_three_timeouts_among_other_failures_end_the_call(monkeypatch):
+    """The cap counts failures of the code, not attempts: two 502s do not use up the timeouts' three."""
+    timeout = sdk_error("ClientNetworkError", "Read timed out. (read timeout=20.0)", None)
+    script = [timeout, sdk_error("ServerNetworkError", b"", None), timeout, sdk_error("ServerNetworkError", b"", None), timeout, {}]
+    api, client, clock = make_api(script, monkeypatch)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    assert (caught.value.code, caught.value.attempts, client.calls) == ("ClientNetworkError.Timeout", 5, 5)
+
+
+def test_each_attempt_splits_request_timeout_between_connecting_and_answering(monkeypatch):
+    api, client, clock = make_api([sdk_error("InternalError")], monkeypatch, request_timeout=30)
+    api.call("DescribeInstances", {})
+    assert client.timeouts == [(10.0, 20.0), (10.0, 20.0)]
+    api, client, clock = make_api([], monkeypatch, request_timeout=3)
+    api.call("DescribeInstances", {})
+    assert client.timeouts == [(1.0, 2.0)]
+
+
+def test_hung_endpoint_at_the_defaults_fails_within_the_deadline(monkeypatch):
+    """Each attempt waits out its read timeout: 20 s, 0.25 s backoff, 20 s, 0.5 s backoff, then the 19.25 s left, split."""
+    api, client, clock = make_api(lambda clock: [Hang(clock)] * 10, monkeypatch)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    assert client.timeouts == [(10.0, 20.0), (10.0, 20.0), pytest.approx((19.25 / 3, 19.25 * 2 / 3))]
+    assert clock.now - 100.0 == pytest.approx(40.75 + 19.25 * 2 / 3)
+    assert caught.value.elapsed == pytest.approx(clock.now - 100.0)
+    assert (caught.value.code, caught.value.attempts, caught.value.deadline_reached) == ("ClientNetworkError.Timeout", 3, None)
+    assert caught.value.message == "could not reach http://127.0.0.1:9: no answer within 12.8 s"
+
+
+def test_no_attempt_outlives_the_deadline_the_last_one_is_shortened(monkeypatch):
+    api, client, clock = make_api(lambda clock: [Hang(clock)] * 10, monkeypatch, request_timeout=30, api_deadline=50)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    second = 50 - 20.25          # the second attempt already gets less than request_timeout
+    third = second / 3 - 0.5     # what its connect share and the 0.5 s backoff leave
+    assert client.timeouts == [(10.0, 20.0), pytest.approx((second / 3, second * 2 / 3)), pytest.approx((third / 3, third * 2 / 3))]
+    assert clock.now - 100.0 == pytest.approx(20.25 + second * 2 / 3 + 0.5 + third * 2 / 3)
+    assert clock.now - 100.0 < 50
+    assert caught.value.attempts == 3
+
+
+def test_no_retry_starts_without_a_second_left_of_the_deadline(monkeypatch):
+    """Answers that take 4 s each: 4, backoff 0.25, 4, backoff 0.5 leave 1.25 s for a third attempt; then nothing is left."""
+    def script(clock):
+        return [Slow(clock, 4.0, sdk_error("InternalError", request_id="req-%d" % n)) for n in range(10)]
+    api, client, clock = make_api(script, monkeypatch, request_timeout=30, api_deadline=10)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    assert client.timeouts[2] == pytest.approx((1.25 / 3, 1.25 * 2 / 3))
+    assert (client.calls, caught.value.attempts, caught.value.deadline_reached, caught.value.request_id) == (3, 3, 10, "req-2")
+    assert clock.sleeps == [0.25, 0.5]
+    assert clock.now - 100.0 == pytest.approx(10.0)
+    assert caught.value.gave_up_text() == "Gave up after 3 attempts in 10.0 s: api_deadline=10s leaves no time for another."
+
+
+def test_a_deadline_shorter_than_request_timeout_caps_the_first_attempt(monkeypatch):
+    api, client, clock = make_api(lambda clock: [Hang(clock)] * 3, monkeypatch, request_timeout=30, api_deadline=3)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    assert client.timeouts == [(1.0, 2.0)]
+    assert (caught.value.attempts, caught.value.deadline_reached, clock.now - 100.0) == (1, 3, 2.0)
+    assert caught.value.gave_up_text() == "Gave up after 1 attempt in 2.0 s: api_deadline=3s leaves no time for another."
+
+
+def test_rate_limit_waits_and_busy_or_throttled_backoff_do_not_count_against_the_deadline(monkeypatch):
+    """Ten busy answers sleep 55 s and twelve throttled ones 63.5 s: both far beyond a 5 s deadline, and both allowed."""
+    busy = [sdk_error("OperationDenied.InstanceOperationInProgress")] * 9
+    api, client, clock = make_api(busy, monkeypatch, api_deadline=5)
+    assert api.call("AssociateInstancesKeyPairs", {}) == {"RequestId": "req-ok"}
+    assert sum(clock.sleeps) == pytest.approx(1 + 2 + 4 + 8 * 6)
+    api, client, clock = make_api([sdk_error("RequestLimitExceeded")] * 11, monkeypatch, api_deadline=5)
+    assert api.call("DescribeInstances", {}) == {"RequestId": "req-ok"}
+    assert client.calls == 12
+
+    api, client, clock = make_api([], monkeypatch, api_deadline=5)
+    limiter = RateLimiter(1, clock=clock, sleep=clock.sleep)
+    monkeypatch.setattr(api, "_limiter", lambda action: limiter)
+    for _call in range(10):  # ten calls through a limiter of 1/s: the tenth waited 9 s in the queue, and still had its deadline
+        api.call("DescribeInstances", {})
+    assert clock.now - 100.0 >= 9.0
+    assert client.timeouts == [pytest.approx((5 / 3, 5 * 2 / 3))] * 10
+
+
+def test_transient_backoff_counts_against_the_deadline(monkeypatch):
+    api, client, clock = make_api([sdk_error("InternalError", request_id="req-%d" % n) for n in range(10)], monkeypatch, api_deadline=5)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    # backoff 0.25 + 0.5 + 1 + 2 = 3.75 s used; 4 s more would leave less than a second.
+    assert clock.sleeps == [0.25, 0.5, 1.0, 2.0]
+    assert (caught.value.attempts, caught.value.deadline_reached, caught.value.request_id) == (5, 5, "req-4")
+
+
+def test_a_body_that_stops_arriving_is_a_network_error(monkeypatch):
+    api, client, clock = make_api([ReadTimeout("HTTPConnectionPool(host='127.0.0.1', port=9): Read timed out.")] * 3, monkeypatch)
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    assert (caught.value.code, caught.value.attempts) == ("ClientNetworkError.Timeout", 3)
 
 
 @pytest.mark.parametrize("code", [

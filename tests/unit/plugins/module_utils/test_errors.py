@@ -35,8 +35,12 @@ def fail_with(error, attempting="bind key pairs"):
     ("RequestLimitExceeded", _errors.THROTTLED, "forks"),
     ("InternalError", _errors.TRANSIENT, "request_id"),
     ("ClientNetworkError", _errors.TRANSIENT, "endpoint"),
+    ("ClientNetworkError.Timeout", _errors.TRANSIENT, "api_deadline"),
+    ("ClientNetworkError.ConnectionRefused", _errors.TRANSIENT, "port"),
+    ("ClientNetworkError.HostNotFound", _errors.TRANSIENT, "DNS"),
     ("ServerNetworkError", _errors.TRANSIENT, "endpoint"),
-    ("OperationDenied.InstanceOperationInProgress", _errors.BUSY, "retry"),
+    ("OperationDenied.InstanceOperationInProgress", _errors.BUSY, "run again"),
+    ("MutexOperation.TaskRunning", _errors.BUSY, "run again"),
     ("LimitExceeded.SomeQuota", None, "quota"),
     ("AuthFailure.SomethingNew", None, "secret_id"),
     ("Totally.Unknown", None, "request_id"),
@@ -75,11 +79,41 @@ def test_fail_api_payload_after_retries_without_request_id(run_module):
                                "action": "DescribeInstances"}
 
 
+def test_fail_api_says_how_long_how_many_attempts_and_the_deadline(run_module):
+    error = CvmApiError("DescribeInstances", "ClientNetworkError.Timeout", "could not reach http://127.0.0.1:9: no answer within 12.8 s", None, attempts=2)
+    error.elapsed, error.deadline_reached = 58.25, 60
+    failed, result = run_module(fail_with(error, "read the instances"), ARGS)
+    assert result["msg"] == ("Failed to read the instances: could not reach http://127.0.0.1:9: no answer within 12.8 s (ClientNetworkError.Timeout). "
+                             "Gave up after 2 attempts in 58.2 s: api_deadline=60s leaves no time for another. "
+                             + _errors.hint("ClientNetworkError.Timeout"))
+
+
+@pytest.mark.parametrize("code, attempts", [
+    ("InternalError", 10), ("ClientNetworkError", 10), ("ClientNetworkError.Timeout", 3), ("ClientNetworkError.ConnectionRefused", 3),
+    ("ClientNetworkError.HostNotFound", 3), ("RequestLimitExceeded", 12), ("MutexOperation.TaskRunning", 10), ("InvalidParameter", 1),
+])
+def test_max_attempts_by_code(code, attempts):
+    assert _errors.max_attempts(code) == attempts
+
+
+@pytest.mark.parametrize("value, expected", [("", 60), ("7", 7)])
+def test_api_deadline_from_the_environment_and_empty_means_the_default(run_module, monkeypatch, value, expected):
+    """AWX injects TENCENTCLOUD_API_DEADLINE='' for an input left empty: that is the default, not an int conversion error."""
+    monkeypatch.setenv("TENCENTCLOUD_API_DEADLINE", value)
+
+    def main():
+        module = TencentCloudModule({})
+        module.exit(api_deadline=module.api.api_deadline)
+    failed, result = run_module(main, ARGS)
+    assert not failed and result["api_deadline"] == expected, result
+
+
 @pytest.mark.parametrize("args, fragment", [
     ({"secret_id": "AKIDx", "secret_key": "SECRETVALUE"}, "region is required"),
     (dict(ARGS, region="Guangzhou"), "'Guangzhou'"),
     (dict(ARGS, endpoint="ftp://x"), "'ftp://x'"),
-    (dict(ARGS, request_timeout=0), "request_timeout"),
+    (dict(ARGS, request_timeout=0), "request_timeout must be a positive number of seconds, got 0."),
+    (dict(ARGS, api_deadline=-5), "api_deadline must be a positive number of seconds, got -5."),
     ({"secret_id": "AKIDx", "region": "ap-guangzhou"}, "secret_key (TENCENTCLOUD_SECRET_KEY) is missing"),
 ])
 def test_settings_errors_fail_before_any_request(run_module, monkeypatch, args, fragment):

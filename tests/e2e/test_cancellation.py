@@ -1,0 +1,161 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Cancelling a run in the middle of its writes, as AWX does (SIGTERM to the process group of ansible-playbook).
+
+What must hold: no process of the run is left behind, the operations the API accepted finish on their own,
+and a rerun sends exactly the writes still needed, reports them as changed and converges.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import BIN, Emulator, writes
+
+INSTANCES = 3000
+KEY = "skey-k1000004"
+KILL_AFTER_WRITES = 8  # of the 30 the run needs (100 instances per write)
+PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  vars_files: [ids.yml]
+  tasks:
+    - name: bind
+      tencentcloud.cvm.cvm_keypair_association:
+        instance_ids: "{{ ids }}"
+        key_ids: [%s]
+""" % KEY
+
+
+def _stat(pid):
+    """(parent pid, state, start time) of a process from /proc, or None when it is gone."""
+    try:
+        fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), fields[0], fields[19]
+
+
+def process_tree(root):
+    """{pid: start time} of root and all its descendants now (start times tell a reused pid apart)."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat:
+                children.setdefault(stat[0], []).append(int(entry.name))
+    tree, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        stat = _stat(pid)
+        if stat:
+            tree[pid] = stat[2]
+            todo.extend(children.get(pid, ()))
+    return tree
+
+
+def still_running(tree):
+    """The processes of a snapshot that still run (zombies waiting to be reaped do not)."""
+    running = []
+    for pid, started in tree.items():
+        stat = _stat(pid)
+        if stat and stat[2] == started and stat[1] != "Z":
+            running.append(pid)
+    return running
+
+
+def command_line(pid):
+    try:
+        return Path("/proc/%d/cmdline" % pid).read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_sigterm_to_the_process_group_mid_writes_leaves_nothing_behind_and_a_rerun_finishes_the_job(ansible_env, playbook, tmp_path):
+    extra = ["--generate-instances", str(INSTANCES), "--operation-latency", "1.0", "--response-latency", "150"]
+    with Emulator(extra_args=extra) as emu:
+        ids = sorted(i["InstanceId"] for i in emu.state()["instances"] if i["InstanceName"].startswith("gen-"))
+        assert len(ids) == INSTANCES
+        (tmp_path / "ids.yml").write_text(json.dumps({"ids": ids}))
+        path = tmp_path / "playbook.yml"
+        path.write_text(PLAYBOOK)
+        env = ansible_env(emu)
+        with open(tmp_path / "out.txt", "w") as out:
+            run = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)],  # pylint: disable=consider-using-with
+                                   env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            tree = {}
+            try:
+                wait_for(lambda: sum(w["outcome"] == "ok" for w in writes(emu)) >= KILL_AFTER_WRITES or run.poll() is not None, 300,
+                         "the run never reached its writes")
+                assert run.poll() is None, "the run ended before it could be cancelled"
+                # Ansible's workers call setsid(): the module runs in the worker's session, not in the playbook's group.
+                tree = process_tree(run.pid)
+                assert any("AnsiballZ_cvm_keypair_association" in command_line(pid) for pid in tree), "the module should be running now"
+                os.killpg(run.pid, signal.SIGTERM)  # what AWX does on cancel
+                run.wait(60)
+            finally:
+                if run.poll() is None:
+                    os.killpg(run.pid, signal.SIGTERM)  # SIGTERM first: ansible passes it on to its workers' sessions
+                    time.sleep(5)
+                for pid in still_running(tree) + ([run.pid] if run.poll() is None else []):
+                    os.kill(pid, signal.SIGKILL)  # only processes this test started, by id
+                run.wait(10)
+        assert run.returncode != 0
+
+        # No worker and no module process of the run is left.
+        wait_for(lambda: not still_running(tree), 30, "left behind: %s" % [command_line(pid) for pid in still_running(tree)])
+
+        # Accepted operations finish on the API's side; nothing else was applied.
+        emu.wait_idle(timeout=60)
+        accepted = {i for w in writes(emu) if w["outcome"] == "ok" for i in w["params"]["InstanceIds"]}
+        bound = {i["InstanceId"] for i in emu.state()["instances"] if KEY in ((i.get("LoginSettings") or {}).get("KeyIds") or [])}
+        assert bound == accepted
+        missing = sorted(set(ids) - bound)
+        assert 0 < len(missing) < INSTANCES - KILL_AFTER_WRITES * 100 + 1, "the run was to be cancelled in the middle of its writes"
+
+        seq = emu.requests()["requests"][-1]["seq"]
+        emu.configure(faults={"response_latency_ms": 0})
+        rc, tasks, out, err = playbook(emu, PLAYBOOK)
+        assert rc == 0, out[-3000:] + err[-3000:]
+        result = tasks["bind"]
+        assert result["changed"] is True
+        assert sorted(i["instance_id"] for i in result["instances"] if i["changed"]) == missing
+        sent = writes(emu, since=seq)
+        assert {w["action"] for w in sent} == {"AssociateInstancesKeyPairs"}
+        written = [i for w in sent for i in w["params"]["InstanceIds"]]
+        assert sorted(written) == missing  # each missing instance exactly once, nothing else
+        assert len(sent) == math.ceil(len(missing) / 100)
+        state = {i["InstanceId"]: i for i in emu.state()["instances"]}
+        assert all(KEY in (state[i]["LoginSettings"]["KeyIds"] or []) for i in ids)
+
+
+def test_the_process_tree_check_sees_grandchildren_and_their_end():
+    """The leftover check would see a module process: it follows children of children, and sees them end."""
+    code = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
+    parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)  # pylint: disable=consider-using-with
+    try:
+        wait_for(lambda: len(process_tree(parent.pid)) == 2, 30, "the grandchild did not start")
+        tree = process_tree(parent.pid)
+        assert sorted(still_running(tree)) == sorted(tree)
+        os.killpg(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        wait_for(lambda: not still_running(tree), 30, "the grandchild outlived the kill")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
