@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,14 +72,14 @@ def tarball(tmp_path_factory):
 
 
 def test_ansible_builder_context_installs_the_collection_and_its_sdk(tarball, tmp_path):
-    # The documented EE definition, with the collection taken from the local tarball instead of Galaxy (offline).
+    # The documented EE definition as it is, with the collection's tarball where it expects it (next to it).
     definition = yaml.safe_load(EE_EXAMPLE_FILE.read_text())
     galaxy = definition["dependencies"]["galaxy"]
-    assert [c["name"] for c in galaxy["collections"]] == ["tencentcloud.cvm"]
-    definition["dependencies"]["galaxy"] = {"collections": [{"name": "collections/" + tarball.name, "type": "file"}]}
-    definition.setdefault("additional_build_files", []).append({"src": str(tarball), "dest": "collections"})
+    assert galaxy == {"collections": [{"name": "collections/tencentcloud-cvm.tar.gz", "type": "file"}]}
+    assert definition["additional_build_files"] == [{"src": "tencentcloud-cvm.tar.gz", "dest": "collections"}]
     ee_file = tmp_path / "execution-environment.yml"
-    ee_file.write_text(yaml.safe_dump(definition))
+    shutil.copy(EE_EXAMPLE_FILE, ee_file)
+    shutil.copy(tarball, tmp_path / "tencentcloud-cvm.tar.gz")
     context = tmp_path / "context"
     home = tmp_path / "home"
     home.mkdir()
@@ -92,8 +93,8 @@ def test_ansible_builder_context_installs_the_collection_and_its_sdk(tarball, tm
     introspect_step = re.search(r"^RUN \$PYCMD /output/scripts/introspect\.py introspect(?P<args>.*)$", containerfile, re.M)
     assert introspect_step, containerfile
     assert "--write-pip=/tmp/src/requirements.txt" in introspect_step.group("args")
-    assert (build / "collections" / tarball.name).is_file()
-    assert yaml.safe_load((build / "requirements.yml").read_text()) == definition["dependencies"]["galaxy"]
+    assert (build / "collections" / "tencentcloud-cvm.tar.gz").read_bytes() == tarball.read_bytes()
+    assert yaml.safe_load((build / "requirements.yml").read_text()) == galaxy
 
     # Galaxy stage (WORKDIR /build): install the collection into the image's collections path.
     image_collections = tmp_path / "image" / "usr" / "share" / "ansible" / "collections"
@@ -123,8 +124,17 @@ def test_ansible_builder_context_installs_the_collection_and_its_sdk(tarball, tm
 
 
 def test_documented_definition_is_valid_and_needs_no_extra_python_requirement():
+    validate_schema(yaml.safe_load(EE_EXAMPLE_FILE.read_text()))  # fills in defaults: check a copy
     definition = yaml.safe_load(EE_EXAMPLE_FILE.read_text())
-    validate_schema(definition)
     assert definition["version"] == 3
     # The SDK comes from the collection's metadata, not from the EE definition: one place to keep it.
     assert "python" not in definition["dependencies"]
+    # ansible-core and ansible-runner are installed by pip, in the ranges the collection supports.
+    assert definition["dependencies"]["ansible_core"] == {"package_pip": "ansible-core>=2.16,<2.20"}
+    assert definition["dependencies"]["ansible_runner"]["package_pip"].startswith("ansible-runner>=")
+    # The default base (what AWX's own awx-ee is built from) and the settings that base needs; README.md
+    # documents both, and how to swap the base.
+    assert definition["images"]["base_image"]["name"] == "quay.io/centos/centos:stream9"
+    assert definition["options"] == {"package_manager_path": "/usr/bin/dnf"}
+    readme = (REPO / "docs" / "awx" / "README.md").read_text()
+    assert "quay.io/centos/centos:stream9" in readme and "EE_BASE_IMAGE" in readme
