@@ -241,16 +241,21 @@ error:
 import base64
 import hashlib
 import os
+import re
 import time
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
 
 
 # DeleteKeyPairs answers this for a while after the key pair was unbound (or its instance terminated); retried with these
 # delays (seconds, doubling) for at most wait_timeout.
+# The names CreateKeyPair / ImportKeyPair accept: letters, digits and underscores, at most 25 characters.
+# Checked only when creating: lookups take any name (older key pairs may have other characters).
+KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 DELETION_LAG_CODE = "InvalidParameterValue.KeyPairNotSupported"
 DELETE_RETRY_FIRST = 1.0
 DELETE_RETRY_CAP = 10.0
@@ -296,12 +301,12 @@ def name_errors(name, creating):
     """Any name can be looked up (older key pairs may have other characters); a new key pair's name must follow the API's rules."""
     if not name:
         return ["name is empty: give the key pair's name, like ops_team."]
-    if creating and not lookup.KEY_NAME_RE.match(name):
-        if len(name) > 25 and lookup.KEY_NAME_RE.match(name[:25]):
+    if creating and not KEY_NAME_RE.match(name):
+        if len(name) > 25 and KEY_NAME_RE.match(name[:25]):
             text = "name %r has %d characters: at most 25 are allowed." % (name, len(name))
         else:
             text = "name %r may contain only letters, digits and underscores (at most 25), like ops_team." % name
-        if binding.KEY_ID_RE.match(name):
+        if ids.KEY_PAIR.match(name):
             text += " It looks like a key pair ID: this module finds key pairs by name."
         return [text]
     return []

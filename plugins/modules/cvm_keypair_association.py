@@ -279,6 +279,7 @@ error:
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
 
@@ -306,26 +307,26 @@ def argument_spec():
 def validation_errors(params):
     """Everything wrong with the module's own options, as sentences; empty when they are usable."""
     errors = []
-    for option, pattern, other, other_pattern in (
-        ("instance_ids", binding.INSTANCE_ID_RE, "key_ids", binding.KEY_ID_RE),
-        ("key_ids", binding.KEY_ID_RE, "instance_ids", binding.INSTANCE_ID_RE),
+    for option, kind, other, other_kind in (
+        ("instance_ids", ids.INSTANCE, "key_ids", ids.KEY_PAIR),
+        ("key_ids", ids.KEY_PAIR, "instance_ids", ids.INSTANCE),
     ):
         values = params[option]
         if values is None:
             continue
         if not values and not params[ALTERNATIVES[option]]:
-            errors.append("%s is empty: list at least one ID, like %s." % (option, binding.ID_EXAMPLES[pattern]))
+            errors.append("%s is empty: list at least one ID, like %s." % (option, kind.example))
             continue
-        bad = binding.malformed(values, pattern)
+        bad = kind.malformed(values)
         if bad:
-            text = binding.malformed_message("%s has malformed IDs" % option, bad, pattern)
-            swapped = [v for v in bad if other_pattern.match(str(v))]
+            text = kind.malformed_message("%s has malformed IDs" % option, bad)
+            swapped = [v for v in bad if other_kind.match(str(v))]
             if swapped:
                 text += " %s look like %s: did you swap the two options?" % (", ".join(swapped), other)
             errors.append(text)
-    key_count = len(binding.unique((params["key_ids"] or []) + (params["key_names"] or [])))
-    if key_count > binding.MAX_IDS_PER_CALL:
-        errors.append("key_ids and key_names list %d keys: at most %d can be given." % (key_count, binding.MAX_IDS_PER_CALL))
+    key_count = len(ids.unique((params["key_ids"] or []) + (params["key_names"] or [])))
+    if key_count > ids.MAX_IDS_PER_CALL:
+        errors.append("key_ids and key_names list %d keys: at most %d can be given." % (key_count, ids.MAX_IDS_PER_CALL))
     if params["key_names"] is not None and not params["key_names"] and not params["key_ids"]:
         errors.append("key_names is empty: list at least one key pair name.")
     if params["instance_filters"] is not None:
@@ -349,10 +350,10 @@ class KeyPairAssociation:
     def __init__(self, module):
         self.module = module
         params = module.params
-        self.instance_ids = binding.unique(params["instance_ids"] or [])
+        self.instance_ids = ids.unique(params["instance_ids"] or [])
         self.instance_filters = params["instance_filters"] or None
-        self.key_ids = binding.unique(params["key_ids"] or [])
-        self.key_names = binding.unique(params["key_names"] or [])
+        self.key_ids = ids.unique(params["key_ids"] or [])
+        self.key_names = ids.unique(params["key_names"] or [])
         self.state = params["state"]
         self.exclusive = params["exclusive"]
         self.force_stop = params["force_stop"]
@@ -368,7 +369,7 @@ class KeyPairAssociation:
 
     def run(self):
         if self.key_names:
-            self.key_ids = binding.unique(self.key_ids + self.resolve_key_names())
+            self.key_ids = ids.unique(self.key_ids + self.resolve_key_names())
         views = self.select_instances()
         plans = self.plan(views)
         self.plans = {p.instance_id: p for p in plans}
@@ -436,7 +437,7 @@ class KeyPairAssociation:
                             "(running ones are started again), or stop them first." % ", ".join(problems["not_stopped"]))
         if messages:
             self.module.fail(" ".join(messages) + " Nothing was changed.")
-        to_bind = binding.unique(k for p in plans for k in p.to_bind)
+        to_bind = ids.unique(k for p in plans for k in p.to_bind)
         if to_bind:
             try:
                 missing_keys = self.binder.missing_key_ids(to_bind)
