@@ -181,6 +181,24 @@ def blocked_instances(plans, force_stop):
     return problems
 
 
+def preflight_refusal(problems, windows_advice="", not_stopped_subject="These instances need a change but are not STOPPED"):
+    """The one wording, for every module, of what blocked_instances found; None when nothing blocks the writes.
+
+    windows_advice: a sentence after the Windows instances (with its leading space); not_stopped_subject: the words before them.
+    """
+    messages = []
+    if "windows" in problems:
+        messages.append("Windows instances do not support SSH key pairs: %s.%s" % (", ".join(problems["windows"]), windows_advice))
+    if "unchangeable" in problems:
+        messages.append("These instances cannot be changed in their state: %s." % ", ".join(problems["unchangeable"]))
+    if "not_stopped" in problems:
+        messages.append("%s: %s. Set force_stop: true to let the API stop them (running ones are started again), or stop them first."
+                        % (not_stopped_subject, ", ".join(problems["not_stopped"])))
+    if not messages:
+        return None
+    return " ".join(messages) + " Nothing was changed."
+
+
 class Outcome:
     """What applying a plan did: request ids, final views, and what failed or is still pending."""
 
@@ -203,6 +221,17 @@ class Outcome:
         self.written.update(other.written)
         self.poll_error = other.poll_error or self.poll_error
         self.resent += other.resent
+
+    def problems(self, wait_timeout, failed_subject="The operation failed"):
+        """The one wording, for every module, of operations that failed or still ran at wait_timeout: a list of sentences."""
+        problems = []
+        if self.failed:
+            problems.append("%s on %s." % (failed_subject, "; ".join("%s: %s" % (i, self.failed[i]["error_message"]) for i in sorted(self.failed))))
+        if self.pending:
+            problems.append("Still operating after wait_timeout=%ds: %s." % (wait_timeout, ", ".join(sorted(self.pending))))
+            if self.poll_error:
+                problems.append("The last status read failed: %s." % self.poll_error)
+        return problems
 
     @property
     def stopped(self):

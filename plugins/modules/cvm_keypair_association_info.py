@@ -299,7 +299,7 @@ class KeyPairAssociationInfo:
         result["missing_key_names"] = sorted(set(params["key_names"] or ()) - {p["key_name"] for p in pairs})
         if keys_given:
             result["key_pairs"] = [dict(key_id=p["key_id"], key_name=p["key_name"], instance_ids=p["associated_instance_ids"]) for p in pairs]
-        self.module.exit()
+        return self.module.result
 
     def read_instances(self, pairs, keys_given):
         params = self.params
@@ -336,10 +336,7 @@ class KeyPairAssociationInfo:
 
 def main():
     module = TencentCloudModule(argument_spec(), supports_check_mode=True, mutually_exclusive=[("instance_ids", "instance_filters")])
-    errors = validation_errors(module.params)
-    if errors:
-        module.fail(" ".join(errors))
-    KeyPairAssociationInfo(module).run()
+    module.finish(lambda: KeyPairAssociationInfo(module).run(), validation_errors(module.params), read_only=True)
 
 
 if __name__ == "__main__":
