@@ -2,10 +2,13 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Private to this collection: the base every tencentcloud.cvm module builds on.
+"""Private to this collection: the base layer, what every tencentcloud.cvm module builds on.
 
 It adds the shared connection options to a module's own, builds the API
-client from them, and is the one place that turns a failure into fail_json.
+client from them, exposes what modules need of AnsibleModule (check_mode,
+diff, no_log_values, warn), and is the one place that ends a run: finish()
+turns a module's result into exit_json, or a ModuleFailure into fail_json.
+May import: every lower module_utils layer (_ids, _errors, _client, _lookup, _keypair_binding); never a module.
 """
 
 from __future__ import annotations
@@ -46,6 +49,15 @@ def unset_empty_number_variables(spec):
                     del os.environ[name]
 
 
+class ModuleFailure(Exception):
+    """The one exception a module's run raises: the message, and the result so far (changed, request ids...) with extras."""
+
+    def __init__(self, msg, payload):
+        super().__init__(msg)
+        self.msg = msg
+        self.payload = payload
+
+
 class TencentCloudModule:
     """An AnsibleModule with the shared connection options, the API client and uniform failures."""
 
@@ -57,12 +69,38 @@ class TencentCloudModule:
         self.params = self.module.params
         self.result = {"changed": False}
         self._api = None
+        self._finishing = False  # inside finish(): failures are raised as ModuleFailure, and finish() reports them once
         if not _client.HAS_SDK:
             self.module.fail_json(msg=missing_required_lib(_client.SDK_REQUIREMENT), exception=_client.SDK_IMPORT_ERROR)
 
     @property
     def check_mode(self):
         return self.module.check_mode
+
+    @property
+    def diff(self):
+        """Whether the run was asked for a diff (--diff)."""
+        return self.module._diff
+
+    @property
+    def no_log_values(self):
+        """Values masked in anything the module prints: add a secret here as soon as it is known."""
+        return self.module.no_log_values
+
+    def finish(self, run, refusals=(), read_only=False):
+        """The one exit of a module: refuse bad options (nothing is sent), else run() and exit with the result it returns.
+
+        refusals: sentences saying what is wrong with the module's options (empty when they are usable); run() returns the
+        result dict or raises ModuleFailure. Either way exit_json or fail_json is called exactly once, here.
+        """
+        self._finishing = True
+        try:
+            if refusals:
+                self.fail(" ".join(refusals) + ("" if read_only else " Nothing was changed."))
+            result = run()
+        except ModuleFailure as failure:
+            self.module.fail_json(msg=failure.msg, **failure.payload)
+        self.module.exit_json(**result)
 
     @property
     def api(self):
@@ -84,9 +122,14 @@ class TencentCloudModule:
         return self._api
 
     def fail(self, msg, **extra):
-        """Fail with what has been done so far (changed, request ids...) kept in the result."""
+        """Fail with what has been done so far (changed, request ids...) kept in the result.
+
+        Inside finish() this raises ModuleFailure (finish() reports it); outside (start-up, narrow tests) it fails at once.
+        """
         payload = dict(self.result)
         payload.update(extra)
+        if self._finishing:
+            raise ModuleFailure(msg, payload)
         self.module.fail_json(msg=msg, **payload)
 
     def fail_api(self, error, attempting, **extra):
@@ -96,8 +139,3 @@ class TencentCloudModule:
 
     def warn(self, message):
         self.module.warn(message)
-
-    def exit(self, **extra):
-        payload = dict(self.result)
-        payload.update(extra)
-        self.module.exit_json(**payload)

@@ -2,7 +2,11 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Private to this collection: binding and unbinding key pairs on instances.
+"""Private to this collection: the binding layer, binding and unbinding key pairs on instances.
+
+Owns planning, grouping writes, applying them and tracking their operations;
+it reads instances only through _lookup.
+May import: _ids, _errors, _client and _lookup (and the standard library); never _base or a module.
 
 The flow is read -> plan -> (unless check mode) apply -> wait -> verify.
 Planning is pure and shared by check mode and real runs, so the preview
@@ -13,23 +17,19 @@ while later writes still wait for the rate limiter.
 
 from __future__ import annotations
 
-import re
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait as wait_futures
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import chunked
 
 ASSOCIATE = "AssociateInstancesKeyPairs"
 DISASSOCIATE = "DisassociateInstancesKeyPairs"
-MAX_IDS_PER_CALL = 100
-INSTANCE_ID_RE = re.compile(r"^ins-[a-z0-9]{8}$")
-KEY_ID_RE = re.compile(r"^skey-[a-z0-9]{8}$")
 
 # States in which the API refuses key changes whatever ForceStop says.
 UNCHANGEABLE_STATES = frozenset(["SHUTDOWN", "TERMINATING", "LAUNCH_FAILED", "ISOLATING", "FREEZING", "BANNING"])
 WRITE_WORKERS = 4
-READ_WORKERS = 4
 
 # Refusals that say the request was stale rather than wrong (the sibling Lighthouse API's codes; CVM may use them too):
 # the module settles them by reading what the instances have, never reports them as failures.
@@ -41,52 +41,6 @@ MAX_RESENDS = 4
 def is_ambiguous(error):
     """A failure after which the write may or may not have taken effect: InternalError, 5xx, dropped connection, timeout."""
     return _errors.retry_class(error.code) == _errors.TRANSIENT
-
-
-def unique(values):
-    """Drop duplicates, keep the first occurrence's order."""
-    seen = set()
-    return [v for v in values if not (v in seen or seen.add(v))]
-
-
-def chunked(values, size=MAX_IDS_PER_CALL):
-    values = list(values)
-    return [values[i:i + size] for i in range(0, len(values), size)]
-
-
-def malformed(values, pattern):
-    return [v for v in values if not isinstance(v, str) or not pattern.match(v)]
-
-
-ID_EXAMPLES = {INSTANCE_ID_RE: "ins-1e4r6y8i", KEY_ID_RE: "skey-4e5ty7i8"}
-
-
-def malformed_message(subject, bad, pattern):
-    """'<subject>: 'x', 'y'. An ID is ...': the one wording for malformed IDs, whichever option or lookup found them."""
-    example = ID_EXAMPLES[pattern]
-    return "%s: %s. An ID is '%s-' followed by 8 lowercase letters or digits, like %s." % (
-        subject, ", ".join(repr(v) for v in bad), example.split("-", 1)[0], example)
-
-
-class InstanceView:
-    """The parts of a DescribeInstances entry this collection uses, in plain names."""
-
-    __slots__ = ("instance_id", "state", "os_name", "key_ids", "operation", "operation_state", "operation_request_id", "operation_error")
-
-    def __init__(self, data):
-        self.instance_id = data["InstanceId"]
-        self.state = data.get("InstanceState") or ""
-        self.os_name = data.get("OsName") or ""
-        login = data.get("LoginSettings") or {}
-        self.key_ids = tuple(sorted(login.get("KeyIds") or ()))
-        self.operation = data.get("LatestOperation")
-        self.operation_state = data.get("LatestOperationState")
-        self.operation_request_id = data.get("LatestOperationRequestId")
-        self.operation_error = data.get("LatestOperationErrorMsg")
-
-    @property
-    def is_windows(self):
-        return "windows" in self.os_name.lower()
 
 
 class InstancePlan:
@@ -227,6 +181,24 @@ def blocked_instances(plans, force_stop):
     return problems
 
 
+def preflight_refusal(problems, windows_advice="", not_stopped_subject="These instances need a change but are not STOPPED"):
+    """The one wording, for every module, of what blocked_instances found; None when nothing blocks the writes.
+
+    windows_advice: a sentence after the Windows instances (with its leading space); not_stopped_subject: the words before them.
+    """
+    messages = []
+    if "windows" in problems:
+        messages.append("Windows instances do not support SSH key pairs: %s.%s" % (", ".join(problems["windows"]), windows_advice))
+    if "unchangeable" in problems:
+        messages.append("These instances cannot be changed in their state: %s." % ", ".join(problems["unchangeable"]))
+    if "not_stopped" in problems:
+        messages.append("%s: %s. Set force_stop: true to let the API stop them (running ones are started again), or stop them first."
+                        % (not_stopped_subject, ", ".join(problems["not_stopped"])))
+    if not messages:
+        return None
+    return " ".join(messages) + " Nothing was changed."
+
+
 class Outcome:
     """What applying a plan did: request ids, final views, and what failed or is still pending."""
 
@@ -250,6 +222,17 @@ class Outcome:
         self.poll_error = other.poll_error or self.poll_error
         self.resent += other.resent
 
+    def problems(self, wait_timeout, failed_subject="The operation failed"):
+        """The one wording, for every module, of operations that failed or still ran at wait_timeout: a list of sentences."""
+        problems = []
+        if self.failed:
+            problems.append("%s on %s." % (failed_subject, "; ".join("%s: %s" % (i, self.failed[i]["error_message"]) for i in sorted(self.failed))))
+        if self.pending:
+            problems.append("Still operating after wait_timeout=%ds: %s." % (wait_timeout, ", ".join(sorted(self.pending))))
+            if self.poll_error:
+                problems.append("The last status read failed: %s." % self.poll_error)
+        return problems
+
     @property
     def stopped(self):
         """A write failed for good, an operation failed, or one is still running: the run goes no further."""
@@ -272,27 +255,12 @@ class Binder:
 
     # -- reading ---------------------------------------------------------
     def read_instances(self, instance_ids):
-        """DescribeInstances in batches of 100, concurrently; returns {instance_id: InstanceView} for those that exist."""
-        batches = chunked(instance_ids)
-        if len(batches) == 1:
-            return self._read_batch(batches[0])
-        found = {}
-        with ThreadPoolExecutor(max_workers=READ_WORKERS) as pool:
-            for views in pool.map(self._read_batch, batches):
-                found.update(views)
-        return found
-
-    def _read_batch(self, ids):
-        response = self.api.call("DescribeInstances", {"InstanceIds": list(ids), "Limit": MAX_IDS_PER_CALL})
-        views = (InstanceView(item) for item in response.get("InstanceSet") or ())
-        return {v.instance_id: v for v in views}
+        """{instance_id: InstanceView} for those of instance_ids that exist (read through _lookup, 100 per call, concurrently)."""
+        return _lookup.find_instance_views(self.api, instance_ids=instance_ids)
 
     def missing_key_ids(self, key_ids):
-        """Key IDs that DescribeKeyPairs does not know, checked in batches of 100."""
-        known = set()
-        for batch in chunked(key_ids):
-            response = self.api.call("DescribeKeyPairs", {"KeyIds": list(batch), "Limit": MAX_IDS_PER_CALL})
-            known.update(k["KeyId"] for k in response.get("KeyPairSet") or ())
+        """Key IDs that DescribeKeyPairs does not know, in the order given."""
+        known = {pair["key_id"] for pair in _lookup.find_key_pairs(self.api, key_ids=key_ids)}
         return [k for k in key_ids if k not in known]
 
     # -- applying --------------------------------------------------------

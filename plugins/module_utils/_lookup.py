@@ -2,7 +2,11 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Private to this collection: batched, paged lookups of instances and key pairs, shared by every module.
+"""Private to this collection: the lookups layer, batched, paged reads of instances and key pairs.
+
+The only code that reads instances and key pairs (by ID, by filter, or every
+page), concurrently; the binding code and every module read through it.
+May import: _ids and _client (and the standard library); never _keypair_binding or _base.
 
 Everything here only reads. Input that cannot be looked up as given raises
 LookupInputError (a ValueError whose message names the bad value and the fix)
@@ -17,23 +21,19 @@ the per-action limits.
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._keypair_binding import (
-    INSTANCE_ID_RE,
-    KEY_ID_RE,
-    InstanceView,
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import (  # noqa: F401 (unique: re-exported for other plugins)
+    INSTANCE,
+    KEY_PAIR,
+    MAX_IDS_PER_CALL,
     chunked,
-    malformed,
-    malformed_message,
     unique,
 )
 
-MAX_IDS_PER_CALL = 100
-PAGE_SIZE = 100
 MAX_FILTERS = 10
 MAX_FILTER_VALUES = 5
+# Requests of one lookup in flight at once; the client's rate limiter keeps them within the per-action limits.
 READ_WORKERS = 4
 
 # The DescribeInstances filters the API documents (api.json), plus tag:<key>.
@@ -42,8 +42,6 @@ INSTANCE_FILTER_NAMES = (
     "instance-name", "instance-state", "ipv6-address", "private-ip-address", "project-id", "public-ip-address",
     "security-group-id", "subnet-id", "tag-key", "tag-value", "uuid", "vpc-id", "zone",
 )
-# Key pair names: letters, digits and underscores, at most 25 characters (CreateKeyPair / ImportKeyPair).
-KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 
 
 class LookupInputError(ValueError):
@@ -71,7 +69,7 @@ class KeyNameError(LookupInputError):
         parts = []
         if self.unknown:
             text = "Key pair names not found%s: %s." % (where, ", ".join(repr(n) for n in self.unknown))
-            id_like = [n for n in self.unknown if KEY_ID_RE.match(n)]
+            id_like = [n for n in self.unknown if KEY_PAIR.match(n)]
             if id_like:
                 text += " %s look like key pair IDs, not names: give them as key IDs." % ", ".join(id_like)
             else:
@@ -84,6 +82,27 @@ class KeyNameError(LookupInputError):
 
 
 # -- conversions ---------------------------------------------------------------------------------------------------
+
+class InstanceView:
+    """The parts of a DescribeInstances entry this collection uses, in plain names."""
+
+    __slots__ = ("instance_id", "state", "os_name", "key_ids", "operation", "operation_state", "operation_request_id", "operation_error")
+
+    def __init__(self, data):
+        self.instance_id = data["InstanceId"]
+        self.state = data.get("InstanceState") or ""
+        self.os_name = data.get("OsName") or ""
+        login = data.get("LoginSettings") or {}
+        self.key_ids = tuple(sorted(login.get("KeyIds") or ()))
+        self.operation = data.get("LatestOperation")
+        self.operation_state = data.get("LatestOperationState")
+        self.operation_request_id = data.get("LatestOperationRequestId")
+        self.operation_error = data.get("LatestOperationErrorMsg")
+
+    @property
+    def is_windows(self):
+        return "windows" in self.os_name.lower()
+
 
 def key_pair_dict(raw):
     """A DescribeKeyPairs / CreateKeyPair entry as a plain snake_case dict (never with a private key)."""
@@ -178,12 +197,12 @@ def _map(func, items):
 
 def _paged(api, action, params, set_name):
     """Every entry of a Describe action: the first page, then the remaining pages (by TotalCount) concurrently."""
-    first = api.call(action, dict(params, Offset=0, Limit=PAGE_SIZE))
+    first = api.call(action, dict(params, Offset=0, Limit=MAX_IDS_PER_CALL))
     items = list(first.get(set_name) or ())
     total = first.get("TotalCount") or 0
     step = len(items)  # the page size the API actually used
     if step and total > step:
-        for page in _map(lambda offset: api.call(action, dict(params, Offset=offset, Limit=PAGE_SIZE)).get(set_name) or (),
+        for page in _map(lambda offset: api.call(action, dict(params, Offset=offset, Limit=MAX_IDS_PER_CALL)).get(set_name) or (),
                          range(step, total, step)):
             items.extend(page)
     return items
@@ -196,10 +215,10 @@ def _unique_by(items, field):
     return [seen[k] for k in sorted(seen)]
 
 
-def _check_ids(values, pattern, kind):
-    bad = malformed(values, pattern)
+def _check_ids(values, kind):
+    bad = kind.malformed(values)
     if bad:
-        raise LookupInputError(malformed_message("Malformed %s IDs" % kind, bad, pattern))
+        raise LookupInputError(kind.malformed_message("Malformed %s IDs" % kind.name, bad))
 
 
 def find_key_pairs(api, key_ids=None, key_names=None):
@@ -213,11 +232,11 @@ def find_key_pairs(api, key_ids=None, key_names=None):
         return [key_pair_dict(k) for k in _unique_by(_paged(api, "DescribeKeyPairs", {}, "KeyPairSet"), "KeyId")]
     key_ids = unique(key_ids or ())
     key_names = unique(key_names or ())
-    _check_ids(key_ids, KEY_ID_RE, "key pair")
+    _check_ids(key_ids, KEY_PAIR)
     bad_names = [n for n in key_names if not isinstance(n, str) or not n]
     if bad_names:
         raise LookupInputError("Key pair names must be non-empty strings, got %s." % ", ".join(repr(n) for n in bad_names))
-    requests = [{"KeyIds": list(batch)} for batch in chunked(key_ids, MAX_IDS_PER_CALL)]
+    requests = [{"KeyIds": list(batch)} for batch in chunked(key_ids)]
     requests += [{"Filters": [{"Name": "key-name", "Values": list(batch)}]} for batch in chunked(key_names, MAX_FILTER_VALUES)]
     found = []
     for params, entries in zip(requests, _map(lambda p: _paged(api, "DescribeKeyPairs", p, "KeyPairSet"), requests)):
@@ -249,15 +268,15 @@ def find_instances(api, instance_ids=None, filters=None):
     instance_ids: by ID, 100 per request (unknown IDs are simply absent from the result; an empty list selects
     nothing). filters: a dict for filters_to_api, every page of the matches. Neither: every instance of the
     region. Both: LookupInputError (the API cannot combine them). Wrap entries in
-    _keypair_binding.InstanceView (or use find_instance_views) for the binding code.
+    InstanceView (or use find_instance_views) for the binding code.
     """
     if instance_ids is not None and filters is not None:
         raise LookupInputError("Give instance IDs or instance filters, not both: the API cannot combine them.")
     if instance_ids is not None:
         instance_ids = unique(instance_ids)
-        _check_ids(instance_ids, INSTANCE_ID_RE, "instance")
+        _check_ids(instance_ids, INSTANCE)
         pages = _map(lambda batch: _paged(api, "DescribeInstances", {"InstanceIds": list(batch)}, "InstanceSet"),
-                     chunked(instance_ids, MAX_IDS_PER_CALL))
+                     chunked(instance_ids))
         found = [item for page in pages for item in page]
     elif filters is not None:
         found = _paged(api, "DescribeInstances", {"Filters": filters_to_api(filters)}, "InstanceSet")
@@ -267,5 +286,5 @@ def find_instances(api, instance_ids=None, filters=None):
 
 
 def find_instance_views(api, instance_ids=None, filters=None):
-    """Like find_instances, as {instance_id: _keypair_binding.InstanceView}."""
+    """Like find_instances, as {instance_id: InstanceView}."""
     return {item["InstanceId"]: InstanceView(item) for item in find_instances(api, instance_ids, filters)}

@@ -241,16 +241,21 @@ error:
 import base64
 import hashlib
 import os
+import re
 import time
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
 
 
 # DeleteKeyPairs answers this for a while after the key pair was unbound (or its instance terminated); retried with these
 # delays (seconds, doubling) for at most wait_timeout.
+# The names CreateKeyPair / ImportKeyPair accept: letters, digits and underscores, at most 25 characters.
+# Checked only when creating: lookups take any name (older key pairs may have other characters).
+KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
 DELETION_LAG_CODE = "InvalidParameterValue.KeyPairNotSupported"
 DELETE_RETRY_FIRST = 1.0
 DELETE_RETRY_CAP = 10.0
@@ -296,12 +301,12 @@ def name_errors(name, creating):
     """Any name can be looked up (older key pairs may have other characters); a new key pair's name must follow the API's rules."""
     if not name:
         return ["name is empty: give the key pair's name, like ops_team."]
-    if creating and not lookup.KEY_NAME_RE.match(name):
-        if len(name) > 25 and lookup.KEY_NAME_RE.match(name[:25]):
+    if creating and not KEY_NAME_RE.match(name):
+        if len(name) > 25 and KEY_NAME_RE.match(name[:25]):
             text = "name %r has %d characters: at most 25 are allowed." % (name, len(name))
         else:
             text = "name %r may contain only letters, digits and underscores (at most 25), like ops_team." % name
-        if binding.KEY_ID_RE.match(name):
+        if ids.KEY_PAIR.match(name):
             text += " It looks like a key pair ID: this module finds key pairs by name."
         return [text]
     return []
@@ -406,6 +411,7 @@ class KeyPair:
         self.sleep = time.sleep
 
     def run(self):
+        """The module's result; raises ModuleFailure (through self.module.fail) when the run cannot go on."""
         try:
             pairs = lookup.find_key_pairs(self.module.api, key_names=[self.name])
         except CvmApiError as exc:
@@ -420,9 +426,8 @@ class KeyPair:
                              "so the module will not %s. Delete it first (state=absent without public_key), or use another name. "
                              "Nothing was changed." % (self.name, current["key_id"], current["fingerprint"], fingerprint(self.public_key), verb))
         if self.params["state"] == "present":
-            self.present(current)
-        else:
-            self.absent(current)
+            return self.present(current)
+        return self.absent(current)
 
     # -- present -----------------------------------------------------------------------------------------------
     def present(self, current):
@@ -431,7 +436,7 @@ class KeyPair:
             if path and not os.path.lexists(path):
                 self.module.warn("The key pair %r exists, so its private key cannot be written to %s: Tencent Cloud returns a private key only "
                                  "when it creates the key pair." % (self.name, path))
-            self.report(current, current)
+            return self.report(current, current)
         problems = name_errors(self.name, creating=True)
         if path:
             problems.append(private_key_path_problem(path))
@@ -442,10 +447,10 @@ class KeyPair:
         if self.module.check_mode:
             preview = dict(key_id=None, key_name=self.name, public_key=self.public_key, fingerprint=fingerprint(self.public_key),
                            project_id=self.params["project_id"], associated_instance_ids=[], created_time=None)
-            self.report(None, preview)
+            return self.report(None, preview)
         if self.public_key is not None:
-            self.report(None, self.import_key())
-        self.report(None, self.create_key(path))
+            return self.report(None, self.import_key())
+        return self.report(None, self.create_key(path))
 
     def import_key(self):
         params = {"KeyName": self.name, "ProjectId": self.params["project_id"], "PublicKey": self.public_key}
@@ -467,7 +472,7 @@ class KeyPair:
         if private_key:
             # Whatever happens next, this value is masked in anything the module prints, unless it is meant to be returned.
             if path:
-                self.module.module.no_log_values.add(private_key)
+                self.module.no_log_values.add(private_key)
         created = describe(lookup.key_pair_dict(raw))
         if not path:
             if private_key:
@@ -496,7 +501,7 @@ class KeyPair:
     # -- absent ------------------------------------------------------------------------------------------------
     def absent(self, current):
         if not current:
-            self.report(None, None)
+            return self.report(None, None)
         bound = current["associated_instance_ids"]
         plans = []
         if bound:
@@ -507,11 +512,11 @@ class KeyPair:
             plans = self.plan_unbind(current)
         self.module.result["changed"] = True
         if self.module.check_mode:
-            self.report(current, None, key_pair=current)
+            return self.report(current, None, key_pair=current)
         if plans:
             self.unbind(current, plans)
         self.delete(current, lag_possible=bool(bound) or self.params["force"])
-        self.report(current, None, key_pair=current)
+        return self.report(current, None, key_pair=current)
 
     def delete(self, current, lag_possible):
         """DeleteKeyPairs; after an unbind (or a termination) the API refuses it for a while with KeyPairNotSupported
@@ -548,17 +553,10 @@ class KeyPair:
         except CvmApiError as exc:
             self.module.fail_api(exc, "read the instances of the key pair")
         plans = [binding.plan_instance(views[i], [current["key_id"]], "absent", False) for i in sorted(views)]
-        problems = binding.blocked_instances(plans, self.params["force_stop"])
-        messages = []
-        if "windows" in problems:
-            messages.append("Windows instances do not support SSH key pairs: %s." % ", ".join(problems["windows"]))
-        if "unchangeable" in problems:
-            messages.append("These instances cannot be changed in their state: %s." % ", ".join(problems["unchangeable"]))
-        if "not_stopped" in problems:
-            messages.append("The key pair must be unbound from instances that are not STOPPED: %s. Set force_stop: true to let the API stop "
-                            "them (running ones are started again), or stop them first." % ", ".join(problems["not_stopped"]))
-        if messages:
-            self.module.fail(" ".join(messages) + " Nothing was changed.")
+        refusal = binding.preflight_refusal(binding.blocked_instances(plans, self.params["force_stop"]),
+                                            not_stopped_subject="The key pair must be unbound from instances that are not STOPPED")
+        if refusal:
+            self.module.fail(refusal)
         return [p for p in plans if p.changes]
 
     def unbind(self, current, plans):
@@ -571,13 +569,7 @@ class KeyPair:
         if outcome.write_error:
             self.module.fail_api(outcome.write_error, "unbind the key pair %s from its instances (%d were unbound before the failure; "
                                  "the key pair was not deleted)" % (current["key_id"], len(outcome.written)))
-        problems = []
-        if outcome.failed:
-            problems.append("Unbinding failed on %s." % "; ".join("%s: %s" % (i, outcome.failed[i]["error_message"]) for i in sorted(outcome.failed)))
-        if outcome.pending:
-            problems.append("Still operating after wait_timeout=%ds: %s." % (self.params["wait_timeout"], ", ".join(sorted(outcome.pending))))
-            if getattr(outcome, "poll_error", None):
-                problems.append("The last status read failed: %s." % outcome.poll_error)
+        problems = outcome.problems(self.params["wait_timeout"], failed_subject="Unbinding failed")
         if problems:
             self.module.fail(" ".join(problems) + " The key pair was not deleted; run again to retry.")
         # The instances themselves, not AssociatedInstanceIds: that list lags behind an unbind for a while.
@@ -602,17 +594,14 @@ class KeyPair:
     def report(self, before, after, key_pair=None):
         result = self.module.result
         result["key_pair"] = key_pair if key_pair is not None else after
-        if self.module.module._diff:
+        if self.module.diff:
             result["diff"] = dict(before=diff_view(before), after=diff_view(after))
-        self.module.exit()
+        return result
 
 
 def main():
     module = TencentCloudModule(argument_spec(), supports_check_mode=True)
-    errors = validation_errors(module.params)
-    if errors:
-        module.fail(" ".join(errors) + " Nothing was changed.")
-    KeyPair(module).run()
+    module.finish(lambda: KeyPair(module).run(), validation_errors(module.params))
 
 
 if __name__ == "__main__":

@@ -279,6 +279,7 @@ error:
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
 
@@ -306,26 +307,26 @@ def argument_spec():
 def validation_errors(params):
     """Everything wrong with the module's own options, as sentences; empty when they are usable."""
     errors = []
-    for option, pattern, other, other_pattern in (
-        ("instance_ids", binding.INSTANCE_ID_RE, "key_ids", binding.KEY_ID_RE),
-        ("key_ids", binding.KEY_ID_RE, "instance_ids", binding.INSTANCE_ID_RE),
+    for option, kind, other, other_kind in (
+        ("instance_ids", ids.INSTANCE, "key_ids", ids.KEY_PAIR),
+        ("key_ids", ids.KEY_PAIR, "instance_ids", ids.INSTANCE),
     ):
         values = params[option]
         if values is None:
             continue
         if not values and not params[ALTERNATIVES[option]]:
-            errors.append("%s is empty: list at least one ID, like %s." % (option, binding.ID_EXAMPLES[pattern]))
+            errors.append("%s is empty: list at least one ID, like %s." % (option, kind.example))
             continue
-        bad = binding.malformed(values, pattern)
+        bad = kind.malformed(values)
         if bad:
-            text = binding.malformed_message("%s has malformed IDs" % option, bad, pattern)
-            swapped = [v for v in bad if other_pattern.match(str(v))]
+            text = kind.malformed_message("%s has malformed IDs" % option, bad)
+            swapped = [v for v in bad if other_kind.match(str(v))]
             if swapped:
                 text += " %s look like %s: did you swap the two options?" % (", ".join(swapped), other)
             errors.append(text)
-    key_count = len(binding.unique((params["key_ids"] or []) + (params["key_names"] or [])))
-    if key_count > binding.MAX_IDS_PER_CALL:
-        errors.append("key_ids and key_names list %d keys: at most %d can be given." % (key_count, binding.MAX_IDS_PER_CALL))
+    key_count = len(ids.unique((params["key_ids"] or []) + (params["key_names"] or [])))
+    if key_count > ids.MAX_IDS_PER_CALL:
+        errors.append("key_ids and key_names list %d keys: at most %d can be given." % (key_count, ids.MAX_IDS_PER_CALL))
     if params["key_names"] is not None and not params["key_names"] and not params["key_ids"]:
         errors.append("key_names is empty: list at least one key pair name.")
     if params["instance_filters"] is not None:
@@ -349,10 +350,10 @@ class KeyPairAssociation:
     def __init__(self, module):
         self.module = module
         params = module.params
-        self.instance_ids = binding.unique(params["instance_ids"] or [])
+        self.instance_ids = ids.unique(params["instance_ids"] or [])
         self.instance_filters = params["instance_filters"] or None
-        self.key_ids = binding.unique(params["key_ids"] or [])
-        self.key_names = binding.unique(params["key_names"] or [])
+        self.key_ids = ids.unique(params["key_ids"] or [])
+        self.key_names = ids.unique(params["key_names"] or [])
         self.state = params["state"]
         self.exclusive = params["exclusive"]
         self.force_stop = params["force_stop"]
@@ -367,14 +368,15 @@ class KeyPairAssociation:
         self.full_sets = False  # the API was seen to replace keys on bind: send whole key sets for the rest of the run
 
     def run(self):
+        """The module's result; raises ModuleFailure (through self.module.fail) when the run cannot go on."""
         if self.key_names:
-            self.key_ids = binding.unique(self.key_ids + self.resolve_key_names())
+            self.key_ids = ids.unique(self.key_ids + self.resolve_key_names())
         views = self.select_instances()
         plans = self.plan(views)
         self.plans = {p.instance_id: p for p in plans}
         if self.module.check_mode or not any(p.changes for p in plans):
             self.final = {p.instance_id: p.after for p in plans}
-            self.report()
+            return self.report()
         for round_number in range(1, MAX_ROUNDS + 1):
             unverified = self.apply(plans)
             if not unverified:
@@ -384,7 +386,7 @@ class KeyPairAssociation:
                     ", ".join(sorted(unverified)), MAX_ROUNDS, self._describe_keys(unverified)))
             # Another client changed these between our read and our write: plan again from what they have now.
             plans = [p for p in self.plan(self.read(sorted(unverified))) if p.changes]
-        self.report()
+        return self.report()
 
     def resolve_key_names(self):
         try:
@@ -425,18 +427,10 @@ class KeyPairAssociation:
 
     def preflight(self, plans):
         """Refuse, before any write, what the API would refuse for a whole batch."""
-        problems = binding.blocked_instances(plans, self.force_stop)
-        messages = []
-        if "windows" in problems:
-            messages.append("Windows instances do not support SSH key pairs: %s. Leave them out of instance_ids." % ", ".join(problems["windows"]))
-        if "unchangeable" in problems:
-            messages.append("These instances cannot be changed in their state: %s." % ", ".join(problems["unchangeable"]))
-        if "not_stopped" in problems:
-            messages.append("These instances need a change but are not STOPPED: %s. Set force_stop: true to let the API stop them "
-                            "(running ones are started again), or stop them first." % ", ".join(problems["not_stopped"]))
-        if messages:
-            self.module.fail(" ".join(messages) + " Nothing was changed.")
-        to_bind = binding.unique(k for p in plans for k in p.to_bind)
+        refusal = binding.preflight_refusal(binding.blocked_instances(plans, self.force_stop), " Leave them out of instance_ids.")
+        if refusal:
+            self.module.fail(refusal)
+        to_bind = ids.unique(k for p in plans for k in p.to_bind)
         if to_bind:
             try:
                 missing_keys = self.binder.missing_key_ids(to_bind)
@@ -527,15 +521,11 @@ class KeyPairAssociation:
 
     def check_outcome(self, outcome):
         extra = {}
-        problems = []
+        problems = outcome.problems(self.wait_timeout)
         if outcome.failed:
             extra["failed_instances"] = [dict(instance_id=i, **outcome.failed[i]) for i in sorted(outcome.failed)]
-            problems.append("The operation failed on %s." % "; ".join("%s: %s" % (i, outcome.failed[i]["error_message"]) for i in sorted(outcome.failed)))
         if outcome.pending:
             extra["pending_instance_ids"] = sorted(outcome.pending)
-            problems.append("Still operating after wait_timeout=%ds: %s." % (self.wait_timeout, ", ".join(sorted(outcome.pending))))
-            if outcome.poll_error:
-                problems.append("The last status read failed: %s." % outcome.poll_error)
         if outcome.write_error:
             self.set_result()
             self.module.fail_api(outcome.write_error, "change the key pairs (%d instances were changed before the failure)" % len(self.changed_instance_ids()),
@@ -570,7 +560,7 @@ class KeyPairAssociation:
         result["instances"] = instances
         # An accepted write changed something (a force-stop restarts machines even if an operation then fails).
         result["changed"] = bool(changed_ids or self.written)
-        if self.module.module._diff:
+        if self.module.diff:
             result["diff"] = dict(
                 before={"instances": {i["instance_id"]: i["previous_key_ids"] for i in instances}},
                 after={"instances": {i["instance_id"]: i["key_ids"] for i in instances}},
@@ -578,7 +568,7 @@ class KeyPairAssociation:
 
     def report(self):
         self.set_result()
-        self.module.exit()
+        return self.module.result
 
     def report_failure(self, msg, **extra):
         self.set_result()
@@ -588,10 +578,7 @@ class KeyPairAssociation:
 def main():
     module = TencentCloudModule(argument_spec(), supports_check_mode=True,
                                 required_one_of=[("instance_ids", "instance_filters"), ("key_ids", "key_names")])
-    errors = validation_errors(module.params)
-    if errors:
-        module.fail(" ".join(errors) + " Nothing was changed.")
-    KeyPairAssociation(module).run()
+    module.finish(lambda: KeyPairAssociation(module).run(), validation_errors(module.params))
 
 
 if __name__ == "__main__":

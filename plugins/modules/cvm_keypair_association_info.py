@@ -241,7 +241,7 @@ error:
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
 
 
@@ -257,10 +257,10 @@ def argument_spec():
 def validation_errors(params):
     """Everything wrong with the module's own options, as sentences; empty when they are usable."""
     errors = []
-    for option, pattern in (("instance_ids", binding.INSTANCE_ID_RE), ("key_ids", binding.KEY_ID_RE)):
-        bad = binding.malformed(params[option] or (), pattern)
+    for option, kind in (("instance_ids", ids.INSTANCE), ("key_ids", ids.KEY_PAIR)):
+        bad = kind.malformed(params[option] or ())
         if bad:
-            errors.append(binding.malformed_message("%s has malformed IDs" % option, bad, pattern))
+            errors.append(kind.malformed_message("%s has malformed IDs" % option, bad))
     empty = [n for n in params["key_names"] or () if not n]
     if empty:
         errors.append("key_names has empty names: remove them, or give names like ops_team.")
@@ -288,7 +288,7 @@ class KeyPairAssociationInfo:
             pairs = self.call(lookup.find_key_pairs, "read the key pairs", key_ids=params["key_ids"] or [], key_names=params["key_names"] or [])
         instances = self.read_instances(pairs, keys_given)
         names = {p["key_id"]: p["key_name"] for p in pairs}
-        unnamed = binding.unique(k for i in instances for k in binding.InstanceView(i).key_ids if k not in names)
+        unnamed = ids.unique(k for i in instances for k in lookup.InstanceView(i).key_ids if k not in names)
         if unnamed:
             names.update((p["key_id"], p["key_name"]) for p in self.call(lookup.find_key_pairs, "read the key pairs", key_ids=unnamed))
         result = self.module.result
@@ -299,7 +299,7 @@ class KeyPairAssociationInfo:
         result["missing_key_names"] = sorted(set(params["key_names"] or ()) - {p["key_name"] for p in pairs})
         if keys_given:
             result["key_pairs"] = [dict(key_id=p["key_id"], key_name=p["key_name"], instance_ids=p["associated_instance_ids"]) for p in pairs]
-        self.module.exit()
+        return self.module.result
 
     def read_instances(self, pairs, keys_given):
         params = self.params
@@ -321,7 +321,7 @@ class KeyPairAssociationInfo:
 
     @staticmethod
     def instance_entry(raw, names):
-        view = binding.InstanceView(raw)
+        view = lookup.InstanceView(raw)
         return dict(
             instance_id=view.instance_id,
             instance_name=raw.get("InstanceName"),
@@ -336,10 +336,7 @@ class KeyPairAssociationInfo:
 
 def main():
     module = TencentCloudModule(argument_spec(), supports_check_mode=True, mutually_exclusive=[("instance_ids", "instance_filters")])
-    errors = validation_errors(module.params)
-    if errors:
-        module.fail(" ".join(errors))
-    KeyPairAssociationInfo(module).run()
+    module.finish(lambda: KeyPairAssociationInfo(module).run(), validation_errors(module.params), read_only=True)
 
 
 if __name__ == "__main__":

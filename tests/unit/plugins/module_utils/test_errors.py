@@ -103,7 +103,7 @@ def test_api_deadline_from_the_environment_and_empty_means_the_default(run_modul
 
     def main():
         module = TencentCloudModule({})
-        module.exit(api_deadline=module.api.api_deadline)
+        module.finish(lambda: {"changed": False, "api_deadline": module.api.api_deadline})
     failed, result = run_module(main, ARGS)
     assert not failed and result["api_deadline"] == expected, result
 

@@ -9,10 +9,11 @@ import math
 import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids, _lookup
 
 
 def view(instance_id, keys=(), state="STOPPED", os_name="TencentOS Server 3.1"):
-    return binding.InstanceView({"InstanceId": instance_id, "InstanceState": state, "OsName": os_name,
+    return _lookup.InstanceView({"InstanceId": instance_id, "InstanceState": state, "OsName": os_name,
                                  "LoginSettings": {"KeyIds": list(keys) if keys else None}})
 
 
@@ -82,8 +83,8 @@ def test_preflight_lists_every_blocked_instance_needing_a_change():
 
 
 def test_unique_and_malformed():
-    assert binding.unique(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
-    assert binding.malformed(["ins-1e4r6y8i", "ins-1122", "INS-1E4R6Y8I", "skey-4e5ty7i8", 5], binding.INSTANCE_ID_RE) == [
+    assert _ids.unique(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+    assert _ids.malformed(["ins-1e4r6y8i", "ins-1122", "INS-1E4R6Y8I", "skey-4e5ty7i8", 5], _ids.INSTANCE_ID_RE) == [
         "ins-1122", "INS-1E4R6Y8I", "skey-4e5ty7i8", 5]
 
 
@@ -128,7 +129,7 @@ def test_a_resend_carries_only_the_keys_still_needed():
 
 
 def op_view(instance_id, keys=(), state="STOPPED", operation="AssociateInstancesKeyPairs", op_state="SUCCESS", request_id=None, error=""):
-    return binding.InstanceView({"InstanceId": instance_id, "InstanceState": state, "OsName": "TencentOS",
+    return _lookup.InstanceView({"InstanceId": instance_id, "InstanceState": state, "OsName": "TencentOS",
                                  "LoginSettings": {"KeyIds": list(keys) or None}, "LatestOperation": operation,
                                  "LatestOperationState": op_state, "LatestOperationRequestId": request_id,
                                  "LatestOperationErrorMsg": error})

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to this collection: the IDs layer, the bottom of module_utils.
+
+Owns what an ID looks like (one IdKind record per kind: prefix, pattern,
+example), the wording for malformed IDs, and the list helpers every layer
+uses (unique, chunked by the API's 100 per call).
+
+May import: the standard library only. Every other module_utils file may import it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The API takes at most 100 IDs per request and returns at most 100 entries per page (Limit).
+MAX_IDS_PER_CALL = 100
+
+
+class IdKind:
+    """One kind of ID: '<prefix>-' and 8 lowercase letters or digits, like `example`."""
+
+    __slots__ = ("name", "prefix", "pattern", "example")
+
+    def __init__(self, name, prefix, example):
+        self.name = name
+        self.prefix = prefix
+        self.pattern = re.compile(r"^%s-[a-z0-9]{8}$" % re.escape(prefix))
+        self.example = example
+
+    def match(self, value):
+        """Whether `value` is a well-formed ID of this kind (any non-string is not)."""
+        return isinstance(value, str) and self.pattern.match(value) is not None
+
+    def malformed(self, values):
+        return malformed(values, self)
+
+    def malformed_message(self, subject, bad):
+        """'<subject>: 'x', 'y'. An ID is ...': the one wording for malformed IDs, whichever option or lookup found them."""
+        return "%s: %s. An ID is '%s-' followed by 8 lowercase letters or digits, like %s." % (
+            subject, ", ".join(repr(v) for v in bad), self.prefix, self.example)
+
+
+INSTANCE = IdKind("instance", "ins", "ins-1e4r6y8i")
+KEY_PAIR = IdKind("key pair", "skey", "skey-4e5ty7i8")
+INSTANCE_ID_RE = INSTANCE.pattern
+KEY_ID_RE = KEY_PAIR.pattern
+
+
+def unique(values):
+    """Drop duplicates, keep the first occurrence's order."""
+    seen = set()
+    return [v for v in values if not (v in seen or seen.add(v))]
+
+
+def chunked(values, size=MAX_IDS_PER_CALL):
+    values = list(values)
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def malformed(values, kind):
+    """The values `kind` (an IdKind, or a compiled pattern) does not accept, in order."""
+    return [v for v in values if not isinstance(v, str) or not kind.match(v)]
