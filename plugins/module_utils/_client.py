@@ -9,6 +9,8 @@ from, which endpoint and TLS settings to use, the client-side rate limit per
 action, retries with jittered exponential backoff for the codes worth
 retrying within a deadline per call, and turning every SDK failure into one
 exception type, CvmApiError.
+
+Layer 2 (client). May import: _errors, _shared_limiter.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@
 
 Every SDK error a module can meet is looked up here once: whether it is worth
 retrying, and what the user should do about it. Nothing here imports the SDK.
+
+Layer 2 (client). May import: nothing of this collection.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ back to the in-process limiter (make_limiter says why in a warning).
 
 Times are time.monotonic(), one clock for every process of the host (CLOCK_MONOTONIC
 on Linux). Slots of processes that died in flight are dropped.
+
+Layer 2 (client). May import: nothing of this collection.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ PACKAGE = "ansible_collections.tencentcloud.cvm.plugins.module_utils"
 # Lowest first; a file may import files of lower layers only (never its own layer's other files, never a higher one).
 LAYERS = [
     {"_ids"},
-    # _shared_limiter: the cross-process rate limit that _client uses (issue 15's branch); listed so the merge stays green.
+    # _shared_limiter: the cross-process rate limit that _client uses.
     {"_errors", "_shared_limiter"},
     {"_client"},
     {"_lookup"},
