@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """examples/awx_bind_keys.yml run by ansible-runner, the engine of AWX jobs, against the emulator.
 
 The private data directory is laid out as AWX lays it out for a job: the credential only in env/envvars
