@@ -21,6 +21,7 @@ Integration needs a running emulator: ./scripts/test --stage matrix starts one a
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nox
@@ -48,7 +49,6 @@ args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-whee
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
 sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--quiet"] + args))
 '''
-GET_PIP_VERSIONS = ("24.2", "25.2")  # what ansible-test bootstraps: 24.2 up to 2.19, 25.2 from 2.20
 
 nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = True
@@ -58,9 +58,13 @@ antsibull_nox.load_antsibull_nox_toml()
 
 
 def _write_get_pip_standins():
+    """A get-pip stand-in for every pip release the installed ansible-tests pin (23.1.2 for 2.16, 25.2 for 2.21)."""
     cache = Path.home() / ".ansible" / "test" / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    for version in GET_PIP_VERSIONS:
+    pins = set()
+    for source in REPO.glob(".nox/*/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py"):
+        pins.update(re.findall(r"pip='([0-9.]+)'", source.read_text(encoding="utf-8")))
+    for version in pins:
         path = cache / ("get_pip_%s.py" % version.replace(".", "_"))
         if not path.exists():  # a real get-pip.py (or ours) already there stays
             path.write_text(GET_PIP_STANDIN, encoding="utf-8")
