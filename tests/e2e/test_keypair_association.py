@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """cvm_keypair_association end to end: ansible -> module -> SDK -> HTTP -> emulator, asserting on results, the request log and state.
 
 Seed (see docs/emulator.md): ins-a1000001 web-1 RUNNING [skey-k1000001]; ins-a1000002 web-2 RUNNING [];

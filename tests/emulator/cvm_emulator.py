@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Local emulator of the Tencent Cloud CVM API (version 2017-03-12) for tests and benchmarks.
 
 It speaks the signed JSON protocol (TC3-HMAC-SHA256) that the unmodified tencentcloud SDK and tccli use,

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Start, stop and control the CVM emulator (tests/emulator/cvm_emulator.py) from tests, benchmarks and scripts.
 
     from tests.emulator.harness import Emulator      # or, with tests/emulator on sys.path: from harness import Emulator
