@@ -28,6 +28,11 @@ PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy"
 BIN = Path(sys.executable).parent
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a long end-to-end test (a minute or more of emulator time); "
+                                       "./scripts/test --quick leaves these out, the full pytest stage runs them")
+
+
 def _find_or_link_collections_path():
     """A collections path holding this checkout as tencentcloud.cvm: the one scripts/ exports, or a link made here.
 

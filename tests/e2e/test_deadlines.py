@@ -85,6 +85,7 @@ def gave_up(msg):
     return int(match.group(1)), float(match.group(2))
 
 
+@pytest.mark.slow
 def test_hung_endpoint_fails_within_the_deadline_at_the_defaults(hung, adhoc):
     started = time.monotonic()
     run = adhoc(None, ARGS, env=connection_env(hung.port), verbosity=4)

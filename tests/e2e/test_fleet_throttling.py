@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import textwrap
 
+import pytest
+
 from conftest import Emulator
 from fleet import fleet_key_id, fleet_state  # pylint: disable=import-error
 
@@ -34,6 +36,7 @@ PER_HOST = """
 """
 
 
+@pytest.mark.slow
 def test_per_host_tasks_with_50_forks_are_not_throttled(playbook, tmp_path):
     key_id = fleet_key_id(0)
     with Emulator(state=fleet_state(HOSTS), extra_args=["--operation-latency", str(OPERATION_SECONDS)]) as emu:

@@ -16,6 +16,8 @@ import textwrap
 import time
 from collections import Counter
 
+import pytest
+
 from conftest import BIN, Emulator, read_results, writes
 
 KEY_A, KEY_B = "skey-k1000003", "skey-k1000004"
@@ -111,6 +113,7 @@ def assert_end_state_and_quiet_reruns(emu, playbook):
         assert writes(emu, since=seq) == []
 
 
+@pytest.mark.slow
 def test_two_overlapping_runs_both_succeed_and_the_end_holds_both_keys(ansible_env, playbook, tmp_path):
     with Emulator(state=world(), extra_args=["--operation-latency", "0.5"]) as emu:
         run_a, run_b = start_overlapping(ansible_env, emu, tmp_path)
@@ -124,6 +127,7 @@ def test_two_overlapping_runs_both_succeed_and_the_end_holds_both_keys(ansible_e
         assert_end_state_and_quiet_reruns(emu, playbook)
 
 
+@pytest.mark.slow
 def test_a_run_blocked_past_its_retries_says_another_operation_is_running_and_a_rerun_finishes(ansible_env, playbook, tmp_path):
     with Emulator(state=world(), extra_args=["--operation-latency", "0.5"]) as emu:
         run_a, run_b = start_overlapping(ansible_env, emu, tmp_path)
