@@ -82,6 +82,8 @@ tc_pythons() {
     mkdir -p "$bin"
     for version in 3.11 3.12 3.13; do
         python="$(command -v "python$version" 2>/dev/null || true)"
+        # Called twice (sourced, then by scripts/test), the first hit is our own link: link its target.
+        [[ -z "$python" ]] || python="$(readlink -f "$python")"
         # A pyenv shim fails unless pyenv selects that version: take the interpreter behind it.
         if [[ -z "$python" ]] || ! "$python" -c '' 2>/dev/null; then
             python="$(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}/versions/$version".*/bin/"python$version" | sort -V | tail -n 1)"

@@ -93,28 +93,28 @@ groups:
 compose:
   ansible_user: "'ubuntu' if 'Ubuntu' in os_name else 'root'"
 
----
+# ---- another file ----
 # Only the production web servers, cached for an hour, named by instance name.
-plugin: tencentcloud.cvm.cvm
-regions: [ap-guangzhou]
-filters:
-  tag:env: prod
-  tag:role: web
-hostnames:
-  - "{{ instance_name }}.example.internal"
-  - instance_id
-include_states: [RUNNING, STOPPED]
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/ansible-cvm-inventory
-cache_timeout: 3600
+# plugin: tencentcloud.cvm.cvm
+# regions: [ap-guangzhou]
+# filters:
+#   tag:env: prod
+#   tag:role: web
+# hostnames:
+#   - "{{ instance_name }}.example.internal"
+#   - instance_id
+# include_states: [RUNNING, STOPPED]
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: ~/.cache/ansible-cvm-inventory
+# cache_timeout: 3600
 
----
+# ---- another file ----
 # Against the collection's local CVM emulator (credentials from TENCENTCLOUD_SECRET_ID/_SECRET_KEY).
-plugin: tencentcloud.cvm.cvm
-endpoint: http://127.0.0.1:8400
-regions: [ap-guangzhou]
-strict: true
+# plugin: tencentcloud.cvm.cvm
+# endpoint: http://127.0.0.1:8400
+# regions: [ap-guangzhou]
+# strict: true
 """
 
 import os
@@ -288,7 +288,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             credential = _client.resolve_credential(self.get_option("secret_id"), self.get_option("secret_key"),
                                                     self.get_option("security_token"))
             apis = [_client.CvmApi(credential, region, endpoint=self.get_option("endpoint"), request_timeout=self.get_option("request_timeout"),
-                                   ca_bundle=self._ca_bundle(), api_deadline=self.get_option("api_deadline"), warn=self.display.warning) for region in settings["regions"]]
+                                   ca_bundle=self._ca_bundle(), api_deadline=self.get_option("api_deadline"), warn=self.display.warning)
+                    for region in settings["regions"]]
         except _client.SettingsError as exc:
             raise AnsibleParserError(str(exc)) from None
 
