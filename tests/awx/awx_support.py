@@ -19,32 +19,31 @@ from pathlib import Path
 import yaml
 from jinja2 import StrictUndefined, sandbox
 
-REPO = Path(__file__).resolve().parents[2]
+# tests/support is on pytest's pythonpath (pytest.ini).
+from collection_path import link_collection, put_on_sys_path  # pylint: disable=import-error
+from harness import Emulator  # noqa: F401  pylint: disable=import-error,unused-import
+from shared_constants import PROXY_VARIABLES, REPO  # pylint: disable=import-error
+
 BIN = Path(sys.executable).parent
 CREDENTIAL_TYPE_FILE = REPO / "docs" / "awx" / "credential_type.yml"
 EE_EXAMPLE_FILE = REPO / "docs" / "awx" / "execution-environment.yml"
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
-              "FTP_PROXY", "ftp_proxy")
-
-sys.path.insert(0, str(REPO / "tests" / "emulator"))
-from harness import Emulator  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 
 def collections_root(tmp_path):
     """A directory holding ansible_collections/tencentcloud/cvm -> this checkout (what tc_link_collection makes)."""
-    root = Path(tmp_path) / "collections"
-    (root / "ansible_collections" / "tencentcloud").mkdir(parents=True, exist_ok=True)
-    link = root / "ansible_collections" / "tencentcloud" / "cvm"
-    if not link.exists():
-        link.symlink_to(REPO)
+    return link_collection(Path(tmp_path) / "collections")
+
+
+def import_collection_root(tmp_path):
+    """collections_root(tmp_path), also put on sys.path: the collection can then be imported by its FQCN path."""
+    root = collections_root(tmp_path)
+    put_on_sys_path(root)
     return root
 
 
 def import_connection_argument_spec(tmp_path):
     """connection_argument_spec() of plugins/module_utils/_base.py, imported the way ansible imports it (by its FQCN path)."""
-    root = str(collections_root(tmp_path))
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    import_collection_root(tmp_path)
     from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import connection_argument_spec  # pylint: disable=import-outside-toplevel
     return connection_argument_spec()
 
@@ -57,7 +56,7 @@ def clean_env(home, proxies=False, **extra):
     """
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("TENCENTCLOUD_") and k not in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS", "PYTHONPATH")
-           and (proxies or k not in PROXY_VARS)}
+           and (proxies or k not in PROXY_VARIABLES)}
     env.update(HOME=str(home), PATH=str(BIN) + os.pathsep + env.get("PATH", ""))
     env.update(extra)
     return env

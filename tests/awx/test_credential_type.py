@@ -22,8 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from awx_support import (  # noqa: E402  pylint: disable=wrong-import-position
+from awx_support import (  # pylint: disable=import-error
     BIN, REPO, Emulator, clean_env, collections_root, import_connection_argument_spec, inject_credential,
     load_credential_type, validation_errors,
 )

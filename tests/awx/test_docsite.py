@@ -7,7 +7,7 @@
 The error code reference of docs/docsite/rst/troubleshooting.rst is generated from the modules' error table:
 after changing plugins/module_utils/_errors.py, regenerate it with
 
-    python tests/awx/test_docsite.py --write
+    PYTHONPATH=tests/support python tests/awx/test_docsite.py --write
 """
 
 from __future__ import annotations
@@ -16,27 +16,23 @@ import re
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from awx_support import (  # noqa: E402  pylint: disable=wrong-import-position
-    BIN, CREDENTIAL_TYPE_FILE, EE_EXAMPLE_FILE, REPO, clean_env, collections_root, import_connection_argument_spec,
+from awx_support import (  # pylint: disable=import-error
+    BIN, CREDENTIAL_TYPE_FILE, EE_EXAMPLE_FILE, REPO, clean_env, collections_root, import_collection_root, import_connection_argument_spec,
 )
 
 DOCSITE = REPO / "docs" / "docsite"
 RST = DOCSITE / "rst"
 TROUBLESHOOTING = RST / "troubleshooting.rst"
-BEGIN = ".. BEGIN GENERATED ERROR CODES (python tests/awx/test_docsite.py --write; do not edit by hand)"
+BEGIN = ".. BEGIN GENERATED ERROR CODES (PYTHONPATH=tests/support python tests/awx/test_docsite.py --write; do not edit by hand)"
 END = ".. END GENERATED ERROR CODES"
 
 
 def import_errors_module(tmp_path):
-    root = str(collections_root(tmp_path))
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    import_collection_root(tmp_path)
     from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors  # pylint: disable=import-outside-toplevel
     return _errors
 
@@ -97,7 +93,7 @@ def test_error_code_reference_is_generated_from_the_error_table(tmp_path):
     document = TROUBLESHOOTING.read_text()
     assert document.count(BEGIN) == 1 and document.count(END) == 1
     expected = with_generated_section(document, render_error_codes(import_errors_module(tmp_path)))
-    assert document == expected, "docs/docsite/rst/troubleshooting.rst is stale: run python tests/awx/test_docsite.py --write"
+    assert document == expected, "docs/docsite/rst/troubleshooting.rst is stale: run PYTHONPATH=tests/support python tests/awx/test_docsite.py --write"
 
 
 def test_every_code_of_the_error_table_is_in_the_guide(tmp_path):
@@ -165,7 +161,8 @@ def test_antsibull_docs_lint(tmp_path):
 
 def main():
     if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python tests/awx/test_docsite.py --write   (regenerates the error codes of %s)" % TROUBLESHOOTING.relative_to(REPO))
+        sys.exit("usage: PYTHONPATH=tests/support python tests/awx/test_docsite.py --write   (regenerates the error codes of %s)"
+                 % TROUBLESHOOTING.relative_to(REPO))
     with tempfile.TemporaryDirectory() as tmp:
         generated = render_error_codes(import_errors_module(tmp))
     document = TROUBLESHOOTING.read_text()

@@ -29,13 +29,11 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from awx_support import REPO, Emulator, clean_env, inject_credential, load_credential_type  # noqa: E402  pylint: disable=wrong-import-position
+from awx_support import REPO, Emulator, clean_env, inject_credential, load_credential_type  # pylint: disable=import-error
 
 IMAGE = os.environ.get("TC_EE_IMAGE")
 pytestmark = pytest.mark.skipif(not IMAGE, reason="needs the EE image built by scripts/ee-test (TC_EE_IMAGE)")

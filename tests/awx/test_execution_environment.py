@@ -18,13 +18,11 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from awx_support import BIN, EE_EXAMPLE_FILE, REPO, clean_env  # noqa: E402  pylint: disable=wrong-import-position
+from awx_support import BIN, EE_EXAMPLE_FILE, REPO, clean_env  # pylint: disable=import-error
 
 ansible_builder = pytest.importorskip("ansible_builder", reason="ansible-builder is not installed (tests/requirements.txt)")
 from ansible_builder.ee_schema import validate_schema  # noqa: E402  pylint: disable=wrong-import-position

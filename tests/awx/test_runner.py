@@ -17,13 +17,11 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from awx_support import REPO, Emulator, clean_env, inject_credential, load_credential_type  # noqa: E402  pylint: disable=wrong-import-position
+from awx_support import REPO, Emulator, clean_env, inject_credential, load_credential_type  # pylint: disable=import-error
 
 pytest.importorskip("ansible_runner", reason="ansible-runner is not installed (tests/requirements.txt)")
 

@@ -22,11 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "tests" / "emulator"))
-
-from fleet import fleet_key_id, fleet_state  # noqa: E402  pylint: disable=wrong-import-position,import-error
+# tests/emulator and tests/support come from PYTHONPATH (scripts/bench).
+from fleet import fleet_key_id, fleet_state  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 KEY_ID = fleet_key_id(0)
 PER_HOST = """\

@@ -6,7 +6,7 @@
 
 Usually run through ./scripts/bench, which prepares .venv/ and the collection path. Directly:
 
-    python tests/benchmark/run_benchmark.py [--sizes 1,100,1000,10000] [--pairs 10] [--out bench-results]
+    PYTHONPATH=tests/support:tests/emulator python tests/benchmark/run_benchmark.py [--sizes 1,100,1000,10000] [--pairs 10] [--out bench-results]
 
 For each size N it starts an emulator with N generated STOPPED instances (--generate-instances N), the documented
 rate limits (its defaults: 10/s writes, 40/s DescribeInstances) and --operation-latency 2, then runs three whole
@@ -34,21 +34,20 @@ import threading
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "tests" / "emulator"))
-sys.path.insert(0, str(HERE))
+# tests/benchmark is this script's folder; tests/support and tests/emulator come from PYTHONPATH (scripts/bench).
+import bench_fleet  # pylint: disable=import-error
+import bench_model as model  # pylint: disable=import-error
+from collection_path import collections_path as _collections_path  # pylint: disable=import-error
+from harness import Emulator  # pylint: disable=import-error
+from shared_constants import REPO, without_proxies  # pylint: disable=import-error
 
-import bench_fleet  # noqa: E402  pylint: disable=wrong-import-position
-import bench_model as model  # noqa: E402  pylint: disable=wrong-import-position
-from harness import Emulator  # noqa: E402  pylint: disable=wrong-import-position
+HERE = Path(__file__).resolve().parent
 
 MODULE = "tencentcloud.cvm.cvm_keypair_association"
 KEY_ID = "skey-k1000003"              # in the emulator's default seed; generated instances have no key
 NOOP_INSTANCE = "ins-a1000003"         # default seed: STOPPED, has skey-k1000001
 NOOP_KEY = "skey-k1000001"
 WRITE_ACTIONS = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy")
 BIN = Path(sys.executable).parent
 DEFAULT_SIZES = "1,100,1000,10000"
 
@@ -142,15 +141,7 @@ RUNS = Runs()
 
 def collections_path(tmp):
     """A collections path holding this checkout as tencentcloud.cvm (scripts/bench exports one; otherwise link one)."""
-    given = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
-    if given and any((Path(p) / "ansible_collections/tencentcloud/cvm").resolve() == REPO for p in given.split(os.pathsep) if p):
-        return given
-    root = Path(tmp) / "collections"
-    (root / "ansible_collections" / "tencentcloud").mkdir(parents=True, exist_ok=True)
-    link = root / "ansible_collections" / "tencentcloud" / "cvm"
-    if not link.exists():
-        link.symlink_to(REPO)
-    return str(root)
+    return _collections_path(root=Path(tmp) / "collections")
 
 
 def make_shim(tmp):
@@ -162,7 +153,7 @@ def make_shim(tmp):
 
 
 def ansible_env(tmp, emu, colls, interpreter, extra=None):
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS and not k.startswith(("TENCENTCLOUD_", "ANSIBLE_"))}
+    env = {k: v for k, v in without_proxies().items() if not k.startswith(("TENCENTCLOUD_", "ANSIBLE_"))}
     env.update(
         ANSIBLE_COLLECTIONS_PATH=colls,
         ANSIBLE_LOCAL_TEMP=str(Path(tmp) / "ansible-tmp"),

@@ -8,51 +8,26 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "emulator"))
-
-from harness import Emulator  # noqa: E402  pylint: disable=wrong-import-position
+# tests/support is on pytest's pythonpath (pytest.ini).
+from collection_path import collections_path as _collections_path  # pylint: disable=import-error
+from harness import Emulator  # noqa: F401  pylint: disable=import-error,unused-import
+from shared_constants import REPO, without_proxies  # noqa: F401  pylint: disable=import-error,unused-import
 
 MODULE = "tencentcloud.cvm.cvm_keypair_association"
 WRITE_ACTIONS = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy")
 BIN = Path(sys.executable).parent
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: a long end-to-end test (a minute or more of emulator time); "
-                                       "./scripts/test --quick leaves these out, the full pytest stage runs them")
-
-
-def _find_or_link_collections_path():
-    """A collections path holding this checkout as tencentcloud.cvm: the one scripts/ exports, or a link made here.
-
-    It also goes on sys.path, so that tests can import the collection's own tables (retry caps, ...).
-    """
-    given = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
-    if given and any((Path(p) / "ansible_collections/tencentcloud/cvm").resolve() == REPO for p in given.split(os.pathsep)):
-        path = given
-    else:
-        root = Path(tempfile.mkdtemp(prefix="tencentcloud-cvm-collections-"))
-        (root / "ansible_collections" / "tencentcloud").mkdir(parents=True)
-        (root / "ansible_collections" / "tencentcloud" / "cvm").symlink_to(REPO)
-        path = str(root)
-    for entry in reversed(path.split(os.pathsep)):
-        if entry not in sys.path:
-            sys.path.insert(0, entry)
-    return path
-
-
-COLLECTIONS_PATH = _find_or_link_collections_path()
+# The one scripts/ exports, or a link made here; also on sys.path, so that tests can import the collection's own
+# tables (retry caps, ...).
+COLLECTIONS_PATH = _collections_path()
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +62,7 @@ def ansible_env(collections_path, tmp_path):
     counter = itertools.count()
 
     def build(emu=None, extra=None, credentials=True):
-        env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS and not k.startswith("TENCENTCLOUD_")}
+        env = {k: v for k, v in without_proxies().items() if not k.startswith("TENCENTCLOUD_")}
         env.update(
             ANSIBLE_COLLECTIONS_PATH=collections_path,
             ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),

@@ -11,11 +11,10 @@ ins-a1000003 db-1 STOPPED prod [skey-k1000001]; ins-a1000004 batch-1 STOPPED dev
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from conftest import Emulator
+from cvm_emulator import base36  # pylint: disable=import-error
 
 INFO = "tencentcloud.cvm.cvm_keypair_association_info"
 NAMES = {"skey-k1000001": "ops-team", "skey-k1000002": "deploy", "skey-k1000003": "alice", "skey-k1000004": "bob"}
@@ -124,32 +123,21 @@ def test_paging_over_250_generated_instances(adhoc):
 
         emu.clear_requests()
         run = adhoc(emu, {"instance_filters": {"tag:bench": "true"}}, module=INFO)
-        assert [i["instance_id"] for i in run.result["instances"]] == ["ins-" + _base36(n).rjust(8, "0") for n in range(1, 251)]
+        assert [i["instance_id"] for i in run.result["instances"]] == ["ins-" + base36(n).rjust(8, "0") for n in range(1, 251)]
         assert sorted(p["Offset"] for p in describe_calls(emu)) == [0, 100, 200]
 
         emu.clear_requests()
-        wanted = ["ins-" + _base36(n).rjust(8, "0") for n in range(1, 251)]
+        wanted = ["ins-" + base36(n).rjust(8, "0") for n in range(1, 251)]
         run = adhoc(emu, {"instance_ids": wanted}, module=INFO)
         assert len(run.result["instances"]) == 250 and run.result["missing_instance_ids"] == []
         assert sorted(len(p["InstanceIds"]) for p in describe_calls(emu)) == [50, 100, 100]
         assert emu.write_count() == 0
 
 
-def _base36(number):
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    text = ""
-    while True:
-        number, rest = divmod(number, 36)
-        text = digits[rest] + text
-        if not number:
-            return text
-
-
 @pytest.fixture
-def lookup_api(collections_path, emulator):
-    """The shared lookups, imported from the collection, over a real CvmApi (SDK + HTTP) pointed at the emulator."""
-    if collections_path not in sys.path:
-        sys.path.insert(0, collections_path)
+def lookup_api(emulator):
+    """The shared lookups, imported from the collection (conftest.py put its collections path on sys.path),
+    over a real CvmApi (SDK + HTTP) pointed at the emulator."""
     from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _lookup  # pylint: disable=import-outside-toplevel
     credential = _client.resolve_credential(emulator.secret_id, emulator.secret_key)
     return _lookup, _client.CvmApi(credential, emulator.region, endpoint=emulator.url)

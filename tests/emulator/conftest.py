@@ -20,20 +20,19 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.cvm.v20170312 import cvm_client
 
+# tests/emulator and tests/support are on pytest's pythonpath (pytest.ini).
 # cvm_emulator is re-exported to the tests (the contract test introspects its action table).
-import cvm_emulator  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
-from harness import PROXY_VARIABLES, Emulator  # noqa: E402  pylint: disable=wrong-import-position
+import cvm_emulator  # noqa: F401  pylint: disable=unused-import,import-error
+from harness import Emulator  # pylint: disable=import-error
+from shared_constants import PROXY_VARIABLES, REPO  # pylint: disable=import-error
 
-from tencentcloud.common import credential  # noqa: E402  pylint: disable=wrong-import-position
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException  # noqa: E402  pylint: disable=wrong-import-position
-from tencentcloud.common.profile.client_profile import ClientProfile  # noqa: E402  pylint: disable=wrong-import-position
-from tencentcloud.common.profile.http_profile import HttpProfile  # noqa: E402  pylint: disable=wrong-import-position
-from tencentcloud.cvm.v20170312 import cvm_client  # noqa: E402  pylint: disable=wrong-import-position
+HERE = Path(__file__).resolve().parent
 
 TCCLI_VERSION = "3.1.189.1"  # the pinned tccli whose api.json is the contract and whose CLI is the second client
 FAST_LATENCY = 0.2

@@ -7,14 +7,16 @@ import json
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from .conftest import HERE, Emulator, TencentCloudSDKException, call, error_of, make_client, raw_error
+from cvm_emulator import base36  # pylint: disable=import-error
+from harness import emulator_command  # pylint: disable=import-error
 
-SCRIPT = str(HERE / "cvm_emulator.py")
+from .conftest import Emulator, TencentCloudSDKException, call, error_of, make_client, raw_error
+
+EMULATOR = emulator_command()[0]  # the command that runs the emulator, before its flags
 FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token", "--region", "--operation-latency",
          "--operation-start-delay", "--bind-replaces-keys", "--rate-limit", "--no-rate-limit", "--seed", "--fault-internal-error",
          "--fault-http-502", "--fault-drop", "--fault-lost-response", "--fault-throttle", "--fault-operation-failed",
@@ -24,14 +26,14 @@ FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token"
 
 
 def test_help_documents_every_flag():
-    text = subprocess.run([sys.executable, SCRIPT, "--help"], check=True, capture_output=True, text=True, timeout=30).stdout
+    text = subprocess.run(EMULATOR + ["--help"], check=True, capture_output=True, text=True, timeout=30).stdout
     for flag in FLAGS:
         assert flag in text
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_first_line_is_the_url_and_signals_stop_it_cleanly(stop_signal):
-    process = subprocess.Popen([sys.executable, SCRIPT, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(EMULATOR + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
         assert line.startswith("http://127.0.0.1:") and line.rstrip("\n").rsplit(":", 1)[1].isdigit()
@@ -49,7 +51,7 @@ def test_first_line_is_the_url_and_signals_stop_it_cleanly(stop_signal):
 def test_bad_state_file_fails_at_startup(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"instances": [{"InstanceId": "ins-1122"}]}))
-    result = subprocess.run([sys.executable, SCRIPT, "--port", "0", "--state", str(bad)], capture_output=True, text=True, timeout=30, check=False)
+    result = subprocess.run(EMULATOR + ["--port", "0", "--state", str(bad)], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2 and result.stdout == "" and "ins-1122" in result.stderr
 
 
@@ -108,7 +110,7 @@ def test_reading_flags_set_their_config_fields():
 
 @pytest.mark.parametrize("args", [["--bind-semantics", "merge"], ["--key-deletion-lag", "-1"], ["--image-key", "key-1"]])
 def test_bad_reading_flags_are_refused_at_startup(args):
-    proc = subprocess.run([sys.executable, SCRIPT, "--port", "0"] + args, capture_output=True, text=True, timeout=30, check=False)
+    proc = subprocess.run(EMULATOR + ["--port", "0"] + args, capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 2 and args[0] in proc.stderr
 
 
@@ -130,7 +132,7 @@ def test_generated_instances_scale():
         assert first["TotalCount"] == 10000
         generated = first["InstanceSet"][0]
         assert (generated["InstanceId"], generated["InstanceName"], generated["InstanceState"]) == ("ins-00000001", "gen-00001", "STOPPED")
-        ids = ["ins-%s" % format_base36(n).rjust(8, "0") for n in range(9901, 10001)]
+        ids = ["ins-%s" % base36(n).rjust(8, "0") for n in range(9901, 10001)]
         timings = []
         for attempt in range(5):
             began = time.monotonic()
@@ -141,15 +143,6 @@ def test_generated_instances_scale():
         call(client, "AssociateInstancesKeyPairs", {"InstanceIds": ids, "KeyIds": ["skey-k1000003"]})
         big.wait_idle()
         assert len(big.key_pair("skey-k1000003")["AssociatedInstanceIds"]) == 100
-
-
-def format_base36(number):
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    text = ""
-    while number:
-        number, rest = divmod(number, 36)
-        text = digits[rest] + text
-    return text or "0"
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from .conftest import PROXY_VARIABLES
+from shared_constants import PROXY_VARIABLES  # pylint: disable=import-error
 
 
 @pytest.fixture

@@ -1,0 +1,430 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one launcher of the CVM emulator (tests/emulator/): every test suite, benchmark, script and the molecule scenario
+starts and stops it through this module. Where the emulator lives and the command line that runs it are known to
+emulator_command() alone.
+
+From Python (tests/support is on pytest's pythonpath, pytest.ini):
+
+    from harness import Emulator
+    with Emulator(extra_args=["--operation-latency", "0.2"]) as emu:
+        env = emu.env()                               # TENCENTCLOUD_SECRET_ID/_SECRET_KEY/_REGION/_ENDPOINT for a client
+        emu.configure(faults={"drop": 0.1})
+        ...
+
+From a shell or a playbook (scripts/lib.sh's tc_with_emulator, extensions/molecule/default/):
+
+    python tests/support/harness.py start --record FILE [EMULATOR FLAGS...]
+        starts the emulator detached (its own session, output in FILE.stdout and FILE.stderr), waits until it answers,
+        writes FILE (JSON: pid, url, env, command) and prints `export` lines for its URL and credentials (after a
+        comment line `# emulator: URL (pid N)`)
+    python tests/support/harness.py stop --record FILE [--tail-stderr] [--fail-if-running]
+        stops the emulator FILE names (only if that process is still the one started), removes FILE and its output;
+        prints "stopped", "killed" or "not running"
+
+Standard library only. The emulator runs with proxies removed from its environment; control calls go straight to it
+(proxies ignored). See docs/emulator.md.
+"""
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from shared_constants import EMULATOR_REGION, EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY, REPO, without_proxies  # pylint: disable=import-error
+
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 5.0
+
+
+def emulator_command(python=None):
+    """The command line that runs the emulator (before its flags) and the environment to run it in: the only place
+    that knows where the emulator lives and how it is started."""
+    command = [python or sys.executable, str(REPO / "tests" / "emulator" / "cvm_emulator.py")]
+    return command, without_proxies()
+
+
+class EmulatorError(RuntimeError):
+    """The emulator did not start, or a control call failed."""
+
+
+def _flag_value(args, flag):
+    """The value following `flag` (or given as flag=value) in an argument list, else None."""
+    for index, arg in enumerate(args):
+        if arg == flag and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+class Emulator:
+    """A running emulator process; use it as a context manager (or call start() and stop())."""
+
+    def __init__(self, extra_args=None, state=None, tls=None, python=None):
+        """extra_args: emulator flags; state: None (default seed), a state document dict or a path to one;
+        tls: None, or (cert_file, key_file) to serve HTTPS with that certificate."""
+        self.extra_args = [str(arg) for arg in extra_args or []]
+        self.state_source = state
+        self.tls = tls
+        self.python = python or sys.executable
+        self.process = None
+        self.command_line = None
+        self.url = None
+        self._state_file = None
+        self._stderr_file = None
+        self._opener = None
+        self._drain = None
+        state_document = self._state_document()
+        credentials = state_document.get("credentials") or []
+        flag_id = _flag_value(self.extra_args, "--secret-id")
+        if flag_id:
+            self.secret_id, self.secret_key = flag_id, _flag_value(self.extra_args, "--secret-key")
+            self.token = _flag_value(self.extra_args, "--token")
+        elif credentials:
+            self.secret_id, self.secret_key = credentials[0]["secret_id"], credentials[0]["secret_key"]
+            self.token = credentials[0].get("token")
+        else:
+            self.secret_id, self.secret_key = EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY
+            self.token = _flag_value(self.extra_args, "--token")
+        self.region = EMULATOR_REGION
+
+    def _state_document(self):
+        if isinstance(self.state_source, dict):
+            return self.state_source
+        if self.state_source:
+            with open(self.state_source, encoding="utf-8") as handle:
+                return json.load(handle)
+        return {}
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------------
+
+    @property
+    def endpoint(self):
+        return self.url
+
+    @property
+    def tls_cert(self):
+        return self.tls[0] if self.tls else None
+
+    def command(self):
+        command = emulator_command(self.python)[0] + ["--port", "0"]
+        if isinstance(self.state_source, dict):
+            handle = tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cvm-emulator-state-", delete=False)  # pylint: disable=consider-using-with
+            with handle:
+                json.dump(self.state_source, handle)
+            self._state_file = handle.name
+            command += ["--state", handle.name]
+        elif self.state_source:
+            command += ["--state", str(self.state_source)]
+        if self.tls:
+            command += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
+        return command + self.extra_args
+
+    def start(self, detach=None, on_spawn=None):
+        """Start the emulator as a child process, wait for its URL. detach: a path prefix; the emulator then runs in
+        a session of its own with its output in <detach>.stdout and <detach>.stderr, and outlives this process.
+        on_spawn: called with this Emulator as soon as the process exists (before the wait for its URL)."""
+        env = emulator_command(self.python)[1]
+        command = self.command_line = self.command()
+        if detach:
+            self._stderr_file = open(str(detach) + ".stderr", "w+")  # pylint: disable=consider-using-with
+            with open(str(detach) + ".stdout", "w") as stdout:
+                self.process = subprocess.Popen(command, stdout=stdout, stderr=self._stderr_file,  # pylint: disable=consider-using-with
+                                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+            if on_spawn:
+                on_spawn(self)
+            self.url = self._wait_for_url_file(str(detach) + ".stdout")
+        else:
+            self._stderr_file = tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with
+            self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr_file,  # pylint: disable=consider-using-with
+                                            stdin=subprocess.DEVNULL, env=env, text=True)
+            if on_spawn:
+                on_spawn(self)
+            self.url = self._read_url_line()
+            self._drain = threading.Thread(target=self.process.stdout.read, daemon=True)  # nothing else is printed; drain anyway
+            self._drain.start()
+        context = ssl._create_unverified_context() if self.tls else None  # pylint: disable=protected-access
+        handlers = [urllib.request.ProxyHandler({})] + ([urllib.request.HTTPSHandler(context=context)] if context else [])
+        self._opener = urllib.request.build_opener(*handlers)
+        return self
+
+    def _read_url_line(self):
+        lines = []
+        reader = threading.Thread(target=lambda: lines.append(self.process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(STARTUP_TIMEOUT)
+        return self._checked_url(lines[0] if lines else "")
+
+    def _wait_for_url_file(self, path):
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        line = ""
+        while time.monotonic() < deadline:
+            with open(path, encoding="utf-8") as handle:
+                line = handle.readline()
+            if line.endswith("\n") or self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        return self._checked_url(line)
+
+    def _checked_url(self, line):
+        url = line.strip()
+        if not url.startswith(("http://", "https://")):
+            self.stop()
+            raise EmulatorError("the emulator did not start (%s): %s" % (" ".join(self.command_for_message()), self.stderr_text()))
+        return url
+
+    def command_for_message(self):
+        return [arg for arg in self.extra_args if "secret" not in arg.lower()]
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if self._drain is not None:
+            self._drain.join(5)
+            self._drain = None
+        if self.process is not None and self.process.stdout and not self.process.stdout.closed:
+            self.process.stdout.close()
+        if self._state_file:
+            os.unlink(self._state_file)
+            self._state_file = None
+
+    def stderr_text(self):
+        """What the emulator wrote on stderr so far (its --verbose request lines, errors)."""
+        if self._stderr_file is None:
+            return ""
+        self._stderr_file.flush()
+        self._stderr_file.seek(0)
+        return self._stderr_file.read()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+        if self._stderr_file is not None:
+            self._stderr_file.close()
+            self._stderr_file = None
+
+    # -- client settings ---------------------------------------------------------------------------------------------
+
+    def env(self):
+        """Environment variables that point a client (the module, tccli, a script) at this emulator: TENCENTCLOUD_SECRET_ID,
+        _SECRET_KEY, _REGION, _ENDPOINT (the URL), plus _SECURITY_TOKEN with a token and _CA_BUNDLE with TLS."""
+        variables = {
+            "TENCENTCLOUD_SECRET_ID": self.secret_id,
+            "TENCENTCLOUD_SECRET_KEY": self.secret_key,
+            "TENCENTCLOUD_REGION": self.region,
+            "TENCENTCLOUD_ENDPOINT": self.url,
+        }
+        if self.token:
+            variables["TENCENTCLOUD_SECURITY_TOKEN"] = self.token
+        if self.tls:
+            variables["TENCENTCLOUD_CA_BUNDLE"] = str(self.tls[0])  # the self-signed certificate is its own CA
+        return variables
+
+    # -- the control API ---------------------------------------------------------------------------------------------
+
+    def control(self, method, path, document=None):
+        """Call /_emulator/<path>; returns the decoded JSON answer, raises EmulatorError on an HTTP error."""
+        data = None if document is None else json.dumps(document).encode("utf-8")
+        request = urllib.request.Request(self.url + "/_emulator/" + path.lstrip("/"), data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with self._opener.open(request, timeout=30) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as error:
+            raise EmulatorError("%s /_emulator/%s: HTTP %d %s" % (method, path, error.code, error.read().decode("utf-8", "replace"))) from error
+
+    def state(self):
+        return self.control("GET", "state")
+
+    def instance(self, instance_id):
+        return self.control("GET", "instances/" + instance_id)
+
+    def key_pair(self, key_id):
+        return self.control("GET", "key_pairs/" + key_id)
+
+    def load_state(self, document):
+        return self.control("PUT", "state", document)
+
+    def reset(self, everything=False):
+        """Back to the starting state; everything=True also resets config, rate-limit windows and the request log."""
+        return self.control("POST", "reset?all=1" if everything else "reset")
+
+    def requests(self, since=0):
+        return self.control("GET", "requests?since=%d" % since)
+
+    def counts(self):
+        return self.requests(since=2 ** 62)["counts"]
+
+    def write_count(self):
+        return self.requests(since=2 ** 62)["write_count"]
+
+    def clear_requests(self):
+        return self.control("DELETE", "requests")
+
+    def configure(self, **changes):
+        return self.control("PATCH", "config", changes)
+
+    def config(self):
+        return self.control("GET", "config")
+
+    def operating(self):
+        """IDs of instances whose operation is still OPERATING."""
+        return self.control("GET", "operations")["operating"]
+
+    def wait_idle(self, timeout=10):
+        """Wait until no operation is OPERATING; raises TimeoutError (e.g. while hold_operations is on)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            operating = self.operating()
+            if not operating:
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError("operations still OPERATING after %ss: %s" % (timeout, ", ".join(operating[:10])))
+            time.sleep(0.02)
+
+
+# -- the command line: a detached emulator for shells and playbooks -----------------------------------------------------
+
+def _process_command(pid):
+    """The command line of a live (not zombie) process, or None when there is none (Linux /proc)."""
+    try:
+        with open("/proc/%d/stat" % pid, encoding="utf-8") as handle:
+            if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return None
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return [arg.decode("utf-8", "replace") for arg in handle.read().split(b"\0")[:-1]]
+    except (OSError, IndexError):
+        return None
+
+
+def _write_record(path, record):
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(record, handle, indent=2)
+        handle.write("\n")
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+
+
+def _exports(record):
+    """Shell lines that point a client at the recorded emulator (what scripts/lib.sh evaluates)."""
+    env = dict(record["env"], EMULATOR_URL=record["url"])
+    lines = ["# emulator: %s (pid %d)" % (record["url"], record["pid"])]
+    lines += ["export %s=%s" % (name, shlex.quote(value)) for name, value in sorted(env.items())]
+    if "TENCENTCLOUD_SECURITY_TOKEN" not in env:
+        lines.append("unset TENCENTCLOUD_SECURITY_TOKEN")
+    return lines
+
+
+def cli_start(record_path, emulator_args, python=None):
+    """Start a detached emulator, record it in record_path, print the export lines. Returns the exit status."""
+    record_path = os.path.abspath(record_path)
+    state = _flag_value(emulator_args, "--state")  # handed over as state=: its credentials are the ones to export
+    if state:
+        index = next(i for i, arg in enumerate(emulator_args) if arg == "--state" or arg.startswith("--state="))
+        emulator_args = emulator_args[:index] + emulator_args[index + (1 if "=" in emulator_args[index] else 2):]
+    emu = Emulator(extra_args=emulator_args, state=state, python=python)
+    os.makedirs(os.path.dirname(record_path), exist_ok=True)
+    record = {"stdout": record_path + ".stdout", "stderr": record_path + ".stderr"}
+
+    def spawned(started):
+        # Recorded before the wait: whatever happens next, `stop` finds the process.
+        record.update(pid=started.process.pid, command=started.command_line)
+        _write_record(record_path, record)
+    try:
+        emu.start(detach=record_path, on_spawn=spawned)
+    except EmulatorError as error:  # start() stopped the process
+        print("error: %s" % error, file=sys.stderr)
+        for path in (record["stdout"], record["stderr"], record_path):
+            if os.path.exists(path):
+                os.unlink(path)
+        return 1
+    record.update(url=emu.url, env=emu.env())
+    _write_record(record_path, record)
+    try:
+        if emu.control("GET", "health").get("ok") is not True:
+            raise EmulatorError("the emulator at %s does not report itself healthy" % emu.url)
+    except (EmulatorError, OSError) as error:
+        print("error: %s" % error, file=sys.stderr)
+        cli_stop(record_path, tail_stderr=True)
+        return 1
+    print("\n".join(_exports(record)))
+    return 0
+
+
+def cli_stop(record_path, tail_stderr=False, fail_if_running=False):
+    """Stop the recorded emulator if it still runs; remove the record and the output files. Returns the exit status."""
+    try:
+        with open(record_path, encoding="utf-8") as handle:
+            record = json.load(handle)
+    except FileNotFoundError:
+        print("not running")
+        return 0
+    pid = int(record["pid"])
+    outcome = "not running"
+    if _process_command(pid) == record.get("command"):  # only this very emulator: a PID can be reused
+        outcome = "stopped"
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while _process_command(pid) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _process_command(pid) is not None:
+            outcome = "killed"
+            os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
+            if _process_command(pid) is not None:
+                print("error: could not stop the emulator (pid %d)" % pid, file=sys.stderr)
+                return 1
+    if tail_stderr and os.path.exists(record.get("stderr") or ""):
+        with open(record["stderr"], encoding="utf-8", errors="replace") as handle:
+            tail = handle.read().splitlines()[-30:]
+        if tail:
+            print("--- emulator stderr (last 30 lines) ---\n" + "\n".join(tail), file=sys.stderr)
+    for path in (record.get("stdout"), record.get("stderr"), record_path):
+        if path and os.path.exists(path):
+            os.unlink(path)
+    print(outcome)
+    if fail_if_running and outcome != "not running":
+        print("error: the emulator (pid %d) was still running; stopped it now" % pid, file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python tests/support/harness.py", allow_abbrev=False, description="Start or stop a detached CVM emulator.")
+    commands = parser.add_subparsers(dest="action", required=True)
+    start = commands.add_parser("start", allow_abbrev=False, help="start an emulator, record it, print export lines; other flags go to the emulator")
+    start.add_argument("--record", required=True, help="the JSON file that records the emulator (pid, url, env)")
+    start.add_argument("--python", help="the interpreter that runs the emulator (default: this one)")
+    stop = commands.add_parser("stop", allow_abbrev=False, help="stop the emulator a record names, if it still runs")
+    stop.add_argument("--record", required=True)
+    stop.add_argument("--tail-stderr", action="store_true", help="show the last 30 lines of the emulator's stderr")
+    stop.add_argument("--fail-if-running", action="store_true", help="exit 1 when the emulator was still running")
+    args, rest = parser.parse_known_args(argv)
+    if args.action == "start":
+        return cli_start(args.record, rest, args.python)
+    if rest:
+        parser.error("unknown arguments: %s" % " ".join(rest))
+    return cli_stop(args.record, args.tail_stderr, args.fail_if_running)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
