@@ -11,9 +11,11 @@
 #   tc_venv             create/refresh .venv/ (skipped while the requirement files are unchanged), put it on PATH
 #   tc_pythons          put python3.12 and python3.13 (pyenv) on PATH for nox
 #   tc_link_collection  symlink the checkout as ansible_collections/tencentcloud/cvm outside the repo
-#                       and export ANSIBLE_COLLECTIONS_PATH/PYTHONPATH (for pytest, ansible-playbook, molecule)
+#                       (tests/support/collection_path.py) and export ANSIBLE_COLLECTIONS_PATH/PYTHONPATH
+#                       (for pytest, ansible-playbook, molecule)
+#   tc_unset_proxies    unset the proxy variables (tests/support/shared_constants.py lists them)
 #   tc_with_emulator    run a command while a local CVM emulator serves on a free port, then stop it
-#                       (flags for the emulator in TC_EMULATOR_ARGS, e.g. "--bind-semantics replace")
+#                       (tests/support/harness.py; flags for the emulator in TC_EMULATOR_ARGS, e.g. "--bind-semantics replace")
 
 # Only when executed: sourcing must not change the caller's shell options.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -27,11 +29,7 @@ TC_PYTHON="${TC_PYTHON:-python3}"
 # ansible-test, git) ever meets a link back into it.
 TC_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tencentcloud-cvm/$(printf '%s' "$TC_REPO" | sha256sum | cut -c1-12)"
 TC_LINK_ROOT="$TC_CACHE/link"        # holds ansible_collections/tencentcloud/cvm -> $TC_REPO
-
-# The emulator's built-in credentials (tests/emulator/cvm_emulator.py).
-TC_EMULATOR_SECRET_ID="AKIDEMULATOR000000000000000000000000"
-TC_EMULATOR_SECRET_KEY="emulatorSecretKey0000000000000000"
-TC_EMULATOR_REGION="ap-guangzhou"
+TC_SUPPORT="$TC_REPO/tests/support"  # the test helpers: emulator launcher, collection link, shared constants
 
 tc_header() {
     printf '\n\033[1m==> %s\033[0m\n' "$*"
@@ -45,8 +43,10 @@ tc_die() {
 # Proxies must not see traffic to the emulator on 127.0.0.1. Only called where the emulator is used:
 # pip keeps whatever proxy it needs to reach PyPI.
 tc_unset_proxies() {
-    unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY \
-        ftp_proxy FTP_PROXY
+    local names
+    names="$("$TC_PYTHON" "$TC_SUPPORT/shared_constants.py" proxy-variables)" || tc_die "cannot list the proxy variables"
+    # shellcheck disable=SC2086  # one name per word
+    unset $names
 }
 
 # Create .venv/ (python3 -m venv) and install requirements.txt + tests/requirements.txt into it,
@@ -94,61 +94,44 @@ tc_pythons() {
     export PATH="$bin:$PATH"
 }
 
-# A symlink named ansible_collections/tencentcloud/cvm pointing at the checkout: enough for Python
-# imports (PYTHONPATH) and for ansible's collection loader (ANSIBLE_COLLECTIONS_PATH), and always
-# shows the current working tree. ansible-test needs a real copy: antsibull-nox makes it.
+# A symlink named ansible_collections/tencentcloud/cvm pointing at the checkout (made by
+# tests/support/collection_path.py): enough for Python imports (PYTHONPATH) and for ansible's
+# collection loader (ANSIBLE_COLLECTIONS_PATH), and always shows the current working tree.
+# ansible-test needs a real copy: antsibull-nox makes it.
 tc_link_collection() {
-    mkdir -p "$TC_LINK_ROOT/ansible_collections/tencentcloud"
-    ln -sfn "$TC_REPO" "$TC_LINK_ROOT/ansible_collections/tencentcloud/cvm"
+    "$TC_PYTHON" "$TC_SUPPORT/collection_path.py" "$TC_LINK_ROOT" >/dev/null || tc_die "cannot link the collection under $TC_LINK_ROOT"
     export ANSIBLE_COLLECTIONS_PATH="$TC_LINK_ROOT${ANSIBLE_COLLECTIONS_PATH:+:$ANSIBLE_COLLECTIONS_PATH}"
     export PYTHONPATH="$TC_LINK_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 }
 
-# tc_with_emulator CMD [ARGS...]: start tests/emulator/cvm_emulator.py on a free port, export its URL
-# (EMULATOR_URL, TENCENTCLOUD_ENDPOINT) and credentials, run CMD, stop the emulator whatever
+# tc_with_emulator CMD [ARGS...]: start the CVM emulator on a free port (tests/support/harness.py start),
+# export its URL (EMULATOR_URL, TENCENTCLOUD_ENDPOINT) and credentials, run CMD, stop the emulator whatever
 # happens (exit, error, Ctrl-C, TERM). Runs in a subshell so the trap and exports stay local.
 tc_with_emulator() (
     set -euo pipefail
     tc_unset_proxies
     # Plain variables (no `local`): this body is a subshell, and the EXIT trap still needs them.
-    python="$TC_PYTHON" tmp="" pid="" url="" rc=0
+    python="$TC_PYTHON" tmp="" exports="" rc=0
     # The project venv has the emulator's requirements; a nox session's python may not.
     [[ -x "$TC_VENV/bin/python" ]] && python="$TC_VENV/bin/python"
     tmp="$(mktemp -d)"
     # shellcheck disable=SC2329  # invoked by the EXIT trap below
     tc__stop() {
-        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        if [[ -n "$pid" ]]; then wait "$pid" 2>/dev/null || true; fi
-        if [[ "$rc" -ne 0 && -s "$tmp/stderr" ]]; then
-            echo "--- emulator stderr (last 30 lines) ---" >&2
-            tail -n 30 "$tmp/stderr" >&2
-        fi
+        local tail=()
+        [[ "$rc" -eq 0 ]] || tail=(--tail-stderr)
+        "$python" "$TC_SUPPORT/harness.py" stop --record "$tmp/emulator.json" "${tail[@]}" >/dev/null || true
         rm -rf "$tmp"
     }
-    # Keep the command's exit status: `wait` inside the trap would replace it with the emulator's.
+    # Keep the command's exit status (the stop must not replace it).
     trap 'rc=$?; tc__stop; exit "$rc"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM HUP
     # TC_EMULATOR_ARGS: extra emulator flags, split on spaces (e.g. "--bind-semantics replace --strict-duplicates").
     # shellcheck disable=SC2086
-    "$python" "$TC_REPO/tests/emulator/cvm_emulator.py" --port 0 ${TC_EMULATOR_ARGS:-} >"$tmp/stdout" 2>"$tmp/stderr" &
-    pid=$!
-    # The first stdout line is the URL; give it 30 s.
-    for _ in $(seq 300); do
-        if [[ "$(wc -l <"$tmp/stdout")" -ge 1 ]]; then url="$(head -n 1 "$tmp/stdout")"; break; fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [[ "$url" == http://* ]] || { cat "$tmp/stderr" >&2; tc_die "the emulator did not print its URL (got: '${url}')"; }
-    export EMULATOR_URL="$url" TENCENTCLOUD_ENDPOINT="$url"
-    export TENCENTCLOUD_SECRET_ID="$TC_EMULATOR_SECRET_ID" TENCENTCLOUD_SECRET_KEY="$TC_EMULATOR_SECRET_KEY"
-    export TENCENTCLOUD_REGION="$TC_EMULATOR_REGION"
-    unset TENCENTCLOUD_SECURITY_TOKEN
-    echo "emulator: $url (pid $pid)"
+    exports="$("$python" "$TC_SUPPORT/harness.py" start --record "$tmp/emulator.json" ${TC_EMULATOR_ARGS:-})" \
+        || tc_die "the emulator did not start (its error is above)"
+    eval "$exports"
+    sed -n 's/^# //p' <<<"$exports"   # emulator: URL (pid N)
     "$@"
 )
 
