@@ -13,6 +13,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
 
 
 @pytest.mark.parametrize("endpoint, expected", [
@@ -108,19 +109,6 @@ def test_sdk_default_chain_bare_oserror_is_not_what_we_raise(no_ambient_credenti
         sdk_credential.DefaultTkeOIDCRoleArnProvider().get_credential()
     with pytest.raises(SettingsError):
         _client.resolve_credential()
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_rate_limiter_allows_rate_per_window_then_waits():

@@ -12,23 +12,12 @@ import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import RateLimiter
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
 
 WINDOW = 1.01
 
 
-class Clock:
-    """One fake monotonic clock for several limiters (as if in several processes); sleeping advances it."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+START = 1000.0  # where the fake clock starts; one clock drives several limiters, as if in several processes
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +36,7 @@ def limiter(path, clock, rate=3, pid_alive=lambda pid: True):
 
 
 def test_two_limiters_on_one_file_share_the_rate(folder):
-    clock = Clock()
+    clock = FakeClock(START)
     path = os.path.join(folder, "x.limit")
     first, second = limiter(path, clock), limiter(path, clock)
     tokens = [first.acquire(), second.acquire(), first.acquire()]
@@ -60,7 +49,7 @@ def test_two_limiters_on_one_file_share_the_rate(folder):
 
 
 def test_in_flight_requests_hold_their_slot_until_answered(folder):
-    clock = Clock()
+    clock = FakeClock(START)
     path = os.path.join(folder, "x.limit")
     first, second = limiter(path, clock, rate=1), limiter(path, clock, rate=1)
     token = first.acquire()
@@ -79,7 +68,7 @@ def test_in_flight_requests_hold_their_slot_until_answered(folder):
 
 
 def test_slots_of_dead_processes_are_dropped(folder):
-    clock = Clock()
+    clock = FakeClock(START)
     path = os.path.join(folder, "x.limit")
     crashed = limiter(path, clock, rate=2)
     crashed._pid = 999999  # pylint: disable=protected-access
@@ -91,7 +80,7 @@ def test_slots_of_dead_processes_are_dropped(folder):
 
 
 def test_a_pause_holds_every_process_back(folder):
-    clock = Clock()
+    clock = FakeClock(START)
     path = os.path.join(folder, "x.limit")
     first, second = limiter(path, clock), limiter(path, clock)
     first.pause(2.0)
@@ -101,7 +90,7 @@ def test_a_pause_holds_every_process_back(folder):
 
 
 def test_a_torn_file_counts_as_empty(folder):
-    clock = Clock()
+    clock = FakeClock(START)
     path = os.path.join(folder, "x.limit")
     with open(path, "w", encoding="ascii") as handle:
         handle.write('{"slots": [[')
@@ -110,7 +99,7 @@ def test_a_torn_file_counts_as_empty(folder):
 
 
 def test_file_names_and_contents_hold_no_secret(folder):
-    clock = Clock()
+    clock = FakeClock(START)
     name = shared.state_file_name("AKIDsecretid123", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeInstances")
     assert "AKID" not in name and "guangzhou" not in name
     assert name == shared.state_file_name("AKIDsecretid123", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeInstances")
