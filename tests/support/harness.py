@@ -138,8 +138,8 @@ class Emulator:
         env = emulator_command(self.python)[1]
         command = self.command_line = self.command()
         if detach:
-            self._stderr_file = open(str(detach) + ".stderr", "w+")  # pylint: disable=consider-using-with
-            with open(str(detach) + ".stdout", "w") as stdout:
+            self._stderr_file = open(str(detach) + ".stderr", "w+", encoding="utf-8")  # pylint: disable=consider-using-with
+            with open(str(detach) + ".stdout", "w", encoding="utf-8") as stdout:
                 self.process = subprocess.Popen(command, stdout=stdout, stderr=self._stderr_file,  # pylint: disable=consider-using-with
                                                 stdin=subprocess.DEVNULL, env=env, start_new_session=True)
             if on_spawn:
