@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -21,13 +20,14 @@ def _configure_plugin_loader():
     """The loader must know this collection: an inventory plugin's options come from its documentation.
 
     ansible-test units configures it already. Under plain pytest, the collection is found through the
-    ansible_collections folder on sys.path that holds this checkout (scripts/lib.sh and tests/e2e/conftest.py put one there).
+    ansible_collections folder on sys.path that holds this checkout (scripts/lib.sh's PYTHONPATH or
+    tests/support/collection_path.py put one there).
     """
     if AnsibleCollectionConfig.collection_finder is not None:
         return
-    root = Path(__file__).resolve().parents[4]
-    paths = [entry for entry in sys.path if (Path(entry or ".") / "ansible_collections" / "tencentcloud" / "cvm").resolve() == root]
-    init_plugin_loader(paths[:1])
+    # tests/support is on plain pytest's pythonpath (pytest.ini); ansible-test units never gets here.
+    from collection_path import holds_checkout  # pylint: disable=import-error,import-outside-toplevel
+    init_plugin_loader([entry for entry in sys.path if holds_checkout(entry)][:1])
 
 
 _configure_plugin_loader()
