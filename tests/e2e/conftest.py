@@ -17,7 +17,7 @@ import pytest
 
 # tests/support is on pytest's pythonpath (pytest.ini).
 from collection_path import collections_path as _collections_path  # pylint: disable=import-error
-from harness import Emulator  # noqa: F401  pylint: disable=import-error,unused-import
+from harness import Emulator  # pylint: disable=import-error
 from shared_constants import REPO, without_proxies  # noqa: F401  pylint: disable=import-error,unused-import
 
 MODULE = "tencentcloud.cvm.cvm_keypair_association"
