@@ -28,7 +28,7 @@ TC_PYTHON="${TC_PYTHON:-python3}"
 TC_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tencentcloud-cvm/$(printf '%s' "$TC_REPO" | sha256sum | cut -c1-12)"
 TC_LINK_ROOT="$TC_CACHE/link"        # holds ansible_collections/tencentcloud/cvm -> $TC_REPO
 
-# The emulator's built-in credentials (tests/emulator/cvm_emulator.py).
+# The emulator's built-in credentials (tests/emulator/cvm_emulator/).
 TC_EMULATOR_SECRET_ID="AKIDEMULATOR000000000000000000000000"
 TC_EMULATOR_SECRET_KEY="emulatorSecretKey0000000000000000"
 TC_EMULATOR_REGION="ap-guangzhou"
@@ -104,7 +104,7 @@ tc_link_collection() {
     export PYTHONPATH="$TC_LINK_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 }
 
-# tc_with_emulator CMD [ARGS...]: start tests/emulator/cvm_emulator.py on a free port, export its URL
+# tc_with_emulator CMD [ARGS...]: start the emulator (python -m cvm_emulator) on a free port, export its URL
 # (EMULATOR_URL, TENCENTCLOUD_ENDPOINT) and credentials, run CMD, stop the emulator whatever
 # happens (exit, error, Ctrl-C, TERM). Runs in a subshell so the trap and exports stay local.
 tc_with_emulator() (
@@ -135,7 +135,8 @@ tc_with_emulator() (
     trap 'exit 143' TERM HUP
     # TC_EMULATOR_ARGS: extra emulator flags, split on spaces (e.g. "--bind-semantics replace --strict-duplicates").
     # shellcheck disable=SC2086
-    "$python" "$TC_REPO/tests/emulator/cvm_emulator.py" --port 0 ${TC_EMULATOR_ARGS:-} >"$tmp/stdout" 2>"$tmp/stderr" &
+    PYTHONPATH="$TC_REPO/tests/emulator${PYTHONPATH:+:$PYTHONPATH}" \
+        "$python" -m cvm_emulator --port 0 ${TC_EMULATOR_ARGS:-} >"$tmp/stdout" 2>"$tmp/stderr" &
     pid=$!
     # The first stdout line is the URL; give it 30 s.
     for _ in $(seq 300); do

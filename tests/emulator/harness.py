@@ -1,7 +1,7 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Start, stop and control the CVM emulator (tests/emulator/cvm_emulator.py) from tests, benchmarks and scripts.
+"""Start, stop and control the CVM emulator (tests/emulator/cvm_emulator/) from tests, benchmarks and scripts.
 
     from tests.emulator.harness import Emulator      # or, with tests/emulator on sys.path: from harness import Emulator
     with Emulator(extra_args=["--operation-latency", "0.2"]) as emu:
@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 
-EMULATOR_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cvm_emulator.py")
+EMULATOR_DIR = os.path.dirname(os.path.abspath(__file__))  # holds the cvm_emulator package: python -m cvm_emulator
 DEFAULT_SECRET_ID = "AKIDEMULATOR000000000000000000000000"  # the same values as cvm_emulator.DEFAULT_SECRET_*
 DEFAULT_SECRET_KEY = "emulatorSecretKey0000000000000000"
 DEFAULT_REGION = "ap-guangzhou"
@@ -95,7 +95,7 @@ class Emulator:
         return self.tls[0] if self.tls else None
 
     def command(self):
-        command = [self.python, EMULATOR_SCRIPT, "--port", "0"]
+        command = [self.python, "-m", "cvm_emulator", "--port", "0"]
         if isinstance(self.state_source, dict):
             handle = tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cvm-emulator-state-", delete=False)  # pylint: disable=consider-using-with
             with handle:
@@ -110,6 +110,7 @@ class Emulator:
 
     def start(self):
         env = {name: value for name, value in os.environ.items() if name not in PROXY_VARIABLES}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [EMULATOR_DIR, env.get("PYTHONPATH")]))
         self._stderr_file = tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=self._stderr_file,  # pylint: disable=consider-using-with
                                         stdin=subprocess.DEVNULL, env=env, text=True)

@@ -4,6 +4,7 @@
 """The emulator process: flags, startup line, shutdown, state files, credentials, TLS and scale."""
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -14,7 +15,8 @@ import pytest
 
 from .conftest import HERE, Emulator, TencentCloudSDKException, call, error_of, make_client, raw_error
 
-SCRIPT = str(HERE / "cvm_emulator.py")
+COMMAND = [sys.executable, "-m", "cvm_emulator"]  # run with ENV: tests/emulator first on PYTHONPATH
+ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])))
 FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token", "--region", "--operation-latency",
          "--operation-start-delay", "--bind-replaces-keys", "--rate-limit", "--no-rate-limit", "--seed", "--fault-internal-error",
          "--fault-http-502", "--fault-drop", "--fault-lost-response", "--fault-throttle", "--fault-operation-failed",
@@ -24,14 +26,14 @@ FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token"
 
 
 def test_help_documents_every_flag():
-    text = subprocess.run([sys.executable, SCRIPT, "--help"], check=True, capture_output=True, text=True, timeout=30).stdout
+    text = subprocess.run(COMMAND + ["--help"], check=True, capture_output=True, text=True, timeout=30, env=ENV).stdout
     for flag in FLAGS:
         assert flag in text
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_first_line_is_the_url_and_signals_stop_it_cleanly(stop_signal):
-    process = subprocess.Popen([sys.executable, SCRIPT, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(COMMAND + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     try:
         line = process.stdout.readline()
         assert line.startswith("http://127.0.0.1:") and line.rstrip("\n").rsplit(":", 1)[1].isdigit()
@@ -49,7 +51,7 @@ def test_first_line_is_the_url_and_signals_stop_it_cleanly(stop_signal):
 def test_bad_state_file_fails_at_startup(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"instances": [{"InstanceId": "ins-1122"}]}))
-    result = subprocess.run([sys.executable, SCRIPT, "--port", "0", "--state", str(bad)], capture_output=True, text=True, timeout=30, check=False)
+    result = subprocess.run(COMMAND + ["--port", "0", "--state", str(bad)], capture_output=True, text=True, timeout=30, check=False, env=ENV)
     assert result.returncode == 2 and result.stdout == "" and "ins-1122" in result.stderr
 
 
@@ -108,7 +110,7 @@ def test_reading_flags_set_their_config_fields():
 
 @pytest.mark.parametrize("args", [["--bind-semantics", "merge"], ["--key-deletion-lag", "-1"], ["--image-key", "key-1"]])
 def test_bad_reading_flags_are_refused_at_startup(args):
-    proc = subprocess.run([sys.executable, SCRIPT, "--port", "0"] + args, capture_output=True, text=True, timeout=30, check=False)
+    proc = subprocess.run(COMMAND + ["--port", "0"] + args, capture_output=True, text=True, timeout=30, check=False, env=ENV)
     assert proc.returncode == 2 and args[0] in proc.stderr
 
 
