@@ -66,7 +66,7 @@ def main(argv=None):
     import argparse  # pylint: disable=import-outside-toplevel
     import json  # pylint: disable=import-outside-toplevel
 
-    parser = argparse.ArgumentParser(description="Print a fleet state document for cvm_emulator.py --state.")
+    parser = argparse.ArgumentParser(description="Print a fleet state document for python -m cvm_emulator --state.")
     parser.add_argument("count", type=int)
     parser.add_argument("regions", nargs="+")
     parser.add_argument("--running", type=int, default=0)

@@ -43,6 +43,8 @@ import urllib.request
 
 from shared_constants import EMULATOR_REGION, EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY, REPO, without_proxies  # pylint: disable=import-error
 
+EMULATOR_DIR = REPO / "tests" / "emulator"
+
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 
@@ -50,8 +52,10 @@ STOP_TIMEOUT = 5.0
 def emulator_command(python=None):
     """The command line that runs the emulator (before its flags) and the environment to run it in: the only place
     that knows where the emulator lives and how it is started."""
-    command = [python or sys.executable, str(REPO / "tests" / "emulator" / "cvm_emulator.py")]
-    return command, without_proxies()
+    env = without_proxies()
+    # The emulator is the package tests/emulator/cvm_emulator/, run with its parent folder on PYTHONPATH.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(EMULATOR_DIR), env.get("PYTHONPATH")]))
+    return [python or sys.executable, "-m", "cvm_emulator"], env
 
 
 class EmulatorError(RuntimeError):

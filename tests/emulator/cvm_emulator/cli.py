@@ -1,0 +1,179 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Command line: the flags (argparse, prog cvm_emulator.py), building the Emulator from them, TLS, and main().
+May import: every other module of the package.
+"""
+
+import argparse
+import json
+import signal
+import ssl
+import sys
+import threading
+
+from .actions import ACTIONS
+from .constants import DEFAULT_OPERATION_LATENCY, DEFAULT_REGIONS, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FAULT_PROBABILITIES, KEY_ID_RE
+from .control import Emulator
+from .resources import load_credentials
+from .runtime import Config
+from .seed import default_state_document
+from .server import EmulatorServer
+
+
+def parse_rate_limit(text):
+    action, sep, number = text.partition("=")
+    if not sep or action not in ACTIONS or not number.isdigit():
+        raise argparse.ArgumentTypeError("expected ACTION=N with a known action and N >= 0 (0 = unlimited), got %r" % text)
+    return action, int(number)
+
+
+def probability(text):
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("a probability is between 0 and 1, got %s" % text)
+    return value
+
+
+def seconds(text):
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("a number of seconds is not negative, got %s" % text)
+    return value
+
+
+def key_id(text):
+    if not KEY_ID_RE.match(text):
+        raise argparse.ArgumentTypeError("expected a key pair ID like skey-xxxxxxxx, got %r" % text)
+    return text
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="cvm_emulator.py",
+        description="Local emulator of the Tencent Cloud CVM API 2017-03-12 (key pairs, instances, start/stop). "
+                    "Prints the URL it listens on as the first line of stdout. See docs/emulator.md.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free port (default: 0)")
+    parser.add_argument("--state", metavar="FILE", help="JSON state document to start from instead of the default seed")
+    parser.add_argument("--secret-id", metavar="ID", help="SecretId accepted instead of the default %s" % DEFAULT_SECRET_ID)
+    parser.add_argument("--secret-key", metavar="KEY", help="SecretKey of --secret-id (never printed or logged)")
+    parser.add_argument("--token", metavar="TOKEN", help="security token that --secret-id requires (X-TC-Token)")
+    parser.add_argument("--region", action="append", metavar="REGION",
+                        help="a known region (repeatable); default: %s" % ", ".join(DEFAULT_REGIONS))
+    parser.add_argument("--operation-latency", type=float, default=DEFAULT_OPERATION_LATENCY, metavar="SECONDS",
+                        help="how long Associate/Disassociate/Start/Stop operations stay OPERATING (default: %(default)s)")
+    parser.add_argument("--operation-start-delay", type=float, default=0.0, metavar="SECONDS",
+                        help="for this long after a write is accepted, DescribeInstances still shows the previous "
+                             "LatestOperation* (the instance already counts as busy) (default: 0)")
+    parser.add_argument("--bind-replaces-keys", action="store_true",
+                        help="AssociateInstancesKeyPairs replaces the instance's keys instead of adding to them "
+                             "(the same as --bind-semantics replace)")
+    parser.add_argument("--bind-semantics", choices=("add", "replace"),
+                        help="reading: whether AssociateInstancesKeyPairs adds the keys (default) or replaces the instance's keys")
+    parser.add_argument("--strict-duplicates", action="store_true",
+                        help="reading: binding a key an instance has (add semantics) or unbinding one it lacks fails the whole call "
+                             "with UnsupportedOperation.KeyPairBindDuplicate / KeyPairNotBoundToInstance")
+    parser.add_argument("--restart-as-own-operation", action="store_true",
+                        help="reading: after a ForceStop key change on a RUNNING instance, the restart shows as a StartInstances "
+                             "operation of its own, with a new RequestId (also after a FAILED change)")
+    parser.add_argument("--null-operation-fields", action="store_true",
+                        help="reading: LatestOperation* are null on instances never operated (since start) and during "
+                             "--operation-start-delay")
+    parser.add_argument("--key-deletion-lag", type=seconds, default=0.0, metavar="SECONDS",
+                        help="reading: for this long after a key is unbound from an instance (or the instance is terminated), "
+                             "DeleteKeyPairs of the key fails with InvalidParameterValue.KeyPairNotSupported and "
+                             "AssociatedInstanceIds still lists the instance (default: 0)")
+    parser.add_argument("--image-key", action="append", type=key_id, default=[], metavar="KEY_ID",
+                        help="reading: this key pair is used by a custom image, so DeleteKeyPairs fails with "
+                             "InvalidKeyPair.NotSupported (repeatable)")
+    parser.add_argument("--rate-limit", action="append", type=parse_rate_limit, default=[], metavar="ACTION=N",
+                        help="requests per second accepted for ACTION (repeatable; 0 = unlimited): a request is refused with "
+                             "RequestLimitExceeded when N requests of ACTION were accepted in the previous 1.0 s. Defaults: 40 for "
+                             "DescribeInstances, 10 for every other action")
+    parser.add_argument("--no-rate-limit", action="store_true", help="disable all rate limits")
+    parser.add_argument("--seed", type=int, help="seed of the random generator used for faults and new key IDs")
+    for name, text in (("internal-error", "answer InternalError (HTTP 200), nothing applied"),
+                       ("http-502", "answer HTTP 502 with a small non-JSON body, nothing applied"),
+                       ("drop", "close the connection without a response, nothing applied"),
+                       ("lost-response", "apply the request, then close the connection without a response"),
+                       ("throttle", "answer RequestLimitExceeded"),
+                       ("operation-failed", "an accepted Associate/Disassociate operation ends FAILED, keys unchanged")):
+        parser.add_argument("--fault-" + name, type=probability, default=0.0, metavar="P",
+                            help="probability (0..1, per request) to %s (default: 0)" % text)
+    parser.add_argument("--response-latency", type=float, default=0.0, metavar="MS", help="delay added to every API response (default: 0)")
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM); needs --tls-key")
+    parser.add_argument("--tls-key", metavar="FILE", help="private key (PEM) of --tls-cert")
+    parser.add_argument("--generate-instances", type=int, default=0, metavar="N",
+                        help="add N STOPPED Linux instances (ins-<base36 counter>, gen-00001..., tag bench=true) to the seed")
+    parser.add_argument("--verbose", action="store_true", help="one line per API request on stderr (secrets never shown)")
+    return parser
+
+
+def startup_credentials(args, state_document):
+    """The command-line credential (or the default one when neither flags nor the state file give any)."""
+    if bool(args.secret_id) != bool(args.secret_key):
+        raise SystemExit("--secret-id and --secret-key go together")
+    credentials = {}
+    if args.secret_id:
+        credentials[args.secret_id] = {"secret_key": args.secret_key, "token": args.token or None}
+    elif "credentials" not in state_document:
+        credentials[DEFAULT_SECRET_ID] = {"secret_key": DEFAULT_SECRET_KEY, "token": args.token or None}
+    if "credentials" in state_document:
+        credentials.update(load_credentials(state_document["credentials"]))
+    return credentials
+
+
+def build_emulator(args):
+    if args.state:
+        with open(args.state, encoding="utf-8") as handle:
+            state_document = json.load(handle)
+    else:
+        state_document = default_state_document()
+    credentials = startup_credentials(args, state_document)
+    state_document = dict(state_document, credentials=[dict(secret_id=key, **value) for key, value in credentials.items()])
+    rate_limits = {name: None for name in ACTIONS} if args.no_rate_limit else {}
+    rate_limits.update({action: limit or None for action, limit in args.rate_limit})
+    faults = {name: getattr(args, "fault_" + name) for name in FAULT_PROBABILITIES}
+    faults["response_latency_ms"] = args.response_latency
+    readings = {"strict_duplicates": args.strict_duplicates, "restart_as_own_operation": args.restart_as_own_operation,
+                "null_operation_fields": args.null_operation_fields, "key_deletion_lag": args.key_deletion_lag,
+                "image_key_ids": args.image_key}
+    if args.bind_semantics:
+        readings["bind_semantics"] = args.bind_semantics
+    config = Config(args.operation_latency, args.operation_start_delay, args.bind_replaces_keys, rate_limits, faults, args.seed, readings)
+    return Emulator(state_document, credentials, args.region or DEFAULT_REGIONS, config, args.generate_instances, args.verbose)
+
+
+def tls_context(args):
+    if not args.tls_cert and not args.tls_key:
+        return None
+    if not (args.tls_cert and args.tls_key):
+        raise SystemExit("--tls-cert and --tls-key go together")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    return context
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        emulator = build_emulator(args)
+    except (OSError, ValueError) as error:
+        sys.stderr.write("cvm_emulator: cannot load the state: %s\n" % error)
+        return 2
+    stop = threading.Event()  # handlers go in before the URL is printed: a caller may signal right after reading it
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    context = tls_context(args)
+    server = EmulatorServer((args.host, args.port), emulator, context)
+    host = "[%s]" % args.host if ":" in args.host else args.host
+    sys.stdout.write("%s://%s:%d\n" % ("https" if context else "http", host, server.server_address[1]))
+    sys.stdout.flush()
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    serving.start()
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    server.server_close()
+    return 0

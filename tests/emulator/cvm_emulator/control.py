@@ -1,0 +1,120 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The control API (/_emulator/...): Emulator, the whole emulated service, is ApiService plus the control routes.
+May import: constants, errors, resources, service.
+"""
+
+import copy
+import json
+
+from .constants import CONTROL_PREFIX
+from .errors import ControlError
+from .resources import StateError
+from .service import ApiService
+
+
+class Emulator(ApiService):
+    """The whole emulated service. Every public method takes the lock; HTTP threads call them concurrently."""
+
+    # -- the control API ---------------------------------------------------------------------------------------------
+
+    def handle_control_request(self, method, path, query, body):
+        """Return (HTTP status, JSON document) for /_emulator/... requests."""
+        route = path[len(CONTROL_PREFIX):].strip("/")
+        with self.lock:
+            self.sync_hold()
+            self.world.advance()
+            handler = self.control_route(method, route)
+            return handler(route, query, body)
+
+    def control_route(self, method, route):
+        head = route.split("/", 1)[0]
+        routes = {
+            ("GET", "health"): lambda *_: (200, {"ok": True}),
+            ("GET", "state"): lambda *_: (200, self.world.dump()),
+            ("PUT", "state"): self.control_put_state,
+            ("POST", "reset"): self.control_reset,
+            ("GET", "instances"): self.control_get_instance,
+            ("DELETE", "instances"): self.control_terminate_instance,
+            ("GET", "key_pairs"): self.control_get_key_pair,
+            ("GET", "operations"): lambda *_: (200, {"operating": self.world.operating_instance_ids(), "held": self.world.clock.held}),
+            ("GET", "requests"): self.control_get_requests,
+            ("DELETE", "requests"): self.control_clear_requests,
+            ("GET", "config"): lambda *_: (200, self.config.to_dict()),
+            ("PATCH", "config"): self.control_patch_config,
+        }
+        handler = routes.get((method, head))
+        if handler is None:
+            known = any(path_name == head for _method, path_name in routes)
+            raise ControlError(405 if known else 404, "no control endpoint %s %s%s" % (method, CONTROL_PREFIX, route))
+        return handler
+
+    def control_put_state(self, _route, _query, body):
+        try:
+            self.world.load(parse_json(body), self.world.credentials, self.default_regions)
+        except StateError as error:
+            raise ControlError(400, "invalid state document: %s" % error) from error
+        return 200, self.world.dump()
+
+    def control_reset(self, _route, query, _body):
+        """Back to the state the process started with; ?all=1 also resets config, rate windows and the request log."""
+        self.world.load(copy.deepcopy(self.initial_world), self.default_credentials, self.default_regions)
+        if query.get("all", ["0"])[0] in ("1", "true", "yes"):
+            self.config.__dict__.update(copy.deepcopy(self.initial_config).__dict__)
+            self.reseed()
+            self.sync_hold()
+            self.limiter.clear()
+            self.log.clear()
+        return 200, self.world.dump()
+
+    def control_get_instance(self, route, _query, _body):
+        instance = self.world.instances.get(route.partition("/")[2])
+        if instance is None:
+            raise ControlError(404, "no instance %s" % route.partition("/")[2])
+        return 200, dict(self.world.instance_view(instance), Region=instance.region)
+
+    def control_terminate_instance(self, route, _query, _body):
+        """Remove an instance as a termination would; its keys keep counting as in use for key_deletion_lag seconds."""
+        instance_id = route.partition("/")[2]
+        if instance_id not in self.world.instances:
+            raise ControlError(404, "no instance %s" % instance_id)
+        self.world.terminate(instance_id, self.config.key_deletion_lag)
+        return 200, {"terminated": instance_id}
+
+    def control_get_key_pair(self, route, _query, _body):
+        pair = self.world.key_pairs.get(route.partition("/")[2])
+        if pair is None:
+            raise ControlError(404, "no key pair %s" % route.partition("/")[2])
+        return 200, dict(self.world.key_pair_view(pair), Region=pair.region)
+
+    def control_get_requests(self, _route, query, _body):
+        try:
+            since = int(query.get("since", ["0"])[0])
+        except ValueError as error:
+            raise ControlError(400, "since must be an integer") from error
+        return 200, copy.deepcopy(self.log.document(since))
+
+    def reseed(self):
+        """Restart the fault and key ID random sequences from the configured seed (random when it is null)."""
+        self.rng.seed(self.config.seed)
+        self.api.id_rng.seed(self.rng.random())
+
+    def control_clear_requests(self, *_):
+        self.log.clear()
+        return 200, {"cleared": True}
+
+    def control_patch_config(self, _route, _query, body):
+        changes = parse_json(body)
+        self.config.patch(changes)
+        if isinstance(changes, dict) and "seed" in changes:
+            self.reseed()
+        self.sync_hold()
+        return 200, self.config.to_dict()
+
+
+def parse_json(body):
+    try:
+        return json.loads(body or b"null")
+    except ValueError as error:
+        raise ControlError(400, "the body is not valid JSON: %s" % error) from error

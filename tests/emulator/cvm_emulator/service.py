@@ -1,0 +1,180 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The signed API pipeline: ApiService holds the world, configuration, rate limiter and request log under one
+lock and answers signed requests (faults, latency, version, signature, region, rate limit, parameters, action).
+control.Emulator adds the control API.
+May import: constants, errors, params, state, actions_common, actions, runtime, signing.
+"""
+
+import copy
+import datetime
+import hmac
+import json
+import random
+import sys
+import threading
+import time
+import uuid
+
+from .actions import ACTIONS, CvmApi
+from .actions_common import ApiRequest
+from .constants import API_VERSION, BAD_GATEWAY_BODY, MAX_CLOCK_SKEW, SERVICE
+from .errors import ApiError
+from .params import validate_params
+from .runtime import RateLimiter, RequestLog
+from .signing import parse_authorization, string_to_sign, tc3_signature
+from .state import World
+
+
+class ApiReply:
+    """What the HTTP layer sends back: a response, or nothing at all (the connection is closed)."""
+
+    def __init__(self, status=200, body=b"", content_type="application/json", close_silently=False):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.close_silently = close_silently
+
+
+def api_body(response):
+    return json.dumps({"Response": response}, ensure_ascii=False).encode("utf-8")
+
+
+class ApiService:
+    """The emulated service's state and signed API. Every public method takes the lock; HTTP threads call them concurrently."""
+
+    def __init__(self, initial_state, credentials, regions, config, generate_instances=0, verbose=False):
+        self.lock = threading.RLock()
+        self.default_credentials = credentials
+        self.default_regions = list(regions)
+        self.config = config
+        self.initial_config = copy.deepcopy(config)
+        self.rng = random.Random(config.seed)
+        self.world = World()
+        self.world.load(initial_state, credentials, regions)
+        if generate_instances:
+            self.world.add_generated_instances(generate_instances)
+        self.initial_world = self.snapshot()
+        self.api = CvmApi(self.world, config, self.rng)
+        self.limiter = RateLimiter()
+        self.log = RequestLog()
+        self.verbose = verbose
+
+    def snapshot(self):
+        return {"credentials": [dict(secret_id=secret_id, **secret) for secret_id, secret in self.world.credentials.items()],
+                **self.world.dump()}
+
+    # -- the signed API ----------------------------------------------------------------------------------------------
+
+    def handle_api_request(self, method, path, headers, body):
+        started = time.monotonic()
+        with self.lock:
+            latency_ms = self.config.faults["response_latency_ms"]
+            network_fault = self.draw_fault("drop") or self.draw_fault("http_502")
+        record = self.new_record(headers, body)
+        if network_fault:  # a gateway-level failure: the request never reaches the service
+            reply = ApiReply(close_silently=True) if network_fault == "drop" else ApiReply(502, BAD_GATEWAY_BODY, "text/html")
+            self.finish(record, "dropped" if network_fault == "drop" else "http_502", None, started)
+        else:
+            try:
+                response = self.process(method, path, headers, body, record)
+                outcome, code = "ok", None
+            except ApiError as error:
+                response = {"Error": {"Code": error.code, "Message": error.message}}
+                outcome, code = "error", error.code
+            response["RequestId"] = record["request_id"]
+            reply = ApiReply(body=api_body(response))
+            with self.lock:
+                lost = self.draw_fault("lost_response")
+            if lost:  # applied, but the client never hears about it
+                reply, outcome = ApiReply(close_silently=True), "lost_response"
+            self.finish(record, outcome, code, started)
+        if latency_ms:
+            time.sleep(latency_ms / 1000.0)
+        return reply
+
+    def draw_fault(self, name):
+        probability = self.config.faults[name]
+        return name if probability and self.rng.random() < probability else None
+
+    @staticmethod
+    def new_record(headers, body):
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            params = None
+        return {"time": time.time(), "action": headers.get("X-TC-Action") or "", "region": headers.get("X-TC-Region"),
+                "params": params, "outcome": None, "error_code": None, "request_id": str(uuid.uuid4()),
+                "secret_id": None, "has_token": bool(headers.get("X-TC-Token"))}
+
+    def finish(self, record, outcome, error_code, started):
+        record["outcome"], record["error_code"] = outcome, error_code
+        with self.lock:
+            self.log.add(record)
+        if self.verbose:
+            sys.stderr.write("seq=%d action=%s region=%s outcome=%s error=%s secret_id=%s has_token=%s ms=%.1f\n" % (
+                record["seq"], record["action"] or "-", record["region"] or "-", outcome, error_code or "-",
+                record["secret_id"] or "-", str(record["has_token"]).lower(), (time.monotonic() - started) * 1000))
+            sys.stderr.flush()
+
+    def process(self, method, path, headers, body, record):
+        """Version, action, signature, region, rate limit, injected API faults, parameters, then the action itself."""
+        version = headers.get("X-TC-Version")
+        if version != API_VERSION:
+            raise ApiError("NoSuchVersion", "The requested version `%s` of service `%s` does not exist; use `%s`." % (version, SERVICE, API_VERSION))
+        action_name = record["action"]
+        action = ACTIONS.get(action_name)
+        if action is None:
+            raise ApiError("InvalidAction", "The requested action `%s` does not exist for service `%s` version `%s`." % (action_name, SERVICE, API_VERSION))
+        with self.lock:
+            self.authenticate(method, path, headers, body, record)
+            region = headers.get("X-TC-Region")
+            if not region:
+                raise ApiError("MissingParameter", "The request is missing the required `X-TC-Region` header.")
+            if region not in self.world.regions:
+                raise ApiError("UnsupportedRegion", "The region `%s` is not supported by service `%s`." % (region, SERVICE))
+            if self.draw_fault("throttle") or not self.limiter.allow(action_name, self.config.rate_limits.get(action_name)):
+                raise ApiError("RequestLimitExceeded", "Your current request rate of `%s` exceeds the limit of %s requests per second; retry later."
+                               % (action_name, self.config.rate_limits.get(action_name) or "the"))
+            if self.draw_fault("internal_error"):
+                raise ApiError("InternalError", "An internal error has occurred (injected fault). Retry your request.")
+        if method != "POST":
+            raise ApiError("InvalidParameter", "This emulator only accepts POST requests with a JSON body.")
+        if not isinstance(record["params"], dict):
+            raise ApiError("InvalidParameter", "The request body is not a JSON object.")
+        params = validate_params(record["params"], action.params)
+        with self.lock:
+            self.sync_hold()
+            self.world.advance()
+            return action.handler(self.api, ApiRequest(region, record["request_id"]), params)
+
+    def authenticate(self, method, path, headers, body, record):
+        auth = parse_authorization(headers.get("Authorization"))
+        if auth is None:
+            raise ApiError("AuthFailure.SignatureFailure", "The Authorization header is missing or malformed; expected "
+                           "`TC3-HMAC-SHA256 Credential=<SecretId>/<date>/cvm/tc3_request, SignedHeaders=..., Signature=...`.")
+        record["secret_id"] = auth["secret_id"]
+        credential = self.world.credentials.get(auth["secret_id"])
+        if credential is None:
+            raise ApiError("AuthFailure.SecretIdNotFound", "The SecretId `%s` is not found, please ensure that your SecretId is correct." % auth["secret_id"])
+        timestamp = headers.get("X-TC-Timestamp") or ""
+        if not timestamp.isdigit():
+            raise ApiError("AuthFailure.SignatureFailure", "The `X-TC-Timestamp` header `%s` is missing or not a Unix time in seconds." % timestamp)
+        server_time = int(time.time())
+        if abs(int(timestamp) - server_time) > MAX_CLOCK_SKEW:
+            raise ApiError("AuthFailure.SignatureExpire", "Signature expired. Timestamp is %s, server time is %d (more than %d seconds apart)."
+                           % (timestamp, server_time, MAX_CLOCK_SKEW))
+        expected = tc3_signature(credential["secret_key"], auth["date"], auth["service"],
+                                 string_to_sign(method, path, headers, body, auth, timestamp))
+        date_of_timestamp = datetime.datetime.fromtimestamp(int(timestamp), datetime.timezone.utc).strftime("%Y-%m-%d")
+        if auth["service"] != SERVICE or auth["date"] != date_of_timestamp or not hmac.compare_digest(expected, auth["signature"]):
+            raise ApiError("AuthFailure.SignatureFailure", "The provided credentials could not be validated. Please check your signature is correct.")
+        token = headers.get("X-TC-Token") or None
+        if token != credential["token"]:
+            if credential["token"] is None:
+                raise ApiError("AuthFailure.TokenFailure", "A security token was sent for a credential that has none.")
+            raise ApiError("AuthFailure.TokenFailure", "The security token is missing or invalid for SecretId `%s`." % auth["secret_id"])
+
+    def sync_hold(self):
+        self.world.clock.hold(self.config.hold_operations)
