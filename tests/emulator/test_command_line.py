@@ -16,7 +16,7 @@ from harness import emulator_command  # pylint: disable=import-error
 
 from .conftest import Emulator, TencentCloudSDKException, call, error_of, make_client, raw_error
 
-EMULATOR = emulator_command()[0]  # the command that runs the emulator, before its flags
+EMULATOR, EMULATOR_ENV = emulator_command()  # the command that runs the emulator (before its flags), its environment
 FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token", "--region", "--operation-latency",
          "--operation-start-delay", "--bind-replaces-keys", "--rate-limit", "--no-rate-limit", "--seed", "--fault-internal-error",
          "--fault-http-502", "--fault-drop", "--fault-lost-response", "--fault-throttle", "--fault-operation-failed",
@@ -26,14 +26,14 @@ FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token"
 
 
 def test_help_documents_every_flag():
-    text = subprocess.run(EMULATOR + ["--help"], check=True, capture_output=True, text=True, timeout=30).stdout
+    text = subprocess.run(EMULATOR + ["--help"], check=True, capture_output=True, text=True, timeout=30, env=EMULATOR_ENV).stdout
     for flag in FLAGS:
         assert flag in text
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_first_line_is_the_url_and_signals_stop_it_cleanly(stop_signal):
-    process = subprocess.Popen(EMULATOR + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(EMULATOR + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=EMULATOR_ENV)
     try:
         line = process.stdout.readline()
         assert line.startswith("http://127.0.0.1:") and line.rstrip("\n").rsplit(":", 1)[1].isdigit()
@@ -51,7 +51,7 @@ def test_first_line_is_the_url_and_signals_stop_it_cleanly(stop_signal):
 def test_bad_state_file_fails_at_startup(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"instances": [{"InstanceId": "ins-1122"}]}))
-    result = subprocess.run(EMULATOR + ["--port", "0", "--state", str(bad)], capture_output=True, text=True, timeout=30, check=False)
+    result = subprocess.run(EMULATOR + ["--port", "0", "--state", str(bad)], capture_output=True, text=True, timeout=30, check=False, env=EMULATOR_ENV)
     assert result.returncode == 2 and result.stdout == "" and "ins-1122" in result.stderr
 
 
@@ -110,7 +110,7 @@ def test_reading_flags_set_their_config_fields():
 
 @pytest.mark.parametrize("args", [["--bind-semantics", "merge"], ["--key-deletion-lag", "-1"], ["--image-key", "key-1"]])
 def test_bad_reading_flags_are_refused_at_startup(args):
-    proc = subprocess.run(EMULATOR + ["--port", "0"] + args, capture_output=True, text=True, timeout=30, check=False)
+    proc = subprocess.run(EMULATOR + ["--port", "0"] + args, capture_output=True, text=True, timeout=30, check=False, env=EMULATOR_ENV)
     assert proc.returncode == 2 and args[0] in proc.stderr
 
 
