@@ -18,7 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import BIN, Emulator, writes
+
+pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
 
 INSTANCES = 3000
 KEY = "skey-k1000004"

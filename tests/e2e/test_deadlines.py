@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
+
 SECRET_KEY = "CanarySecretKeyDeadline0000000000"
 TOKEN = "CanaryTokenDeadline-0000"
 ARGS = {"instance_ids": ["ins-a1000004"], "key_ids": ["skey-k1000003"]}

@@ -18,6 +18,8 @@ import pytest
 from conftest import Emulator
 from fleet import fleet_key_id, fleet_state  # pylint: disable=import-error
 
+pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
+
 HOSTS = 100
 FORKS = 50
 OPERATION_SECONDS = 2.0  # as the issue measured: operations take seconds, so the forks overlap for real

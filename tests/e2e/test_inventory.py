@@ -199,6 +199,7 @@ def test_the_awx_credentials_environment_works_with_empty_fields(emulator, inven
     assert rc == 0 and "ins-a1000006" in stdout, stderr
 
 
+@pytest.mark.nondeterministic
 def test_api_deadline_from_the_environment_bounds_a_hung_endpoint(emulator, inventory):
     hung = HungEndpoint()
     try:

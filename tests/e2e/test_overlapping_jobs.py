@@ -20,6 +20,8 @@ import pytest
 
 from conftest import BIN, Emulator, read_results, writes
 
+pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
+
 KEY_A, KEY_B = "skey-k1000003", "skey-k1000004"
 SHARED = ["ins-s%07d" % n for n in range(1, 151)]       # STOPPED, wanted by both runs
 ONLY_A = ["ins-t%07d" % n for n in range(1, 51)]        # STOPPED

@@ -42,12 +42,23 @@ def canary():
         yield emu
 
 
-def test_faults_survived_on_500_instances_and_rerun_is_clean(adhoc):
-    faults = ["--fault-internal-error", "0.2", "--fault-http-502", "0.1", "--fault-drop", "0.05", "--fault-lost-response", "0.02", "--seed", "11",
-              # Tighter limits than the client's own pacing make the emulator answer RequestLimitExceeded in bursts.
-              "--rate-limit", "DescribeInstances=6", "--rate-limit", "AssociateInstancesKeyPairs=2"]
-    with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", "500"] + faults) as emu:
-        ids = sorted(i["InstanceId"] for i in emu.state()["instances"] if i["InstanceName"].startswith("gen-"))
+# Every distinct request meets its faults on fixed arrivals (the emulator's fault plan), whatever the thread timing (and
+# no rate limit, so that only the plan throttles):
+# each read is throttled, then answered 502, then served (3 of its 10 attempts); each write is dropped, then answered
+# InternalError (neither applied), then applied with its answer lost (2 of its 4 resends, settled by re-reading).
+PLANNED_FAULTS = ["--fault-plan", "DescribeInstances:1=throttle", "--fault-plan", "DescribeInstances:2=http_502",
+                  "--fault-plan", "AssociateInstancesKeyPairs:1=drop", "--fault-plan", "AssociateInstancesKeyPairs:2=internal_error",
+                  "--fault-plan", "AssociateInstancesKeyPairs:3=lost_response"]
+
+
+def _generated_ids(emu):
+    return sorted(i["InstanceId"] for i in emu.state()["instances"] if i["InstanceName"].startswith("gen-"))
+
+
+@pytest.mark.nondeterministic
+def test_planned_faults_on_every_request_of_500_instances_are_survived_and_rerun_is_clean(adhoc):
+    with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", "500", "--no-rate-limit"] + PLANNED_FAULTS) as emu:
+        ids = _generated_ids(emu)
         run = adhoc(emu, {"instance_ids": ids, "key_ids": ["skey-k1000004"]}, verbosity=4)
         assert_run_has_no_secrets(run)
         assert not run.failed, run.result.get("msg")
@@ -57,8 +68,11 @@ def test_faults_survived_on_500_instances_and_rerun_is_clean(adhoc):
         assert all((state[i]["LoginSettings"]["KeyIds"] or []) == ["skey-k1000004"] for i in ids)
         log = emu.requests()["requests"]
         outcomes = {r["outcome"] for r in log} | {r["error_code"] for r in log}
-        assert {"http_502", "dropped", "InternalError", "RequestLimitExceeded"} <= outcomes  # the faults really happened
-        assert "RequestLimitExceeded" not in run.result.get("msg", "")
+        assert {"http_502", "dropped", "lost_response", "InternalError", "RequestLimitExceeded"} <= outcomes
+        binds = [r for r in log if r["action"] == "AssociateInstancesKeyPairs"]
+        # Five planned writes of 100 instances, each sent three times (drop, InternalError, lost answer) and never a fourth.
+        assert len(binds) == 15 and [r["outcome"] for r in binds].count("lost_response") == 5
+        assert sorted(len(r["params"]["InstanceIds"]) for r in binds) == [100] * 15
 
         seq = log[-1]["seq"]
         again = adhoc(emu, {"instance_ids": ids, "key_ids": ["skey-k1000004"]})
@@ -66,6 +80,44 @@ def test_faults_survived_on_500_instances_and_rerun_is_clean(adhoc):
         assert writes(emu, since=seq) == []
 
 
+# Heavy random faults (about a third of all requests fail, and tight limits throttle in bursts) exceed the budget the
+# module is built for (docs/reliability.md: at these rates a planned write gives up with a probability of a few percent).
+# The test asserts what the module guarantees at any fault rate: it either finishes or fails saying so, it never binds a
+# wrong key or reports an unchanged instance as changed, and a rerun converges.
+@pytest.mark.nondeterministic
+def test_heavy_random_faults_end_in_success_or_an_honest_failure_and_a_rerun_converges(adhoc):
+    faults = ["--fault-internal-error", "0.2", "--fault-http-502", "0.1", "--fault-drop", "0.05", "--fault-lost-response", "0.02", "--seed", "11",
+              "--rate-limit", "DescribeInstances=6", "--rate-limit", "AssociateInstancesKeyPairs=2"]
+    with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", "500"] + faults) as emu:
+        ids = _generated_ids(emu)
+        args = {"instance_ids": ids, "key_ids": ["skey-k1000004"]}
+        run = adhoc(emu, args, verbosity=4)
+        assert_run_has_no_secrets(run)
+        assert "Traceback" not in run.stdout + run.stderr
+        state = {i["InstanceId"]: i for i in emu.state()["instances"]}
+        assert all((state[i]["LoginSettings"]["KeyIds"] or []) in ([], ["skey-k1000004"]) for i in ids)
+        if run.failed:
+            assert run.result["msg"].startswith(("Failed to change the key pairs", "Failed to read the instances")), run.result["msg"]
+            assert run.result["error"]["code"] in ("InternalError", "ServerNetworkError", "RequestLimitExceeded") \
+                or run.result["error"]["code"].startswith("ClientNetworkError"), run.result["error"]
+        else:
+            assert all(i["key_ids"] == ["skey-k1000004"] for i in run.result["instances"])
+        for reported in run.result.get("instances", []):
+            if reported["changed"]:  # what the module says it changed, it changed
+                assert state[reported["instance_id"]]["LoginSettings"]["KeyIds"] == ["skey-k1000004"]
+
+        emu.configure(faults={"internal_error": 0, "http_502": 0, "drop": 0, "lost_response": 0},
+                      rate_limits={"DescribeInstances": 40, "AssociateInstancesKeyPairs": 10})
+        rerun = adhoc(emu, args)
+        assert not rerun.failed, rerun.result.get("msg")
+        state = {i["InstanceId"]: i for i in emu.state()["instances"]}
+        assert all(state[i]["LoginSettings"]["KeyIds"] == ["skey-k1000004"] for i in ids)
+        seq = emu.requests()["requests"][-1]["seq"]
+        assert not adhoc(emu, args).changed
+        assert writes(emu, since=seq) == []
+
+
+@pytest.mark.nondeterministic
 def test_permanent_faults_give_up_after_the_documented_attempts_with_the_last_request_id(canary, adhoc):
     canary.configure(faults={"internal_error": 1.0})
     run = adhoc(canary, {"instance_ids": ["ins-a1000004"], "key_ids": ["skey-k1000003"]}, verbosity=4)
@@ -81,6 +133,7 @@ def test_permanent_faults_give_up_after_the_documented_attempts_with_the_last_re
                                    "action": "DescribeInstances"}
 
 
+@pytest.mark.nondeterministic
 def test_partial_failure_reports_what_changed_and_a_rerun_converges(canary, adhoc):
     canary.configure(operation_failures={"ins-a1000004": "Failed to write the public key: disk is read-only"})
     args = {"instance_ids": ["ins-a1000004", "ins-a1000005"], "key_ids": ["skey-k1000003"]}
@@ -106,6 +159,7 @@ def test_partial_failure_reports_what_changed_and_a_rerun_converges(canary, adho
     assert not adhoc(canary, args).changed
 
 
+@pytest.mark.nondeterministic
 def test_operation_still_running_at_wait_timeout_fails_naming_the_instances(canary, adhoc):
     canary.configure(hold_operations=True)
     run = adhoc(canary, {"instance_ids": ["ins-a1000004", "ins-a1000005"], "key_ids": ["skey-k1000003"], "wait_timeout": 2}, verbosity=4)
@@ -141,6 +195,7 @@ def _run_with_interference(emu, adhoc, args, interfere):
     return box["run"]
 
 
+@pytest.mark.nondeterministic
 def test_concurrent_key_change_between_read_and_write_is_detected_and_fixed(canary, adhoc):
     args = {"instance_ids": ["ins-a1000003"], "key_ids": ["skey-k1000003"], "exclusive": True}
     other_client = _sdk_client(canary)
@@ -155,6 +210,7 @@ def test_concurrent_key_change_between_read_and_write_is_detected_and_fixed(cana
     assert unbound == [["skey-k1000001", "skey-k1000004"]]
 
 
+@pytest.mark.nondeterministic
 def test_concurrent_start_between_read_and_write_fails_saying_so(canary, adhoc):
     args = {"instance_ids": ["ins-a1000004"], "key_ids": ["skey-k1000003"]}
     other_client = _sdk_client(canary)
@@ -189,10 +245,13 @@ def test_self_signed_https_is_refused_unless_its_ca_bundle_is_named(self_signed,
         assert keys_of(emu, "ins-a1000004") == ["skey-k1000003"]
 
 
+@pytest.mark.nondeterministic
 def test_eight_forks_against_one_emulator_end_correct_without_throttling_errors(playbook, tmp_path):
     hosts = 8
     per_host = 20
-    limits = ["--rate-limit", "AssociateInstancesKeyPairs=3", "--rate-limit", "DescribeKeyPairs=3", "--rate-limit", "DescribeInstances=8"]
+    limits = ["--rate-limit", "AssociateInstancesKeyPairs=3", "--rate-limit", "DescribeKeyPairs=3", "--rate-limit", "DescribeInstances=8",
+              # However slowly the forks start, each one's first bind is throttled at least once.
+              "--fault-plan", "AssociateInstancesKeyPairs:1=throttle"]
     with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", str(hosts * per_host)] + limits) as emu:
         ids = sorted(i["InstanceId"] for i in emu.state()["instances"] if i["InstanceName"].startswith("gen-"))
         inventory = tmp_path / "inventory.ini"

@@ -15,7 +15,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import COLLECTIONS_PATH, Emulator
+
+pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
 
 WORKER = r"""
 import json, os, sys, time

@@ -31,6 +31,7 @@ def test_help_documents_every_flag():
         assert flag in text
 
 
+@pytest.mark.nondeterministic
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_first_line_is_the_url_and_signals_stop_it_cleanly(stop_signal):
     process = subprocess.Popen(EMULATOR + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=EMULATOR_ENV)

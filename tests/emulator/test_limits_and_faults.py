@@ -3,11 +3,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Rate limits and injected faults, as the unmodified SDK experiences them."""
 
+import subprocess
 import time
 
 import pytest
 
+from harness import emulator_command  # pylint: disable=import-error
+
 from .conftest import Emulator, call, error_of, make_client
+
+pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
 
 BIND = "AssociateInstancesKeyPairs"
 
@@ -136,3 +141,59 @@ def test_seeded_faults_are_reproducible():
             sequences.append(outcomes)
     assert sequences[0] == sequences[1]
     assert {"ok", "InternalError"} == set(sequences[0])
+
+
+def _outcome(client_, action, params=None):
+    try:
+        call(client_, action, params or {})
+        return "ok"
+    except Exception as error:  # pylint: disable=broad-exception-caught
+        return getattr(error, "code", repr(error))
+
+
+def test_a_requests_faults_do_not_depend_on_what_else_arrived_first():
+    """Draws are keyed by the request (action, body, its own arrival count), so interleaving other requests changes nothing."""
+    requests = [("DescribeKeyPairs", {"KeyIds": ["skey-k100000%d" % n]}) for n in range(1, 5)] * 3
+    runs = []
+    for order in (requests, list(reversed(requests))):
+        with Emulator(extra_args=["--seed", "5", "--fault-internal-error", "0.5", "--no-rate-limit"]) as emu:
+            client_ = make_client(emu)
+            seen = {}
+            for action, params in order:
+                seen.setdefault(params["KeyIds"][0], []).append(_outcome(client_, action, params))
+            runs.append(seen)
+    assert runs[0] == runs[1]
+    assert {"ok", "InternalError"} == {outcome for outcomes in runs[0].values() for outcome in outcomes}
+
+
+def test_the_fault_plan_names_faults_by_arrival_of_the_same_request():
+    plan = ["--fault-plan", "DescribeKeyPairs:1=internal_error", "--fault-plan", "DescribeKeyPairs:2=http_502",
+            "--fault-plan", "DescribeKeyPairs:4=throttle"]
+    with Emulator(extra_args=plan + ["--no-rate-limit"]) as emu:
+        client_ = make_client(emu)
+        first = [_outcome(client_, "DescribeKeyPairs") for attempt in range(5)]
+        assert first == ["InternalError", "ServerNetworkError", "ok", "RequestLimitExceeded", "ok"]
+        # Another body is another request, with arrivals of its own.
+        assert _outcome(client_, "DescribeKeyPairs", {"KeyIds": ["skey-k1000001"]}) == "InternalError"
+        assert _outcome(client_, "DescribeInstances") == "ok"  # other actions have no plan
+        assert emu.config()["fault_plan"] == {"DescribeKeyPairs": {"1": "internal_error", "2": "http_502", "4": "throttle"}}
+        emu.configure(fault_plan={"DescribeKeyPairs": {}})
+        assert _outcome(client_, "DescribeKeyPairs", {"KeyIds": ["skey-k1000002"]}) == "ok"
+
+
+@pytest.mark.parametrize("plan, message", [
+    ({"Nope": {"1": "drop"}}, "unknown action"),
+    ({"DescribeKeyPairs": {"0": "drop"}}, "whole numbers from 1"),
+    ({"DescribeKeyPairs": {"1": "meteor"}}, "fault_plan faults are"),
+    ({"DescribeKeyPairs": ["drop"]}, "must be an object"),
+])
+def test_bad_fault_plans_are_refused_and_change_nothing(emu, plan, message):
+    with pytest.raises(Exception, match=message):
+        emu.configure(fault_plan=plan)
+    assert emu.config()["fault_plan"] == {}
+
+
+def test_bad_fault_plan_flags_are_refused_at_startup():
+    command, env = emulator_command()
+    done = subprocess.run(command + ["--fault-plan", "DescribeKeyPairs=drop"], capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert done.returncode == 2 and "expected ACTION:N=FAULT" in done.stderr

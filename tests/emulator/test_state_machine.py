@@ -6,6 +6,8 @@
 import base64
 import time
 
+import pytest
+
 from .conftest import FAST_LATENCY, call, error_of, instance, keys_of, wait_for
 
 BIND = "AssociateInstancesKeyPairs"
@@ -56,6 +58,7 @@ def test_bind_is_asynchronous_and_matches_the_request_id(emu, client):
     assert done["InstanceState"] == "STOPPED"
 
 
+@pytest.mark.nondeterministic
 def test_operation_takes_about_the_configured_latency(emu, client):
     started = time.monotonic()
     call(client, BIND, {"InstanceIds": ["ins-a1000004"], "KeyIds": ["skey-k1000003"]})
@@ -63,6 +66,7 @@ def test_operation_takes_about_the_configured_latency(emu, client):
     assert FAST_LATENCY * 0.9 <= time.monotonic() - started < FAST_LATENCY + 1.0
 
 
+@pytest.mark.nondeterministic
 def test_force_stop_on_a_running_instance_cycles_and_ends_running(emu, client):
     emu.configure(operation_latency=0.9)  # 0.3 s per phase: easy to observe even on a busy machine
     request_id = call(client, BIND, {"InstanceIds": ["ins-a1000002"], "KeyIds": ["skey-k1000004"], "ForceStop": True})["RequestId"]
@@ -134,6 +138,7 @@ def test_configured_operation_failure(emu, client):
     assert emu.config()["operation_failures"] == {}
 
 
+@pytest.mark.nondeterministic
 def test_held_operations_stay_operating_until_released(emu, client):
     emu.configure(hold_operations=True)
     call(client, BIND, {"InstanceIds": ["ins-a1000004"], "KeyIds": ["skey-k1000003"]})
@@ -149,6 +154,7 @@ def test_held_operations_stay_operating_until_released(emu, client):
     assert keys_of(emu, "ins-a1000004") == ["skey-k1000003"]
 
 
+@pytest.mark.nondeterministic
 def test_operation_start_delay_shows_the_previous_operation_first(emu, client):
     emu.configure(operation_start_delay=0.5)
     request_id = call(client, BIND, {"InstanceIds": ["ins-a1000004"], "KeyIds": ["skey-k1000003"]})["RequestId"]

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the actions share: ApiRequest, and CvmApiBase with the look-ups, the checks of the instance
 operations, the operation timelines and the instance view. actions.CvmApi adds the handlers.
-May import: constants, errors, helpers.
+May import: constants, errors, helpers, faults.
 """
 
 import collections
@@ -12,6 +12,7 @@ import uuid
 
 from .constants import KEY_BINDING_ACTIONS
 from .errors import ApiError
+from .faults import FaultDraws
 from .helpers import camel_state, is_windows, quoted
 
 
@@ -21,10 +22,11 @@ ApiRequest = collections.namedtuple("ApiRequest", "region request_id")
 class CvmApiBase:
     """The CVM actions' shared parts over a World, with the runtime configuration they depend on."""
 
-    def __init__(self, world, config, rng):
+    def __init__(self, world, config, rng, draws=None):
         self.world = world
         self.config = config
         self.rng = rng
+        self.draws = draws or FaultDraws(config.seed)
         self.id_rng = random.Random(rng.random())
 
     # -- lookups -----------------------------------------------------------------------------------------------------
@@ -83,7 +85,9 @@ class CvmApiBase:
         if message:
             return message
         probability = self.config.faults["operation_failed"]
-        if action in KEY_BINDING_ACTIONS and probability and self.rng.random() < probability:
+        # Keyed by the instance and how many such operations it had, not by arrival order among threads.
+        if action in KEY_BINDING_ACTIONS and probability and self.draws.uniform(
+                "operation_failed", self.draws.instance_key(action, instance.instance_id)) < probability:
             return "%s failed on instance %s: internal task error (injected fault), please retry." % (action, instance.instance_id)
         return None
 

@@ -13,7 +13,7 @@ import sys
 import threading
 
 from .actions import ACTIONS
-from .constants import DEFAULT_OPERATION_LATENCY, DEFAULT_REGIONS, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FAULT_PROBABILITIES, KEY_ID_RE
+from .constants import DEFAULT_OPERATION_LATENCY, DEFAULT_REGIONS, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FAULT_PROBABILITIES, KEY_ID_RE, PLANNED_FAULTS
 from .control import Emulator
 from .resources import load_credentials
 from .runtime import Config
@@ -26,6 +26,16 @@ def parse_rate_limit(text):
     if not sep or action not in ACTIONS or not number.isdigit():
         raise argparse.ArgumentTypeError("expected ACTION=N with a known action and N >= 0 (0 = unlimited), got %r" % text)
     return action, int(number)
+
+
+def parse_fault_plan(text):
+    """ACTION:N=FAULT: the N-th arrival of each distinct ACTION request gets FAULT."""
+    target, sep, fault = text.partition("=")
+    action, colon, occurrence = target.partition(":")
+    if not sep or not colon or action not in ACTIONS or not occurrence.isdigit() or int(occurrence) < 1 or fault not in PLANNED_FAULTS:
+        raise argparse.ArgumentTypeError("expected ACTION:N=FAULT with a known action, N >= 1 and FAULT one of %s, got %r"
+                                         % (", ".join(PLANNED_FAULTS), text))
+    return action, int(occurrence), fault
 
 
 def probability(text):
@@ -92,7 +102,7 @@ def build_parser():
                              "RequestLimitExceeded when N requests of ACTION were accepted in the previous 1.0 s. Defaults: 40 for "
                              "DescribeInstances, 10 for every other action")
     parser.add_argument("--no-rate-limit", action="store_true", help="disable all rate limits")
-    parser.add_argument("--seed", type=int, help="seed of the random generator used for faults and new key IDs")
+    parser.add_argument("--seed", type=int, help="seed of the fault draws and of new key IDs")
     for name, text in (("internal-error", "answer InternalError (HTTP 200), nothing applied"),
                        ("http-502", "answer HTTP 502 with a small non-JSON body, nothing applied"),
                        ("drop", "close the connection without a response, nothing applied"),
@@ -101,6 +111,10 @@ def build_parser():
                        ("operation-failed", "an accepted Associate/Disassociate operation ends FAILED, keys unchanged")):
         parser.add_argument("--fault-" + name, type=probability, default=0.0, metavar="P",
                             help="probability (0..1, per request) to %s (default: 0)" % text)
+    parser.add_argument("--fault-plan", action="append", type=parse_fault_plan, default=[], metavar="ACTION:N=FAULT",
+                        help="the N-th arrival of every distinct ACTION request (same body) gets FAULT, one of %s "
+                             "(repeatable); faults are keyed by the request, never by arrival order among threads"
+                             % ", ".join(PLANNED_FAULTS))
     parser.add_argument("--response-latency", type=float, default=0.0, metavar="MS", help="delay added to every API response (default: 0)")
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM); needs --tls-key")
     parser.add_argument("--tls-key", metavar="FILE", help="private key (PEM) of --tls-cert")
@@ -141,7 +155,11 @@ def build_emulator(args):
                 "image_key_ids": args.image_key}
     if args.bind_semantics:
         readings["bind_semantics"] = args.bind_semantics
-    config = Config(args.operation_latency, args.operation_start_delay, args.bind_replaces_keys, rate_limits, faults, args.seed, readings)
+    fault_plan = {}
+    for action, occurrence, fault in args.fault_plan:
+        fault_plan.setdefault(action, {})[occurrence] = fault
+    config = Config(args.operation_latency, args.operation_start_delay, args.bind_replaces_keys, rate_limits, faults, args.seed, readings,
+                    fault_plan)
     return Emulator(state_document, credentials, args.region or DEFAULT_REGIONS, config, args.generate_instances, args.verbose)
 
 

@@ -39,5 +39,6 @@ PUBLIC_KEY_TYPES = ("ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", 
 
 CONTROL_PREFIX = "/_emulator/"
 FAULT_PROBABILITIES = ("internal_error", "http_502", "drop", "lost_response", "throttle", "operation_failed")
+PLANNED_FAULTS = ("internal_error", "http_502", "drop", "lost_response", "throttle")  # request faults a fault plan can name
 KEY_BINDING_ACTIONS = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
 BAD_GATEWAY_BODY = b"<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>\n"

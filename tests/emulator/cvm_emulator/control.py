@@ -99,6 +99,7 @@ class Emulator(ApiService):
         """Restart the fault and key ID random sequences from the configured seed (random when it is null)."""
         self.rng.seed(self.config.seed)
         self.api.id_rng.seed(self.rng.random())
+        self.draws.reseed(self.config.seed)
 
     def control_clear_requests(self, *_):
         self.log.clear()

@@ -10,7 +10,7 @@ import copy
 import time
 
 from .actions import ACTIONS, WRITE_ACTIONS
-from .constants import DEFAULT_OPERATION_LATENCY, FAULT_PROBABILITIES, KEY_ID_RE, REQUEST_LOG_SIZE
+from .constants import DEFAULT_OPERATION_LATENCY, FAULT_PROBABILITIES, KEY_ID_RE, PLANNED_FAULTS, REQUEST_LOG_SIZE
 from .errors import ControlError
 from .helpers import unique
 
@@ -19,7 +19,7 @@ class Config:
     """Everything GET/PATCH /_emulator/config shows and changes."""
 
     def __init__(self, operation_latency=DEFAULT_OPERATION_LATENCY, operation_start_delay=0.0, bind_replaces_keys=False,
-                 rate_limits=None, faults=None, seed=None, readings=None):
+                 rate_limits=None, faults=None, seed=None, readings=None, fault_plan=None):
         self.operation_latency = operation_latency
         self.operation_start_delay = operation_start_delay
         self.bind_replaces_keys = bind_replaces_keys
@@ -36,6 +36,9 @@ class Config:
         self.faults = dict.fromkeys(FAULT_PROBABILITIES, 0.0)
         self.faults["response_latency_ms"] = 0
         self.faults.update(faults or {})
+        self.fault_plan = {}  # {action: {occurrence: fault}}: faults named outright (faults.FaultDraws)
+        if fault_plan:
+            self._patch_fault_plan(fault_plan)
         self.operation_failures = {}
         self.hold_operations = False
         self.seed = seed
@@ -53,6 +56,7 @@ class Config:
             "image_key_ids": list(self.image_key_ids),
             "rate_limits": dict(self.rate_limits),
             "faults": dict(self.faults),
+            "fault_plan": {action: {str(n): fault for n, fault in sorted(plan.items())} for action, plan in self.fault_plan.items()},
             "operation_failures": dict(self.operation_failures),
             "hold_operations": self.hold_operations,
             "seed": self.seed,
@@ -126,6 +130,27 @@ class Config:
                 self.faults[name] = probability
             else:
                 raise ControlError(400, "unknown fault %r" % name)
+
+    def _patch_fault_plan(self, value):
+        """{action: {occurrence: fault}}: each action given gets this plan ({} clears it); occurrence 1 is a request's first arrival."""
+        if not isinstance(value, dict):
+            raise ControlError(400, "fault_plan must be an object {action: {occurrence: fault}}")
+        for action, plan in value.items():
+            if action not in ACTIONS:
+                raise ControlError(400, "unknown action %r in fault_plan" % action)
+            if not isinstance(plan, dict):
+                raise ControlError(400, "the fault plan of %s must be an object {occurrence: fault}" % action)
+            parsed = {}
+            for occurrence, fault in plan.items():
+                if not str(occurrence).isdigit() or int(occurrence) < 1:
+                    raise ControlError(400, "fault_plan occurrences are whole numbers from 1 (got %r for %s)" % (occurrence, action))
+                if fault not in PLANNED_FAULTS:
+                    raise ControlError(400, "fault_plan faults are %s (got %r)" % (", ".join(PLANNED_FAULTS), fault))
+                parsed[int(occurrence)] = fault
+            if parsed:
+                self.fault_plan[action] = parsed
+            else:
+                self.fault_plan.pop(action, None)
 
     def _patch_operation_failures(self, value):
         if not isinstance(value, dict):

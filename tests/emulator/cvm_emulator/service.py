@@ -4,7 +4,7 @@
 """The signed API pipeline: ApiService holds the world, configuration, rate limiter and request log under one
 lock and answers signed requests (faults, latency, version, signature, region, rate limit, parameters, action).
 control.Emulator adds the control API.
-May import: constants, errors, params, state, actions_common, actions, runtime, signing.
+May import: constants, errors, params, state, actions_common, actions, faults, runtime, signing.
 """
 
 import copy
@@ -21,6 +21,7 @@ from .actions import ACTIONS, CvmApi
 from .actions_common import ApiRequest
 from .constants import API_VERSION, BAD_GATEWAY_BODY, MAX_CLOCK_SKEW, SERVICE
 from .errors import ApiError
+from .faults import FaultDraws
 from .params import validate_params
 from .runtime import RateLimiter, RequestLog
 from .signing import parse_authorization, string_to_sign, tc3_signature
@@ -56,7 +57,8 @@ class ApiService:
         if generate_instances:
             self.world.add_generated_instances(generate_instances)
         self.initial_world = self.snapshot()
-        self.api = CvmApi(self.world, config, self.rng)
+        self.draws = FaultDraws(config.seed)
+        self.api = CvmApi(self.world, config, self.rng, self.draws)
         self.limiter = RateLimiter()
         self.log = RequestLog()
         self.verbose = verbose
@@ -71,14 +73,15 @@ class ApiService:
         started = time.monotonic()
         with self.lock:
             latency_ms = self.config.faults["response_latency_ms"]
-            network_fault = self.draw_fault("drop") or self.draw_fault("http_502")
+            key = self.draws.arrive(headers.get("X-TC-Action") or "", body)
+            network_fault = self.draw_fault("drop", key) or self.draw_fault("http_502", key)
         record = self.new_record(headers, body)
         if network_fault:  # a gateway-level failure: the request never reaches the service
             reply = ApiReply(close_silently=True) if network_fault == "drop" else ApiReply(502, BAD_GATEWAY_BODY, "text/html")
             self.finish(record, "dropped" if network_fault == "drop" else "http_502", None, started)
         else:
             try:
-                response = self.process(method, path, headers, body, record)
+                response = self.process(method, path, headers, body, record, key)
                 outcome, code = "ok", None
             except ApiError as error:
                 response = {"Error": {"Code": error.code, "Message": error.message}}
@@ -86,7 +89,7 @@ class ApiService:
             response["RequestId"] = record["request_id"]
             reply = ApiReply(body=api_body(response))
             with self.lock:
-                lost = self.draw_fault("lost_response")
+                lost = self.draw_fault("lost_response", key)
             if lost:  # applied, but the client never hears about it
                 reply, outcome = ApiReply(close_silently=True), "lost_response"
             self.finish(record, outcome, code, started)
@@ -94,9 +97,9 @@ class ApiService:
             time.sleep(latency_ms / 1000.0)
         return reply
 
-    def draw_fault(self, name):
-        probability = self.config.faults[name]
-        return name if probability and self.rng.random() < probability else None
+    def draw_fault(self, name, key):
+        """The fault `name` when it strikes this request (faults.FaultDraws: by the request, not by arrival order)."""
+        return name if self.draws.hits(name, self.config.faults[name], key, self.config.fault_plan) else None
 
     @staticmethod
     def new_record(headers, body):
@@ -118,7 +121,7 @@ class ApiService:
                 record["secret_id"] or "-", str(record["has_token"]).lower(), (time.monotonic() - started) * 1000))
             sys.stderr.flush()
 
-    def process(self, method, path, headers, body, record):
+    def process(self, method, path, headers, body, record, key):
         """Version, action, signature, region, rate limit, injected API faults, parameters, then the action itself."""
         version = headers.get("X-TC-Version")
         if version != API_VERSION:
@@ -134,10 +137,10 @@ class ApiService:
                 raise ApiError("MissingParameter", "The request is missing the required `X-TC-Region` header.")
             if region not in self.world.regions:
                 raise ApiError("UnsupportedRegion", "The region `%s` is not supported by service `%s`." % (region, SERVICE))
-            if self.draw_fault("throttle") or not self.limiter.allow(action_name, self.config.rate_limits.get(action_name)):
+            if self.draw_fault("throttle", key) or not self.limiter.allow(action_name, self.config.rate_limits.get(action_name)):
                 raise ApiError("RequestLimitExceeded", "Your current request rate of `%s` exceeds the limit of %s requests per second; retry later."
                                % (action_name, self.config.rate_limits.get(action_name) or "the"))
-            if self.draw_fault("internal_error"):
+            if self.draw_fault("internal_error", key):
                 raise ApiError("InternalError", "An internal error has occurred (injected fault). Retry your request.")
         if method != "POST":
             raise ApiError("InvalidParameter", "This emulator only accepts POST requests with a JSON body.")
