@@ -9,12 +9,13 @@ build-import-check (with galaxy-importer), ansible-lint. Added here, without con
   units-2.16 ... units-2.21              ansible-test units --local, on every ansible-core release tested
   integration-2.16 ... integration-2.21  ansible-test integration --local against the CVM emulator
   sanity-2.16, sanity-2.21               ansible-test sanity --venv on the oldest and the newest release
-  pytest-2.21                            the pytest end-to-end suites (tests/e2e, tests/awx) on the newest
+
+The pytest suites run once, in the project venv on the newest ansible-core (./scripts/test --stage pytest).
 
 Each ansible-core release comes from PyPI at its latest patch, in a venv of its own made by nox on the
 Python listed in MATRIX (so ansible-test --local installs into that venv, never into a base Python).
 nox must find python3.11, python3.12 and python3.13 on PATH: ./scripts/test arranges that (tc_pythons).
-Integration needs a running emulator: ./scripts/test --stage matrix starts one around the sessions, or
+Integration needs a running emulator: ./scripts/test --stage matrix starts one per lane of sessions, or
     bash scripts/lib.sh tc_with_emulator nox -s integration-2.21
 """
 
@@ -126,13 +127,3 @@ for _core in MATRIX:
 for _core in (OLDEST, NEWEST):
     _add("sanity", _core, ["--venv"])
 
-
-@nox.session(name="pytest-%s" % NEWEST, python=MATRIX[NEWEST], tags=["pytest"], default=False)
-def pytest_newest(session):
-    """The pytest end-to-end suites (tests/e2e, tests/awx) on the newest ansible-core and its Python."""
-    session.install("-r", str(REPO / "requirements.txt"), "-r", str(REPO / "tests" / "requirements.txt"),
-                    "ansible-core~=%s.0" % NEWEST)
-    session.run("ansible", "--version")
-    workers = os.environ.get("TC_PYTEST_WORKERS", "4")
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-ra", "-n", workers,
-                *(session.posargs or ["tests/e2e", "tests/awx"]))

@@ -8,8 +8,9 @@
 #   source scripts/lib.sh          # defines the tc_* functions and TC_* variables, changes nothing else
 #   bash scripts/lib.sh FUNC ARGS  # runs one of them, e.g. bash scripts/lib.sh tc_with_emulator nox -s integration-2.21
 #
+#   tc_find_python V    print the path of python V (e.g. 3.13) from PATH or pyenv, or fail
 #   tc_venv             create/refresh .venv/ (skipped while the requirement files are unchanged), put it on PATH
-#   tc_pythons          put python3.12 and python3.13 (pyenv) on PATH for nox
+#   tc_pythons          put python3.11, python3.12 and python3.13 (PATH or pyenv) on PATH for nox (the version matrix)
 #   tc_link_collection  symlink the checkout as ansible_collections/tencentcloud/cvm outside the repo
 #                       (tests/support/collection_path.py) and export ANSIBLE_COLLECTIONS_PATH/PYTHONPATH
 #                       (for pytest, ansible-playbook, molecule)
@@ -24,12 +25,27 @@ fi
 
 TC_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 TC_VENV="${TC_VENV:-$TC_REPO/.venv}"
-TC_PYTHON="${TC_PYTHON:-python3}"
 # Per-checkout cache folder OUTSIDE the repo, so nothing walking the repo (pytest, ansible-lint,
 # ansible-test, git) ever meets a link back into it.
 TC_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tencentcloud-cvm/$(printf '%s' "$TC_REPO" | sha256sum | cut -c1-12)"
 TC_LINK_ROOT="$TC_CACHE/link"        # holds ansible_collections/tencentcloud/cvm -> $TC_REPO
 TC_SUPPORT="$TC_REPO/tests/support"  # the test helpers: emulator launcher, collection link, shared constants
+
+# tc_find_python 3.13: the interpreter of that version, from PATH or else from pyenv's versions (a pyenv shim
+# answers only for the version pyenv selects, so the real interpreter behind it is taken).
+tc_find_python() {
+    local version="$1" python
+    python="$(command -v "python$version" 2>/dev/null || true)"
+    [[ -z "$python" ]] || python="$(readlink -f "$python")"
+    if [[ -z "$python" ]] || ! "$python" -c '' 2>/dev/null; then
+        python="$(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}/versions/$version".*/bin/"python$version" | sort -V | tail -n 1)"
+    fi
+    [[ -x "$python" ]] && "$python" -c '' 2>/dev/null && printf '%s\n' "$python"
+}
+
+# The project venv's Python: the newest one the newest ansible-core supports (3.13), so that the pytest suites run
+# once, on the newest ansible-core; without it, python3 (then pip picks the newest ansible-core that Python runs).
+TC_PYTHON="${TC_PYTHON:-$(tc_find_python 3.13 || command -v python3)}"
 
 tc_header() {
     printf '\n\033[1m==> %s\033[0m\n' "$*"
@@ -65,6 +81,11 @@ tc_venv() {
             exit 0
         fi
         tc_header "Preparing $TC_VENV (requirements changed or venv missing)"
+        # A venv of another Python (an older checkout's) is made anew, not patched.
+        if [[ -x "$TC_VENV/bin/python" ]] && ! cmp -s <("$TC_VENV/bin/python" -c 'import sys; print(sys.version)') \
+                <("$TC_PYTHON" -c 'import sys; print(sys.version)'); then
+            rm -rf "$TC_VENV"
+        fi
         [[ -x "$TC_VENV/bin/python" ]] || "$TC_PYTHON" -m venv "$TC_VENV"
         rm -f "$stamp"
         "$TC_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
@@ -75,20 +96,14 @@ tc_venv() {
     export PATH="$TC_VENV/bin:$PATH"
 }
 
-# nox looks for python3.12 and python3.13 on PATH (noxfile.py's MATRIX). pyenv's shims answer only
-# for the version pyenv selects, so link the real interpreters into a folder that comes first.
+# nox looks for python3.11, python3.12 and python3.13 on PATH (noxfile.py's MATRIX): link the real interpreters
+# (tc_find_python) into a folder that comes first. Only the version matrix needs them.
 tc_pythons() {
     local bin="$TC_CACHE/pythons" version python
     mkdir -p "$bin"
     for version in 3.11 3.12 3.13; do
-        python="$(command -v "python$version" 2>/dev/null || true)"
-        # Called twice (sourced, then by scripts/test), the first hit is our own link: link its target.
-        [[ -z "$python" ]] || python="$(readlink -f "$python")"
-        # A pyenv shim fails unless pyenv selects that version: take the interpreter behind it.
-        if [[ -z "$python" ]] || ! "$python" -c '' 2>/dev/null; then
-            python="$(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}/versions/$version".*/bin/"python$version" | sort -V | tail -n 1)"
-        fi
-        [[ -x "$python" ]] || tc_die "python$version not found (neither on PATH nor in pyenv): nox needs it for the matrix"
+        python="$(tc_find_python "$version")" \
+            || tc_die "python$version not found (neither on PATH nor in pyenv): nox needs it for the version matrix"
         ln -sfn "$python" "$bin/python$version"
     done
     export PATH="$bin:$PATH"
