@@ -72,7 +72,7 @@ class KeyNameError(LookupInputError):
             text = "Key pair names not found%s: %s." % (where, ", ".join(repr(n) for n in self.unknown))
             id_like = [n for n in self.unknown if KEY_PAIR.match(n)]
             if id_like:
-                text += " %s look like key pair IDs, not names: give them as key IDs." % ", ".join(id_like)
+                text += " %s %s like key pair IDs, not names: give them as key IDs." % (", ".join(id_like), "looks" if len(id_like) == 1 else "look")
             else:
                 text += " Check the names (exact, case-sensitive) and the region."
             parts.append(text)

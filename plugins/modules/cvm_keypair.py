@@ -55,6 +55,8 @@ options:
       - Where to write the private key of a key pair the module creates (without O(public_key)), with mode C(0600), on the host that
         runs the module. The private key is then never part of the module's result.
       - The path must not exist yet. The module never overwrites a file, and fails before creating the key pair if it exists.
+      - A missing directory of the path is created, with mode C(0700) so that only its owner can enter it, before the key pair is
+        created (not in check mode). Directories that exist are left as they are.
       - The private key is only available when the key pair is created. When the key pair exists and this file does not, the module warns.
       - Not allowed with O(public_key) or O(state=absent).
     type: path
@@ -354,12 +356,22 @@ def private_key_path_problem(path):
     """Why the private key could not be written to `path`, or None; checked before the key pair is created."""
     if os.path.lexists(path):
         return "private_key_path %s already exists: the module never overwrites a file. Remove it, or choose another path." % path
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        return "The directory %s of private_key_path does not exist: create it first." % directory
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return "The directory %s of private_key_path is not writable by this user." % directory
+    directory = existing = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(existing):  # the module creates the missing part (make_key_directory)
+        if os.path.lexists(existing):
+            return "%s in private_key_path %s is not a directory: choose another path." % (existing, path)
+        existing = os.path.dirname(existing)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "The directory %s of private_key_path" % existing if existing == directory else "The directory %s, where private_key_path's directory %s would be created," % (existing, directory)
+        return "%s is not writable by this user." % what
     return None
+
+
+def make_key_directory(path):
+    """Create the missing directories of `path`; the last one with mode 0700, as it holds a private key (umask cannot widen it)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=0o700)
 
 
 def write_private_key(path, content):
@@ -451,6 +463,11 @@ class KeyPair:
             return self.report(None, preview)
         if self.public_key is not None:
             return self.report(None, self.import_key())
+        if path:
+            try:
+                make_key_directory(path)
+            except OSError as exc:
+                self.module.fail("Could not create the directory of private_key_path %s: %s. Nothing was changed." % (path, exc.strerror or exc))
         return self.report(None, self.create_key(path))
 
     def import_key(self):

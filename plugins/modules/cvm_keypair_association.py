@@ -323,7 +323,7 @@ def validation_errors(params):
             text = kind.malformed_message("%s has malformed IDs" % option, bad)
             swapped = [v for v in bad if other_kind.match(str(v))]
             if swapped:
-                text += " %s look like %s: did you swap the two options?" % (", ".join(swapped), other)
+                text += " %s %s like %s: did you swap the two options?" % (", ".join(swapped), "looks" if len(swapped) == 1 else "look", other)
             errors.append(text)
     key_count = len(ids.unique((params["key_ids"] or []) + (params["key_names"] or [])))
     if key_count > ids.MAX_IDS_PER_CALL:

@@ -61,7 +61,7 @@ def test_list_names_groups_keyed_groups_and_compose(emulator, inventory):
     data = listing(inventory(emulator, """
         hostnames: [private_ip, instance_id]
         keyed_groups:
-          - {key: tags, prefix: tag}
+          - {key: cvm_tags, prefix: tag}
           - {key: key_ids, prefix: key}
         groups:
           windows: "'Windows' in os_name"
@@ -73,11 +73,11 @@ def test_list_names_groups_keyed_groups_and_compose(emulator, inventory):
     assert sorted(hostvars) == sorted(SEED_HOSTS)
     web1 = hostvars["10.0.3.11"]
     assert {k: web1[k] for k in ("instance_id", "instance_name", "instance_state", "region", "zone", "private_ips", "public_ips",
-                                 "os_name", "instance_type", "key_ids", "tags", "vpc_id", "subnet_id", "ansible_host",
+                                 "os_name", "instance_type", "key_ids", "cvm_tags", "vpc_id", "subnet_id", "ansible_host",
                                  "ansible_user", "short_zone")} == {
         "instance_id": "ins-a1000001", "instance_name": "web-1", "instance_state": "RUNNING", "region": "ap-guangzhou",
         "zone": "ap-guangzhou-3", "private_ips": ["10.0.3.11"], "public_ips": ["203.0.113.11"], "os_name": "TencentOS Server 3.1 (TK4)",
-        "instance_type": "S5.MEDIUM4", "key_ids": ["skey-k1000001"], "tags": {"env": "prod", "role": "web"}, "vpc_id": "vpc-a1b2c3d4",
+        "instance_type": "S5.MEDIUM4", "key_ids": ["skey-k1000001"], "cvm_tags": {"env": "prod", "role": "web"}, "vpc_id": "vpc-a1b2c3d4",
         "subnet_id": "subnet-g3000001", "ansible_host": "10.0.3.11", "ansible_user": "root", "short_zone": "3"}
     assert hostvars["10.0.4.16"]["ansible_user"] == "Administrator"
     assert members(data, "tag_env_prod") == ["10.0.3.11", "10.0.3.13", "10.0.4.12"]
@@ -93,7 +93,7 @@ def test_list_names_groups_keyed_groups_and_compose(emulator, inventory):
 def test_graph_and_hostname_preferences(emulator, inventory):
     rc, stdout, stderr = inventory(emulator, """
         hostnames: [public_ip, "{{ instance_name }}.internal"]
-        keyed_groups: [{key: tags.env, prefix: env}]
+        keyed_groups: [{key: cvm_tags.env, prefix: env}]
     """, "--graph")
     assert rc == 0, stderr
     lines = [line.strip(" |-") for line in stdout.splitlines()]
@@ -144,7 +144,7 @@ def test_the_cache_answers_the_second_run_and_holds_no_secret(emulator, inventor
         cache_plugin: ansible.builtin.jsonfile
         cache_connection: %s
         cache_timeout: 600
-        keyed_groups: [{key: tags, prefix: tag}]
+        keyed_groups: [{key: cvm_tags, prefix: tag}]
     """ % (tmp_path / "cache")
     first = listing(inventory(emulator, config))
     assert describe_count(emulator) == 1
