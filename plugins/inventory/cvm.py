@@ -118,9 +118,9 @@ compose:
 # cache_timeout: 3600
 
 # ---- another file ----
-# Against the collection's local CVM emulator (credentials from TENCENTCLOUD_SECRET_ID/_SECRET_KEY).
+# Against the collection's local CVM emulator: its URL and credentials come from the environment
+# (TENCENTCLOUD_ENDPOINT=http://127.0.0.1:PORT, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY; see docs/emulator.md).
 # plugin: tencentcloud.cvm.cvm
-# endpoint: http://127.0.0.1:8400
 # regions: [ap-guangzhou]
 # strict: true
 """

@@ -136,7 +136,7 @@ EXAMPLES = r"""
     name: deploy
     public_key: "{{ lookup('ansible.builtin.file', 'files/deploy.pub') }}"
 
-- name: Let Tencent Cloud create a key pair, and keep its private key in a file on the controller
+- name: Let Tencent Cloud create a key pair, and keep its private key in a file on the controller (secrets/ is created 0700)
   tencentcloud.cvm.cvm_keypair:
     name: ops_team
     private_key_path: "{{ playbook_dir }}/secrets/ops_team.pem"
@@ -148,19 +148,21 @@ EXAMPLES = r"""
   register: ci_key
   no_log: true
 
+- name: Preview the deletion below (check mode, with diff); without force it fails while the key pair is bound, as the deletion would
+  tencentcloud.cvm.cvm_keypair:
+    name: alice
+    state: absent
+    force: true
+    force_stop: true
+  check_mode: true
+  diff: true
+
 - name: Delete a key pair, unbinding it from its instances first (stopping and restarting running ones)
   tencentcloud.cvm.cvm_keypair:
     name: alice
     state: absent
     force: true
     force_stop: true
-
-- name: Preview a deletion
-  tencentcloud.cvm.cvm_keypair:
-    name: alice
-    state: absent
-  check_mode: true
-  diff: true
 """
 
 RETURN = r"""

@@ -145,6 +145,9 @@ EXAMPLES = r"""
     exclusive: true
     force_stop: true
     wait_timeout: 600
+  vars:
+    # Or from the inventory plugin: "{{ groups['tag_role_web'] | map('extract', hostvars, 'instance_id') }}"
+    web_instance_ids: [ins-1e4r6y8i, ins-3e56fg78, ins-7h8j9k0l]
 
 - name: Bind the deploy key, by name, to every production web server, selected by tag
   tencentcloud.cvm.cvm_keypair_association:
@@ -160,6 +163,8 @@ EXAMPLES = r"""
     key_ids: [skey-9a8b7c6d]
     state: absent
     force_stop: true
+  vars:
+    all_instance_ids: [ins-1e4r6y8i, ins-3e56fg78, ins-7h8j9k0l]
 
 - name: Give the connection options once, for every module of the collection
   module_defaults:
