@@ -10,6 +10,7 @@ build-import-check (with galaxy-importer), ansible-lint. Added here, without con
   integration-2.16 ... integration-2.21  ansible-test integration --local against the CVM emulator
   sanity-2.16, sanity-2.21               ansible-test sanity --venv on the oldest and the newest release
   pytest-2.21                            the pytest end-to-end suites (tests/e2e, tests/awx) on the newest
+  repo-hygiene                           no machine path, no tracker reference in tracked files (tests/support/repo_hygiene.py)
 
 Each ansible-core release comes from PyPI at its latest patch, in a venv of its own made by nox on the
 Python listed in MATRIX (so ansible-test --local installs into that venv, never into a base Python).
@@ -136,3 +137,10 @@ def pytest_newest(session):
     workers = os.environ.get("TC_PYTEST_WORKERS", "4")
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-ra", "-n", workers,
                 *(session.posargs or ["tests/e2e", "tests/awx"]))
+
+
+@nox.session(name="repo-hygiene", venv_backend="none")
+def repo_hygiene(session):
+    """The repository stands alone: the rules' own tests, then the check of every tracked file (the calling venv's pytest)."""
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", str(REPO / "tests" / "support" / "test_repo_hygiene.py"))
+    session.run("python", str(REPO / "tests" / "support" / "repo_hygiene.py"), str(REPO))
