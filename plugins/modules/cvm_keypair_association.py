@@ -52,14 +52,15 @@ options:
     elements: str
   state:
     description:
-      - V(present) binds every key of O(key_ids) that an instance lacks, and keeps every other key it has.
-      - V(absent) unbinds every key of O(key_ids) that an instance has; other keys stay.
+      - V(present) binds every key of O(key_ids) and O(key_names) that an instance lacks, and keeps every other key it has.
+      - V(absent) unbinds every key of O(key_ids) and O(key_names) that an instance has; other keys stay.
     type: str
     choices: [present, absent]
     default: present
   exclusive:
     description:
-      - With O(state=present), also unbind every key that is not in O(key_ids), so that each instance ends with exactly O(key_ids).
+      - With O(state=present), also unbind every key that is neither in O(key_ids) nor named in O(key_names), so that each instance
+        ends with exactly the keys of O(key_ids) and O(key_names).
       - New keys are bound before old ones are unbound, so an instance never passes through a moment with no key.
       - Not allowed with O(state=absent).
     type: bool

@@ -186,6 +186,17 @@ def test_api_failures_read_like_the_modules(emulator, inventory):
         assert "CVM is not available in region 'ap-tokyo'" in text
 
 
+def test_a_misspelt_region_hint_names_the_option_that_gave_it(emulator, inventory):
+    rc, _stdout, stderr = inventory(emulator, "regions: [ap-guangzho]\n")
+    text = " ".join(stderr.split())
+    assert rc != 0 and "region 'ap-guangzho'" in text and "check regions in the inventory source, e.g. ap-guangzhou." in text, text
+    assert "TENCENTCLOUD_REGION" not in text
+    # Without regions, the region came from region / TENCENTCLOUD_REGION, and the hint says so.
+    rc, _stdout, stderr = inventory(emulator, "filters: {}\n", env={"TENCENTCLOUD_REGION": "ap-guangzho"})
+    text = " ".join(stderr.split())
+    assert rc != 0 and "check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou." in text, text
+
+
 def test_secrets_never_in_output_at_any_verbosity(emulator, inventory):
     rc, stdout, stderr = inventory(emulator, "regions: [ap-guangzhou]\n", "--list", "-vvvv")
     assert rc == 0, stderr
