@@ -364,8 +364,9 @@ def private_key_path_problem(path):
             return "%s in private_key_path %s is not a directory: choose another path." % (existing, path)
         existing = os.path.dirname(existing)
     if not os.access(existing, os.W_OK | os.X_OK):
-        what = "The directory %s of private_key_path" % existing if existing == directory else "The directory %s, where private_key_path's directory %s would be created," % (existing, directory)
-        return "%s is not writable by this user." % what
+        if existing == directory:
+            return "The directory %s of private_key_path is not writable by this user." % existing
+        return "The directory %s, where private_key_path's directory %s would be created, is not writable by this user." % (existing, directory)
     return None
 
 

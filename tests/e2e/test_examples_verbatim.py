@@ -157,6 +157,7 @@ def test_inventory_examples(examples_emulator, ansible_env, tmp_path):
             proc = run([BIN / "ansible-inventory", "-i", path, "--list", "-y"], env, tmp_path)
             no_warning(proc)
             listings.append(yaml.safe_load(proc.stdout))
+
         def walk(group, into):  # YAML output: a host's variables appear at one of its groups, {} at the others
             for name, variables in (group.get("hosts") or {}).items():
                 into.setdefault(name, {}).update(variables or {})
