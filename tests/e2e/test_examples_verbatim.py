@@ -102,6 +102,31 @@ def test_cvm_keypair_association_examples(examples_emulator, ansible_env, tmp_pa
         assert seen.get("DescribeKeyPairs", 0) >= 1, seen  # key_names resolved
 
 
+def adhoc_commands(examples):
+    """The shell commands an EXAMPLES block shows in comments ('#   ansible localhost ...', backslash continuations joined)."""
+    commands, current = [], None
+    for line in examples.splitlines():
+        text = line[1:].strip() if line.startswith("#") else None
+        if text and (current is not None or text.startswith("ansible localhost ")):
+            current = (current or "") + text.rstrip("\\").strip() + " "
+            if not text.endswith("\\"):
+                commands.append(current.strip())
+                current = None
+    return commands
+
+
+def test_cvm_keypair_association_ad_hoc_example(examples_emulator, ansible_env, tmp_path):
+    (command,) = adhoc_commands(examples_of(REPO / "plugins" / "modules" / "cvm_keypair_association.py"))
+    assert command.startswith("ansible localhost -m tencentcloud.cvm.cvm_keypair_association -a ")
+    with examples_emulator() as emu:
+        env = dict(ansible_env(emu), PATH="%s:%s" % (BIN, os.environ.get("PATH", "")))
+        run(["bash", "-c", command], env, tmp_path)
+        # One write binds the ops key next to the key the instance had.
+        (write,) = [r for r in emu.requests()["requests"] if r["action"] == "AssociateInstancesKeyPairs"]
+        assert write["params"]["InstanceIds"] == ["ins-1e4r6y8i"] and write["params"]["KeyIds"] == ["skey-4e5ty7i8"]
+        assert keys_of(emu, "ins-1e4r6y8i") == ["skey-4e5ty7i8", "skey-9a8b7c6d"]
+
+
 def test_cvm_keypair_examples(examples_emulator, ansible_env, tmp_path):
     # The first example imports files/deploy.pub (next to the playbook) as the key pair deploy, which does not exist yet.
     public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHWQqAKl3q0eJx1Wq6Qx0P3bSgvD1q8b2NVx9dKX5Ylq deploy@example"
