@@ -9,6 +9,7 @@ build-import-check (with galaxy-importer), ansible-lint. Added here, without con
   units-2.16 ... units-2.21              ansible-test units --local, on every ansible-core release tested
   integration-2.16 ... integration-2.21  ansible-test integration --local against the CVM emulator
   sanity-2.16, sanity-2.21               ansible-test sanity --venv on the oldest and the newest release
+  repo-hygiene                           no machine path, no tracker reference in tracked files (tests/support/repo_hygiene.py)
 
 The pytest suites run once, in the project venv on the newest ansible-core (./scripts/test --stage pytest).
 
@@ -127,3 +128,9 @@ for _core in MATRIX:
 for _core in (OLDEST, NEWEST):
     _add("sanity", _core, ["--venv"])
 
+
+@nox.session(name="repo-hygiene", venv_backend="none")
+def repo_hygiene(session):
+    """The repository stands alone: the rules' own tests, then the check of every tracked file (the calling venv's pytest)."""
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", str(REPO / "tests" / "support" / "test_repo_hygiene.py"))
+    session.run("python", str(REPO / "tests" / "support" / "repo_hygiene.py"), str(REPO))

@@ -17,7 +17,7 @@ description:
     same messages as the modules.
   - The configuration file must be named C(*.cvm.yml) or C(*.cvm.yaml) and start with C(plugin) set to V(tencentcloud.cvm.cvm).
   - 'Host variables: C(instance_id), C(instance_name), C(instance_state), C(region), C(zone), C(private_ips), C(public_ips),
-    C(os_name), C(instance_type), C(key_ids), C(tags) (a dictionary), C(vpc_id), C(subnet_id), and C(ansible_host).'
+    C(os_name), C(instance_type), C(key_ids), C(cvm_tags) (the instance tags, a dictionary of tag key to value), C(vpc_id), C(subnet_id), and C(ansible_host).'
   - 'Default groups: one per region, like C(ap_guangzhou), with one child group per zone, like C(ap_guangzhou_3).'
 author:
   - tencentcloud.cvm maintainers (@tencentcloud-cvm)
@@ -67,10 +67,18 @@ options:
     default: [PENDING, LAUNCH_FAILED, RUNNING, STOPPED, STARTING, STOPPING, REBOOTING, ENTER_RESCUE_MODE, RESCUE_MODE,
               EXIT_RESCUE_MODE, ENTER_SERVICE_LIVE_MIGRATE, SERVICE_LIVE_MIGRATE, EXIT_SERVICE_LIVE_MIGRATE]
 notes:
+  - >-
+    Every host variable comes from the API and is untrusted: Ansible never renders it as a template, so an instance named
+    like the template C({{ lookup ... }}) stays that text in host names, groups and plays. ansible-core 2.19 and later show such
+    values in C(ansible-inventory --list) JSON output as C({"__ansible_unsafe": "10.0.3.11"}), also with C(--export).
+    For plain values, use YAML output (C(ansible-inventory --list -y) or C(--yaml)) or one host's variables
+    (C(ansible-inventory --host NAME), JSON); in plays and templates the values are plain strings already.
   - The cache (O(cache)) holds only the instances' host variables; credentials are never cached, nor shown in output.
   - Reads in several regions each count against that region's rate limit.
-  - C(tags) is also the name of a play keyword; ansible-core 2.19 and later warn once per run that a variable uses that reserved
-    name. The variable works as documented.
+  - >-
+    The instance's tags are in C(cvm_tags), not C(tags): C(tags) is a play keyword, a name reserved for Ansible, and
+    ansible-core warns on every run that defines a variable of that name. Group by tag with a keyed group of key
+    C(cvm_tags) and prefix C(tag) (groups like C(tag_env_prod)); read one tag with C(cvm_tags.env) or C(cvm_tags['env']).
 """
 
 EXAMPLES = r"""
@@ -80,7 +88,7 @@ regions: [ap-guangzhou, ap-shanghai]
 hostnames: [private_ip, instance_id]
 keyed_groups:
   # tag_env_prod, tag_role_web, ...: one group per tag key and value
-  - key: tags
+  - key: cvm_tags
     prefix: tag
   # key_skey_4e5ty7i8, ...: one group per bound key pair
   - key: key_ids
@@ -110,9 +118,9 @@ compose:
 # cache_timeout: 3600
 
 # ---- another file ----
-# Against the collection's local CVM emulator (credentials from TENCENTCLOUD_SECRET_ID/_SECRET_KEY).
+# Against the collection's local CVM emulator: its URL and credentials come from the environment
+# (TENCENTCLOUD_ENDPOINT=http://127.0.0.1:PORT, TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY; see docs/emulator.md).
 # plugin: tencentcloud.cvm.cvm
-# endpoint: http://127.0.0.1:8400
 # regions: [ap-guangzhou]
 # strict: true
 """
@@ -124,8 +132,10 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup
 
 HOSTNAME_KINDS = ("private_ip", "public_ip", "instance_id", "instance_name")
@@ -154,7 +164,7 @@ def host_vars(raw, region):
         "os_name": raw.get("OsName") or "",
         "instance_type": raw.get("InstanceType") or "",
         "key_ids": sorted(login.get("KeyIds") or ()),
-        "tags": {tag.get("Key"): tag.get("Value") for tag in raw.get("Tags") or ()},
+        "cvm_tags": {tag.get("Key"): tag.get("Value") for tag in raw.get("Tags") or ()},
         "vpc_id": vpc.get("VpcId") or "",
         "subnet_id": vpc.get("SubnetId") or "",
     }
@@ -197,9 +207,10 @@ def check_states(states):
                                  % (", ".join(repr(s) for s in unknown), ", ".join(INSTANCE_STATES)))
 
 
-def api_failure_message(error, region, endpoint_url):
-    """The modules' wording (TencentCloudModule.fail_api) for a read that failed for good."""
-    return error.describe("read the instances of region %s" % region, region, endpoint_url)
+def api_failure_message(error, region, endpoint_url, region_setting="region (TENCENTCLOUD_REGION)"):
+    """The modules' wording (TencentCloudModule.fail_api) for a read that failed for good, naming the setting that gave the region."""
+    text = error.describe("read the instances of region %s" % region, region, endpoint_url)
+    return text.replace(_errors.CHECK_REGION, "check " + region_setting)
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -267,7 +278,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             api_filters = _lookup.filters_to_api(filters, option="filters") if filters else None
         except (_client.SettingsError, _lookup.LookupInputError) as exc:
             raise AnsibleParserError(str(exc)) from None
-        return {"regions": _lookup.unique(regions), "hostnames": hostnames, "states": set(states), "filters": filters,
+        region_setting = "regions in the inventory source" if self.get_option("regions") else "region (TENCENTCLOUD_REGION)"
+        return {"regions": _lookup.unique(regions), "region_setting": region_setting, "hostnames": hostnames, "states": set(states), "filters": filters,
                 "api_filters": api_filters}
 
     def _ca_bundle(self):
@@ -297,7 +309,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             try:
                 return [host_vars(raw, api.region) for raw in _lookup.find_instances(api, filters=settings["filters"])]
             except _client.CvmApiError as exc:
-                raise AnsibleError(api_failure_message(exc, api.region, api.endpoint_url)) from None
+                raise AnsibleError(api_failure_message(exc, api.region, api.endpoint_url, settings["region_setting"])) from None
 
         with ThreadPoolExecutor(max_workers=min(MAX_REGION_WORKERS, len(apis))) as pool:
             per_region = list(pool.map(read, apis))
@@ -311,7 +323,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if entry in HOSTNAME_KINDS:
                 name = _kind_value(entry, variables)
             else:
-                self.templar.available_variables = variables
+                self.templar.available_variables = wrap_var(variables)  # the values are data, never templates
                 try:
                     name = self.templar.template(entry)
                 except Exception as exc:  # pylint: disable=broad-except
@@ -341,7 +353,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.add_host(name, group=zone_group)
             else:
                 self.inventory.add_host(name, group=region_group)
-            variables = dict(variables, ansible_host=ansible_host(settings["hostnames"], variables))
+            # Every value comes from the API (an instance name can be anything, '{{ lookup(...) }}' too): never a template.
+            # ansible-core 2.19 and later treat an inventory plugin's values so by themselves; older releases need the marking.
+            variables = wrap_var(dict(variables, ansible_host=ansible_host(settings["hostnames"], variables)))
             for key, value in variables.items():
                 self.inventory.set_variable(name, key, value)
             # Composed variables first, so that groups and keyed groups can use them (as ansible.builtin.constructed does).

@@ -24,6 +24,9 @@ _CHECK_CREDENTIALS = (
     "Check secret_id/secret_key (or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY): they must be one API key pair from the CAM console."
 )
 
+# The modules' region settings; the inventory plugin names its own (regions) instead.
+CHECK_REGION = "check region (TENCENTCLOUD_REGION)"
+
 # code -> (retry class or None, what to do about it)
 ERROR_TABLE = {
     # Signing and identity: never retried.
@@ -44,8 +47,8 @@ ERROR_TABLE = {
     # Request shape: the module validates first, so these mean a bug or an API change.
     "InvalidAction": (None, "The endpoint does not know this action: check endpoint points at the CVM API."),
     "NoSuchVersion": (None, "The endpoint does not serve CVM API version 2017-03-12: check endpoint."),
-    "UnsupportedRegion": (None, "CVM is not available in region {region}: check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou."),
-    "InvalidRegion": (None, "Region {region} is not valid: check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou."),
+    "UnsupportedRegion": (None, "CVM is not available in region {region}: " + CHECK_REGION + ", e.g. ap-guangzhou."),
+    "InvalidRegion": (None, "Region {region} is not valid: " + CHECK_REGION + ", e.g. ap-guangzhou."),
     "MissingParameter": (None, "A required parameter was missing: please report this as a bug of the collection."),
     "UnknownParameter": (None, "A parameter was not recognised: please report this as a bug of the collection."),
     "InvalidParameter": (None, "A parameter had the wrong type or format: check the values given to the module."),

@@ -72,7 +72,8 @@ class KeyNameError(LookupInputError):
             text = "Key pair names not found%s: %s." % (where, ", ".join(repr(n) for n in self.unknown))
             id_like = [n for n in self.unknown if KEY_PAIR.match(n)]
             if id_like:
-                text += " %s look like key pair IDs, not names: give them as key IDs." % ", ".join(id_like)
+                text += (" %s looks like a key pair ID, not a name: give it as a key ID." % id_like[0] if len(id_like) == 1
+                         else " %s look like key pair IDs, not names: give them as key IDs." % ", ".join(id_like))
             else:
                 text += " Check the names (exact, case-sensitive) and the region."
             parts.append(text)

@@ -55,6 +55,8 @@ options:
       - Where to write the private key of a key pair the module creates (without O(public_key)), with mode C(0600), on the host that
         runs the module. The private key is then never part of the module's result.
       - The path must not exist yet. The module never overwrites a file, and fails before creating the key pair if it exists.
+      - A missing directory of the path is created, with mode C(0700) so that only its owner can enter it, before the key pair is
+        created (not in check mode). Directories that exist are left as they are.
       - The private key is only available when the key pair is created. When the key pair exists and this file does not, the module warns.
       - Not allowed with O(public_key) or O(state=absent).
     type: path
@@ -134,7 +136,7 @@ EXAMPLES = r"""
     name: deploy
     public_key: "{{ lookup('ansible.builtin.file', 'files/deploy.pub') }}"
 
-- name: Let Tencent Cloud create a key pair, and keep its private key in a file on the controller
+- name: Let Tencent Cloud create a key pair, and keep its private key in a file on the controller (secrets/ is created 0700)
   tencentcloud.cvm.cvm_keypair:
     name: ops_team
     private_key_path: "{{ playbook_dir }}/secrets/ops_team.pem"
@@ -146,19 +148,21 @@ EXAMPLES = r"""
   register: ci_key
   no_log: true
 
+- name: Preview the deletion below (check mode, with diff); without force it fails while the key pair is bound, as the deletion would
+  tencentcloud.cvm.cvm_keypair:
+    name: alice
+    state: absent
+    force: true
+    force_stop: true
+  check_mode: true
+  diff: true
+
 - name: Delete a key pair, unbinding it from its instances first (stopping and restarting running ones)
   tencentcloud.cvm.cvm_keypair:
     name: alice
     state: absent
     force: true
     force_stop: true
-
-- name: Preview a deletion
-  tencentcloud.cvm.cvm_keypair:
-    name: alice
-    state: absent
-  check_mode: true
-  diff: true
 """
 
 RETURN = r"""
@@ -354,12 +358,23 @@ def private_key_path_problem(path):
     """Why the private key could not be written to `path`, or None; checked before the key pair is created."""
     if os.path.lexists(path):
         return "private_key_path %s already exists: the module never overwrites a file. Remove it, or choose another path." % path
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        return "The directory %s of private_key_path does not exist: create it first." % directory
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return "The directory %s of private_key_path is not writable by this user." % directory
+    directory = existing = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(existing):  # the module creates the missing part (make_key_directory)
+        if os.path.lexists(existing):
+            return "%s in private_key_path %s is not a directory: choose another path." % (existing, path)
+        existing = os.path.dirname(existing)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == directory:
+            return "The directory %s of private_key_path is not writable by this user." % existing
+        return "The directory %s, where private_key_path's directory %s would be created, is not writable by this user." % (existing, directory)
     return None
+
+
+def make_key_directory(path):
+    """Create the missing directories of `path`; the last one with mode 0700, as it holds a private key (umask cannot widen it)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=0o700)
 
 
 def write_private_key(path, content):
@@ -451,6 +466,11 @@ class KeyPair:
             return self.report(None, preview)
         if self.public_key is not None:
             return self.report(None, self.import_key())
+        if path:
+            try:
+                make_key_directory(path)
+            except OSError as exc:
+                self.module.fail("Could not create the directory of private_key_path %s: %s. Nothing was changed." % (path, exc.strerror or exc))
         return self.report(None, self.create_key(path))
 
     def import_key(self):

@@ -52,14 +52,15 @@ options:
     elements: str
   state:
     description:
-      - V(present) binds every key of O(key_ids) that an instance lacks, and keeps every other key it has.
-      - V(absent) unbinds every key of O(key_ids) that an instance has; other keys stay.
+      - V(present) binds every key of O(key_ids) and O(key_names) that an instance lacks, and keeps every other key it has.
+      - V(absent) unbinds every key of O(key_ids) and O(key_names) that an instance has; other keys stay.
     type: str
     choices: [present, absent]
     default: present
   exclusive:
     description:
-      - With O(state=present), also unbind every key that is not in O(key_ids), so that each instance ends with exactly O(key_ids).
+      - With O(state=present), also unbind every key that is neither in O(key_ids) nor named in O(key_names), so that each instance
+        ends with exactly the keys of O(key_ids) and O(key_names).
       - New keys are bound before old ones are unbound, so an instance never passes through a moment with no key.
       - Not allowed with O(state=absent).
     type: bool
@@ -145,6 +146,9 @@ EXAMPLES = r"""
     exclusive: true
     force_stop: true
     wait_timeout: 600
+  vars:
+    # Or from the inventory plugin: "{{ groups['tag_role_web'] | map('extract', hostvars, 'instance_id') }}"
+    web_instance_ids: [ins-1e4r6y8i, ins-3e56fg78, ins-7h8j9k0l]
 
 - name: Bind the deploy key, by name, to every production web server, selected by tag
   tencentcloud.cvm.cvm_keypair_association:
@@ -160,6 +164,8 @@ EXAMPLES = r"""
     key_ids: [skey-9a8b7c6d]
     state: absent
     force_stop: true
+  vars:
+    all_instance_ids: [ins-1e4r6y8i, ins-3e56fg78, ins-7h8j9k0l]
 
 - name: Give the connection options once, for every module of the collection
   module_defaults:
@@ -323,7 +329,7 @@ def validation_errors(params):
             text = kind.malformed_message("%s has malformed IDs" % option, bad)
             swapped = [v for v in bad if other_kind.match(str(v))]
             if swapped:
-                text += " %s look like %s: did you swap the two options?" % (", ".join(swapped), other)
+                text += " %s %s like %s: did you swap the two options?" % (", ".join(swapped), "looks" if len(swapped) == 1 else "look", other)
             errors.append(text)
     key_count = len(ids.unique((params["key_ids"] or []) + (params["key_names"] or [])))
     if key_count > ids.MAX_IDS_PER_CALL:

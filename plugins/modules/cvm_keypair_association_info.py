@@ -112,7 +112,7 @@ EXAMPLES = r"""
     key_ids: "{{ alice.key_pairs | map(attribute='key_id') | list }}"
     state: absent
     force_stop: true
-  when: alice.key_pairs and alice.key_pairs[0].instance_ids
+  when: alice.key_pairs | length > 0 and alice.key_pairs[0].instance_ids | length > 0
 
 - name: Every instance of the region with its keys
   tencentcloud.cvm.cvm_keypair_association_info:

@@ -129,8 +129,10 @@ def test_documented_definition_is_valid_and_needs_no_extra_python_requirement():
     assert definition["version"] == 3
     # The SDK comes from the collection's metadata, not from the EE definition: one place to keep it.
     assert "python" not in definition["dependencies"]
-    # ansible-core and ansible-runner are installed by pip, in the ranges the collection supports.
-    assert definition["dependencies"]["ansible_core"] == {"package_pip": "ansible-core>=2.16,<2.20"}
+    # ansible-core (the current release, 2.21) and ansible-runner are installed by pip, on a Python that
+    # ansible-core 2.21 supports (3.12 or later).
+    assert definition["dependencies"]["ansible_core"] == {"package_pip": "ansible-core>=2.21,<2.22"}
+    assert definition["dependencies"]["python_interpreter"] == {"package_system": "python3.12", "python_path": "/usr/bin/python3.12"}
     assert definition["dependencies"]["ansible_runner"]["package_pip"].startswith("ansible-runner>=")
     # The default base (what AWX's own awx-ee is built from) and the settings that base needs; README.md
     # documents both, and how to swap the base.

@@ -18,7 +18,7 @@ TF_SLEEP = 10.0             # time.Sleep(10 * time.Second) after each bind
 TF_RATE = 15.0              # its client-side limit, requests/s
 TF_PARALLELISM = 10         # terraform apply -parallelism default: resources worked on at once
 
-# Targets of issue 6.
+# The targets (docs/performance.md, "The targets").
 OVERHEAD_TARGET = 1.15      # module run with nothing to change / ansible.builtin.ping, median of pairs
 SCALE_TARGET = 1.25         # whole ansible-playbook run / lower bound, at 10,000 instances
 SCALE_TARGET_N = 10000

@@ -2,7 +2,7 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Benchmark of tencentcloud.cvm.cvm_keypair_association against the local CVM emulator (issue 6).
+"""Benchmark of tencentcloud.cvm.cvm_keypair_association against the local CVM emulator, for the targets of docs/performance.md.
 
 Usually run through ./scripts/bench, which prepares .venv/ and the collection path. Directly:
 
@@ -448,7 +448,7 @@ def verdict(ok):
 
 
 def evaluate(rows, pairs):
-    """[(target, verdict, detail)] for the targets of issue 6."""
+    """[(target, verdict, detail)] for the targets of docs/performance.md."""
     targets = []
     if pairs:
         targets.append(("Per-task overhead <= %.2fx ping" % model.OVERHEAD_TARGET, verdict(pairs["median_ratio"] <= model.OVERHEAD_TARGET),

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""cvm_keypair_association under every combination of the readings the real API leaves open (issue 11).
+"""cvm_keypair_association under every combination of the readings the real API leaves open (docs/api-notes.md).
 
 16 cells: bind semantics add|replace x duplicates lenient|strict x restart after ForceStop as its own operation or
 not x start delay 0|0.3 s (with a delay, strict cells also show null LatestOperation* meanwhile, lenient ones the
@@ -191,8 +191,8 @@ def test_every_case_converges_under_this_reading(cell, playbook):
 
 # -- the other readings, one at a time -------------------------------------------------------------------------------
 
-def test_the_issues_reproduction_converges_under_replace(adhoc):
-    """Issue 11: --bind-replaces-keys, then bind k2+k3 to ins-a1000005, which has k2 already."""
+def test_binding_a_held_key_with_a_new_one_converges_under_replace(adhoc):
+    """Under --bind-replaces-keys, bind k2+k3 to ins-a1000005, which has k2 already: the first report of the replace reading."""
     with Emulator(extra_args=["--bind-replaces-keys", "--operation-latency", "0.1"]) as emu:
         args = {"instance_ids": ["ins-a1000005"], "key_ids": ["skey-k1000002", "skey-k1000003"]}
         run = adhoc(emu, args)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.nondeterministic  # every test here involves faults, co
 
 HOSTS = 100
 FORKS = 50
-OPERATION_SECONDS = 2.0  # as the issue measured: operations take seconds, so the forks overlap for real
+OPERATION_SECONDS = 2.0  # real operations take seconds, so the forks overlap for real
 
 PER_HOST = """
 - name: Bind the fleet key, one task per host

@@ -11,6 +11,7 @@ import subprocess
 import textwrap
 
 import pytest
+import yaml
 
 from conftest import BIN, REPO, Emulator, keys_of, writes
 from fleet import fleet_state  # pylint: disable=import-error
@@ -61,7 +62,7 @@ def test_list_names_groups_keyed_groups_and_compose(emulator, inventory):
     data = listing(inventory(emulator, """
         hostnames: [private_ip, instance_id]
         keyed_groups:
-          - {key: tags, prefix: tag}
+          - {key: cvm_tags, prefix: tag}
           - {key: key_ids, prefix: key}
         groups:
           windows: "'Windows' in os_name"
@@ -73,11 +74,11 @@ def test_list_names_groups_keyed_groups_and_compose(emulator, inventory):
     assert sorted(hostvars) == sorted(SEED_HOSTS)
     web1 = hostvars["10.0.3.11"]
     assert {k: web1[k] for k in ("instance_id", "instance_name", "instance_state", "region", "zone", "private_ips", "public_ips",
-                                 "os_name", "instance_type", "key_ids", "tags", "vpc_id", "subnet_id", "ansible_host",
+                                 "os_name", "instance_type", "key_ids", "cvm_tags", "vpc_id", "subnet_id", "ansible_host",
                                  "ansible_user", "short_zone")} == {
         "instance_id": "ins-a1000001", "instance_name": "web-1", "instance_state": "RUNNING", "region": "ap-guangzhou",
         "zone": "ap-guangzhou-3", "private_ips": ["10.0.3.11"], "public_ips": ["203.0.113.11"], "os_name": "TencentOS Server 3.1 (TK4)",
-        "instance_type": "S5.MEDIUM4", "key_ids": ["skey-k1000001"], "tags": {"env": "prod", "role": "web"}, "vpc_id": "vpc-a1b2c3d4",
+        "instance_type": "S5.MEDIUM4", "key_ids": ["skey-k1000001"], "cvm_tags": {"env": "prod", "role": "web"}, "vpc_id": "vpc-a1b2c3d4",
         "subnet_id": "subnet-g3000001", "ansible_host": "10.0.3.11", "ansible_user": "root", "short_zone": "3"}
     assert hostvars["10.0.4.16"]["ansible_user"] == "Administrator"
     assert members(data, "tag_env_prod") == ["10.0.3.11", "10.0.3.13", "10.0.4.12"]
@@ -93,7 +94,7 @@ def test_list_names_groups_keyed_groups_and_compose(emulator, inventory):
 def test_graph_and_hostname_preferences(emulator, inventory):
     rc, stdout, stderr = inventory(emulator, """
         hostnames: [public_ip, "{{ instance_name }}.internal"]
-        keyed_groups: [{key: tags.env, prefix: env}]
+        keyed_groups: [{key: cvm_tags.env, prefix: env}]
     """, "--graph")
     assert rc == 0, stderr
     lines = [line.strip(" |-") for line in stdout.splitlines()]
@@ -144,7 +145,7 @@ def test_the_cache_answers_the_second_run_and_holds_no_secret(emulator, inventor
         cache_plugin: ansible.builtin.jsonfile
         cache_connection: %s
         cache_timeout: 600
-        keyed_groups: [{key: tags, prefix: tag}]
+        keyed_groups: [{key: cvm_tags, prefix: tag}]
     """ % (tmp_path / "cache")
     first = listing(inventory(emulator, config))
     assert describe_count(emulator) == 1
@@ -185,6 +186,17 @@ def test_api_failures_read_like_the_modules(emulator, inventory):
         assert "CVM is not available in region 'ap-tokyo'" in text
 
 
+def test_a_misspelt_region_hint_names_the_option_that_gave_it(emulator, inventory):
+    rc, _stdout, stderr = inventory(emulator, "regions: [ap-guangzho]\n")
+    text = " ".join(stderr.split())
+    assert rc != 0 and "region 'ap-guangzho'" in text and "check regions in the inventory source, e.g. ap-guangzhou." in text, text
+    assert "TENCENTCLOUD_REGION" not in text
+    # Without regions, the region came from region / TENCENTCLOUD_REGION, and the hint says so.
+    rc, _stdout, stderr = inventory(emulator, "filters: {}\n", env={"TENCENTCLOUD_REGION": "ap-guangzho"})
+    text = " ".join(stderr.split())
+    assert rc != 0 and "check region (TENCENTCLOUD_REGION), e.g. ap-guangzhou." in text, text
+
+
 def test_secrets_never_in_output_at_any_verbosity(emulator, inventory):
     rc, stdout, stderr = inventory(emulator, "regions: [ap-guangzhou]\n", "--list", "-vvvv")
     assert rc == 0, stderr
@@ -213,12 +225,80 @@ def test_api_deadline_from_the_environment_bounds_a_hung_endpoint(emulator, inve
     assert float(found.group(2)) <= 5.0 and "(ClientNetworkError.Timeout)" in text, text
 
 
+# What a user sees: deprecation warnings too (the fixture's environment turns them off for other tests).
+SHOW_WARNINGS = {"ANSIBLE_DEPRECATION_WARNINGS": "1"}
+
+
+def assert_no_warning(proc):
+    """No [WARNING] or [DEPRECATION WARNING] (a variable with a reserved name such as tags would give one on every run)."""
+    text = proc.stdout + proc.stderr
+    assert "WARNING" not in text, text[-3000:]
+
+
 def run_example(ansible_env, emu, playbook, inventory, extra_vars=None):
     cmd = [str(BIN / "ansible-playbook"), "-i", str(REPO / inventory), str(REPO / playbook)]
     cmd += ["-e", json.dumps(extra_vars)] if extra_vars else []
-    proc = subprocess.run(cmd, env=ansible_env(emu), capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(cmd, env=ansible_env(emu, SHOW_WARNINGS), capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert_no_warning(proc)
     return proc
+
+
+@pytest.mark.parametrize("source", ["examples/fleet.cvm.yml", "docs/awx/inventory.cvm.yml"])
+def test_listing_the_inventory_examples_prints_no_warning(emulator, ansible_env, source):
+    proc = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(REPO / source), "--list"], env=ansible_env(emulator, SHOW_WARNINGS),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert_no_warning(proc)
+    data = plain(json.loads(proc.stdout))
+    # The tags are there, under their own name, and group the hosts as before.
+    (web1,) = [name for name, hostvars in data["_meta"]["hostvars"].items() if hostvars["instance_id"] == "ins-a1000001"]
+    assert data["_meta"]["hostvars"][web1]["cvm_tags"] == {"env": "prod", "role": "web"}
+    assert "tags" not in data["_meta"]["hostvars"][web1]
+    assert web1 in members(data, "tag_env_prod") and web1 in members(data, "tag_role_web")
+
+
+TEMPLATE_NAME = "{{ lookup('pipe', 'id') }}"
+
+
+def test_a_template_looking_instance_name_is_never_templated(emulator, inventory, playbook, tmp_path):
+    marker = tmp_path / "templated"
+    touching = "{{ lookup('pipe', 'touch %s') }}" % marker
+    state = emulator.state()
+    for instance in state["instances"]:
+        instance["InstanceName"] = {"ins-a1000001": TEMPLATE_NAME, "ins-a1000002": touching}.get(instance["InstanceId"], instance["InstanceName"])
+    emulator.load_state(state)
+    # A hostnames template over the name gives the name as text.
+    hostvars = listing(inventory(emulator, 'hostnames: ["{{ instance_name }}.internal"]\n'))["_meta"]["hostvars"]
+    assert hostvars[TEMPLATE_NAME + ".internal"]["instance_name"] == TEMPLATE_NAME
+    assert hostvars[touching + ".internal"]["instance_name"] == touching
+    config = """
+        hostnames: [instance_id]
+        compose:
+          label: instance_name ~ '!'
+    """
+    data = listing(inventory(emulator, config))
+    assert data["_meta"]["hostvars"]["ins-a1000001"]["label"] == TEMPLATE_NAME + "!"
+    # The plain views the plugin documents: one host's variables (JSON) and YAML output.
+    rc, stdout, stderr = inventory(emulator, config, "--host", "ins-a1000001")
+    assert rc == 0 and json.loads(stdout)["instance_name"] == TEMPLATE_NAME, stderr
+    rc, stdout, stderr = inventory(emulator, config, "--list", "--yaml")
+    assert rc == 0, stderr
+    assert "__ansible_unsafe" not in stdout, stdout
+    assert yaml.safe_load(stdout)["all"]["children"]["ap_guangzhou"]["children"]["ap_guangzhou_3"]["hosts"]["ins-a1000001"]["instance_name"] == TEMPLATE_NAME
+    # A play on those hosts sees the text, not the output of `id`.
+    path = tmp_path / "test.cvm.yml"
+    rc, _tasks, stdout, stderr = playbook(emulator, """
+        - hosts: all
+          gather_facts: false
+          connection: local
+          tasks:
+            - ansible.builtin.debug:
+                msg: "name=[{{ instance_name }}] label=[{{ label }}]"
+    """, inventory=str(path))
+    assert rc == 0, stdout + stderr
+    assert "name=[%s] label=[%s!]" % (TEMPLATE_NAME, TEMPLATE_NAME) in stdout
+    assert "uid=" not in stdout + stderr and not marker.exists()
 
 
 def test_the_fleet_example_binds_in_one_call_per_play(emulator, ansible_env):

@@ -2,7 +2,7 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""How many requests cvm_keypair_association sends (issue 6): counted in the emulator's request log, never timed.
+"""How many requests cvm_keypair_association sends (the request target of docs/performance.md): counted in the emulator's request log, never timed.
 
 For N generated STOPPED instances (`--generate-instances N`) that all need the same key:
 - exactly ceil(N/100) DescribeInstances reads before the first write, and ceil(N/100) write calls;

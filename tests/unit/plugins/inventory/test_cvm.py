@@ -101,7 +101,7 @@ def test_host_vars_are_snake_case_and_complete():
     assert variables == {
         "instance_id": "ins-u0000007", "instance_name": "host-7", "instance_state": "STOPPED", "region": "ap-guangzhou",
         "zone": "ap-guangzhou-3", "private_ips": ["10.1.0.7"], "public_ips": ["203.0.113.7"], "os_name": "Debian 12.0 64bit",
-        "instance_type": "S5.MEDIUM4", "key_ids": ["skey-a0000001", "skey-b0000002"], "tags": {"env": "dev", "role": "web"},
+        "instance_type": "S5.MEDIUM4", "key_ids": ["skey-a0000001", "skey-b0000002"], "cvm_tags": {"env": "dev", "role": "web"},
         "vpc_id": "vpc-u0000001", "subnet_id": "subnet-u0000001"}
 
 
@@ -138,7 +138,7 @@ plugin: tencentcloud.cvm.cvm
 regions: [ap-guangzhou, ap-shanghai]
 hostnames: [instance_name, private_ip]
 keyed_groups:
-  - {key: tags, prefix: tag}
+  - {key: cvm_tags, prefix: tag}
   - {key: key_ids, prefix: key}
 compose:
   login: "'admin_' ~ instance_name"

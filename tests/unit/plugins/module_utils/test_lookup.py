@@ -241,8 +241,8 @@ def test_resolve_key_names_lists_unknown_and_ambiguous_names():
     assert error.unknown == ["nope", "skey-00000002"]
     assert error.ambiguous == {"key_1": ["skey-00000001", "skey-dup00001"]}
     assert str(error) == (
-        "Key pair names not found in region ap-guangzhou: 'nope', 'skey-00000002'. skey-00000002 look like key pair IDs, not names: "
-        "give them as key IDs. Key pair names shared by several key pairs in region ap-guangzhou: 'key_1' (skey-00000001, skey-dup00001). "
+        "Key pair names not found in region ap-guangzhou: 'nope', 'skey-00000002'. skey-00000002 looks like a key pair ID, not a name: "
+        "give it as a key ID. Key pair names shared by several key pairs in region ap-guangzhou: 'key_1' (skey-00000001, skey-dup00001). "
         "Give the key pair IDs instead."
     )
     assert isinstance(error, lookup.LookupInputError) and isinstance(error, ValueError)

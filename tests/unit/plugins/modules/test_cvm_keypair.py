@@ -153,20 +153,42 @@ def test_create_writes_the_private_key_0600_and_never_returns_it(run_module, cvm
     assert api.writes() == [("CreateKeyPair", {"KeyName": "ops_team", "ProjectId": 7})]
 
 
-@pytest.mark.parametrize("make, fragment", [
-    (lambda p: p.write_text("old key"), "already exists: the module never overwrites a file"),
-    (lambda p: None, "does not exist: create it first"),
-])
-def test_unusable_private_key_path_fails_before_creating(run_module, cvm, tmp_path, make, fragment):
+def test_missing_directories_of_private_key_path_are_created_owner_only(run_module, cvm, tmp_path):
     api = cvm()
-    path = tmp_path / "ops.pem"
-    make(path)
-    target = path if path.exists() else tmp_path / "missing" / "ops.pem"
-    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(target)))
-    assert failed and fragment in result["msg"] and result["msg"].endswith("Nothing was changed.")
+    os.chmod(tmp_path, 0o755)
+    path = tmp_path / "project" / "secrets" / "ops.pem"
+    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(path)))
+    assert not failed and result["changed"]
+    assert path.read_text() == PRIVATE and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700  # the folder holding the key: owner only
+    assert stat.S_IMODE(os.stat(tmp_path).st_mode) == 0o755  # an existing folder is left as it is
+    assert [a for a, _params in api.writes()] == ["CreateKeyPair"]
+
+
+def test_check_mode_creates_no_directory(run_module, cvm, tmp_path):
+    api = cvm()
+    path = tmp_path / "secrets" / "ops.pem"
+    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(path), _ansible_check_mode=True))
+    assert not failed and result["changed"]
+    assert not (tmp_path / "secrets").exists() and api.writes() == []
+
+
+@pytest.mark.parametrize("make, target, fragment", [
+    (lambda p: (p / "ops.pem").write_text("old key"), "ops.pem", "already exists: the module never overwrites a file"),
+    (lambda p: (p / "secrets").write_text("a file"), "secrets/ops.pem", "secrets in private_key_path %s/secrets/ops.pem is not a directory"),
+    (lambda p: (p / "ro").mkdir(mode=0o500), "ro/secrets/ops.pem", "where private_key_path's directory %s/ro/secrets would be created, is not writable"),
+])
+def test_unusable_private_key_path_fails_before_creating(run_module, cvm, tmp_path, make, target, fragment):
+    if "not writable" in fragment and os.geteuid() == 0:
+        pytest.skip("root may write into any directory")
+    api = cvm()
+    make(tmp_path)
+    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(tmp_path / target)))
+    fragment = fragment.replace("%s", str(tmp_path))
+    assert failed and fragment in result["msg"] and result["msg"].endswith("Nothing was changed."), result["msg"]
     assert api.writes() == [] and not result["changed"]
-    if path.exists():
-        assert path.read_text() == "old key"
+    if target == "ops.pem":
+        assert (tmp_path / "ops.pem").read_text() == "old key"
 
 
 def test_failed_private_key_write_deletes_the_new_key_again(run_module, cvm, tmp_path, monkeypatch):
