@@ -61,6 +61,10 @@ def test_collection_metadata_is_a_valid_v3_definition_naming_the_sdk():
     assert [line for line in system_file.read_text().splitlines() if line.strip() and not line.startswith("#")] == []
 
 
+# One worker builds the tarball once for every test that needs it.
+pytestmark = pytest.mark.xdist_group("collection_tarball")
+
+
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory):
     """The collection artifact, built from this checkout as `ansible-galaxy collection build` does for a release."""

@@ -82,6 +82,10 @@ ROWS = [
 ]
 
 
+# One worker runs every row: the table is one playbook run (a minute of ansible time), made once per worker that needs it.
+pytestmark = pytest.mark.xdist_group("bad_input_table")
+
+
 @pytest.fixture(scope="module")
 def table_run(tmp_path_factory, collections_path):
     """Run every row once, as one playbook at -vvvv; returns (results by row name, stdout, stderr, emulator request log)."""
