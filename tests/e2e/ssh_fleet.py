@@ -30,7 +30,7 @@ def ssh_emulator(semantics, *extra):
 
 
 def ssh_env(extra=None):
-    env = {"ANSIBLE_SSH_ARGS": SSH_ARGS, "ANSIBLE_TIMEOUT": "10", "ANSIBLE_SSH_RETRIES": "0"}
+    env = {"ANSIBLE_SSH_ARGS": SSH_ARGS, "ANSIBLE_TIMEOUT": "10", "ANSIBLE_SSH_RETRIES": "0", "ANSIBLE_PIPELINING": "1"}
     env.update(extra or {})
     return env
 

@@ -43,6 +43,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 LogLevel ERROR
+Subsystem sftp internal-sftp
 """
 
 
