@@ -143,3 +143,22 @@ def test_an_api_failure_midway_leaves_every_instance_a_working_key_and_a_rerun_f
             assert keys_of(emu, instance_id) == [new]
             assert login(address(emu, instance_id), old_file).refused
         assert login(address(emu, ids[1]), tmp_path / "new_key.pem").ok
+
+
+def test_instances_by_id_a_stopped_one_is_left_alone_and_reported(ansible_env, tmp_path):
+    old_file, old_public = new_key(tmp_path / "old_key")
+    with ssh_emulator("add") as emu:
+        state = fleet_state(3, old_public)
+        state["instances"][2]["InstanceState"] = "STOPPED"
+        emu.load_state(state)
+        ids = [instance["InstanceId"] for instance in state["instances"]]
+        extra = role_vars(tmp_path, key_rotation_instance_ids=ids, key_rotation_fail_on_unrotated=False)
+        rc, records, stdout, stderr = run_playbook(ansible_env, emu, tmp_path, API_PLAY, "localhost,", extra_vars=extra)
+        assert rc == 0, stdout[-4000:] + stderr[-2000:]
+        new = new_key_id(emu)
+        assert [keys_of(emu, instance_id) for instance_id in ids] == [[new], [new], [OLD_KEY_ID]]
+        built = [r for r in records if r["task"].endswith("Build the report, one entry per target")][-1]["result"]["results"][-1]
+        report = {entry["instance_id"]: entry for entry in built["ansible_facts"]["key_rotation_report"]}
+        assert [report[i]["rotated"] for i in ids] == [True, True, False]
+        assert "STOPPED" in report[ids[2]]["reason"]
+        assert login(address(emu, ids[0]), tmp_path / "new_key.pem").ok and login(address(emu, ids[0]), old_file).refused
