@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import FAST_LATENCY, call, make_client, wait_for
+from .conftest import FAST_LATENCY, call, make_client, wait_for
 from harness import Emulator  # pylint: disable=import-error
 from ssh_client import login, new_key  # pylint: disable=import-error
 from sshd_setup import ensure_sshd  # pylint: disable=import-error
