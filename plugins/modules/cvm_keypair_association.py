@@ -65,6 +65,16 @@ options:
       - Not allowed with O(state=absent).
     type: bool
     default: false
+  bind_full_sets:
+    description:
+      - With V(true), every bind sends the whole set of keys each instance must end with (the keys it keeps plus the missing ones),
+        not only the missing ones. Where a bind replaces an instance's keys, as the API documentation reads, no key the instance
+        keeps stops working even for a moment. Key rotation relies on this (the role C(tencentcloud.cvm.key_rotation) sets it).
+      - With V(false), binds send only the missing keys; when a bind is seen to replace keys, the module binds the full sets again
+        and sends full sets for the rest of the run.
+      - Not allowed with O(state=absent).
+    type: bool
+    default: false
   force_stop:
     description:
       - Let the API force-stop instances that are not stopped, change their keys, and start again those that were running.
@@ -305,6 +315,7 @@ def argument_spec():
         key_names=dict(type="list", elements="str", no_log=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         exclusive=dict(type="bool", default=False),
+        bind_full_sets=dict(type="bool", default=False),
         force_stop=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=360),
@@ -346,6 +357,8 @@ def validation_errors(params):
                 errors.append(str(exc))
     if params["exclusive"] and params["state"] == "absent":
         errors.append("exclusive=true only applies to state=present: remove it, or use state=present.")
+    if params.get("bind_full_sets") and params["state"] == "absent":
+        errors.append("bind_full_sets=true only applies to state=present: remove it, or use state=present.")
     if params["wait_timeout"] <= 0:
         errors.append("wait_timeout must be a positive number of seconds, got %d." % params["wait_timeout"])
     return errors
@@ -372,7 +385,8 @@ class KeyPairAssociation:
         self.final = {}         # instance_id -> key ids after the run (read back, or expected when not read)
         self.verified = set()   # instance ids whose `final` was read back from the API
         self.written = set()    # instance ids with at least one accepted write
-        self.full_sets = False  # the API was seen to replace keys on bind: send whole key sets for the rest of the run
+        # Send whole key sets in binds: asked for, or the API was seen to replace keys on bind (then for the rest of the run).
+        self.full_sets = bool(params.get("bind_full_sets"))
 
     def run(self):
         """The module's result; raises ModuleFailure (through self.module.fail) when the run cannot go on."""

@@ -167,6 +167,16 @@ instances:
       description: The RequestId of the call that started that operation; V(null) when the API has none.
       type: str
       sample: 6ef60bec-0242-43af-bb20-270359fb54a7
+    private_ips:
+      description: The instance's private IP addresses (C(PrivateIpAddresses)); empty when it has none.
+      type: list
+      elements: str
+      sample: [10.0.3.11]
+    public_ips:
+      description: The instance's public IP addresses (C(PublicIpAddresses)); empty when it has none.
+      type: list
+      elements: str
+      sample: [203.0.113.11]
   sample:
     - instance_id: ins-1e4r6y8i
       instance_name: web-1
@@ -176,6 +186,8 @@ instances:
       latest_operation: StartInstances
       latest_operation_state: SUCCESS
       latest_operation_request_id: 6ef60bec-0242-43af-bb20-270359fb54a7
+      private_ips: [10.0.3.11]
+      public_ips: [203.0.113.11]
 key_pairs:
   description: The key pairs asked for with O(key_ids) and O(key_names) that exist, sorted by key pair ID.
   returned: when O(key_ids) or O(key_names) is given
@@ -332,6 +344,8 @@ class KeyPairAssociationInfo:
             latest_operation=view.operation,
             latest_operation_state=view.operation_state,
             latest_operation_request_id=view.operation_request_id,
+            private_ips=list(raw.get("PrivateIpAddresses") or ()),
+            public_ips=list(raw.get("PublicIpAddresses") or ()),
         )
 
 

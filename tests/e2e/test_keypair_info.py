@@ -26,7 +26,8 @@ def expected(emu, instance_id):
     keys = sorted((data.get("LoginSettings") or {}).get("KeyIds") or [])
     return {"instance_id": instance_id, "instance_name": data["InstanceName"], "instance_state": data["InstanceState"], "key_ids": keys,
             "key_names": [NAMES[k] for k in keys], "latest_operation": data["LatestOperation"],
-            "latest_operation_state": data["LatestOperationState"], "latest_operation_request_id": data["LatestOperationRequestId"]}
+            "latest_operation_state": data["LatestOperationState"], "latest_operation_request_id": data["LatestOperationRequestId"],
+            "private_ips": data["PrivateIpAddresses"] or [], "public_ips": data["PublicIpAddresses"] or []}
 
 
 def describe_calls(emu, action="DescribeInstances"):

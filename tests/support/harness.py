@@ -289,6 +289,10 @@ class Emulator:
     def config(self):
         return self.control("GET", "config")
 
+    def ssh(self):
+        """SSH mode (--ssh): {"enabled", "user", "port", "instances": {id: {"address", "listening", "authorized_key_ids"}}, ...}."""
+        return self.control("GET", "ssh")
+
     def operating(self):
         """IDs of instances whose operation is still OPERATING."""
         return self.control("GET", "operations")["operating"]

@@ -53,7 +53,8 @@ from .signing import hmac_sha256, tc3_signature, parse_authorization, string_to_
 from .service import ApiReply, api_body, ApiService
 from .control import Emulator, parse_json
 from .server import RequestHandler, EmulatorServer
-from .cli import parse_rate_limit, probability, seconds, key_id, build_parser, startup_credentials, build_emulator, tls_context, main
+from .ssh_hosts import SshHosts, LOGIN_USER, run_keygen
+from .cli import parse_rate_limit, probability, seconds, key_id, instance_id, build_parser, startup_credentials, build_emulator, tls_context, main
 
 __all__ = [
     "API_VERSION", "SERVICE", "SIGNATURE_ALGORITHM", "MAX_CLOCK_SKEW", "DEFAULT_SECRET_ID", "DEFAULT_SECRET_KEY", "DEFAULT_REGION",
@@ -69,5 +70,5 @@ __all__ = [
     "STOP_INSTANCES_PARAMS", "CREATE_KEY_PAIR_PARAMS", "IMPORT_KEY_PAIR_PARAMS", "ACTIONS", "WRITE_ACTIONS", "Config", "non_negative_number",
     "boolean", "RateLimiter", "RequestLog", "hmac_sha256", "tc3_signature", "parse_authorization", "string_to_sign", "ApiReply", "api_body",
     "ApiService", "Emulator", "parse_json", "RequestHandler", "EmulatorServer", "parse_rate_limit", "probability", "seconds", "key_id",
-    "build_parser", "startup_credentials", "build_emulator", "tls_context", "main"
+    "build_parser", "startup_credentials", "build_emulator", "tls_context", "main", "SshHosts", "LOGIN_USER", "run_keygen", "instance_id"
 ]

@@ -171,11 +171,15 @@ class CvmApi(CvmApiBase):
     def create_key_pair(self, request, params):
         tags = self.check_new_key_pair(request, params)
         secret = bytes(self.id_rng.getrandbits(8) for position in range(32))
-        pair = self.add_key_pair(request, params, tags, ssh_public_key("ssh-ed25519", secret, params["KeyName"]))
+        if self.key_maker is not None:  # SSH mode: a real key pair, whose private key logs in to the instances it is bound to
+            public_key, private_key = self.key_maker(params["KeyName"])
+        else:  # a placeholder, not a usable private key
+            public_key = ssh_public_key("ssh-ed25519", secret, params["KeyName"])
+            body = base64.encodebytes(b"openssh-key-v1\0emulator placeholder\0" + secret).decode()
+            private_key = "-----BEGIN OPENSSH PRIVATE KEY-----\n%s-----END OPENSSH PRIVATE KEY-----\n" % body
+        pair = self.add_key_pair(request, params, tags, public_key)
         view = self.world.key_pair_view(pair)
-        # Shown once and never stored, like the real API. It is a placeholder, not a usable private key.
-        body = base64.encodebytes(b"openssh-key-v1\0emulator placeholder\0" + secret).decode()
-        view["PrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----\n%s-----END OPENSSH PRIVATE KEY-----\n" % body
+        view["PrivateKey"] = private_key  # shown once and never stored, like the real API
         return {"KeyPair": view}
 
     def import_key_pair(self, request, params):

@@ -28,6 +28,7 @@ class CvmApiBase:
         self.rng = rng
         self.draws = draws or FaultDraws(config.seed)
         self.id_rng = random.Random(rng.random())
+        self.key_maker = None  # SSH mode: makes real key pairs for CreateKeyPair (ssh_hosts.SshHosts.make_key_pair)
 
     # -- lookups -----------------------------------------------------------------------------------------------------
 
@@ -134,12 +135,12 @@ class CvmApiBase:
         steps.sort(key=lambda step: step[0])  # stable: steps due at the same time keep their order
         self.world.start_operation(instance, steps)
 
-    @staticmethod
-    def set_state(instance, state, stop_charging_mode=None):
+    def set_state(self, instance, state, stop_charging_mode=None):
         def step():
             instance.data["InstanceState"] = state
             if stop_charging_mode:
                 instance.data["StopChargingMode"] = stop_charging_mode
+            self.world.state_changed(instance)
         return step
 
     def key_change_timeline(self, instance, change, force_stop):

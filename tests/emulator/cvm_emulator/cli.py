@@ -7,18 +7,22 @@ May import: every other module of the package.
 
 import argparse
 import json
+import os
+import shutil
 import signal
 import ssl
 import sys
 import threading
 
 from .actions import ACTIONS
-from .constants import DEFAULT_OPERATION_LATENCY, DEFAULT_REGIONS, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FAULT_PROBABILITIES, KEY_ID_RE, PLANNED_FAULTS
+from .constants import (DEFAULT_OPERATION_LATENCY, DEFAULT_REGIONS, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FAULT_PROBABILITIES,
+                        INSTANCE_ID_RE, KEY_ID_RE, PLANNED_FAULTS)
 from .control import Emulator
 from .resources import load_credentials
 from .runtime import Config
 from .seed import default_state_document
 from .server import EmulatorServer
+from .ssh_hosts import SshHosts
 
 
 def parse_rate_limit(text):
@@ -55,6 +59,12 @@ def seconds(text):
 def key_id(text):
     if not KEY_ID_RE.match(text):
         raise argparse.ArgumentTypeError("expected a key pair ID like skey-xxxxxxxx, got %r" % text)
+    return text
+
+
+def instance_id(text):
+    if not INSTANCE_ID_RE.match(text):
+        raise argparse.ArgumentTypeError("expected an instance ID like ins-xxxxxxxx, got %r" % text)
     return text
 
 
@@ -120,6 +130,16 @@ def build_parser():
     parser.add_argument("--tls-key", metavar="FILE", help="private key (PEM) of --tls-cert")
     parser.add_argument("--generate-instances", type=int, default=0, metavar="N",
                         help="add N STOPPED Linux instances (ins-<base36 counter>, gen-00001..., tag bench=true) to the seed")
+    parser.add_argument("--ssh", action="store_true",
+                        help="SSH mode: each RUNNING Linux instance answers SSH (user root, port 22) on its own loopback address, its "
+                             "private IP, with the public keys of its key pairs; CreateKeyPair makes real key pairs (needs sshd)")
+    parser.add_argument("--sshd", metavar="PATH", default=None,
+                        help="the OpenSSH server for --ssh (default: sshd on PATH, else /usr/sbin/sshd)")
+    parser.add_argument("--ssh-slot", type=int, choices=range(100, 200), metavar="N",
+                        help="with --ssh, use addresses 127.N.x.x (100-199); default: the first slot no other emulator holds")
+    parser.add_argument("--fault-key-injection", action="append", type=instance_id, default=[], metavar="INSTANCE_ID",
+                        help="SSH mode: this instance's guest agent is broken; key binds and unbinds still end SUCCESS, "
+                             "but its authorized keys stay as they were (repeatable)")
     parser.add_argument("--verbose", action="store_true", help="one line per API request on stderr (secrets never shown)")
     return parser
 
@@ -152,7 +172,7 @@ def build_emulator(args):
     faults["response_latency_ms"] = args.response_latency
     readings = {"strict_duplicates": args.strict_duplicates, "restart_as_own_operation": args.restart_as_own_operation,
                 "null_operation_fields": args.null_operation_fields, "key_deletion_lag": args.key_deletion_lag,
-                "image_key_ids": args.image_key}
+                "image_key_ids": args.image_key, "key_injection_failures": args.fault_key_injection}
     if args.bind_semantics:
         readings["bind_semantics"] = args.bind_semantics
     fault_plan = {}
@@ -160,7 +180,14 @@ def build_emulator(args):
         fault_plan.setdefault(action, {})[occurrence] = fault
     config = Config(args.operation_latency, args.operation_start_delay, args.bind_replaces_keys, rate_limits, faults, args.seed, readings,
                     fault_plan)
-    return Emulator(state_document, credentials, args.region or DEFAULT_REGIONS, config, args.generate_instances, args.verbose)
+    ssh = SshHosts(args.sshd or shutil.which("sshd", path="/usr/sbin:" + os.environ.get("PATH", "")) or "/usr/sbin/sshd",
+                   args.ssh_slot) if args.ssh else None
+    try:
+        return Emulator(state_document, credentials, args.region or DEFAULT_REGIONS, config, args.generate_instances, args.verbose, ssh)
+    except Exception:
+        if ssh is not None:
+            ssh.close()
+        raise
 
 
 def tls_context(args):
@@ -194,4 +221,5 @@ def main(argv=None):
         pass
     server.shutdown()
     server.server_close()
+    emulator.close()
     return 0

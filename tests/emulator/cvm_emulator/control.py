@@ -42,6 +42,7 @@ class Emulator(ApiService):
             ("GET", "requests"): self.control_get_requests,
             ("DELETE", "requests"): self.control_clear_requests,
             ("GET", "config"): lambda *_: (200, self.config.to_dict()),
+            ("GET", "ssh"): lambda *_: (200, self.ssh.status() if self.ssh is not None else {"enabled": False}),
             ("PATCH", "config"): self.control_patch_config,
         }
         handler = routes.get((method, head))

@@ -10,7 +10,7 @@ import copy
 import time
 
 from .actions import ACTIONS, WRITE_ACTIONS
-from .constants import DEFAULT_OPERATION_LATENCY, FAULT_PROBABILITIES, KEY_ID_RE, PLANNED_FAULTS, REQUEST_LOG_SIZE
+from .constants import DEFAULT_OPERATION_LATENCY, FAULT_PROBABILITIES, INSTANCE_ID_RE, KEY_ID_RE, PLANNED_FAULTS, REQUEST_LOG_SIZE
 from .errors import ControlError
 from .helpers import unique
 
@@ -29,6 +29,7 @@ class Config:
         self.null_operation_fields = False
         self.key_deletion_lag = 0.0
         self.image_key_ids = []
+        self.key_injection_failures = []  # SSH mode: instances whose guest agent never writes the keys bound to them
         for name, value in (readings or {}).items():
             getattr(self, "_patch_" + name)(value)
         self.rate_limits = {name: action.rate_limit for name, action in ACTIONS.items()}
@@ -54,6 +55,7 @@ class Config:
             "null_operation_fields": self.null_operation_fields,
             "key_deletion_lag": self.key_deletion_lag,
             "image_key_ids": list(self.image_key_ids),
+            "key_injection_failures": list(self.key_injection_failures),
             "rate_limits": dict(self.rate_limits),
             "faults": dict(self.faults),
             "fault_plan": {action: {str(n): fault for n, fault in sorted(plan.items())} for action, plan in self.fault_plan.items()},
@@ -104,6 +106,11 @@ class Config:
         if not isinstance(value, list) or not all(isinstance(item, str) and KEY_ID_RE.match(item) for item in value):
             raise ControlError(400, "image_key_ids must be a list of key pair IDs like skey-xxxxxxxx")
         self.image_key_ids = unique(value)
+
+    def _patch_key_injection_failures(self, value):
+        if not isinstance(value, list) or not all(isinstance(item, str) and INSTANCE_ID_RE.match(item) for item in value):
+            raise ControlError(400, "key_injection_failures must be a list of instance IDs like ins-xxxxxxxx")
+        self.key_injection_failures = unique(value)
 
     def _patch_hold_operations(self, value):
         self.hold_operations = boolean("hold_operations", value)

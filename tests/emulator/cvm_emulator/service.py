@@ -45,7 +45,7 @@ def api_body(response):
 class ApiService:
     """The emulated service's state and signed API. Every public method takes the lock; HTTP threads call them concurrently."""
 
-    def __init__(self, initial_state, credentials, regions, config, generate_instances=0, verbose=False):
+    def __init__(self, initial_state, credentials, regions, config, generate_instances=0, verbose=False, ssh=None):
         self.lock = threading.RLock()
         self.default_credentials = credentials
         self.default_regions = list(regions)
@@ -53,12 +53,19 @@ class ApiService:
         self.initial_config = copy.deepcopy(config)
         self.rng = random.Random(config.seed)
         self.world = World()
+        self.ssh = ssh  # SSH mode (ssh_hosts.SshHosts) or None
+        if ssh is not None:
+            ssh.config = config
+            ssh.ticker = self.tick
+            self.world.observer = ssh
         self.world.load(initial_state, credentials, regions)
         if generate_instances:
             self.world.add_generated_instances(generate_instances)
         self.initial_world = self.snapshot()
         self.draws = FaultDraws(config.seed)
         self.api = CvmApi(self.world, config, self.rng, self.draws)
+        if ssh is not None:
+            self.api.key_maker = ssh.make_key_pair
         self.limiter = RateLimiter()
         self.log = RequestLog()
         self.verbose = verbose
@@ -178,6 +185,16 @@ class ApiService:
             if credential["token"] is None:
                 raise ApiError("AuthFailure.TokenFailure", "A security token was sent for a credential that has none.")
             raise ApiError("AuthFailure.TokenFailure", "The security token is missing or invalid for SecretId `%s`." % auth["secret_id"])
+
+    def tick(self):
+        """Run the operation steps that are due (SSH mode: instances start and stop listening on time)."""
+        with self.lock:
+            self.sync_hold()
+            self.world.advance()
+
+    def close(self):
+        if self.ssh is not None:
+            self.ssh.close()
 
     def sync_hold(self):
         self.world.clock.hold(self.config.hold_operations)

@@ -66,6 +66,7 @@ class World:
         self.pending = set()  # ids of instances with an unfinished operation
         self.clock = OperationClock()
         self.lingering = {}  # key_id -> {instance_id: monotonic time until which the key still counts as in use}
+        self.observer = None  # SSH mode (ssh_hosts.SshHosts): told about loads, state and key changes, removals
 
     # -- loading and dumping -----------------------------------------------------------------------------------------
 
@@ -101,6 +102,8 @@ class World:
         for instance in instances.values():
             for key_id in instance.key_ids:
                 self.bindings.setdefault(key_id, set()).add(instance.instance_id)
+        if self.observer is not None:
+            self.observer.on_load(self)
 
     def dump(self):
         """The state document of the current state (credentials are left out: they hold secrets)."""
@@ -127,6 +130,8 @@ class World:
             data["Placement"]["Zone"] = zones[number % len(zones)]
             data["Tags"] = [{"Key": "bench", "Value": "true"}]
             self.instances[instance_id] = Instance(data, region)
+        if self.observer is not None:
+            self.observer.on_load(self)
 
     # -- views -------------------------------------------------------------------------------------------------------
 
@@ -158,6 +163,12 @@ class World:
             self.bindings.get(key_id, set()).discard(instance_id)
             self.linger(key_id, instance_id, lag)
         self.pending.discard(instance_id)
+        if self.observer is not None:
+            self.observer.on_remove(instance_id)
+
+    def state_changed(self, instance):
+        if self.observer is not None:
+            self.observer.on_state(instance)
 
     # -- operations --------------------------------------------------------------------------------------------------
 
@@ -202,6 +213,8 @@ class World:
             self.bindings.setdefault(key_id, set()).add(instance.instance_id)
             self.lingering.get(key_id, {}).pop(instance.instance_id, None)
         instance.data["LoginSettings"]["KeyIds"] = key_ids or None
+        if self.observer is not None:
+            self.observer.on_keys(instance)
 
     def bound_instance_ids(self, key_id):
         return sorted(self.bindings.get(key_id, ()))

@@ -182,6 +182,7 @@ def test_unknown_instance_and_key_fail_before_any_write(run_module, cvm):
     (dict(instance_ids=["ins-00000001"], key_ids=["skey-%08d" % i for i in range(101)]), "at most 100"),
     (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent", exclusive=True), "exclusive=true only applies"),
     (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], wait_timeout=0), "wait_timeout must be a positive"),
+    (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent", bind_full_sets=True), "bind_full_sets=true only applies"),
 ])
 def test_bad_input_fails_without_any_call(run_module, cvm, params, fragment):
     api = cvm(stopped(1))
@@ -213,6 +214,20 @@ def test_replace_semantics_is_noticed_repaired_with_full_sets_and_warned_once(ru
                                   ("AssociateInstancesKeyPairs", ["ins-00000002"], ["skey-aaaaaaaa", "skey-cccccccc"])]
     replaced = [w for w in warnings if "replaced the key pairs" in w]
     assert len(replaced) == 1 and "another client" not in replaced[0]
+
+
+@pytest.mark.parametrize("replace", [False, True])
+@pytest.mark.parametrize("strict", [False, True])
+def test_bind_full_sets_sends_whole_key_sets_so_no_key_is_ever_dropped(run_module, cvm, replace, strict):
+    api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}, "ins-00000002": {"keys": {"skey-bbbbbbbb"}}}, replace=replace, strict=strict)
+    result = run_twice(run_module, api, args(instance_ids=["ins-00000001", "ins-00000002"], key_ids=["skey-aaaaaaaa"], bind_full_sets=True))
+    assert [i["key_ids"] for i in result["instances"]] == [["skey-aaaaaaaa", "skey-bbbbbbbb"]] * 2
+    writes = api.writes()
+    assert writes[0] == ("AssociateInstancesKeyPairs", ["ins-00000001", "ins-00000002"], ["skey-aaaaaaaa", "skey-bbbbbbbb"])
+    if strict and not replace:  # a strict API that adds refuses the duplicate; the module then resends only what is missing
+        assert writes[1:] == [("AssociateInstancesKeyPairs", ["ins-00000001", "ins-00000002"], ["skey-aaaaaaaa"])]
+    else:
+        assert writes == [writes[0]]
 
 
 @pytest.mark.parametrize("replace", [False, True])

@@ -67,7 +67,8 @@ KEYS = {"skey-aaaaaaaa": "ops", "skey-bbbbbbbb": "deploy", "skey-cccccccc": "unu
 def entry(instance_id, key_ids, key_names):
     data = INSTANCES[instance_id]
     return {"instance_id": instance_id, "instance_name": data["name"], "instance_state": data["state"], "key_ids": key_ids, "key_names": key_names,
-            "latest_operation": "StopInstances", "latest_operation_state": "SUCCESS", "latest_operation_request_id": "op-" + instance_id}
+            "latest_operation": "StopInstances", "latest_operation_state": "SUCCESS", "latest_operation_request_id": "op-" + instance_id,
+            "private_ips": [], "public_ips": []}
 
 
 ALL = [
