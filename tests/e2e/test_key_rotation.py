@@ -73,6 +73,7 @@ def new_key_id(emu):
 
 
 @pytest.mark.slow
+@pytest.mark.nondeterministic
 def test_rotates_a_fleet_of_24_with_batched_calls_and_a_second_run_changes_nothing(ansible_env, tmp_path):
     old_file, old_public = new_key(tmp_path / "old_key")
     with ssh_emulator("add") as emu:
