@@ -33,18 +33,19 @@ def connection_argument_spec():
         ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_CA_BUNDLE"])),
         request_timeout=dict(type="int", default=_client.DEFAULT_REQUEST_TIMEOUT),
         api_deadline=dict(type="int", default=_client.DEFAULT_API_DEADLINE, fallback=(env_fallback, ["TENCENTCLOUD_API_DEADLINE"])),
+        allow_insecure_http=dict(type="bool", default=False, fallback=(env_fallback, ["TENCENTCLOUD_ALLOW_INSECURE_HTTP"])),
     )
 
 
 def unset_empty_number_variables(spec):
-    """Drop (from this process's environment) the variables of number options that are set to ''.
+    """Drop (from this process's environment) the variables of number (and boolean) options that are set to ''.
 
     An empty variable means "not set" for every option; AWX injects one for each credential input left
-    empty. Ansible's env_fallback would pass '' on, which a string option treats as unset but an int
-    option refuses; without the variable, the option's default applies.
+    empty. Ansible's env_fallback would pass '' on, which a string option treats as unset but an int or
+    bool option refuses; without the variable, the option's default applies.
     """
     for settings in spec.values():
-        if settings.get("type") == "int" and "fallback" in settings:
+        if settings.get("type") in ("int", "bool") and "fallback" in settings:
             for name in settings["fallback"][1]:
                 if os.environ.get(name) == "":
                     del os.environ[name]
@@ -108,19 +109,35 @@ class TencentCloudModule:
         """The API client, built on first use so that validation failures cost no credential lookup."""
         if self._api is None:
             params = self.params
-            for name in ("request_timeout", "api_deadline"):
-                if params[name] <= 0:
-                    self.fail("%s must be a positive number of seconds, got %d." % (name, params[name]))
             try:
+                for name in ("request_timeout", "api_deadline"):
+                    _client.check_seconds(name, params[name])
                 _client.check_region(params["region"])
+                self.mask_endpoint_user_info()
                 _client.parse_endpoint(params["endpoint"])
                 credential = _client.resolve_credential(params["secret_id"], params["secret_key"], params["security_token"])
                 self._api = _client.CvmApi(credential, params["region"], endpoint=params["endpoint"],
                                            request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"],
-                                           api_deadline=params["api_deadline"], warn=self.warn)
+                                           api_deadline=params["api_deadline"], warn=self.warn,
+                                           allow_insecure_http=params["allow_insecure_http"])
             except _client.SettingsError as exc:
                 self.fail(str(exc))
         return self._api
+
+    def mask_endpoint_user_info(self):
+        """An endpoint with user:password@ is refused (parse_endpoint); the invocation the result shows must not hold it either."""
+        endpoint = self.params["endpoint"]
+        if not isinstance(endpoint, str):
+            return
+        authority = (endpoint.partition("://")[2] if "://" in endpoint else endpoint).partition("/")[0]
+        user_info = authority.rpartition("@")[0]
+        if user_info:
+            # Masked wherever it could still appear; a password too short to mask safely appears nowhere anyway.
+            self.no_log_values.add(user_info)
+            password = user_info.partition(":")[2]
+            if len(password) >= 4:
+                self.no_log_values.add(password)
+            self.params["endpoint"] = _client.mask_endpoint(endpoint)
 
     def fail(self, msg, **extra):
         """Fail with what has been done so far (changed, request ids...) kept in the result.

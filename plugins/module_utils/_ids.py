@@ -28,7 +28,8 @@ class IdKind:
     def __init__(self, name, prefix, example):
         self.name = name
         self.prefix = prefix
-        self.pattern = re.compile(r"^%s-[a-z0-9]{8}$" % re.escape(prefix))
+        # \Z, not $: "$" also matches before a trailing newline, which the API would then receive.
+        self.pattern = re.compile(r"%s-[a-z0-9]{8}\Z" % re.escape(prefix))
         self.example = example
 
     def match(self, value):

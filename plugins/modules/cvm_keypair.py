@@ -81,7 +81,7 @@ options:
         C(InvalidParameterValue.KeyPairNotSupported) after the key pair was unbound or an instance of it terminated (a lag of the API;
         the Terraform provider retries it for 5 minutes). Retries start after 1 second and double up to 10 seconds apart. This applies
         with O(force=true), or when the key pair still lists instances.
-      - The default of 300 seconds is the Terraform provider's bound for that lag.
+      - The default of 300 seconds is the Terraform provider's bound for that lag. At most V(86400) (one day).
     type: int
     default: 300
 extends_documentation_fragment:
@@ -246,7 +246,7 @@ import re
 import time
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError, seconds_problem
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
@@ -256,7 +256,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as
 # delays (seconds, doubling) for at most wait_timeout.
 # The names CreateKeyPair / ImportKeyPair accept: letters, digits and underscores, at most 25 characters.
 # Checked only when creating: lookups take any name (older key pairs may have other characters).
-KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
+KEY_NAME_RE = re.compile(r"[A-Za-z0-9_]{1,25}\Z")  # \Z, not $: "$" would let a trailing newline through
 DELETION_LAG_CODE = "InvalidParameterValue.KeyPairNotSupported"
 DELETE_RETRY_FIRST = 1.0
 DELETE_RETRY_CAP = 10.0
@@ -345,8 +345,8 @@ def validation_errors(params):
             errors.append("force_stop only applies with force=true (unbinding before deleting): set force: true, or remove force_stop.")
     if params["project_id"] < 0:
         errors.append("project_id must be 0 (the default project) or a positive project ID, got %d." % params["project_id"])
-    if params["wait_timeout"] <= 0:
-        errors.append("wait_timeout must be a positive number of seconds, got %d." % params["wait_timeout"])
+    if seconds_problem("wait_timeout", params["wait_timeout"]):
+        errors.append(seconds_problem("wait_timeout", params["wait_timeout"]))
     return errors
 
 
