@@ -14,9 +14,10 @@ May import: every lower module_utils layer (_ids, _errors, _client, _lookup, _ke
 
 from __future__ import annotations
 
+import decimal
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
 
@@ -51,6 +52,43 @@ def unset_empty_number_variables(spec):
                     del os.environ[name]
 
 
+def unconvertible_numbers(spec):
+    """{option: text} for int options given as text that ansible-core cannot turn into a number safely.
+
+    ansible-core converts '1e9' through decimal.Decimal: 'Infinity' then escapes its error handling (OverflowError, a
+    crash), and an exponent like '1e999999999' builds an integer of a billion digits (a hang). Found here first, from the
+    module's arguments or the environment fallback, they are refused with a message instead.
+    """
+    try:
+        raw = _load_params()
+    except Exception:  # pylint: disable=broad-except  # no arguments to read (a unit test): nothing to check
+        return {}
+    found = {}
+    for name, settings in spec.items():
+        if settings.get("type") != "int":
+            continue
+        value = raw.get(name)
+        if value is None and "fallback" in settings:
+            value = next((os.environ[var] for var in settings["fallback"][1] if var in os.environ), None)
+        if isinstance(value, str):
+            try:
+                number = decimal.Decimal(value.strip())
+            except decimal.DecimalException:
+                continue  # ansible-core refuses it with its own clear message
+            if not number.is_finite() or number.adjusted() > 30:
+                found[name] = value
+    return found
+
+
+def number_refusal(name, text):
+    problem = _client.seconds_problem(name, text) if name in SECONDS_OPTIONS else None
+    return problem or "%s must be a whole number, got %s." % (name, repr(text)[:40])
+
+
+# The options counted in seconds, bounded by _client.MAX_SECONDS (modules add their own wait_timeout).
+SECONDS_OPTIONS = ("request_timeout", "api_deadline", "wait_timeout")
+
+
 class ModuleFailure(Exception):
     """The one exception a module's run raises: the message, and the result so far (changed, request ids...) with extras."""
 
@@ -67,7 +105,14 @@ class TencentCloudModule:
         spec = connection_argument_spec()
         spec.update(argument_spec)
         unset_empty_number_variables(spec)
+        unconvertible = unconvertible_numbers(spec)
+        if unconvertible:
+            # Parsed as text, so that AnsibleModule gets as far as failing with the message (and the masked invocation).
+            spec = {name: dict(settings, type="str") if name in unconvertible else settings for name, settings in spec.items()}
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        if unconvertible:
+            self.module.fail_json(msg=" ".join(number_refusal(name, text) for name, text in sorted(unconvertible.items()))
+                                  + " Nothing was changed.")
         self.params = self.module.params
         self.result = {"changed": False}
         self._api = None

@@ -175,7 +175,9 @@ def parse_endpoint(endpoint):
         protocol = parts.scheme
     else:
         protocol, host = "https", endpoint
-    if not (_HOST_PORT_RE.match(host) or _IPV6_PORT_RE.match(host)) or not _valid_port(host):
+    name = _split_host(host)[0]
+    if (not (_HOST_PORT_RE.match(host) or _IPV6_PORT_RE.match(host)) or not _valid_port(host)
+            or len(name) > 253 or any(len(label) > 63 for label in name.split("."))):  # DNS limits: refused here, never looked up
         raise SettingsError("endpoint %r is not a valid host[:port] or http(s)://host[:port] URL, e.g. cvm.tencentcloudapi.com." % shown)
     return protocol, host
 
