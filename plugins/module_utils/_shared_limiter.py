@@ -256,6 +256,10 @@ class SharedRateLimiter:
         finally:
             self._drop_slot(token)  # even when the state file failed: the slot must not outlive the request
 
+    def abandon(self, token):
+        """Release a slot without the state file (it cannot be used): its lock goes, so readers drop the slot."""
+        self._drop_slot(token)
+
     def pause(self, seconds):
         with self._locked() as state:
             state["paused_until"] = max(state["paused_until"], self._clock() + min(seconds, MAX_PAUSE))
@@ -389,13 +393,16 @@ class _FallbackOnError:
 
     def release(self, slot):
         kind, inner = slot
-        if kind == "shared":
+        if kind == "shared" and self._local is not None:
+            # Fallen back meanwhile: do not wait on the state file again; freeing the slot file frees the slot.
+            self._shared.abandon(inner)
+        elif kind == "shared":
             try:
                 self._shared.release(inner)
             except LimiterUnavailable as exc:
                 self._fall_back(exc)
-            return
-        self._local.release(inner)
+        else:
+            self._local.release(inner)
 
     def pause(self, seconds):
         if self._local is None:

@@ -145,9 +145,14 @@ def test_a_lock_taken_later_falls_back_once_and_goes_on(folder, monkeypatch):
     made = shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10),
                                warn=warnings.append, folder=folder)
     slot = made.acquire()
+    other = made.acquire()
     fd = hold_lock(os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs")))
     try:
         made.release(slot)  # the state cannot be written: the slot file is released all the same
+        tries = []
+        monkeypatch.setattr(shared, "lock_within", lambda *args, **kwargs: tries.append(args) or False)
+        made.release(other)  # fallen back: released without waiting on the state file again
+        assert tries == []
         for _request in range(3):
             made.release(made.acquire())
     finally:
