@@ -185,9 +185,9 @@ def parse_endpoint(endpoint):
 def _split_host(host):
     """(name or address, port text) of host[:port] or [v6]:port."""
     if host.startswith("["):
-        address, _, rest = host[1:].partition("]")
+        address, rest = host[1:].partition("]")[::2]
         return address, rest[1:]
-    name, _, port = host.partition(":")
+    name, port = host.partition(":")[::2]
     return name, port
 
 

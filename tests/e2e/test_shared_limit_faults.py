@@ -69,7 +69,8 @@ def start_holder(mode, path, rate, prefix=()):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()  # the holder holds what it should once it has printed
     assert line, proc.stderr.read()
-    return proc, json.loads(line)
+    proc.said = json.loads(line)
+    return proc
 
 
 def end(proc):
@@ -117,7 +118,7 @@ def assert_bound_in_time(proc, records, name="bind"):
 
 
 def test_a_frozen_lock_holder_costs_at_most_the_fallback_bound_and_one_warning(ansible_env, tmp_path, emu, folder):
-    holder, _ = start_holder("lock", state_path(emu, folder, "DescribeInstances"), 40)
+    holder = start_holder("lock", state_path(emu, folder, "DescribeInstances"), 40)
     try:
         os.kill(holder.pid, signal.SIGSTOP)
         proc, records = run_bind(ansible_env, tmp_path, emu, folder, bind_task("bind"))
@@ -131,7 +132,7 @@ def test_a_frozen_lock_holder_costs_at_most_the_fallback_bound_and_one_warning(a
 
 @pytest.mark.parametrize("action, rate", [("DescribeInstances", 40), ("AssociateInstancesKeyPairs", 10)])
 def test_a_frozen_holder_of_every_slot_is_waited_on_at_most_the_fallback_bound(ansible_env, tmp_path, emu, folder, action, rate):
-    holder, _ = start_holder("slots", state_path(emu, folder, action), rate)
+    holder = start_holder("slots", state_path(emu, folder, action), rate)
     try:
         os.kill(holder.pid, signal.SIGSTOP)
         proc, records = run_bind(ansible_env, tmp_path, emu, folder, bind_task("bind"))
@@ -143,7 +144,7 @@ def test_a_frozen_holder_of_every_slot_is_waited_on_at_most_the_fallback_bound(a
 
 
 def test_slots_of_a_holder_killed_with_9_are_free_at_once(ansible_env, tmp_path, emu, folder):
-    holder, _ = start_holder("slots", state_path(emu, folder, "DescribeInstances"), 40)
+    holder = start_holder("slots", state_path(emu, folder, "DescribeInstances"), 40)
     try:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(timeout=30)
@@ -156,10 +157,10 @@ def test_slots_of_a_holder_killed_with_9_are_free_at_once(ansible_env, tmp_path,
 
 def test_slots_of_a_holder_in_another_pid_namespace_are_free_once_it_is_gone(ansible_env, tmp_path, emu, folder):
     path = state_path(emu, folder, "DescribeInstances")
-    holder, said = start_holder("slots-then-exit", path, 40, prefix=["unshare", "--pid", "--fork", "--kill-child"])
+    holder = start_holder("slots-then-exit", path, 40, prefix=["unshare", "--pid", "--fork", "--kill-child"])
     try:
         holder.wait(timeout=30)
-        assert said["pid"] == 1  # pid 1 is always alive on the host: no PID can tell whether its slots still count
+        assert holder.said["pid"] == 1  # pid 1 is always alive on the host: no PID can tell whether its slots still count
         with open(path, "rb") as handle:
             assert len(shared.parse_state(handle.read())[0]["slots"]) == 40
         proc, records = run_bind(ansible_env, tmp_path, emu, folder, bind_task("bind"))
