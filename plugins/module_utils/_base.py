@@ -114,6 +114,7 @@ class TencentCloudModule:
             self.module.fail_json(msg=" ".join(number_refusal(name, text) for name, text in sorted(unconvertible.items()))
                                   + " Nothing was changed.")
         self.params = self.module.params
+        self.mask_endpoint_user_info()  # before any failure can show the invocation
         self.result = {"changed": False}
         self._api = None
         self._finishing = False  # inside finish(): failures are raised as ModuleFailure, and finish() reports them once
@@ -158,7 +159,6 @@ class TencentCloudModule:
                 for name in ("request_timeout", "api_deadline"):
                     _client.check_seconds(name, params[name])
                 _client.check_region(params["region"])
-                self.mask_endpoint_user_info()
                 _client.parse_endpoint(params["endpoint"])
                 credential = _client.resolve_credential(params["secret_id"], params["secret_key"], params["security_token"])
                 self._api = _client.CvmApi(credential, params["region"], endpoint=params["endpoint"],

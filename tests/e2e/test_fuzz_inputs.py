@@ -92,6 +92,7 @@ ROWS = [
     row("endpoint with a password", "endpoint", endpoint="http://admin:%s@%s" % (PASSWORD, EMU)),
     row("endpoint with a password and no scheme", "endpoint", endpoint="admin:%s@%s" % (PASSWORD, EMU)),
     row("endpoint with only a password", "endpoint", endpoint="https://:%s@cvm.tencentcloudapi.com" % PASSWORD),
+    row("endpoint with a password and a bad instance id", "instance_ids", instance_ids=["ins-1"], endpoint="http://u:%s@%s" % (PASSWORD, EMU)),
     row("endpoint with a foreign scheme", "endpoint", endpoint="ftp://" + EMU),
     row("endpoint with port 0", "endpoint", endpoint="http://127.0.0.1:0"),
     row("endpoint with port 65536", "endpoint", endpoint="http://127.0.0.1:65536"),
@@ -178,7 +179,8 @@ def test_no_traceback_and_no_password_at_vvvv(fuzz_run):
     assert "Traceback" not in output
     for text in (output, json.dumps(records)):
         assert PASSWORD not in text
-    for name in ("endpoint with a password", "endpoint with a password and no scheme", "endpoint with only a password"):
+    for name in ("endpoint with a password", "endpoint with a password and no scheme", "endpoint with only a password",
+                 "endpoint with a password and a bad instance id"):
         result = records[name]["result"]
-        assert "***@" in result["msg"]
+        assert "***@" in result["msg"] or "instance_ids" in result["msg"]
         assert PASSWORD not in json.dumps(result["invocation"]) and "***@" in result["invocation"]["module_args"]["endpoint"]
