@@ -5,7 +5,8 @@
 
 A frozen lock holder, a frozen holder of every slot, a holder killed with -9, a holder in another PID namespace and
 corrupted state files: in each case a bind of 10 instances through the module succeeds, and its task takes at most
-api_deadline plus the documented fallback bound (_shared_limiter.FALLBACK_AFTER). Every stopped process is resumed
+api_deadline plus the documented fallback bound (_shared_limiter.FALLBACK_AFTER), beyond what starting a module costs
+(measured in the same playbook by a task refused before any request). Every stopped process is resumed
 and killed in a `finally`.
 """
 
@@ -32,9 +33,19 @@ KEY = "skey-k1000003"
 BOUND = API_DEADLINE + shared.FALLBACK_AFTER
 
 HOLDER = r"""
-import json, os, sys, time
+import json, os, signal, sys, time
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared
 mode, path, rate = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if mode == "slots-when-triggered":  # take the slots only when the playbook says so, just before its bind, then stop
+    trigger = sys.argv[4]
+    print(json.dumps({"pid": os.getpid()}), flush=True)
+    while not os.path.exists(trigger):
+        time.sleep(0.02)
+    limiter = shared.SharedRateLimiter(path, rate, 1.01)
+    tokens = [limiter.acquire() for _slot in range(rate)]
+    open(trigger + ".ready", "w").close()
+    os.kill(os.getpid(), signal.SIGSTOP)
+    time.sleep(600)
 if mode == "lock":
     held = shared._LockedState(path)
     held.__enter__()
@@ -63,9 +74,10 @@ def state_path(emu, folder, action):
     return os.path.join(folder, shared.state_file_name(emu.secret_id, emu.region, emu.url, action))
 
 
-def start_holder(mode, path, rate, prefix=()):
+def start_holder(mode, path, rate, prefix=(), trigger=None):
     env = dict(without_proxies(), PYTHONPATH=COLLECTIONS_PATH)
-    proc = subprocess.Popen(list(prefix) + [sys.executable, "-c", HOLDER, mode, path, str(rate)], env=env,  # pylint: disable=consider-using-with
+    extra = [trigger] if trigger else []
+    proc = subprocess.Popen(list(prefix) + [sys.executable, "-c", HOLDER, mode, path, str(rate)] + extra, env=env,  # pylint: disable=consider-using-with
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()  # the holder holds what it should once it has printed
     assert line, proc.stderr.read()
@@ -90,7 +102,13 @@ def run_bind(ansible_env, tmp_path, emu, folder, pre_tasks=""):
     - hosts: localhost
       gather_facts: false
       tasks:
-    """) + textwrap.indent(textwrap.dedent(pre_tasks), "    ")
+        - name: warm up
+          tencentcloud.cvm.cvm_keypair_association: {instance_ids: [ins-1], key_ids: [%s]}
+          ignore_errors: true
+        - name: startup
+          tencentcloud.cvm.cvm_keypair_association: {instance_ids: [ins-1], key_ids: [%s]}
+          ignore_errors: true
+    """ % (KEY, KEY)) + textwrap.indent(textwrap.dedent(pre_tasks), "    ")
     path = tmp_path / "bind.yml"
     path.write_text(text)
     env = ansible_env(emu, {"TENCENTCLOUD_CVM_RATE_LIMIT_DIR": folder, "TENCENTCLOUD_API_DEADLINE": str(API_DEADLINE)})
@@ -113,7 +131,13 @@ def assert_bound_in_time(proc, records, name="bind"):
     (record,) = [r for r in records if r["task"] == name]
     assert record["status"] == "ok", (record["result"].get("msg"), proc.stdout[-3000:])
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert record["duration"] <= BOUND, "the bind took %.1f s, more than api_deadline + fallback bound = %.1f s" % (record["duration"], BOUND)
+    # What starting a module costs on this machine now (a task refused before any request and before any limiter, after
+    # a first one that built the module's payload) is outside the module's control: the bound applies to the rest.
+    (startup,) = [r for r in records if r["task"] == "startup"]
+    assert startup["status"] == "failed" and "ins-1" in startup["result"]["msg"]
+    spent = record["duration"] - startup["duration"]
+    print("%s: %.1f s after %.1f s of startup (bound %.1f s)" % (name, spent, startup["duration"], BOUND))  # -rP shows the margin
+    assert spent <= BOUND, "the bind took %.1f s beyond startup, more than api_deadline + fallback bound = %.1f s" % (spent, BOUND)
     return record
 
 
@@ -130,14 +154,25 @@ def test_a_frozen_lock_holder_costs_at_most_the_fallback_bound_and_one_warning(a
     assert all(keys_of(emu, i) == [KEY] for i in INSTANCES)
 
 
+TRIGGER = """
+- name: the holder takes every slot now, then stops itself
+  ansible.builtin.shell: "touch {0} && for i in $(seq 600); do [ -e {0}.ready ] && exit 0; sleep 0.05; done; exit 1"
+  changed_when: false
+"""
+
+
 @pytest.mark.parametrize("action, rate", [("DescribeInstances", 40), ("AssociateInstancesKeyPairs", 10)])
 def test_a_frozen_holder_of_every_slot_is_waited_on_at_most_the_fallback_bound(ansible_env, tmp_path, emu, folder, action, rate):
-    holder = start_holder("slots", state_path(emu, folder, action), rate)
+    trigger = str(tmp_path / "take-the-slots")
+    holder = start_holder("slots-when-triggered", state_path(emu, folder, action), rate, trigger=trigger)
     try:
-        os.kill(holder.pid, signal.SIGSTOP)
-        proc, records = run_bind(ansible_env, tmp_path, emu, folder, bind_task("bind"))
+        proc, records = run_bind(ansible_env, tmp_path, emu, folder, TRIGGER.format(trigger) + textwrap.dedent(bind_task("bind")))
+        with open("/proc/%d/stat" % holder.pid, encoding="ascii") as handle:
+            assert handle.read().rpartition(")")[2].split()[0] == "T"  # it held the slots, stopped, all along
     finally:
         end(holder)
+    (taken,) = [r for r in records if r["task"].startswith("the holder takes")]
+    assert taken["status"] == "ok", taken
     assert_bound_in_time(proc, records)
     assert all(keys_of(emu, i) == [KEY] for i in INSTANCES)
     assert [r for r in emu.requests()["requests"] if r["error_code"] == "RequestLimitExceeded"] == []
