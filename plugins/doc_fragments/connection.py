@@ -40,7 +40,20 @@ options:
       - The CVM API endpoint. V(host) or V(host:port) means HTTPS; a URL starting with V(http://) or V(https://) is used as given.
       - If not set, the environment variable E(TENCENTCLOUD_ENDPOINT) is used, and then the public endpoint V(cvm.tencentcloudapi.com).
       - Point it at the collection's local CVM emulator (for example V(http://127.0.0.1:8400)) to test playbooks offline.
+      - A V(http://) endpoint that is not this machine (by its text, not V(localhost), 127.0.0.0/8 or V([::1])) sends the signed
+        C(Authorization) header, the security token and every request and answer, including the private key of a key pair
+        M(tencentcloud.cvm.cvm_keypair) creates, unencrypted; the module warns once per run unless O(allow_insecure_http=true).
+      - User info (V(user:password@host)) is refused, and never shown (the result shows the endpoint with C(***) in its place).
+      - An endpoint without a scheme means HTTPS; against a server that speaks plain HTTP the TLS handshake fails at once (not
+        retried) and the message says to write V(http://).
     type: str
+  allow_insecure_http:
+    description:
+      - Silence the warning about a plain V(http://) O(endpoint) that is not this machine, on a network you trust.
+        Plain HTTP is allowed either way; this only says you know what travels unencrypted.
+      - If not set, the environment variable E(TENCENTCLOUD_ALLOW_INSECURE_HTTP) is used.
+    type: bool
+    default: false
   ca_bundle:
     description:
       - Path of a PEM file of CA certificates to verify the endpoint's HTTPS certificate with, instead of the bundled public CAs.
@@ -51,6 +64,7 @@ options:
     description:
       - The longest one attempt of an API request may take, in seconds, before it counts as a network error (which is retried
         a few times). Connecting gets a third of it (at most 10 seconds), waiting for the answer the rest.
+      - At most V(86400) (one day); larger values are refused before any request.
     type: int
     default: 30
   api_deadline:
@@ -61,6 +75,7 @@ options:
       - Counted are the time spent waiting for answers and the pauses between retries after network and service errors.
         Not counted are waiting for the client-side rate limit, the pauses after throttling and after a busy instance (each
         bounded by its own number of attempts), and waiting for operations to finish (C(wait_timeout) where a module has it).
+      - At most V(86400) (one day); larger values are refused before any request.
       - If not set, the environment variable E(TENCENTCLOUD_API_DEADLINE) is used.
     type: int
     default: 60
@@ -102,4 +117,7 @@ options:
   api_deadline:
     env:
       - name: TENCENTCLOUD_API_DEADLINE
+  allow_insecure_http:
+    env:
+      - name: TENCENTCLOUD_ALLOW_INSECURE_HTTP
 """

@@ -267,11 +267,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not regions:
             raise AnsibleParserError("regions is required: set the option regions (a list), or region or the environment variable "
                                      "TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
-        timeout = self.get_option("request_timeout")
-        if timeout <= 0:
-            raise AnsibleParserError("request_timeout must be a positive number of seconds, got %d." % timeout)
         filters = self.get_option("filters") or None
         try:
+            for name in ("request_timeout", "api_deadline"):
+                _client.check_seconds(name, self.get_option(name))
             for region in regions:
                 _client.check_region(region)
             _client.parse_endpoint(self.get_option("endpoint"))
@@ -300,7 +299,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             credential = _client.resolve_credential(self.get_option("secret_id"), self.get_option("secret_key"),
                                                     self.get_option("security_token"))
             apis = [_client.CvmApi(credential, region, endpoint=self.get_option("endpoint"), request_timeout=self.get_option("request_timeout"),
-                                   ca_bundle=self._ca_bundle(), api_deadline=self.get_option("api_deadline"), warn=self.display.warning)
+                                   ca_bundle=self._ca_bundle(), api_deadline=self.get_option("api_deadline"), warn=self.display.warning,
+                                   allow_insecure_http=self.get_option("allow_insecure_http"))
                     for region in settings["regions"]]
         except _client.SettingsError as exc:
             raise AnsibleParserError(str(exc)) from None

@@ -14,9 +14,11 @@ May import: every lower module_utils layer (_ids, _errors, _client, _lookup, _ke
 
 from __future__ import annotations
 
+import decimal
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils import basic
+from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
 
@@ -33,21 +35,58 @@ def connection_argument_spec():
         ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_CA_BUNDLE"])),
         request_timeout=dict(type="int", default=_client.DEFAULT_REQUEST_TIMEOUT),
         api_deadline=dict(type="int", default=_client.DEFAULT_API_DEADLINE, fallback=(env_fallback, ["TENCENTCLOUD_API_DEADLINE"])),
+        allow_insecure_http=dict(type="bool", default=False, fallback=(env_fallback, ["TENCENTCLOUD_ALLOW_INSECURE_HTTP"])),
     )
 
 
 def unset_empty_number_variables(spec):
-    """Drop (from this process's environment) the variables of number options that are set to ''.
+    """Drop (from this process's environment) the variables of number (and boolean) options that are set to ''.
 
     An empty variable means "not set" for every option; AWX injects one for each credential input left
-    empty. Ansible's env_fallback would pass '' on, which a string option treats as unset but an int
-    option refuses; without the variable, the option's default applies.
+    empty. Ansible's env_fallback would pass '' on, which a string option treats as unset but an int or
+    bool option refuses; without the variable, the option's default applies.
     """
     for settings in spec.values():
-        if settings.get("type") == "int" and "fallback" in settings:
+        if settings.get("type") in ("int", "bool") and "fallback" in settings:
             for name in settings["fallback"][1]:
                 if os.environ.get(name) == "":
                     del os.environ[name]
+
+
+def unconvertible_numbers(spec):
+    """{option: text} for int options given as text that ansible-core cannot turn into a number safely.
+
+    ansible-core converts '1e9' through decimal.Decimal: 'Infinity' then escapes its error handling (OverflowError, a
+    crash), and an exponent like '1e999999999' builds an integer of a billion digits (a hang). Found here first, from the
+    module's arguments or the environment fallback, they are refused with a message instead.
+    """
+    if getattr(basic, "_ANSIBLE_ARGS", None) is None:
+        return {}  # not a module run with arguments (sanity's argument_spec introspection): nothing to read
+    raw = _load_params()
+    found = {}
+    for name, settings in spec.items():
+        if settings.get("type") != "int":
+            continue
+        value = raw.get(name)
+        if value is None and "fallback" in settings:
+            value = next((os.environ[var] for var in settings["fallback"][1] if var in os.environ), None)
+        if isinstance(value, str):
+            try:
+                number = decimal.Decimal(value.strip())
+            except decimal.DecimalException:
+                continue  # ansible-core refuses it with its own clear message
+            if not number.is_finite() or number.adjusted() > 30:
+                found[name] = value
+    return found
+
+
+def number_refusal(name, text):
+    problem = _client.seconds_problem(name, text) if name in SECONDS_OPTIONS else None
+    return problem or "%s must be a whole number, got %s." % (name, repr(text)[:40])
+
+
+# The options counted in seconds, bounded by _client.MAX_SECONDS (modules add their own wait_timeout).
+SECONDS_OPTIONS = ("request_timeout", "api_deadline", "wait_timeout")
 
 
 class ModuleFailure(Exception):
@@ -66,8 +105,16 @@ class TencentCloudModule:
         spec = connection_argument_spec()
         spec.update(argument_spec)
         unset_empty_number_variables(spec)
+        unconvertible = unconvertible_numbers(spec)
+        if unconvertible:
+            # Parsed as text, so that AnsibleModule gets as far as failing with the message (and the masked invocation).
+            spec = {name: dict(settings, type="str") if name in unconvertible else settings for name, settings in spec.items()}
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        if unconvertible:
+            self.module.fail_json(msg=" ".join(number_refusal(name, text) for name, text in sorted(unconvertible.items()))
+                                  + " Nothing was changed.")
         self.params = self.module.params
+        self.mask_endpoint_user_info()  # before any failure can show the invocation
         self.result = {"changed": False}
         self._api = None
         self._finishing = False  # inside finish(): failures are raised as ModuleFailure, and finish() reports them once
@@ -108,19 +155,34 @@ class TencentCloudModule:
         """The API client, built on first use so that validation failures cost no credential lookup."""
         if self._api is None:
             params = self.params
-            for name in ("request_timeout", "api_deadline"):
-                if params[name] <= 0:
-                    self.fail("%s must be a positive number of seconds, got %d." % (name, params[name]))
             try:
+                for name in ("request_timeout", "api_deadline"):
+                    _client.check_seconds(name, params[name])
                 _client.check_region(params["region"])
                 _client.parse_endpoint(params["endpoint"])
                 credential = _client.resolve_credential(params["secret_id"], params["secret_key"], params["security_token"])
                 self._api = _client.CvmApi(credential, params["region"], endpoint=params["endpoint"],
                                            request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"],
-                                           api_deadline=params["api_deadline"], warn=self.warn)
+                                           api_deadline=params["api_deadline"], warn=self.warn,
+                                           allow_insecure_http=params["allow_insecure_http"])
             except _client.SettingsError as exc:
                 self.fail(str(exc))
         return self._api
+
+    def mask_endpoint_user_info(self):
+        """An endpoint with user:password@ is refused (parse_endpoint); the invocation the result shows must not hold it either."""
+        endpoint = self.params["endpoint"]
+        if not isinstance(endpoint, str):
+            return
+        authority = (endpoint.partition("://")[2] if "://" in endpoint else endpoint).partition("/")[0]
+        user_info = authority.rpartition("@")[0]
+        if user_info:
+            # Masked wherever it could still appear; a password too short to mask safely appears nowhere anyway.
+            self.no_log_values.add(user_info)
+            password = user_info.partition(":")[2]
+            if len(password) >= 4:
+                self.no_log_values.add(password)
+            self.params["endpoint"] = _client.mask_endpoint(endpoint)
 
     def fail(self, msg, **extra):
         """Fail with what has been done so far (changed, request ids...) kept in the result.

@@ -16,6 +16,7 @@ Layer 2 (client). May import: _errors, _shared_limiter.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import random
@@ -65,6 +66,9 @@ BACKOFF = {_errors.THROTTLED: (0.5, 8.0), _errors.TRANSIENT: (0.25, 4.0), _error
 
 DEFAULT_REQUEST_TIMEOUT = 30
 DEFAULT_API_DEADLINE = 60
+# The largest value of any timeout or deadline option (request_timeout, api_deadline, wait_timeout): one day. Larger
+# values are typing mistakes, and would overflow the time arithmetic of the SDK and of the sockets.
+MAX_SECONDS = 86400
 # requests applies one timeout to connecting and then again to waiting for the answer, so an attempt
 # given T could take 2T. Each attempt's budget is split instead: connecting gets a third, at most this.
 CONNECT_TIMEOUT_CAP = 10.0
@@ -77,8 +81,13 @@ NO_CREDENTIALS_MSG = (
     "or write them to ~/.tencentcloud/credentials under [default] as secret_id and secret_key, or run on a CVM instance with a CAM role."
 )
 
-_REGION_RE = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
-_HOST_PORT_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+_REGION_RE = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+\Z")
+_HOST_PORT_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\Z")
+_IPV6_PORT_RE = re.compile(r"\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?\Z")
+# What travels over plain HTTP, for the warning (see docs/reliability.md, "Transport rules").
+IN_CLEAR = ("the signed Authorization header (with the SecretId), the security token (X-TC-Token) of temporary credentials, "
+            "and every request and answer, including the private key of a key pair cvm_keypair creates")
+_WARNED_HTTP = set()  # endpoints this process has already warned about
 
 
 class CvmApiError(Exception):
@@ -126,38 +135,105 @@ class SettingsError(ValueError):
     """A connection setting is unusable; raised before any request is sent."""
 
 
+def mask_endpoint(endpoint):
+    """The endpoint text as it may be shown: any user info (user:password@) replaced by ***, at most 120 characters."""
+    text = str(endpoint)
+    scheme, sep, rest = text.rpartition("://") if "://" in text else ("", "", text)
+    netloc, slash, tail = rest.partition("/")
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    shown = "%s%s%s%s%s" % (scheme, sep, netloc, slash, tail)
+    return shown if len(shown) <= 120 else shown[:117] + "..."
+
+
 def parse_endpoint(endpoint):
     """Return (protocol, host[:port]) for an endpoint option.
 
-    `host[:port]` means HTTPS; a URL starting with http:// or https:// is used as given.
+    `host[:port]` means HTTPS; a URL starting with http:// or https:// is used as given. Messages never show user info.
     """
     if not endpoint:
         return "https", DEFAULT_ENDPOINT
     endpoint = endpoint.strip()
+    shown = mask_endpoint(endpoint)
+    if any(ord(char) <= 32 or ord(char) == 127 for char in endpoint):
+        # urlsplit would drop tabs and newlines silently: refuse rather than guess what was meant.
+        raise SettingsError("endpoint %r holds a space or a control character: give scheme://host[:port] or host[:port] alone." % shown)
+    authority = endpoint.partition("://")[2] if "://" in endpoint else endpoint
+    if "@" in authority.partition("/")[0]:
+        raise SettingsError("endpoint %r holds user info (user:password@), which the CVM API never uses: remove it (the password is "
+                            "not shown). Credentials go in secret_id and secret_key." % shown)
     if "://" in endpoint:
-        parts = urlsplit(endpoint)
+        try:
+            parts = urlsplit(endpoint)
+        except ValueError:
+            raise SettingsError("endpoint %r is not a valid http(s)://host[:port] URL, e.g. https://cvm.tencentcloudapi.com." % shown) from None
         if parts.scheme not in ("http", "https"):
-            raise SettingsError("endpoint %r: the scheme must be http:// or https://, or give host[:port] for HTTPS." % endpoint)
+            raise SettingsError("endpoint %r: the scheme must be http:// or https://, or give host[:port] for HTTPS." % shown)
         host = parts.netloc
-        if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in host:
-            raise SettingsError("endpoint %r: give only scheme://host[:port], without path, query or user." % endpoint)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise SettingsError("endpoint %r: give only scheme://host[:port], without path, query or user." % shown)
         protocol = parts.scheme
     else:
         protocol, host = "https", endpoint
-    if not _HOST_PORT_RE.match(host) or not _valid_port(host):
-        raise SettingsError("endpoint %r is not a valid host[:port] or http(s)://host[:port] URL, e.g. cvm.tencentcloudapi.com." % endpoint)
+    name = _split_host(host)[0]
+    if (not (_HOST_PORT_RE.match(host) or _IPV6_PORT_RE.match(host)) or not _valid_port(host)
+            or len(name) > 253 or any(len(label) > 63 for label in name.split("."))):  # DNS limits: refused here, never looked up
+        raise SettingsError("endpoint %r is not a valid host[:port] or http(s)://host[:port] URL, e.g. cvm.tencentcloudapi.com." % shown)
     return protocol, host
 
 
+def _split_host(host):
+    """(name or address, port text) of host[:port] or [v6]:port."""
+    if host.startswith("["):
+        address, rest = host[1:].partition("]")[::2]
+        return address, rest[1:]
+    name, port = host.partition(":")[::2]
+    return name, port
+
+
 def _valid_port(host):
-    port = host.rpartition(":")[2] if ":" in host else "443"
+    port = _split_host(host)[1] or "443"
     return 0 < int(port) < 65536
+
+
+def is_loopback(host):
+    """Whether host[:port] names this machine by its text: localhost, 127.0.0.0/8 or ::1 (no name is looked up)."""
+    name = _split_host(host)[0].lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_http_warning(protocol, host):
+    """The warning for a plain-HTTP endpoint that is not this machine, or None."""
+    if protocol != "http" or is_loopback(host):
+        return None
+    return ("endpoint http://%s is plain HTTP to another machine: %s travel unencrypted, readable and changeable by anyone on the "
+            "way. Use https:// (or host[:port]), or set allow_insecure_http: true (TENCENTCLOUD_ALLOW_INSECURE_HTTP) on a network you "
+            "trust to silence this warning." % (host, IN_CLEAR))
+
+
+def seconds_problem(name, value):
+    """Why a timeout or deadline option is unusable (it must be a whole number of seconds from 1 to MAX_SECONDS), or None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_SECONDS:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        return "%s must be a whole number of seconds from 1 to %d (one day), got %s." % (name, MAX_SECONDS, shown)
+    return None
+
+
+def check_seconds(name, value):
+    problem = seconds_problem(name, value)
+    if problem:
+        raise SettingsError(problem)
 
 
 def check_region(region):
     if not region:
         raise SettingsError("region is required: set the option region or the environment variable TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
-    if not _REGION_RE.match(region):
+    if not isinstance(region, str) or not _REGION_RE.match(region):
         raise SettingsError("region %r is not a Tencent Cloud region name: use a name like ap-guangzhou or na-siliconvalley." % region)
 
 
@@ -256,8 +332,11 @@ class CvmApi:
     """Calls CVM API actions with rate limiting, retries and uniform errors. Safe to share between threads."""
 
     def __init__(self, credential, region, endpoint=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, ca_bundle=None,
-                 api_deadline=DEFAULT_API_DEADLINE, sleep=time.sleep, rng=random.uniform, clock=time.monotonic, warn=None):
+                 api_deadline=DEFAULT_API_DEADLINE, sleep=time.sleep, rng=random.uniform, clock=time.monotonic, warn=None,
+                 allow_insecure_http=False):
         check_region(region)
+        check_seconds("request_timeout", request_timeout)
+        check_seconds("api_deadline", api_deadline)
         self.protocol, self.host = parse_endpoint(endpoint)
         if ca_bundle and not os.path.isfile(ca_bundle):
             raise SettingsError("ca_bundle %r does not exist or is not a file: give the path of a PEM file of CA certificates." % ca_bundle)
@@ -274,6 +353,10 @@ class CvmApi:
         self._limiters_lock = threading.Lock()
         self._warn = warn  # callable(message), for what the user should hear about (the shared rate limit being off)
         self._local = threading.local()
+        insecure = insecure_http_warning(self.protocol, self.host)
+        if insecure and not allow_insecure_http and warn is not None and self.host not in _WARNED_HTTP:
+            _WARNED_HTTP.add(self.host)  # once per run, however many clients
+            warn(insecure)
 
     @property
     def endpoint_url(self):
@@ -393,6 +476,9 @@ def _describe_network_error(raw, endpoint_url, timeout):
     """(code, message) for a failure to talk to the endpoint, named by what happened; requests' wording is long and unstable."""
     text = " ".join(raw.split())
     lowered = text.lower()
+    if "wrong_version_number" in lowered or "wrong version number" in lowered or "record layer failure" in lowered:
+        return ("ClientNetworkError.NotTls",
+                "could not reach %s: the TLS handshake got an answer that is not TLS (the server there speaks plain HTTP?)" % endpoint_url)
     if "certificate_verify_failed" in lowered:
         return "ClientNetworkError.CertificateVerifyFailed", "could not reach %s: %s" % (endpoint_url, text[:300])
     if "connect timeout" in lowered or "connecttimeout" in lowered:
@@ -404,6 +490,11 @@ def _describe_network_error(raw, endpoint_url, timeout):
     if any(marker in lowered for marker in ("failed to resolve", "name or service not known", "nodename nor servname",
                                             "name resolution", "getaddrinfo failed")):
         return "ClientNetworkError.HostNotFound", "could not reach %s: the host name does not resolve" % endpoint_url
+    if "remote end closed connection without response" in lowered or "connection aborted" in lowered \
+            or "connection reset by peer" in lowered or "errno 104" in lowered:
+        return ("ClientNetworkError.ConnectionDropped",
+                "the connection to %s was closed after the request was sent, before any answer: the request may or may not "
+                "have taken effect" % endpoint_url)
     return "ClientNetworkError", "could not reach %s: %s" % (endpoint_url, text[:300])
 
 

@@ -122,6 +122,17 @@ ERROR_TABLE = {
     ),
     "ClientNetworkError.ConnectionRefused": (TRANSIENT, "The endpoint refused the connection: check the host and port of endpoint, and the proxy settings."),
     "ClientNetworkError.HostNotFound": (TRANSIENT, "The endpoint's host name does not resolve: check endpoint and the DNS settings."),
+    # Named by this collection: a server that answers a TLS handshake in plain HTTP will do so again.
+    "ClientNetworkError.NotTls": (
+        None, "The endpoint does not speak TLS: if it really serves plain HTTP (like the collection's local emulator), write it as "
+              "http://host:port; otherwise check the port of endpoint and any proxy in between."
+    ),
+    # Named by this collection: the request went out and the connection closed before any answer (a lost answer).
+    "ClientNetworkError.ConnectionDropped": (
+        TRANSIENT, "The connection dropped after the request was sent, so it may have taken effect: the module sent reads again and "
+                   "settled writes by re-reading what the API now has, never resending them blindly. If drops persist, check the "
+                   "endpoint, proxy and network; running again is safe."
+    ),
     # Named by this collection: a certificate that does not verify will not verify on the next try either.
     "ClientNetworkError.CertificateVerifyFailed": (
         None, "The endpoint's HTTPS certificate did not verify: for a private or self-signed endpoint, give its CA file as ca_bundle (TENCENTCLOUD_CA_BUNDLE)."

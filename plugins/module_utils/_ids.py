@@ -28,7 +28,8 @@ class IdKind:
     def __init__(self, name, prefix, example):
         self.name = name
         self.prefix = prefix
-        self.pattern = re.compile(r"^%s-[a-z0-9]{8}$" % re.escape(prefix))
+        # \Z, not $: "$" also matches before a trailing newline, which the API would then receive.
+        self.pattern = re.compile(r"%s-[a-z0-9]{8}\Z" % re.escape(prefix))
         self.example = example
 
     def match(self, value):
@@ -41,7 +42,21 @@ class IdKind:
     def malformed_message(self, subject, bad):
         """'<subject>: 'x', 'y'. An ID is ...': the one wording for malformed IDs, whichever option or lookup found them."""
         return "%s: %s. An ID is '%s-' followed by 8 lowercase letters or digits, like %s." % (
-            subject, ", ".join(repr(v) for v in bad), self.prefix, self.example)
+            subject, ", ".join(shown(v) for v in bad[:MAX_SHOWN]) + (" and %d more" % (len(bad) - MAX_SHOWN) if len(bad) > MAX_SHOWN else ""),
+            self.prefix, self.example)
+
+
+# A message shows at most this many bad values, each at most SHOWN_CHARACTERS long: a clear message, whatever the input.
+MAX_SHOWN = 20
+SHOWN_CHARACTERS = 60
+
+
+def shown(value):
+    """repr(value), shortened to SHOWN_CHARACTERS with its length said, for messages about values a user gave."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return "%s... (%d characters)" % (text[:SHOWN_CHARACTERS - 3], len(value) if isinstance(value, str) else len(text))
 
 
 INSTANCE = IdKind("instance", "ins", "ins-1e4r6y8i")

@@ -9,28 +9,44 @@ Ansible runs one module process per host and fork, each with its own client. Fif
 forks with a limiter each would send fifty times the documented rate; the API then
 refuses requests, and every refusal costs a backoff. Here all processes that use the
 same account, region and endpoint count their requests in one small state file per
-action, under an exclusive fcntl lock, with the same sliding-window rule as the
-in-process limiter (_client.RateLimiter): a request counts from when it is sent until
-one window after its answer.
+action, with the same sliding-window rule as the in-process limiter
+(_client.RateLimiter): a request counts from when it is sent until one window after
+its answer.
+
+Nothing here may hang or crash a run (docs/reliability.md, "Shared rate limit: what
+can go wrong"):
+- every lock is taken with a non-blocking loop; a state file still locked after
+  FALLBACK_AFTER seconds (a stopped process holds it) raises LimiterUnavailable;
+- a request in flight holds a lock on its own slot file; the kernel drops that lock
+  when the process ends however it ends, so a slot never outlives its process (no
+  process IDs, which another PID namespace or a reused PID would make lie);
+- a slot still in flight FALLBACK_AFTER seconds after it was taken (its process is
+  stopped, or the endpoint very slow) counts as answered then, so nobody waits on it;
+- a state file that is unreadable, mistyped or larger than MAX_STATE_BYTES is
+  replaced, with one warning.
+Callers turn LimiterUnavailable into the in-process limiter, with one warning
+(make_limiter, _FallbackOnError).
 
 The files live in a private per-user folder (0700) under the system's temporary
-folder. They hold only times and process IDs: their names are hashes, and the
-account's secret_id enters only a hash. When the folder cannot be used, callers fall
-back to the in-process limiter (make_limiter says why in a warning).
+folder. They hold only times and random slot names: their names are hashes, and the
+account's secret_id enters only a hash.
 
 Times are time.monotonic(), one clock for every process of the host (CLOCK_MONOTONIC
-on Linux). Slots of processes that died in flight are dropped.
+on Linux).
 
 Layer 2 (client). May import: nothing of this collection.
 """
 
 from __future__ import annotations
 
+import binascii
 import errno
 import hashlib
 import json
+import math
 import os
 import random
+import re
 import stat
 import tempfile
 import time
@@ -41,11 +57,21 @@ except ImportError:  # not POSIX: no shared limit, the in-process limiter does t
     fcntl = None
 
 FOLDER_ENV = "TENCENTCLOUD_CVM_RATE_LIMIT_DIR"
-# An in-flight slot older than this belongs to a request that can no longer be waiting for its answer.
-STALE_IN_FLIGHT = 600.0
-PRUNE_AFTER = 3600.0  # state files untouched this long (no slot can still count) are removed, so the folder stays small
+STATE_SUFFIX = ".rate"  # one per account, region, endpoint and action
+SLOT_SUFFIX = ".slot"  # one per request in flight, locked by its process while in flight
+# The longest a process waits on the shared state (a locked file, or slots in flight that do not move) before it
+# falls back to its in-process limiter for the rest of the run (documented in docs/reliability.md).
+FALLBACK_AFTER = 5.0
+# A state file holds at most `rate` slots (about 60 bytes each): anything much larger is not ours.
+MAX_STATE_BYTES = 64 * 1024
+# pause() after throttling is at most the throttling backoff's cap (8 s, _client.BACKOFF); a longer one is not ours.
+MAX_PAUSE = 10.0
+PRUNE_AFTER = 3600.0  # files untouched this long (no slot can still count) are removed, so the folder stays small
 IN_FLIGHT_POLL = 0.02  # every poll locks the file: many processes polling faster would cost more than it saves
+LOCK_POLL = 0.002  # between two tries of a busy lock; a lock is held for well under a millisecond
 MAX_JITTER = 0.005  # spreads the processes that wait for the same free slot
+
+_TOKEN_RE = re.compile(r"[0-9a-f]{16}\Z")
 
 
 class LimiterUnavailable(Exception):
@@ -85,57 +111,118 @@ def state_file_name(secret_id, region, endpoint, action):
     """A name that tells nothing: a hash of the account (itself hashed first), region, endpoint and action."""
     account = hashlib.sha256((secret_id or "").encode("utf-8")).hexdigest()
     key = "\0".join((account, region or "", endpoint or "", action))
-    return "%s.limit" % hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40] + STATE_SUFFIX
 
 
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else (cannot happen in a private folder, but never drop a live slot)
-    return True
+def lock_within(fd, seconds, sleep=time.sleep, clock=time.monotonic):
+    """flock(LOCK_EX) on fd, trying without blocking until `seconds` have passed; False if it stayed locked."""
+    deadline = clock() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+        if clock() >= deadline:
+            return False
+        sleep(LOCK_POLL + random.uniform(0, LOCK_POLL))
+
+
+def _open_private(path, flags):
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
 
 
 class SharedRateLimiter:
     """At most `rate` requests in any window, counted across processes in one state file.
 
     The same interface as _client.RateLimiter: acquire() returns a slot for release(); pause() holds everyone back.
+    `report(message)` hears (once per process) about a state file that had to be replaced.
     """
 
-    def __init__(self, path, rate, window, clock=time.monotonic, sleep=time.sleep, pid_alive=_pid_alive):
+    def __init__(self, path, rate, window, clock=time.monotonic, sleep=time.sleep, report=None):
         self.path = path
         self.rate = rate
         self.window = window
         self._clock = clock
         self._sleep = sleep
-        self._pid_alive = pid_alive
-        self._pid = os.getpid()
-        self._serial = 0
-        # Fail now, not at the first request: a state file that cannot be opened means the in-process limiter.
+        self._report = report
+        self._held = {}  # token -> the open, locked slot file of a request of this process in flight
+        # Fail now, not at the first request: a state file that cannot be used means the in-process limiter.
         with self._locked():
             pass
 
-    # -- the state file ------------------------------------------------------------------------------------------------
-
     def _locked(self):
-        return _LockedState(self.path)
+        return _LockedState(self.path, self._report)
+
+    def _slot_path(self, token):
+        return "%s-%s%s" % (self.path[:-len(STATE_SUFFIX)] if self.path.endswith(STATE_SUFFIX) else self.path, token, SLOT_SUFFIX)
+
+    # -- slots ---------------------------------------------------------------------------------------------------------
+
+    def _holder_alive(self, token):
+        """Whether some process still holds the slot file's lock; a slot whose lock is free (or gone) is removed."""
+        if token in self._held:
+            return True
+        path = self._slot_path(token)
+        try:
+            fd = _open_private(path, os.O_RDONLY)
+        except OSError:
+            return False  # released (or never made): the slot counts no more
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True  # locked: its process is still there
+        else:
+            _unlink_quietly(path)
+            return False
+        finally:
+            os.close(fd)
+
+    def _take_slot(self):
+        token = binascii.hexlify(os.urandom(8)).decode("ascii")
+        path = self._slot_path(token)
+        try:
+            fd = _open_private(path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
+        except OSError as exc:
+            raise LimiterUnavailable("cannot create a slot file in the rate limit folder: %s" % exc.strerror) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            _unlink_quietly(path)
+            raise LimiterUnavailable("cannot lock a slot file in the rate limit folder: %s" % exc.strerror) from None
+        self._held[token] = fd
+        return token
+
+    def _drop_slot(self, token):
+        fd = self._held.pop(token, None)
+        if fd is not None:
+            _unlink_quietly(self._slot_path(token))
+            os.close(fd)  # closing releases the lock
 
     def _tidy(self, state, now):
-        """Drop slots whose window has passed, slots of dead processes, and times from another boot."""
+        """Drop slots whose window has passed, slots in flight whose process is gone, and times from another boot."""
         kept = []
         for slot in state["slots"]:
-            _token, pid, sent, answered = slot
+            token, sent, answered = slot
             if sent > now + 1.0 or (answered is not None and answered > now + 1.0):
                 continue  # written before a reboot: that clock is not ours
             if answered is not None:
                 if now - answered < self.window:
                     kept.append(slot)
-            elif now - sent < STALE_IN_FLIGHT and (pid == self._pid or self._pid_alive(pid)):
+            elif self._holder_alive(token):
+                if now - sent >= FALLBACK_AFTER:
+                    # Still in flight after this long: its process is stopped (or the endpoint very slow). The server
+                    # counted the request when it arrived, long ago: count it as answered then, so nobody waits on it.
+                    slot[2] = sent + FALLBACK_AFTER
+                    if now - slot[2] >= self.window:
+                        continue
                 kept.append(slot)
         state["slots"] = kept
-        if state["paused_until"] > now + 60.0:
+        if not now - 1.0 <= state["paused_until"] <= now + MAX_PAUSE:
             state["paused_until"] = 0.0
 
     # -- the limiter interface -----------------------------------------------------------------------------------------
@@ -147,57 +234,78 @@ class SharedRateLimiter:
                 self._tidy(state, now)
                 wait = state["paused_until"] - now
                 if wait <= 0 and len(state["slots"]) < self.rate:
-                    self._serial += 1
-                    token = "%d-%d-%d" % (self._pid, id(self), self._serial)
-                    state["slots"].append([token, self._pid, now, None])
+                    token = self._take_slot()
+                    state["slots"].append([token, now, None])
                     return token
                 if wait <= 0:
-                    answered = [slot[3] for slot in state["slots"] if slot[3] is not None]
+                    answered = [slot[2] for slot in state["slots"] if slot[2] is not None]
                     # A slot frees when the oldest answer's window ends; one still in flight may be answered any moment.
                     wait = IN_FLIGHT_POLL if len(answered) < len(state["slots"]) else self.window - (now - min(answered))
             self._sleep(max(wait, 0.001) + random.uniform(0, MAX_JITTER))
 
     def release(self, token):
-        with self._locked() as state:
-            now = self._clock()
-            for slot in state["slots"]:
-                if slot[0] == token:
-                    slot[3] = now
-                    break
-            self._tidy(state, now)
+        try:
+            with self._locked() as state:
+                now = self._clock()
+                for slot in state["slots"]:
+                    if slot[0] == token:
+                        slot[2] = now
+                        break
+                self._drop_slot(token)
+                self._tidy(state, now)
+        finally:
+            self._drop_slot(token)  # even when the state file failed: the slot must not outlive the request
+
+    def abandon(self, token):
+        """Release a slot without the state file (it cannot be used): its lock goes, so readers drop the slot."""
+        self._drop_slot(token)
 
     def pause(self, seconds):
         with self._locked() as state:
-            state["paused_until"] = max(state["paused_until"], self._clock() + seconds)
+            state["paused_until"] = max(state["paused_until"], self._clock() + min(seconds, MAX_PAUSE))
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 class _LockedState:
     """The state file, exclusively locked for the `with` block; the dict it yields is written back on a clean exit."""
 
-    def __init__(self, path):
+    def __init__(self, path, report=None):
         self.path = path
+        self.report = report
         self.fd = None
         self.raw = b""
         self.state = None
 
     def __enter__(self):
         try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            self.fd = _open_private(self.path, os.O_RDWR | os.O_CREAT)
         except OSError as exc:
             raise LimiterUnavailable("cannot open the rate limit file %s: %s" % (self.path, exc.strerror)) from None
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-            raw = b""
-            while True:
-                chunk = os.read(self.fd, 65536)
-                if not chunk:
-                    break
-                raw += chunk
+            if not lock_within(self.fd, FALLBACK_AFTER):
+                raise LimiterUnavailable("the rate limit file %s stayed locked for %.0f s (a stopped process holds it?)"
+                                         % (self.path, FALLBACK_AFTER))
+            info = os.fstat(self.fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise LimiterUnavailable("the rate limit file %s is not a regular file" % self.path)
+            self.raw = _read_at_most(self.fd, MAX_STATE_BYTES + 1)
         except OSError as exc:
             os.close(self.fd)
             raise LimiterUnavailable("cannot lock or read the rate limit file %s: %s" % (self.path, exc.strerror)) from None
-        self.raw = raw
-        self.state = _parse(raw)
+        except LimiterUnavailable:
+            os.close(self.fd)
+            raise
+        self.state, problem = parse_state(self.raw)
+        if problem and self.report is not None:
+            self.report("The rate limit state file %s was replaced: %s." % (self.path, problem))
+        if problem:
+            self.raw = b"\0"  # differs from anything json.dumps writes: the file is rewritten
         return self.state
 
     def __exit__(self, exc_type, exc, tb):
@@ -216,14 +324,48 @@ class _LockedState:
         return False
 
 
-def _parse(raw):
-    """The state in a file; an empty, torn or foreign file counts as no slots (costs at most one window of accuracy)."""
+def _read_at_most(fd, limit):
+    """Up to `limit` bytes from the start of fd, in one join (never by repeated concatenation)."""
+    chunks = []
+    size = 0
+    os.lseek(fd, 0, os.SEEK_SET)
+    while size < limit:
+        chunk = os.read(fd, min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _reject_constant(name):
+    raise ValueError("%s is not a number" % name)
+
+
+def parse_state(raw):
+    """(state, problem): the state in a file, or an empty one and why the file could not be used ('' for an empty file)."""
+    empty = {"paused_until": 0.0, "slots": []}
+    if not raw:
+        return empty, ""
+    if len(raw) > MAX_STATE_BYTES:
+        return empty, "it is larger than %d bytes" % MAX_STATE_BYTES
     try:
-        state = json.loads(raw.decode("ascii")) if raw else {}
-        slots = [list(s) for s in state.get("slots", []) if isinstance(s, list) and len(s) == 4]
-        return {"paused_until": float(state.get("paused_until", 0.0)), "slots": slots}
-    except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
-        return {"paused_until": 0.0, "slots": []}
+        document = json.loads(raw.decode("ascii"), parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return empty, "it is not ASCII JSON"
+    if not isinstance(document, dict) or not isinstance(document.get("slots"), list) or not _finite(document.get("paused_until")):
+        return empty, "it is not a state object (paused_until, slots)"
+    slots = []
+    for slot in document["slots"]:
+        if not (isinstance(slot, list) and len(slot) == 3 and isinstance(slot[0], str) and _TOKEN_RE.match(slot[0])
+                and _finite(slot[1]) and (slot[2] is None or _finite(slot[2]))):
+            return empty, "a slot is not [token, sent, answered]"
+        slots.append([slot[0], float(slot[1]), None if slot[2] is None else float(slot[2])])
+    return {"paused_until": float(document["paused_until"]), "slots": slots}, ""
 
 
 class _FallbackOnError:
@@ -251,14 +393,15 @@ class _FallbackOnError:
 
     def release(self, slot):
         kind, inner = slot
-        if kind == "shared" and self._local is None:
+        if kind == "shared" and self._local is not None:
+            # Fallen back meanwhile: do not wait on the state file again; freeing the slot file frees the slot.
+            self._shared.abandon(inner)
+        elif kind == "shared":
             try:
                 self._shared.release(inner)
-                return
             except LimiterUnavailable as exc:
                 self._fall_back(exc)
-                return
-        if kind == "local":
+        else:
             self._local.release(inner)
 
     def pause(self, seconds):
@@ -271,33 +414,42 @@ class _FallbackOnError:
         self._local.pause(seconds)
 
 
-_WARNED = set()  # one warning per reason and process, however many actions and clients
+_WARNED = set()  # what this process has already warned about: one warning per kind, however many actions and clients
 
 
 def _say(warn, exc):
-    if warn is not None and str(exc) not in _WARNED:
-        _WARNED.add(str(exc))
+    if warn is not None and "fallback" not in _WARNED:
+        _WARNED.add("fallback")
         warn("The rate limit shared between Ansible processes is off (%s): this process limits only its own requests, so "
              "many forks at once may be throttled by the API. Set %s to a private folder to fix it." % (exc, FOLDER_ENV))
+
+
+def _reporter(warn):
+    """What a limiter calls when it replaced a state file: one warning per process."""
+    def report(message):
+        if warn is not None and "replaced" not in _WARNED:
+            _WARNED.add("replaced")
+            warn(message + " Another program may be writing to the rate limit folder; set %s to a private folder." % FOLDER_ENV)
+    return report
 
 
 _PRUNED = set()
 
 
 def prune(folder, now=None):
-    """Remove the state files nobody used for PRUNE_AFTER seconds (once per folder and process)."""
+    """Remove the state and slot files nobody used for PRUNE_AFTER seconds (once per folder and process)."""
     if folder in _PRUNED:
         return
     _PRUNED.add(folder)
     now = time.time() if now is None else now
     try:
-        names = [n for n in os.listdir(folder) if n.endswith(".limit")]
+        names = [n for n in os.listdir(folder) if n.endswith((STATE_SUFFIX, SLOT_SUFFIX, ".limit"))]
     except OSError:
         return
     for name in names:
         path = os.path.join(folder, name)
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = _open_private(path, os.O_RDONLY)
         except OSError:
             continue
         try:
@@ -315,7 +467,8 @@ def make_limiter(secret_id, region, endpoint, action, rate, window, local_factor
     try:
         folder = private_folder(folder or default_folder())
         prune(folder)
-        shared = SharedRateLimiter(os.path.join(folder, state_file_name(secret_id, region, endpoint, action)), rate, window, sleep=sleep)
+        shared = SharedRateLimiter(os.path.join(folder, state_file_name(secret_id, region, endpoint, action)), rate, window,
+                                   sleep=sleep, report=_reporter(warn))
     except LimiterUnavailable as exc:
         _say(warn, exc)
         return local_factory()

@@ -83,7 +83,7 @@ options:
         C(InvalidParameterValue.KeyPairNotSupported) after the key pair was unbound or an instance of it terminated (a lag of the API;
         the Terraform provider retries it for 5 minutes). Retries start after 1 second and double up to 10 seconds apart. This applies
         with O(force=true), or when the key pair still lists instances.
-      - The default of 300 seconds is the Terraform provider's bound for that lag.
+      - The default of 300 seconds is the Terraform provider's bound for that lag. At most V(86400) (one day).
     type: int
     default: 300
 extends_documentation_fragment:
@@ -250,7 +250,7 @@ import re
 import time
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError, seconds_problem
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
@@ -260,10 +260,18 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as
 # delays (seconds, doubling) for at most wait_timeout.
 # The names CreateKeyPair / ImportKeyPair accept: letters, digits and underscores, at most 25 characters.
 # Checked only when creating: lookups take any name (older key pairs may have other characters).
-KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,25}$")
+KEY_NAME_RE = re.compile(r"[A-Za-z0-9_]{1,25}\Z")  # \Z, not $: "$" would let a trailing newline through
 DELETION_LAG_CODE = "InvalidParameterValue.KeyPairNotSupported"
+MAX_PROJECT_ID = 2 ** 63 - 1  # the API's Integer is 64 bits
 DELETE_RETRY_FIRST = 1.0
 DELETE_RETRY_CAP = 10.0
+# A write whose answer was lost (the connection dropped after it was sent, a 5xx, a timeout) is never resent blindly:
+# the key pair is read again by name (or ID) and the next step decided from what is there. At most this many sends
+# of one write; each further one only after a read showed that the previous ones did not take effect.
+MAX_WRITE_SENDS = 6
+# Refusals that, after an ambiguous send of the same write, mean that send took effect: settled by reading too.
+NAME_TAKEN = frozenset(["InvalidKeyPairName.Duplicate", "InvalidPublicKey.Duplicate"])
+GONE = frozenset(["InvalidKeyPairId.NotFound", "InvalidParameterValue.KeyPairNotFound", "ResourceNotFound.KeyPairNotFound"])
 
 
 def argument_spec():
@@ -308,9 +316,9 @@ def name_errors(name, creating):
         return ["name is empty: give the key pair's name, like ops_team."]
     if creating and not KEY_NAME_RE.match(name):
         if len(name) > 25 and KEY_NAME_RE.match(name[:25]):
-            text = "name %r has %d characters: at most 25 are allowed." % (name, len(name))
+            text = "name %s has %d characters: at most 25 are allowed." % (ids.shown(name), len(name))
         else:
-            text = "name %r may contain only letters, digits and underscores (at most 25), like ops_team." % name
+            text = "name %s may contain only letters, digits and underscores (at most 25), like ops_team." % ids.shown(name)
         if ids.KEY_PAIR.match(name):
             text += " It looks like a key pair ID: this module finds key pairs by name."
         return [text]
@@ -347,10 +355,13 @@ def validation_errors(params):
             errors.append("private_key_path only applies to state=present: remove it.")
         if params["force_stop"] and not params["force"]:
             errors.append("force_stop only applies with force=true (unbinding before deleting): set force: true, or remove force_stop.")
-    if params["project_id"] < 0:
-        errors.append("project_id must be 0 (the default project) or a positive project ID, got %d." % params["project_id"])
-    if params["wait_timeout"] <= 0:
-        errors.append("wait_timeout must be a positive number of seconds, got %d." % params["wait_timeout"])
+    if not 0 <= params["project_id"] <= MAX_PROJECT_ID:
+        errors.append("project_id must be 0 (the default project) or a positive project ID (at most %d), got %s."
+                      % (MAX_PROJECT_ID, ids.shown(params["project_id"])))
+    if params["private_key_path"] and "\0" in params["private_key_path"]:
+        errors.append("private_key_path holds a NUL character, which no file name can: give a plain path.")
+    if seconds_problem("wait_timeout", params["wait_timeout"]):
+        errors.append(seconds_problem("wait_timeout", params["wait_timeout"]))
     return errors
 
 
@@ -425,6 +436,7 @@ class KeyPair:
         self.module.result.update(key_pair=None, request_ids=[])
         self.clock = time.monotonic
         self.sleep = time.sleep
+        self.lost_answers = 0  # writes of this run whose answer was lost (settled by reading)
 
     def run(self):
         """The module's result; raises ModuleFailure (through self.module.fail) when the run cannot go on."""
@@ -475,19 +487,29 @@ class KeyPair:
 
     def import_key(self):
         params = {"KeyName": self.name, "ProjectId": self.params["project_id"], "PublicKey": self.public_key}
-        response = self.write("ImportKeyPair", params, "import the key pair %r" % self.name)
-        key_id = response.get("KeyId")
-        try:
-            found = lookup.find_key_pairs(self.module.api, key_ids=[key_id])
-        except CvmApiError as exc:
-            self.module.fail_api(exc, "read the imported key pair %s" % key_id)
-        if found:
-            return describe(found[0])
-        return dict(key_id=key_id, key_name=self.name, public_key=self.public_key, fingerprint=fingerprint(self.public_key),
-                    project_id=self.params["project_id"], associated_instance_ids=[], created_time=None)
+        attempting = "import the key pair %r" % self.name
+        for _send in range(MAX_WRITE_SENDS):
+            response, lost = self.send_settled("ImportKeyPair", params, attempting, NAME_TAKEN)
+            if not lost:
+                key_id = response.get("KeyId")
+                found = self.read_key_pairs(key_ids=[key_id], attempting="read the imported key pair %s" % key_id)
+                if found:
+                    return describe(found[0])
+                return dict(key_id=key_id, key_name=self.name, public_key=self.public_key, fingerprint=fingerprint(self.public_key),
+                            project_id=self.params["project_id"], associated_instance_ids=[], created_time=None)
+            current = self.read_by_name()
+            if current is None and lost.code in NAME_TAKEN:
+                self.module.fail_api(lost, attempting)  # refused for another key pair than this name's: a real refusal
+            if current and current["fingerprint"] == fingerprint(self.public_key):
+                return current  # the send whose answer was lost took effect
+            if current:
+                self.module.fail("The answer to ImportKeyPair was lost, and the key pair %r (%s) now has another public key (%s): another "
+                                 "client created it meanwhile. Nothing was changed by this module; delete it or use another name."
+                                 % (self.name, current["key_id"], current["fingerprint"]), error=lost.to_dict())
+        return self.gave_up("ImportKeyPair", attempting)
 
     def create_key(self, path):
-        response = self.write("CreateKeyPair", {"KeyName": self.name, "ProjectId": self.params["project_id"]}, "create the key pair %r" % self.name)
+        response = self.create_settled()
         raw = response.get("KeyPair") or {}
         private_key = raw.get("PrivateKey")
         if private_key:
@@ -505,18 +527,17 @@ class KeyPair:
             if not private_key:
                 raise OSError("the API returned no private key")
             write_private_key(path, private_key)
-        except OSError as exc:
-            self.rollback(created["key_id"], "Could not write the private key to %s: %s." % (path, exc.strerror or exc))
+        except (OSError, ValueError) as exc:
+            self.rollback(created["key_id"], "Could not write the private key to %s: %s." % (path, getattr(exc, "strerror", None) or exc))
         return created
 
     def rollback(self, key_id, problem):
         """The private key is lost: delete the new key pair again rather than leave one nobody can use."""
         try:
-            response = self.module.api.call("DeleteKeyPairs", {"KeyIds": [key_id]})
+            self.delete_settled(key_id)
         except CvmApiError as exc:
             self.module.fail("%s The new key pair %s could not be deleted again (%s: %s): delete it yourself, its private key is lost."
                              % (problem, key_id, exc.code, exc.message), error=exc.to_dict())
-        self.module.result["request_ids"].append(response.get("RequestId"))
         self.module.fail("%s The new key pair %s was deleted again, since its private key would be lost." % (problem, key_id))
 
     # -- absent ------------------------------------------------------------------------------------------------
@@ -542,13 +563,12 @@ class KeyPair:
     def delete(self, current, lag_possible):
         """DeleteKeyPairs; after an unbind (or a termination) the API refuses it for a while with KeyPairNotSupported
         (Terraform retries that for 5 minutes): retry through that lag for at most wait_timeout seconds."""
-        params = {"KeyIds": [current["key_id"]]}
         attempting = "delete the key pair %r (%s)" % (self.name, current["key_id"])
         deadline = self.clock() + self.params["wait_timeout"]
         delay = DELETE_RETRY_FIRST
         while True:
             try:
-                response = self.module.api.call("DeleteKeyPairs", params)
+                self.delete_settled(current["key_id"])
             except CvmApiError as exc:
                 if exc.code == "InvalidKeyPair.NotSupported":
                     self.module.fail("The key pair %r (%s) is used by a custom image, and Tencent Cloud does not delete key pairs that images "
@@ -564,7 +584,6 @@ class KeyPair:
                                      % (self.name, current["key_id"], self.params["wait_timeout"], exc.code, exc.message.rstrip(".")),
                                      error=exc.to_dict())
                 self.module.fail_api(exc, attempting)
-            self.module.result["request_ids"].append(response.get("RequestId"))
             return
 
     def plan_unbind(self, current):
@@ -603,14 +622,85 @@ class KeyPair:
             self.module.fail("The key pair %s is still bound to %s after unbinding (bound again by another client?). The key pair was not "
                              "deleted; run again." % (current["key_id"], ", ".join(still)))
 
-    # -- shared ------------------------------------------------------------------------------------------------
-    def write(self, action, params, attempting):
+    # -- writes settled by reading ---------------------------------------------------------------------------------
+    def send_settled(self, action, params, attempting, taken_codes=frozenset()):
+        """Send a write once, without the client's blind resend: (response, None), or (None, the error) when its answer was lost.
+
+        Lost: an ambiguous failure (the write may have taken effect), or, after such a failure, a refusal in taken_codes
+        (which says an earlier send took effect). The caller then reads and decides; any other failure ends the run.
+        """
         try:
-            response = self.module.api.call(action, params)
+            response = self.module.api.call(action, params, retry_ambiguous=False)
         except CvmApiError as exc:
+            if binding.is_ambiguous(exc) or (exc.code in taken_codes and self.lost_answers):
+                self.lost_answers += 1
+                return None, exc
             self.module.fail_api(exc, attempting)
         self.module.result["request_ids"].append(response.get("RequestId"))
-        return response
+        return response, None
+
+    def create_settled(self):
+        """CreateKeyPair until an answer (with the private key) arrives. A key pair of this name that appears after a lost answer
+        was made by that send, and its private key is lost with the answer: it is deleted again, then created anew."""
+        params = {"KeyName": self.name, "ProjectId": self.params["project_id"]}
+        attempting = "create the key pair %r" % self.name
+        for _send in range(MAX_WRITE_SENDS):
+            response, lost = self.send_settled("CreateKeyPair", params, attempting, NAME_TAKEN)
+            if not lost:
+                return response
+            current = self.read_by_name()
+            if current is None and lost.code in NAME_TAKEN:
+                self.module.fail_api(lost, attempting)
+            if current is None:
+                continue  # it did not take effect: sending again cannot make a second key pair
+            if current["associated_instance_ids"]:
+                self.module.fail("The answer to CreateKeyPair was lost, and the key pair %r (%s) now exists, bound to %s: another client "
+                                 "created and used it meanwhile. Nothing was changed by this module." % (
+                                     self.name, current["key_id"], ", ".join(current["associated_instance_ids"])), error=lost.to_dict())
+            try:
+                self.delete_settled(current["key_id"])
+            except CvmApiError as exc:
+                self.module.fail("The answer to CreateKeyPair was lost after the key pair %r (%s) was created, and its private key with "
+                                 "it; deleting that key pair failed (%s: %s): delete it yourself, then run again."
+                                 % (self.name, current["key_id"], exc.code, exc.message), error=exc.to_dict())
+            self.module.warn("The answer to CreateKeyPair was lost after the key pair %s was created, and with it its private key: "
+                             "the module deleted that key pair and created another." % current["key_id"])
+        return self.gave_up("CreateKeyPair", attempting)
+
+    def delete_settled(self, key_id):
+        """DeleteKeyPairs for one key pair; a lost answer is settled by reading it by ID (gone: done). Raises CvmApiError when
+        the API refuses (the caller words it), and fails when every answer was lost and the key pair is still there."""
+        for _send in range(MAX_WRITE_SENDS):
+            try:
+                response = self.module.api.call("DeleteKeyPairs", {"KeyIds": [key_id]}, retry_ambiguous=False)
+            except CvmApiError as exc:
+                if not (binding.is_ambiguous(exc) or (exc.code in GONE and self.lost_answers)):
+                    raise
+                self.lost_answers += 1
+                if not self.read_key_pairs(key_ids=[key_id], attempting="read the key pair %s after a lost answer" % key_id):
+                    return  # the send whose answer was lost took effect
+                continue
+            self.module.result["request_ids"].append(response.get("RequestId"))
+            return
+        self.gave_up("DeleteKeyPairs", "delete the key pair %s" % key_id)
+
+    def read_by_name(self):
+        pairs = self.read_key_pairs(key_names=[self.name], attempting="read the key pair %r after a lost answer" % self.name)
+        if len(pairs) > 1:
+            self.module.fail("After a lost answer, several key pairs are named %r in region %s: %s. Another client writes the same "
+                             "name: delete the extra ones, then run again." % (self.name, self.region, ", ".join(p["key_id"] for p in pairs)))
+        return describe(pairs[0]) if pairs else None
+
+    def read_key_pairs(self, attempting, **selector):
+        try:
+            return lookup.find_key_pairs(self.module.api, **selector)
+        except CvmApiError as exc:
+            return self.module.fail_api(exc, attempting)
+
+    def gave_up(self, action, attempting):
+        self.module.fail("Failed to %s: the answers to %d sends of %s were all lost (the connection dropped after each request was sent), "
+                         "and re-reading after each showed it had not taken effect. Nothing was changed; check the endpoint, proxy "
+                         "and network, then run again." % (attempting, MAX_WRITE_SENDS, action))
 
     def report(self, before, after, key_pair=None):
         result = self.module.result

@@ -98,7 +98,7 @@ options:
       - The module never waits this long for an operation that has ended; an operation that ended without the change fails at once.
       - The default of 360 seconds is the Terraform provider's bound for these operations (it polls for up to 6 minutes after its 10
         second pause), forced binds included. Packer's builder waits up to 30 minutes for a force-stopped instance to run again;
-        raise this for instances that boot slowly.
+        raise this for instances that boot slowly. At most V(86400) (one day).
     type: int
     default: 360
 extends_documentation_fragment:
@@ -295,7 +295,7 @@ error:
 """
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError, seconds_problem
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
@@ -359,8 +359,8 @@ def validation_errors(params):
         errors.append("exclusive=true only applies to state=present: remove it, or use state=present.")
     if params.get("bind_full_sets") and params["state"] == "absent":
         errors.append("bind_full_sets=true only applies to state=present: remove it, or use state=present.")
-    if params["wait_timeout"] <= 0:
-        errors.append("wait_timeout must be a positive number of seconds, got %d." % params["wait_timeout"])
+    if seconds_problem("wait_timeout", params["wait_timeout"]):
+        errors.append(seconds_problem("wait_timeout", params["wait_timeout"]))
     return errors
 
 

@@ -62,7 +62,7 @@ ROWS = [
     row("zero wait_timeout", ["wait_timeout", "got 0"], wait_timeout=0),
     row("negative wait_timeout", ["wait_timeout", "got -5"], wait_timeout=-5),
     row("zero request_timeout", ["request_timeout", "got 0"], request_timeout=0),
-    row("zero api_deadline", ["api_deadline must be a positive number of seconds, got 0."], api_deadline=0),
+    row("zero api_deadline", ["api_deadline must be a whole number of seconds from 1 to 86400 (one day), got 0."], api_deadline=0),
     row("exclusive with absent", ["exclusive=true only applies to state=present"], state="absent", exclusive=True),
     row("endpoint with a foreign scheme", ["'ftp://127.0.0.1'"], endpoint="ftp://127.0.0.1"),
     row("endpoint with a bad port", ["'http://127.0.0.1:99999'"], endpoint="http://127.0.0.1:99999"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -16,7 +17,7 @@ name: result_log
 type: aggregate
 short_description: Write task results to a JSON file for the tests
 description:
-  - Test helper of tencentcloud.cvm; writes [{task, host, status, result}] to the file named by RESULT_LOG.
+  - Test helper of tencentcloud.cvm; writes [{task, host, status, result, duration}] to the file named by RESULT_LOG.
 requirements:
   - enabled in callbacks_enabled
 """
@@ -31,13 +32,17 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.records = []
+        self.started = {}  # task uuid -> when it started (time.monotonic), for the records' `duration`
 
     def _record(self, result, status):
         task = result._task
         data = self._clean(result._result)
         # ansible-core 2.19 keeps the outcome out of _result; put it back where tests look for it.
         data.setdefault("failed", status == "failed")
-        self.records.append({"task": task.get_name(), "host": result._host.get_name(), "status": status, "result": data})
+        started = self.started.get(task._uuid)
+        duration = None if started is None else time.monotonic() - started
+        self.records.append({"task": task.get_name(), "host": result._host.get_name(), "status": status, "result": data,
+                             "duration": duration})
         self._flush()
 
     def _clean(self, data):
@@ -48,6 +53,9 @@ class CallbackModule(CallbackBase):
         if path:
             with open(path, "w") as handle:
                 json.dump(self.records, handle)
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self.started[task._uuid] = time.monotonic()
 
     def v2_runner_on_ok(self, result):
         self._record(result, "ok")

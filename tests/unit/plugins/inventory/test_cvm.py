@@ -183,7 +183,7 @@ filters: {"tag:env": prod, zone: [ap-guangzhou-3, ap-tokyo-1]}
     ("regions: [Guangzhou]", "region 'Guangzhou' is not a Tencent Cloud region name"),
     ("regions: [ap-guangzhou]\nfilters: {instance_state: x}", "filters has an unknown filter 'instance_state'. Did you mean 'instance-state'?"),
     ("regions: [ap-guangzhou]\nendpoint: ftp://x", "endpoint 'ftp://x': the scheme must be http:// or https://"),
-    ("regions: [ap-guangzhou]\nrequest_timeout: 0", "request_timeout must be a positive number of seconds, got 0."),
+    ("regions: [ap-guangzhou]\nrequest_timeout: 0", "request_timeout must be a whole number of seconds from 1 to 86400 (one day), got 0."),
     ("regions: [ap-guangzhou]\ninclude_states: [Running]", "include_states has unknown states 'Running'"),
     ("regions: [ap-guangzhou]\nfilter: {zone: x}", "Unknown options in the inventory file: 'filter' (did you mean 'filters'?)."),
 ])

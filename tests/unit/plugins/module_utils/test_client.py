@@ -29,8 +29,8 @@ def test_parse_endpoint_accepts(endpoint, expected):
 
 
 @pytest.mark.parametrize("endpoint", [
-    "ftp://cvm.tencentcloudapi.com", "http://", "http://host:99999", "http://host/path", "http://user@host",
-    "not a host", "host:port", "https://host?x=1",
+    "ftp://cvm.tencentcloudapi.com", "http://", "http://host:99999", "http://host/path",
+    "not a host", "ho\nst", "ins-\u00e9", "http://host:84\n00", "http://host\x00:8400", "host:port", "https://host?x=1",
 ])
 def test_parse_endpoint_refuses_with_the_value(endpoint):
     with pytest.raises(SettingsError) as caught:
@@ -284,8 +284,8 @@ def test_other_network_errors_keep_the_transient_cap(monkeypatch):
     api, client, clock = make_api([sdk_error("ClientNetworkError", RESET, None)] * 12, monkeypatch)
     with pytest.raises(CvmApiError) as caught:
         api.call("DescribeInstances", {})
-    assert caught.value.code == "ClientNetworkError"
-    assert caught.value.message == "could not reach http://127.0.0.1:9: " + RESET
+    assert caught.value.code == "ClientNetworkError.ConnectionDropped"
+    assert caught.value.message.startswith("the connection to http://127.0.0.1:9 was closed after the request was sent")
     assert client.calls == caught.value.attempts == _errors.MAX_ATTEMPTS[_errors.TRANSIENT]
 
 

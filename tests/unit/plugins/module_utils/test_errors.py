@@ -114,8 +114,8 @@ def test_api_deadline_from_the_environment_and_empty_means_the_default(run_modul
     ({"secret_id": "AKIDx", "secret_key": "SECRETVALUE"}, "region is required"),
     (dict(ARGS, region="Guangzhou"), "'Guangzhou'"),
     (dict(ARGS, endpoint="ftp://x"), "'ftp://x'"),
-    (dict(ARGS, request_timeout=0), "request_timeout must be a positive number of seconds, got 0."),
-    (dict(ARGS, api_deadline=-5), "api_deadline must be a positive number of seconds, got -5."),
+    (dict(ARGS, request_timeout=0), "request_timeout must be a whole number of seconds from 1 to 86400 (one day), got 0."),
+    (dict(ARGS, api_deadline=-5), "api_deadline must be a whole number of seconds from 1 to 86400 (one day), got -5."),
     ({"secret_id": "AKIDx", "region": "ap-guangzhou"}, "secret_key (TENCENTCLOUD_SECRET_KEY) is missing"),
 ])
 def test_settings_errors_fail_before_any_request(run_module, monkeypatch, args, fragment):

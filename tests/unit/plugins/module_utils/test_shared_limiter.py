@@ -31,13 +31,20 @@ def folder(tmp_path):
     return shared.private_folder(str(tmp_path / "limits"))
 
 
-def limiter(path, clock, rate=3, pid_alive=lambda pid: True):
-    return shared.SharedRateLimiter(path, rate, WINDOW, clock=clock, sleep=clock.sleep, pid_alive=pid_alive)
+def limiter(path, clock, rate=3, report=None):
+    return shared.SharedRateLimiter(path, rate, WINDOW, clock=clock, sleep=clock.sleep, report=report)
+
+
+def die(holder):
+    """What the kernel does to the slot files of a process that ends (kill -9 included): their locks are gone."""
+    for fd in holder._held.values():  # pylint: disable=protected-access
+        os.close(fd)
+    holder._held.clear()  # pylint: disable=protected-access
 
 
 def test_two_limiters_on_one_file_share_the_rate(folder):
     clock = FakeClock(START)
-    path = os.path.join(folder, "x.limit")
+    path = os.path.join(folder, "x.rate")
     first, second = limiter(path, clock), limiter(path, clock)
     tokens = [first.acquire(), second.acquire(), first.acquire()]
     assert clock.sleeps == []
@@ -50,7 +57,7 @@ def test_two_limiters_on_one_file_share_the_rate(folder):
 
 def test_in_flight_requests_hold_their_slot_until_answered(folder):
     clock = FakeClock(START)
-    path = os.path.join(folder, "x.limit")
+    path = os.path.join(folder, "x.rate")
     first, second = limiter(path, clock, rate=1), limiter(path, clock, rate=1)
     token = first.acquire()
     second_sleeps = []
@@ -69,19 +76,34 @@ def test_in_flight_requests_hold_their_slot_until_answered(folder):
 
 def test_slots_of_dead_processes_are_dropped(folder):
     clock = FakeClock(START)
-    path = os.path.join(folder, "x.limit")
+    path = os.path.join(folder, "x.rate")
     crashed = limiter(path, clock, rate=2)
-    crashed._pid = 999999  # pylint: disable=protected-access
     crashed.acquire()
-    crashed.acquire()  # both in flight for good: that process died
-    survivor = limiter(path, clock, rate=2, pid_alive=lambda pid: pid != 999999)
+    crashed.acquire()  # both in flight when the process dies
+    die(crashed)
+    survivor = limiter(path, clock, rate=2)
+    survivor.acquire()
     survivor.acquire()
     assert clock.sleeps == []
+    assert sorted(n for n in os.listdir(folder) if n.endswith(shared.SLOT_SUFFIX)) == sorted(
+        survivor._slot_path(t).rsplit("/", 1)[1] for t in survivor._held)  # pylint: disable=protected-access
+
+
+def test_a_slot_of_a_live_process_counts_until_answered_or_the_fallback_bound(folder):
+    clock = FakeClock(START)
+    path = os.path.join(folder, "x.rate")
+    stopped = limiter(path, clock, rate=2)
+    stopped.acquire()
+    stopped.acquire()  # in flight, its process alive but stopped: the slot files stay locked
+    waiting = limiter(path, clock, rate=2)
+    waiting.acquire()
+    # It waited for the slots to count as answered (FALLBACK_AFTER after they were taken), then one window.
+    assert clock.now - START == pytest.approx(shared.FALLBACK_AFTER + WINDOW, abs=shared.IN_FLIGHT_POLL + shared.MAX_JITTER + 0.01)
 
 
 def test_a_pause_holds_every_process_back(folder):
     clock = FakeClock(START)
-    path = os.path.join(folder, "x.limit")
+    path = os.path.join(folder, "x.rate")
     first, second = limiter(path, clock), limiter(path, clock)
     first.pause(2.0)
     start = clock.now
@@ -89,13 +111,17 @@ def test_a_pause_holds_every_process_back(folder):
     assert clock.now - start == pytest.approx(2.0, abs=shared.MAX_JITTER + 0.002)
 
 
-def test_a_torn_file_counts_as_empty(folder):
+def test_a_torn_file_is_replaced_with_a_warning(folder):
     clock = FakeClock(START)
-    path = os.path.join(folder, "x.limit")
+    path = os.path.join(folder, "x.rate")
     with open(path, "w", encoding="ascii") as handle:
         handle.write('{"slots": [[')
-    limiter(path, clock).acquire()
+    reports = []
+    limiter(path, clock, report=reports.append).acquire()
     assert clock.sleeps == []
+    assert len(reports) == 1 and "was replaced: it is not ASCII JSON" in reports[0]
+    with open(path, "rb") as handle:
+        assert shared.parse_state(handle.read())[1] == ""
 
 
 def test_file_names_and_contents_hold_no_secret(folder):
@@ -166,13 +192,16 @@ def test_a_file_that_fails_later_falls_back_once(folder):
 
 
 def test_state_files_unused_for_an_hour_are_pruned(folder):
-    old, recent = os.path.join(folder, "old.limit"), os.path.join(folder, "recent.limit")
-    for path in (old, recent):
+    old, recent = os.path.join(folder, "old.rate"), os.path.join(folder, "recent.rate")
+    orphan = os.path.join(folder, "old-0123456789abcdef.slot")  # left by a process that died between two steps
+    for path in (old, recent, orphan):
         open(path, "w", encoding="ascii").close()
     os.utime(old, (1000.0, 1000.0))
+    os.utime(orphan, (1000.0, 1000.0))
     other = os.path.join(folder, "notes.txt")
     open(other, "w", encoding="ascii").close()
     os.utime(other, (1000.0, 1000.0))
     shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10), folder=folder)
     names = sorted(os.listdir(folder))
-    assert "old.limit" not in names and "recent.limit" in names and "notes.txt" in names and len(names) == 3
+    assert "old.rate" not in names and "old-0123456789abcdef.slot" not in names and "recent.rate" in names and "notes.txt" in names
+    assert len(names) == 3  # and the new limiter's own state file

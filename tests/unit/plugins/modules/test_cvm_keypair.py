@@ -364,8 +364,8 @@ def test_force_in_check_mode_plans_and_writes_nothing(run_module, cvm):
     (dict(name="k", state="absent", private_key_path="/tmp/k.pem"), "private_key_path only applies to state=present: remove it."),
     (dict(name="k", force=True), "force and force_stop only apply to state=absent: remove them."),
     (dict(name="k", state="absent", force_stop=True), "force_stop only applies with force=true"),
-    (dict(name="k", project_id=-1), "project_id must be 0 (the default project) or a positive project ID, got -1."),
-    (dict(name="k", state="absent", wait_timeout=0), "wait_timeout must be a positive number of seconds, got 0."),
+    (dict(name="k", project_id=-1), "project_id must be 0 (the default project) or a positive project ID (at most 9223372036854775807), got -1."),
+    (dict(name="k", state="absent", wait_timeout=0), "wait_timeout must be a whole number of seconds from 1 to 86400 (one day), got 0."),
 ])
 def test_bad_input_fails_without_any_call(run_module, cvm, params, message):
     api = cvm([EXISTING])

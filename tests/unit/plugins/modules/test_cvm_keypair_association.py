@@ -181,7 +181,7 @@ def test_unknown_instance_and_key_fail_before_any_write(run_module, cvm):
     (dict(instance_ids=["skey-aaaaaaaa", "skey-bbbbbbbb"], key_ids=["skey-cccccccc"]), "skey-aaaaaaaa, skey-bbbbbbbb look like key_ids: did you swap"),
     (dict(instance_ids=["ins-00000001"], key_ids=["skey-%08d" % i for i in range(101)]), "at most 100"),
     (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent", exclusive=True), "exclusive=true only applies"),
-    (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], wait_timeout=0), "wait_timeout must be a positive"),
+    (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], wait_timeout=0), "wait_timeout must be a whole number of seconds from 1 to 86400"),
     (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent", bind_full_sets=True), "bind_full_sets=true only applies"),
 ])
 def test_bad_input_fails_without_any_call(run_module, cvm, params, fragment):

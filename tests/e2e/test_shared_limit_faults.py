@@ -1,0 +1,267 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Nothing another process does to the shared rate limit hangs or crashes a run.
+
+A frozen lock holder, a frozen holder of every slot, a holder killed with -9, a holder in another PID namespace and
+corrupted state files: in each case a bind of 10 instances through the module succeeds, and its task takes at most
+api_deadline plus the documented fallback bound (_shared_limiter.FALLBACK_AFTER), beyond what starting a module costs
+(measured in the same playbook by a task refused before any request). Every stopped process is resumed
+and killed in a `finally`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from cvm_emulator import base36  # pylint: disable=import-error
+
+from conftest import BIN, COLLECTIONS_PATH, Emulator, keys_of, read_results, without_proxies
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared  # pylint: disable=wrong-import-order
+
+pytestmark = [pytest.mark.nondeterministic]  # other processes, signals and wall-clock bounds
+
+API_DEADLINE = 5
+INSTANCES = ["ins-%s" % base36(n).rjust(8, "0") for n in range(1, 11)]  # --generate-instances 10
+KEY = "skey-k1000003"
+BOUND = API_DEADLINE + shared.FALLBACK_AFTER
+
+HOLDER = r"""
+import json, os, signal, sys, time
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared
+mode, path, rate = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if mode == "slots-when-triggered":  # take the slots only when the playbook says so, just before its bind, then stop
+    trigger = sys.argv[4]
+    print(json.dumps({"pid": os.getpid()}), flush=True)
+    while not os.path.exists(trigger):
+        time.sleep(0.02)
+    limiter = shared.SharedRateLimiter(path, rate, 1.01)
+    tokens = [limiter.acquire() for _slot in range(rate)]
+    open(trigger + ".ready", "w").close()
+    os.kill(os.getpid(), signal.SIGSTOP)
+    time.sleep(600)
+if mode == "lock":
+    held = shared._LockedState(path)
+    held.__enter__()
+else:
+    limiter = shared.SharedRateLimiter(path, rate, 1.01)
+    tokens = [limiter.acquire() for _slot in range(rate)]
+print(json.dumps({"pid": os.getpid()}), flush=True)
+if mode == "slots-then-exit":
+    os._exit(0)  # dies with every slot in flight, as a process killed mid-request does
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def emu():
+    with Emulator(extra_args=["--operation-latency", "0.2", "--generate-instances", "10"]) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return shared.private_folder(str(tmp_path / "limits"))
+
+
+def state_path(emu, folder, action):
+    return os.path.join(folder, shared.state_file_name(emu.secret_id, emu.region, emu.url, action))
+
+
+def start_holder(mode, path, rate, prefix=(), trigger=None):
+    env = dict(without_proxies(), PYTHONPATH=COLLECTIONS_PATH)
+    extra = [trigger] if trigger else []
+    proc = subprocess.Popen(list(prefix) + [sys.executable, "-c", HOLDER, mode, path, str(rate)] + extra, env=env,  # pylint: disable=consider-using-with
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # the holder holds what it should once it has printed
+    assert line, proc.stderr.read()
+    proc.said = json.loads(line)
+    return proc
+
+
+def end(proc):
+    """Resume (if stopped) and kill a holder; always called in a finally."""
+    if proc.poll() is None:
+        try:
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.kill()
+        except ProcessLookupError:
+            pass
+    proc.communicate(timeout=30)
+
+
+def run_bind(ansible_env, tmp_path, emu, folder, pre_tasks=""):
+    """One playbook: optional tasks, then bind (or unbind, alternating) the key to the 10 instances; the results with durations."""
+    text = textwrap.dedent("""
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: warm up
+          tencentcloud.cvm.cvm_keypair_association: {instance_ids: [ins-1], key_ids: [%s]}
+          ignore_errors: true
+        - name: startup
+          tencentcloud.cvm.cvm_keypair_association: {instance_ids: [ins-1], key_ids: [%s]}
+          ignore_errors: true
+    """ % (KEY, KEY)) + textwrap.indent(textwrap.dedent(pre_tasks), "    ")
+    path = tmp_path / "bind.yml"
+    path.write_text(text)
+    env = ansible_env(emu, {"TENCENTCLOUD_CVM_RATE_LIMIT_DIR": folder, "TENCENTCLOUD_API_DEADLINE": str(API_DEADLINE)})
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)], env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    return proc, read_results(proc, env)
+
+
+def bind_task(name, state="present"):
+    return """
+    - name: %s
+      tencentcloud.cvm.cvm_keypair_association:
+        instance_ids: %s
+        key_ids: [%s]
+        state: %s
+    """ % (name, json.dumps(INSTANCES), KEY, state)
+
+
+def assert_bound_in_time(proc, records, name="bind"):
+    (record,) = [r for r in records if r["task"] == name]
+    assert record["status"] == "ok", (record["result"].get("msg"), proc.stdout[-3000:])
+    assert "Traceback" not in proc.stdout + proc.stderr
+    # What starting a module costs on this machine now (a task refused before any request and before any limiter, after
+    # a first one that built the module's payload) is outside the module's control: the bound applies to the rest.
+    (startup,) = [r for r in records if r["task"] == "startup"]
+    assert startup["status"] == "failed" and "ins-1" in startup["result"]["msg"]
+    spent = record["duration"] - startup["duration"]
+    print("%s: %.1f s after %.1f s of startup (bound %.1f s)" % (name, spent, startup["duration"], BOUND))  # -rP shows the margin
+    assert spent <= BOUND, "the bind took %.1f s beyond startup, more than api_deadline + fallback bound = %.1f s" % (spent, BOUND)
+    return record
+
+
+def test_a_frozen_lock_holder_costs_at_most_the_fallback_bound_and_one_warning(ansible_env, tmp_path, emu, folder):
+    holder = start_holder("lock", state_path(emu, folder, "DescribeInstances"), 40)
+    try:
+        os.kill(holder.pid, signal.SIGSTOP)
+        proc, records = run_bind(ansible_env, tmp_path, emu, folder, bind_task("bind"))
+    finally:
+        end(holder)
+    record = assert_bound_in_time(proc, records)
+    warnings = record["result"].get("warnings") or []
+    assert len(warnings) == 1 and "stayed locked for 5 s" in warnings[0] and shared.FOLDER_ENV in warnings[0], warnings
+    assert all(keys_of(emu, i) == [KEY] for i in INSTANCES)
+
+
+TRIGGER = """
+- name: the holder takes every slot now, then stops itself
+  ansible.builtin.shell: "touch {0} && for i in $(seq 600); do [ -e {0}.ready ] && exit 0; sleep 0.05; done; exit 1"
+  changed_when: false
+"""
+
+
+@pytest.mark.parametrize("action, rate", [("DescribeInstances", 40), ("AssociateInstancesKeyPairs", 10)])
+def test_a_frozen_holder_of_every_slot_is_waited_on_at_most_the_fallback_bound(ansible_env, tmp_path, emu, folder, action, rate):
+    trigger = str(tmp_path / "take-the-slots")
+    holder = start_holder("slots-when-triggered", state_path(emu, folder, action), rate, trigger=trigger)
+    try:
+        proc, records = run_bind(ansible_env, tmp_path, emu, folder, TRIGGER.format(trigger) + textwrap.dedent(bind_task("bind")))
+        with open("/proc/%d/stat" % holder.pid, encoding="ascii") as handle:
+            assert handle.read().rpartition(")")[2].split()[0] == "T"  # it held the slots, stopped, all along
+    finally:
+        end(holder)
+    (taken,) = [r for r in records if r["task"].startswith("the holder takes")]
+    assert taken["status"] == "ok", taken
+    assert_bound_in_time(proc, records)
+    assert all(keys_of(emu, i) == [KEY] for i in INSTANCES)
+    assert [r for r in emu.requests()["requests"] if r["error_code"] == "RequestLimitExceeded"] == []
+
+
+def test_slots_of_a_holder_killed_with_9_are_free_at_once(ansible_env, tmp_path, emu, folder):
+    holder = start_holder("slots", state_path(emu, folder, "DescribeInstances"), 40)
+    try:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=30)
+        proc, records = run_bind(ansible_env, tmp_path, emu, folder, bind_task("bind"))
+    finally:
+        end(holder)
+    record = assert_bound_in_time(proc, records)
+    assert not record["result"].get("warnings")
+
+
+def test_slots_of_a_holder_in_another_pid_namespace_are_free_once_it_is_gone(ansible_env, tmp_path, emu, folder):
+    path = state_path(emu, folder, "DescribeInstances")
+    holder = start_holder("slots-then-exit", path, 40, prefix=["unshare", "--pid", "--fork", "--kill-child"])
+    try:
+        holder.wait(timeout=30)
+        assert holder.said["pid"] == 1  # pid 1 is always alive on the host: no PID can tell whether its slots still count
+        with open(path, "rb") as handle:
+            assert len(shared.parse_state(handle.read())[0]["slots"]) == 40
+        proc, records = run_bind(ansible_env, tmp_path, emu, folder, bind_task("bind"))
+    finally:
+        end(holder)
+    record = assert_bound_in_time(proc, records)
+    assert not record["result"].get("warnings")
+
+
+# Written over the state files before each bind; the file names are those of the actions a bind uses.
+CORRUPTED = [
+    '{"slots":[["t",1,null,null]]}',
+    '{"paused_until":0,"slots":[["1-2-3",1,1000.0,null]]}',
+    '{"paused_until":0,"slots":[["1-2-3",-1,1000.0,null]]}',
+    '{"paused_until":0,"slots":[["1-2-3",99999999999999999999999999,1000.0,null]]}',
+    '{"paused_until":0,"slots":[["1-2-3","12",1000.0,null]]}',
+    '{"paused_until":NaN,"slots":[]}',
+    '{"paused_until":Infinity,"slots":[]}',
+    '{"paused_until":1e400,"slots":[]}',
+    '{"paused_until":"0","slots":[]}',
+    '{"paused_until":0,"slots":[["0123456789abcdef",NaN,null]]}',
+    '{"paused_until":0,"slots":[["0123456789abcdef",1000.0,true]]}',
+    '{"paused_until":0,"slots":{}}',
+    '[]',
+    'null',
+    '{"paused_until":0,"slots":[[',
+    '[' * 100000,
+]
+# Well-formed, with times no process of this boot wrote: used as they are (no warning), never waited on.
+ABSURD = ['{"paused_until":1e300,"slots":[]}', '{"paused_until":0,"slots":[["0123456789abcdef",1e300,null]]}']
+
+
+@pytest.mark.slow
+def test_corrupted_state_files_are_replaced_and_never_stop_a_bind(ansible_env, tmp_path, emu, folder):
+    actions = ("DescribeInstances", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
+    sources = []
+    for number, content in enumerate(CORRUPTED + ABSURD):
+        source = tmp_path / ("corrupt-%d" % number)
+        source.write_text(content)
+        sources.append(str(source))
+    big = tmp_path / "corrupt-50mb"
+    with open(big, "wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # 50 MB of zero bytes
+    sources.insert(len(CORRUPTED), str(big))
+    corrupted = len(CORRUPTED) + 1
+    tasks = ""
+    for number, source in enumerate(sources):
+        tasks += textwrap.dedent("""
+        - name: corrupt %d
+          ansible.builtin.copy:
+            src: %s
+            dest: "{{ item }}"
+            mode: "0600"
+          loop: %s
+        """) % (number, source, json.dumps([state_path(emu, folder, action) for action in actions]))
+        tasks += textwrap.dedent(bind_task("bind %d" % number, "present" if number % 2 == 0 else "absent"))
+    proc, records = run_bind(ansible_env, tmp_path, emu, folder, tasks)
+    for number in range(len(sources)):
+        record = assert_bound_in_time(proc, records, "bind %d" % number)
+        assert record["result"]["changed"]
+        warnings = record["result"].get("warnings") or []
+        if number < corrupted:
+            assert len(warnings) == 1 and "was replaced" in warnings[0], (number, warnings)
+        else:
+            assert warnings == [], (number, warnings)
+    assert len(sources) % 2 == 1 and all(keys_of(emu, i) == [KEY] for i in INSTANCES)  # the last bind (an even one) bound the key
+    for action in actions:
+        with open(state_path(emu, folder, action), "rb") as handle:
+            assert shared.parse_state(handle.read())[1] == ""

@@ -1,0 +1,170 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shared rate limit never hangs or crashes a run: corrupted state files, a lock nobody releases, absurd times."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import RateLimiter
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
+
+WINDOW = 1.01
+START = 1000.0
+TOKEN = "0123456789abcdef"
+
+# Files that are not a state this collection wrote: each is replaced, with one warning, and never raised.
+CORRUPTED = {
+    "old four-field slot with null times": b'{"slots":[["t",1,null,null]]}',
+    "old slot of pid 1": b'{"paused_until":0,"slots":[["1-2-3",1,1000.0,null]]}',
+    "old slot of pid -1": b'{"paused_until":0,"slots":[["1-2-3",-1,1000.0,null]]}',
+    "huge pid": b'{"paused_until":0,"slots":[["1-2-3",99999999999999999999999999,1000.0,null]]}',
+    "string pid": b'{"paused_until":0,"slots":[["1-2-3","12",1000.0,null]]}',
+    "NaN pause": b'{"paused_until":NaN,"slots":[]}',
+    "Infinity pause": b'{"paused_until":Infinity,"slots":[]}',
+    "overflowing pause": b'{"paused_until":1e400,"slots":[]}',
+    "string pause": b'{"paused_until":"0","slots":[]}',
+    "boolean pause": b'{"paused_until":true,"slots":[]}',
+    "NaN sent time": b'{"paused_until":0,"slots":[["0123456789abcdef",NaN,null]]}',
+    "string sent time": b'{"paused_until":0,"slots":[["0123456789abcdef","1000",null]]}',
+    "boolean answer time": b'{"paused_until":0,"slots":[["0123456789abcdef",1000.0,true]]}',
+    "upper-case token": b'{"paused_until":0,"slots":[["0123456789ABCDEF",1000.0,null]]}',
+    "token with a newline": b'{"paused_until":0,"slots":[["0123456789abcdef\\n",1000.0,null]]}',
+    "slots as an object": b'{"paused_until":0,"slots":{}}',
+    "slot as an object": b'{"paused_until":0,"slots":[{"token":"0123456789abcdef"}]}',
+    "no slots": b'{"paused_until":0}',
+    "a list": b"[]",
+    "a string": b'"state"',
+    "null": b"null",
+    "torn": b'{"paused_until":0,"slots":[[',
+    "not ASCII": "{\"paused_until\":0,\"slots\":[],\"n\":\"\u00e9\"}".encode("utf-8"),
+    "binary": bytes(range(256)),
+    "zeros": b"\0" * 4096,
+    "deep nesting": b"[" * 200000,
+    "oversized, 50 MB": b" " * (50 * 1024 * 1024),
+}
+
+# Well-formed files with times no process of this boot can have written: used, never waited on.
+ABSURD = {
+    "pause far in the future": b'{"paused_until":1e300,"slots":[]}',
+    "pause before the epoch of the clock": b'{"paused_until":-1e300,"slots":[]}',
+    "slot sent in the future": b'{"paused_until":0,"slots":[["0123456789abcdef",1e300,null]]}',
+    "slot answered in the future": b'{"paused_until":0,"slots":[["0123456789abcdef",1000.0,1e300]]}',
+    "slots of processes long gone": ('{"paused_until":0,"slots":[%s]}' % ",".join(
+        '["%016x",1000.0,null]' % n for n in range(1000))).encode("ascii"),
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch):
+    monkeypatch.setattr(shared, "_WARNED", set())
+    monkeypatch.setattr(shared, "_PRUNED", set())
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return shared.private_folder(str(tmp_path / "limits"))
+
+
+def write(path, content):
+    with open(path, "wb") as handle:
+        handle.write(content)
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTED))
+def test_a_corrupted_state_file_is_replaced_with_one_warning(folder, name):
+    clock = FakeClock(START)
+    path = os.path.join(folder, "x.rate")
+    write(path, CORRUPTED[name])
+    reports = []
+    one = shared.SharedRateLimiter(path, 2, WINDOW, clock=clock, sleep=clock.sleep, report=reports.append)
+    one.release(one.acquire())
+    one.acquire()
+    assert clock.sleeps == []
+    assert len(reports) == 1 and "was replaced" in reports[0]
+    with open(path, "rb") as handle:
+        state, problem = shared.parse_state(handle.read())
+    assert problem == "" and len(state["slots"]) == 2
+
+
+@pytest.mark.parametrize("name", sorted(ABSURD))
+def test_absurd_times_are_dropped_not_waited_on(folder, name):
+    clock = FakeClock(START + 10.0)
+    path = os.path.join(folder, "x.rate")
+    write(path, ABSURD[name])
+    reports = []
+    one = shared.SharedRateLimiter(path, 2, WINDOW, clock=clock, sleep=clock.sleep, report=reports.append)
+    one.acquire()
+    one.acquire()
+    assert clock.sleeps == [] and reports == []
+
+
+def test_a_50_mb_file_is_not_read_whole():
+    assert shared.parse_state(CORRUPTED["oversized, 50 MB"][:shared.MAX_STATE_BYTES + 1])[1] == "it is larger than %d bytes" % shared.MAX_STATE_BYTES
+
+
+def test_make_limiter_warns_once_for_a_replaced_file(folder):
+    warnings = []
+    for action in ("DescribeKeyPairs", "DescribeInstances"):
+        write(os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", action)), b"NaN")
+        made = shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", action, 10, WINDOW, lambda: RateLimiter(10),
+                                   warn=warnings.append, folder=folder)
+        made.release(made.acquire())
+    assert len(warnings) == 1 and "was replaced" in warnings[0] and "AKIDx" not in warnings[0]
+
+
+def hold_lock(path):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another open file description: as if another process held it
+    return fd
+
+
+def test_a_lock_nobody_releases_means_the_in_process_limiter_after_the_bound(folder, monkeypatch):
+    monkeypatch.setattr(shared, "FALLBACK_AFTER", 0.2)
+    warnings = []
+    path = os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs"))
+    fd = hold_lock(path)
+    try:
+        local = RateLimiter(10)
+        made = shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: local,
+                                   warn=warnings.append, folder=folder)
+    finally:
+        os.close(fd)
+    assert made is local
+    assert len(warnings) == 1 and "stayed locked for 0 s" in warnings[0] and shared.FOLDER_ENV in warnings[0]
+
+
+def test_a_lock_taken_later_falls_back_once_and_goes_on(folder, monkeypatch):
+    monkeypatch.setattr(shared, "FALLBACK_AFTER", 0.2)
+    warnings = []
+    made = shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10),
+                               warn=warnings.append, folder=folder)
+    slot = made.acquire()
+    other = made.acquire()
+    fd = hold_lock(os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs")))
+    try:
+        made.release(slot)  # the state cannot be written: the slot file is released all the same
+        tries = []
+        monkeypatch.setattr(shared, "lock_within", lambda *args, **kwargs: tries.append(args) or False)
+        made.release(other)  # fallen back: released without waiting on the state file again
+        assert tries == []
+        for _request in range(3):
+            made.release(made.acquire())
+    finally:
+        os.close(fd)
+    assert len(warnings) == 1 and "stayed locked" in warnings[0]
+    assert [n for n in os.listdir(folder) if n.endswith(shared.SLOT_SUFFIX)] == []
+
+
+def test_a_pause_is_capped(folder):
+    clock = FakeClock(START)
+    path = os.path.join(folder, "x.rate")
+    one = shared.SharedRateLimiter(path, 2, WINDOW, clock=clock, sleep=clock.sleep)
+    one.pause(10 ** 9)
+    one.acquire()
+    assert clock.now - START <= shared.MAX_PAUSE + shared.MAX_JITTER + 0.002

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Transport rules, decided from the endpoint's text (no request is sent): plain HTTP, user info, TLS against plain HTTP, lost answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _errors
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
+
+CREDENTIAL = _client.sdk_credential.Credential("AKIDx", "secret") if _client.HAS_SDK else None
+WRONG_VERSION = ("HTTPSConnectionPool(host='127.0.0.1', port=41921): Max retries exceeded with url: / (Caused by SSLError(SSLError(1, "
+                 "'[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)')))")
+LOST = "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch):
+    monkeypatch.setattr(_client, "_WARNED_HTTP", set())
+
+
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST:8400", "api.localhost", "127.0.0.1", "127.0.0.1:8400", "127.9.9.9:1",
+                                  "[::1]", "[::1]:8400", "localhost.:80"])
+def test_loopback_hosts(host):
+    assert _client.is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["192.0.2.10", "192.0.2.10:8400", "cvm.tencentcloudapi.com", "10.0.0.1", "0.0.0.0", "[::2]:80",
+                                  "127.example.com", "localhost.example.com", "128.0.0.1", "[::ffff:10.0.0.1]"])
+def test_hosts_that_are_not_this_machine(host):
+    assert not _client.is_loopback(host)
+
+
+def test_plain_http_to_another_machine_says_what_travels_in_clear():
+    text = _client.insecure_http_warning("http", "192.0.2.10:8400")
+    for fragment in ("http://192.0.2.10:8400", "Authorization", "X-TC-Token", "private key", "allow_insecure_http",
+                     "TENCENTCLOUD_ALLOW_INSECURE_HTTP", "https://"):
+        assert fragment in text
+    assert _client.insecure_http_warning("https", "192.0.2.10:8400") is None
+    assert _client.insecure_http_warning("http", "127.0.0.1:8400") is None
+
+
+def test_a_client_warns_once_per_run_unless_allowed():
+    warnings = []
+    for _client_number in range(3):
+        CvmApi(CREDENTIAL, "ap-guangzhou", endpoint="http://192.0.2.10:8400", warn=warnings.append)
+    assert len(warnings) == 1 and "plain HTTP" in warnings[0]
+    silenced = []
+    CvmApi(CREDENTIAL, "ap-guangzhou", endpoint="http://192.0.2.11", warn=silenced.append, allow_insecure_http=True)
+    CvmApi(CREDENTIAL, "ap-guangzhou", endpoint="http://127.0.0.1:8400", warn=silenced.append)
+    CvmApi(CREDENTIAL, "ap-guangzhou", endpoint="192.0.2.12", warn=silenced.append)
+    assert silenced == []
+
+
+@pytest.mark.parametrize("endpoint", ["http://alice:Pa55word-XYZ@192.0.2.10:8400", "https://alice:Pa55word-XYZ@cvm.tencentcloudapi.com",
+                                      "alice:Pa55word-XYZ@cvm.tencentcloudapi.com", "http://a@b:Pa55word-XYZ@127.0.0.1",
+                                      "http://:Pa55word-XYZ@127.0.0.1/path"])
+def test_user_info_is_refused_without_being_shown(endpoint):
+    with pytest.raises(SettingsError) as caught:
+        _client.parse_endpoint(endpoint)
+    message = str(caught.value)
+    assert "Pa55word-XYZ" not in message and "alice" not in message
+    assert "***@" in message and "user info" in message and message.startswith("endpoint ")
+
+
+def test_a_long_endpoint_is_shown_shortened():
+    with pytest.raises(SettingsError) as caught:
+        _client.parse_endpoint("http://" + "a" * 10000 + "/x")
+    assert len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize("value", [0, -1, 86401, 10 ** 20, 10 ** 30, True, "30", 1.5, None])
+def test_timeouts_outside_one_day_are_refused(value):
+    assert "request_timeout must be a whole number of seconds from 1 to 86400" in _client.seconds_problem("request_timeout", value)
+    with pytest.raises(SettingsError, match="api_deadline"):
+        CvmApi(CREDENTIAL, "ap-guangzhou", endpoint="http://127.0.0.1:9", api_deadline=value)
+
+
+class OneFailure:
+    """An SDK client whose every call fails with the same network error."""
+
+    def __init__(self, message):
+        self.message = message
+        self.calls = 0
+        self.request = type("Request", (), {"conn": type("Conn", (), {"timeout": None})()})()
+
+    def call_json(self, action, params):
+        self.calls += 1
+        raise TencentCloudSDKException("ClientNetworkError", self.message, None)
+
+
+def failing_api(message, monkeypatch, endpoint):
+    clock = FakeClock()
+    api = CvmApi(CREDENTIAL, "ap-guangzhou", endpoint=endpoint, sleep=clock.sleep, rng=lambda low, high: high, clock=clock)
+    client = OneFailure(message)
+    monkeypatch.setattr(api, "_sdk_client", lambda: client)
+    monkeypatch.setattr(api, "_limiter", lambda action: RateLimiter(1000, clock=clock, sleep=clock.sleep))
+    return api, client
+
+
+def test_tls_against_plain_http_fails_at_once_and_says_use_http(monkeypatch):
+    api, client = failing_api(WRONG_VERSION, monkeypatch, "127.0.0.1:8400")
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    assert client.calls == 1 and caught.value.code == "ClientNetworkError.NotTls"
+    text = caught.value.describe("read the instances", "ap-guangzhou", api.endpoint_url)
+    assert "not TLS" in text and "http://host:port" in text and "Gave up" not in text
+
+
+def test_a_lost_answer_says_what_happened_and_what_the_module_did(monkeypatch):
+    api, client = failing_api(LOST, monkeypatch, "http://127.0.0.1:8400")
+    with pytest.raises(CvmApiError) as caught:
+        api.call("AssociateInstancesKeyPairs", {}, retry_ambiguous=False)
+    assert client.calls == 1 and caught.value.code == "ClientNetworkError.ConnectionDropped"
+    assert _errors.retry_class(caught.value.code) == _errors.TRANSIENT
+    text = caught.value.describe("bind the key pairs", "ap-guangzhou", api.endpoint_url)
+    assert "closed after the request was sent" in text and "re-reading" in text and "Could not reach" not in text
