@@ -18,7 +18,8 @@ import pytest
 
 from conftest import BIN, Emulator, read_results
 
-pytestmark = [pytest.mark.slow]
+# slow: one playbook of 78 failing tasks at -vvvv; one xdist worker runs it once for every row.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz_table")]
 
 ASSOCIATION = "tencentcloud.cvm.cvm_keypair_association"
 KEYPAIR = "tencentcloud.cvm.cvm_keypair"
