@@ -64,7 +64,7 @@ def test_awx_accepts_the_credential_type(credential_type):
 def test_injected_variables_are_exactly_the_modules_environment_fallbacks(credential_type, fallbacks):
     assert sorted(credential_type["injectors"]["env"]) == sorted(fallbacks.values())
     assert sorted(fallbacks.values()) == [
-        "TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_CA_BUNDLE", "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_REGION",
+        "TENCENTCLOUD_ALLOW_INSECURE_HTTP", "TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_CA_BUNDLE", "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_REGION",
         "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SECURITY_TOKEN",
     ]
 
@@ -108,6 +108,7 @@ def test_inputs_left_empty_inject_empty_values(credential_type, tmp_path):
         "TENCENTCLOUD_SECURITY_TOKEN": "",
         "TENCENTCLOUD_REGION": "",
         "TENCENTCLOUD_ENDPOINT": "",
+        "TENCENTCLOUD_ALLOW_INSECURE_HTTP": "",  # the modules drop it, so the default (false) applies
         "TENCENTCLOUD_CA_BUNDLE": "",  # AWX writes the (empty) file anyway; the variable does not point at it
         "TENCENTCLOUD_API_DEADLINE": "",  # the modules drop it, so the default applies
     }
