@@ -13,7 +13,7 @@ import argparse
 import collections
 import re
 import sys
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 # pytest-repeat names the k-th of N runs test[...-k-N] (or test[k-N] without other parameters).
 REPEAT_SUFFIX = re.compile(r"(\[.*?)-?\d+-(\d+)\]$")
