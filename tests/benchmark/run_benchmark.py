@@ -275,7 +275,7 @@ def read_rss_log(path):
 # -- one size --------------------------------------------------------------------------------------------------
 
 def generated_ids(emu, n):
-    ids = sorted(i["InstanceId"] for i in emu.state()["instances"] if (i.get("InstanceName") or "").startswith("gen-"))
+    ids = emu.generated_instance_ids()
     if len(ids) != n:
         raise BenchError("the emulator generated %d instances, expected %d" % (len(ids), n))
     return ids

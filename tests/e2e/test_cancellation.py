@@ -93,7 +93,7 @@ def wait_for(condition, timeout, what):
 def test_sigterm_to_the_process_group_mid_writes_leaves_nothing_behind_and_a_rerun_finishes_the_job(ansible_env, playbook, tmp_path):
     extra = ["--generate-instances", str(INSTANCES), "--operation-latency", "1.0", "--response-latency", "150"]
     with Emulator(extra_args=extra) as emu:
-        ids = sorted(i["InstanceId"] for i in emu.state()["instances"] if i["InstanceName"].startswith("gen-"))
+        ids = emu.generated_instance_ids()
         assert len(ids) == INSTANCES
         (tmp_path / "ids.yml").write_text(json.dumps({"ids": ids}))
         path = tmp_path / "playbook.yml"

@@ -102,7 +102,7 @@ def test_windows_instance_fails_before_any_write(emulator, adhoc):
 @pytest.mark.parametrize("count", [250])
 def test_many_instances_go_out_in_batches_of_at_most_100(adhoc, count):
     with Emulator(extra_args=["--operation-latency", "0.2", "--generate-instances", str(count)]) as emu:
-        ids = sorted(i["InstanceId"] for i in emu.state()["instances"] if i["InstanceName"].startswith("gen-"))
+        ids = emu.generated_instance_ids()
         assert len(ids) == count
         run = adhoc(emu, {"instance_ids": ids, "key_ids": ["skey-k1000004"]})
         assert not run.failed and run.changed, run.result.get("msg")

@@ -51,14 +51,10 @@ PLANNED_FAULTS = ["--fault-plan", "DescribeInstances:1=throttle", "--fault-plan"
                   "--fault-plan", "AssociateInstancesKeyPairs:3=lost_response"]
 
 
-def _generated_ids(emu):
-    return sorted(i["InstanceId"] for i in emu.state()["instances"] if i["InstanceName"].startswith("gen-"))
-
-
 @pytest.mark.nondeterministic
 def test_planned_faults_on_every_request_of_500_instances_are_survived_and_rerun_is_clean(adhoc):
     with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", "500", "--no-rate-limit"] + PLANNED_FAULTS) as emu:
-        ids = _generated_ids(emu)
+        ids = emu.generated_instance_ids()
         run = adhoc(emu, {"instance_ids": ids, "key_ids": ["skey-k1000004"]}, verbosity=4)
         assert_run_has_no_secrets(run)
         assert not run.failed, run.result.get("msg")
@@ -89,7 +85,7 @@ def test_heavy_random_faults_end_in_success_or_an_honest_failure_and_a_rerun_con
     faults = ["--fault-internal-error", "0.2", "--fault-http-502", "0.1", "--fault-drop", "0.05", "--fault-lost-response", "0.02", "--seed", "11",
               "--rate-limit", "DescribeInstances=6", "--rate-limit", "AssociateInstancesKeyPairs=2"]
     with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", "500"] + faults) as emu:
-        ids = _generated_ids(emu)
+        ids = emu.generated_instance_ids()
         args = {"instance_ids": ids, "key_ids": ["skey-k1000004"]}
         run = adhoc(emu, args, verbosity=4)
         assert_run_has_no_secrets(run)
@@ -253,7 +249,7 @@ def test_eight_forks_against_one_emulator_end_correct_without_throttling_errors(
               # However slowly the forks start, each one's first bind is throttled at least once.
               "--fault-plan", "AssociateInstancesKeyPairs:1=throttle"]
     with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", str(hosts * per_host)] + limits) as emu:
-        ids = sorted(i["InstanceId"] for i in emu.state()["instances"] if i["InstanceName"].startswith("gen-"))
+        ids = emu.generated_instance_ids()
         inventory = tmp_path / "inventory.ini"
         inventory.write_text("\n".join("node%d ansible_connection=local" % n for n in range(hosts)) + "\n")
         text = """

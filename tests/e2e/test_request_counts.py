@@ -32,10 +32,6 @@ def batches(n):
     return int(math.ceil(n / 100.0))
 
 
-def generated_ids(emu):
-    return sorted(i["InstanceId"] for i in emu.state()["instances"] if (i.get("InstanceName") or "").startswith("gen-"))
-
-
 class Log:
     """The emulator's request log so far, split at the first write."""
 
@@ -59,7 +55,7 @@ def generated():
 
         def start(n):
             emu = stack.enter_context(Emulator(extra_args=["--generate-instances", str(n), "--operation-latency", LATENCY]))
-            ids = generated_ids(emu)
+            ids = emu.generated_instance_ids()
             assert len(ids) == n
             return emu, ids
 

@@ -261,6 +261,10 @@ class Emulator:
     def instance(self, instance_id):
         return self.control("GET", "instances/" + instance_id)
 
+    def generated_instance_ids(self):
+        """The IDs of the --generate-instances instances (named gen-NNNNN), sorted."""
+        return sorted(i["InstanceId"] for i in self.state()["instances"] if (i.get("InstanceName") or "").startswith("gen-"))
+
     def key_pair(self, key_id):
         return self.control("GET", "key_pairs/" + key_id)
 
