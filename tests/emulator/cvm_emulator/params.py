@@ -1,7 +1,7 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Request parameters, declared in api.json's terms so that tests/emulator/test_contract.py can compare them:
+"""Request parameters, declared in api.json's terms so that tests/emulator_tests/test_contract.py can compare them:
 Param, required/optional, INPUT_OBJECTS and the validation of a request against its declaration.
 May import: errors.
 """
