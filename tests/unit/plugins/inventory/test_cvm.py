@@ -59,7 +59,7 @@ class FakeApi:
         self.calls = []
         self.endpoint_url = "https://cvm.tencentcloudapi.com"
 
-    def call(self, action, params):
+    def call(self, action, params, resend_safe=False):  # pylint: disable=unused-argument
         self.calls.append((action, params))
         if self.fail:
             raise self.fail

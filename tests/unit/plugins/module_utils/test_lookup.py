@@ -27,7 +27,7 @@ class PagingCvm:
         self.calls = []
         self.region = "ap-guangzhou"
 
-    def call(self, action, params):
+    def call(self, action, params, resend_safe=False):  # pylint: disable=unused-argument
         self.calls.append((action, params))
         if action == self.fail_on:
             raise CvmApiError(action, "InternalError", "boom", "req-x", attempts=6)

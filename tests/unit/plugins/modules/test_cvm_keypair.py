@@ -16,7 +16,7 @@ import stat
 import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair as module
 
@@ -47,7 +47,7 @@ class KeyPairCvm:
         self.region = "ap-guangzhou"
         self.endpoint_url = "https://cvm.tencentcloudapi.com"
 
-    def call(self, action, params, retry_ambiguous=True):  # pylint: disable=unused-argument
+    def call(self, action, params, resend_safe=False):  # pylint: disable=unused-argument
         self.calls.append((action, params))
         request_id = next(self.request_ids)
         result = getattr(self, action)(params, request_id)
@@ -111,7 +111,7 @@ class KeyPairCvm:
 
 @pytest.fixture
 def cvm(monkeypatch, use_api):
-    monkeypatch.setattr(binding.Binder, "FIRST_POLL", 0.01)
+    monkeypatch.setattr(_key_changes.Binder, "FIRST_POLL", 0.01)
     return lambda *args, **kwargs: use_api(KeyPairCvm(*args, **kwargs))
 
 

@@ -33,8 +33,9 @@ class InMemoryCvm:
         self.ids = ("req-%d" % n for n in itertools.count(1))
         self.replace, self.strict, self.op_ids = replace, strict, op_ids
         self.faults = list(faults)
+        self.region = "ap-guangzhou"
 
-    def call(self, action, params, retry_ambiguous=True):
+    def call(self, action, params, resend_safe=False):
         self.calls.append((action, params))
         request_id = next(self.ids)
         if action == "DescribeInstances":
@@ -42,7 +43,7 @@ class InMemoryCvm:
             return {"InstanceSet": found, "TotalCount": len(found), "RequestId": request_id}
         if action == "DescribeKeyPairs":
             return {"KeyPairSet": [{"KeyId": k} for k in params["KeyIds"] if k in self.keys], "RequestId": request_id}
-        assert retry_ambiguous is False, "writes must not be resent blindly"
+        assert resend_safe is False, "writes must not be resent blindly"
         fault = self.faults.pop(0) if self.faults else None
         if fault == "internal":
             raise CvmApiError(action, "InternalError", "boom", request_id)
@@ -266,10 +267,10 @@ def test_a_duplicate_refusal_is_settled_by_reading_not_reported(run_module, cvm)
     api = cvm(stopped(2), strict=True)
     original = api.call
 
-    def interfering(action, params, retry_ambiguous=True):
+    def interfering(action, params, resend_safe=False):
         if action == "AssociateInstancesKeyPairs" and not api.instances["ins-00000000"]["keys"]:
             api.instances["ins-00000000"]["keys"] = {"skey-aaaaaaaa"}
-        return original(action, params, retry_ambiguous)
+        return original(action, params, resend_safe)
     api.call = interfering
     result = run_twice(run_module, api, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
     assert all(i["key_ids"] == ["skey-aaaaaaaa"] for i in result["instances"])
@@ -286,10 +287,10 @@ def test_operations_shown_under_their_own_ids_still_count(run_module, cvm):
 def test_a_duplicate_refusal_of_a_full_set_resends_only_the_missing_keys(run_module, cvm):
     """Strict add semantics, and a full-set bind (as after a replace was seen): the refusal is settled by reading."""
     api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}}, strict=True)
-    binder = module.binding.Binder(api)
+    binder = module.key_changes.Binder(api)
     views = binder.read_instances(["ins-00000001"])
-    write = module.binding.Write(module.binding.ASSOCIATE, ("ins-00000001",), ("skey-aaaaaaaa", "skey-bbbbbbbb"), False, full_set=True)
-    outcome = binder.apply([[write]], True, 30, views=views)
+    write = module.key_changes.Write(module.key_changes.ASSOCIATE, ("ins-00000001",), ("skey-aaaaaaaa", "skey-bbbbbbbb"), False, full_set=True)
+    outcome = binder.apply([write], True, 30, views=views)
     assert not outcome.stopped and outcome.final["ins-00000001"].key_ids == ("skey-aaaaaaaa", "skey-bbbbbbbb")
     assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"]),
                             ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"])]

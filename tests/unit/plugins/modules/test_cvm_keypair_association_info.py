@@ -22,7 +22,7 @@ class ReadOnlyCvm:
         self.fail_on = fail_on
         self.endpoint_url = "https://cvm.tencentcloudapi.com"
 
-    def call(self, action, params):
+    def call(self, action, params, resend_safe=False):  # pylint: disable=unused-argument
         self.calls.append((action, params))
         if action == self.fail_on:
             raise CvmApiError(action, "AuthFailure.SecretIdNotFound", "The SecretId is not found.", "req-9")

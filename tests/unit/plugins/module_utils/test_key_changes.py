@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes as binding
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids, _lookup
 
 
@@ -48,8 +48,8 @@ def test_null_key_ids_read_as_no_keys():
 @pytest.mark.parametrize("count", [1, 100, 101, 250])
 def test_batching_by_100(count):
     plans = [binding.plan_instance(view(i), ["skey-aaaaaaaa"], "present", False) for i in ids(count)]
-    binds, unbinds = binding.group_writes(plans, force_stop=False)
-    assert unbinds == []
+    binds = binding.group_writes(plans, binding.ASSOCIATE, force_stop=False)
+    assert binding.group_writes(plans, binding.DISASSOCIATE, force_stop=False) == []
     assert len(binds) == math.ceil(count / 100)
     assert all(len(w.instance_ids) <= 100 for w in binds)
     assert sorted(i for w in binds for i in w.instance_ids) == ids(count)
@@ -59,7 +59,8 @@ def test_batching_by_100(count):
 def test_instances_needing_the_same_change_share_calls():
     have = {"ins-00000001": (), "ins-00000002": ("skey-bbbbbbbb",), "ins-00000003": ("skey-aaaaaaaa",), "ins-00000004": ()}
     plans = [binding.plan_instance(view(i, k), ["skey-aaaaaaaa"], "present", True) for i, k in sorted(have.items())]
-    binds, unbinds = binding.group_writes(plans, force_stop=False)
+    binds = binding.group_writes(plans, binding.ASSOCIATE, force_stop=False)
+    unbinds = binding.group_writes(plans, binding.DISASSOCIATE, force_stop=False)
     assert [(w.instance_ids, w.key_ids) for w in binds] == [(("ins-00000001", "ins-00000002", "ins-00000004"), ("skey-aaaaaaaa",))]
     assert [(w.instance_ids, w.key_ids) for w in unbinds] == [(("ins-00000002",), ("skey-bbbbbbbb",))]
 
@@ -67,7 +68,7 @@ def test_instances_needing_the_same_change_share_calls():
 def test_force_stop_only_sent_for_batches_with_running_instances():
     plans = [binding.plan_instance(view("ins-00000001", state="RUNNING"), ["skey-aaaaaaaa"], "present", False),
              binding.plan_instance(view("ins-00000002"), ["skey-bbbbbbbb"], "present", False)]
-    binds = binding.group_writes(plans, force_stop=True)[0]
+    binds = binding.group_writes(plans, binding.ASSOCIATE, force_stop=True)
     assert {w.instance_ids: w.params().get("ForceStop") for w in binds} == {("ins-00000001",): True, ("ins-00000002",): None}
 
 
@@ -162,7 +163,7 @@ def finished(view_, request_id="req-1", baseline="old", write=None, restart=Fals
     tracker = binding._OperationTracker(_Clockless(), 300, frozenset(["ins-00000001"]) if restart else frozenset(),  # pylint: disable=protected-access
                                         {"ins-00000001": baseline})
     tracker.track(write, request_id, 0.0)
-    outcome = binding.Outcome()
+    outcome = binding.StepOutcome()
     done = tracker._finished(tracker.tracked["ins-00000001"], view_, outcome)  # pylint: disable=protected-access
     return done, outcome
 
