@@ -271,7 +271,7 @@ def find_instances(api, instance_ids=None, filters=None):
     instance_ids: by ID, 100 per request (unknown IDs are simply absent from the result; an empty list selects
     nothing). filters: a dict for filters_to_api, every page of the matches. Neither: every instance of the
     region. Both: LookupInputError (the API cannot combine them). Wrap entries in
-    InstanceView (or use find_instance_views) for the binding code.
+    InstanceView (or use find_instance_views) for the key changes engine.
     """
     if instance_ids is not None and filters is not None:
         raise LookupInputError("Give instance IDs or instance filters, not both: the API cannot combine them.")
