@@ -192,7 +192,7 @@ class InMemoryCvm:
         for key_id in params["KeyIds"]:
             if key_id not in self.key_pairs:
                 raise CvmApiError("DeleteKeyPairs", "InvalidKeyPairId.NotFound", "%s not found" % key_id, request_id)
-            if self._key_pair_view(self.key_pairs[key_id])["AssociatedInstanceIds"]:
+            if any(key_id in self.keys_of(i) for i in self.instances):
                 raise CvmApiError("DeleteKeyPairs", "InvalidParameterValue.KeyPairNotSupported", "bound", request_id)
         for key_id in params["KeyIds"]:
             del self.key_pairs[key_id]

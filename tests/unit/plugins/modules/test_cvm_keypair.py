@@ -251,6 +251,50 @@ def test_force_unbinds_then_deletes(run_module, cvm):
     assert len(result["request_ids"]) == 2
 
 
+def test_force_skips_a_bound_instance_that_no_longer_exists(run_module, cvm):
+    """AssociatedInstanceIds can still list a terminated instance: it holds no key, so nothing is sent for it."""
+    api = cvm([dict(EXISTING, AssociatedInstanceIds=["ins-gone0001"])], {"ins-00000001": {"keys": {"skey-aaaaaaaa"}}})
+    failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
+    assert not failed and result["changed"], result.get("msg")
+    assert api.key_pair_writes() == [
+        ("DisassociateInstancesKeyPairs", {"InstanceIds": ["ins-00000001"], "KeyIds": ["skey-aaaaaaaa"]}),
+        ("DeleteKeyPairs", {"KeyIds": ["skey-aaaaaaaa"]}),
+    ]
+
+
+def rebinding(api, times):
+    """Another client binds skey-aaaaaaaa to ins-00000001 again right after each of the first `times` unbinds."""
+    original = api.call
+    left = [times]
+
+    def call(action, params, resend_safe=False):
+        response = original(action, params, resend_safe)
+        if action == "DisassociateInstancesKeyPairs" and left[0]:
+            left[0] -= 1
+            api.set_keys("ins-00000001", api.keys_of("ins-00000001") | {"skey-aaaaaaaa"})
+        return response
+    api.call = call
+
+
+def test_force_unbinds_again_what_another_client_bound_meanwhile(run_module, cvm):
+    api = cvm([EXISTING], {"ins-00000001": {"keys": {"skey-aaaaaaaa"}}})
+    rebinding(api, 1)
+    failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
+    assert not failed and result["changed"], result.get("msg")
+    assert [a for a, _params in api.key_pair_writes()] == ["DisassociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "DeleteKeyPairs"]
+    assert api.key_pairs == {} and api.keys_of("ins-00000001") == set()
+
+
+def test_force_gives_up_after_the_rounds_and_keeps_the_key_pair(run_module, cvm):
+    api = cvm([EXISTING], {"ins-00000001": {"keys": {"skey-aaaaaaaa"}}})
+    rebinding(api, 99)
+    failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
+    assert failed and result["changed"]
+    assert result["msg"] == ("Could not verify the keys of ins-00000001 after 3 rounds: another client keeps changing them. Keys now: "
+                             "ins-00000001: [skey-aaaaaaaa]. The key pair was not deleted; run again to retry.")
+    assert [a for a, _params in api.key_pair_writes()] == ["DisassociateInstancesKeyPairs"] * 3 and "skey-aaaaaaaa" in api.key_pairs
+
+
 def test_force_with_a_running_instance_needs_force_stop(run_module, cvm):
     instances = {"ins-00000001": {"keys": {"skey-aaaaaaaa"}, "state": "RUNNING"}}
     api = cvm([EXISTING], instances)
