@@ -20,7 +20,8 @@ description:
   - Key pairs cannot be changed in place. When the existing key pair has another public key than O(public_key), the module
     fails before any change.
   - A key pair bound to instances cannot be deleted. With O(force=true) the module first unbinds it from all its instances
-    (as M(tencentcloud.cvm.cvm_keypair_association) does, following each operation to its end), then deletes it.
+    (in the same way as M(tencentcloud.cvm.cvm_keypair_association), following each operation to its end, and unbinding again
+    where another client bound it meanwhile, at most 3 rounds), then deletes it. A bound instance that no longer exists is skipped.
   - A key pair used by a custom image cannot be deleted (C(InvalidKeyPair.NotSupported)); the module fails saying so.
 author:
   - tencentcloud.cvm maintainers (@tencentcloud-cvm)
