@@ -163,7 +163,7 @@ def finished(view_, request_id="req-1", baseline="old", write=None, restart=Fals
     """(finished?, outcome) of the tracker looking at one view of the instance of a bind of A."""
     write = write or key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A,), False)
     tracker = key_changes._OperationTracker(_Clockless(), 300, frozenset(["ins-00000001"]) if restart else frozenset(),  # pylint: disable=protected-access
-                                        {"ins-00000001": baseline})
+                                            {"ins-00000001": baseline})
     tracker.track(write, request_id, 0.0)
     outcome = key_changes.StepOutcome()
     done = tracker._finished(tracker.tracked["ins-00000001"], view_, outcome)  # pylint: disable=protected-access

@@ -19,6 +19,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_chang
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair as module
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import PRIVATE_KEY as PRIVATE, InMemoryCvm, instance, public_key
 
+
 def fingerprint_of(line):
     blob = base64.b64decode(line.split()[1])
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
