@@ -9,7 +9,7 @@ It adds the shared connection options to a module's own, builds the API
 client from them, exposes what modules need of AnsibleModule (check_mode,
 diff, no_log_values, warn), and is the one place that ends a run: finish()
 turns a module's result into exit_json, or a ModuleFailure into fail_json.
-May import: every lower module_utils layer (_ids, _errors, _client, _lookup, _keypair_binding); never a module.
+Layer 6 (base). May import: every lower layer (_ids, _errors, _shared_limiter, _client, _lookup, _key_changes); never a module.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ action, retries with jittered exponential backoff for the codes worth
 retrying within a deadline per call, and turning every SDK failure into one
 exception type, CvmApiError.
 
-Layer 2 (client). May import: _errors, _shared_limiter.
+Layer 3 (client). May import: _ids, _errors, _shared_limiter (and the standard library).
 """
 
 from __future__ import annotations
@@ -362,11 +362,13 @@ class CvmApi:
     def endpoint_url(self):
         return "%s://%s" % (self.protocol, self.host)
 
-    def call(self, action, params, retry_ambiguous=True):
+    def call(self, action, params, resend_safe=False):
         """Send one action; return its Response dict. Raise CvmApiError when it fails for good.
 
-        retry_ambiguous=False: a TRANSIENT failure (InternalError, 5xx, dropped connection, timeout) is raised at once
-        instead of resent, because the request may have taken effect; writes use it to re-read state before resending.
+        resend_safe: whether sending the request twice does no harm. A TRANSIENT failure (InternalError, 5xx, dropped
+        connection, timeout) may have taken effect, so it is resent only when the caller says so: reads pass True; every
+        write states False, and its caller settles such a failure by reading (nothing is resent blindly by default).
+        Refusals that prove nothing was done (THROTTLED, BUSY) are retried either way.
 
         Retries stop at the retry class's attempt cap, at the code's own cap (MAX_FAILURES_BY_CODE),
         or when the call's api_deadline could not hold another attempt. The deadline counts the time
@@ -393,7 +395,7 @@ class CvmApi:
             failures[error.code] = failures.get(error.code, 0) + 1
             retry = _errors.retry_class(error.code)
             if (retry is None or attempts >= _errors.MAX_ATTEMPTS[retry] or failures[error.code] >= _errors.max_attempts(error.code)
-                    or (retry == _errors.TRANSIENT and not retry_ambiguous)):
+                    or (retry == _errors.TRANSIENT and not resend_safe)):
                 raise self._given_up(error, attempts, started)
             delay = self._backoff(retry, attempts)
             counted = delay if retry == _errors.TRANSIENT else 0.0

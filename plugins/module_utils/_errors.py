@@ -8,7 +8,7 @@
 Every SDK error a module can meet is looked up here once: whether it is worth
 retrying, and what the user should do about it. Nothing here imports the SDK.
 
-Layer 2 (client). May import: nothing of this collection.
+Layer 2 (errors and rate limit). May import: _ids (and the standard library).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Owns what an ID looks like (one IdKind record per kind: prefix, pattern,
 example), the wording for malformed IDs, and the list helpers every layer
 uses (unique, chunked by the API's 100 per call).
 
-May import: the standard library only. Every other module_utils file may import it.
+Layer 1 (IDs). May import: the standard library only. Every other module_utils file may import it.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@
 """Private to this collection: the lookups layer, batched, paged reads of instances and key pairs.
 
 The only code that reads instances and key pairs (by ID, by filter, or every
-page), concurrently; the binding code and every module read through it.
-May import: _ids and _client (and the standard library); never _keypair_binding or _base.
+page), concurrently; the key changes engine and every module read through it.
+Layer 4 (lookups). May import: _ids, _errors, _shared_limiter, _client (and the standard library); never _key_changes or _base.
 
 Everything here only reads. Input that cannot be looked up as given raises
 LookupInputError (a ValueError whose message names the bad value and the fix)
@@ -199,14 +199,15 @@ def _map(func, items):
 
 def _paged(api, action, params, set_name):
     """Every entry of a Describe action: the first page, then the remaining pages (by TotalCount) concurrently."""
-    first = api.call(action, dict(params, Offset=0, Limit=MAX_IDS_PER_CALL))
+    first = api.call(action, dict(params, Offset=0, Limit=MAX_IDS_PER_CALL), resend_safe=True)  # a read: safe to resend
     items = list(first.get(set_name) or ())
     total = first.get("TotalCount") or 0
     step = len(items)  # the page size the API actually used
     if step and total > step:
-        for page in _map(lambda offset: api.call(action, dict(params, Offset=offset, Limit=MAX_IDS_PER_CALL)).get(set_name) or (),
-                         range(step, total, step)):
-            items.extend(page)
+        def page(offset):
+            return api.call(action, dict(params, Offset=offset, Limit=MAX_IDS_PER_CALL), resend_safe=True).get(set_name) or ()
+        for entries in _map(page, range(step, total, step)):
+            items.extend(entries)
     return items
 
 
@@ -270,7 +271,7 @@ def find_instances(api, instance_ids=None, filters=None):
     instance_ids: by ID, 100 per request (unknown IDs are simply absent from the result; an empty list selects
     nothing). filters: a dict for filters_to_api, every page of the matches. Neither: every instance of the
     region. Both: LookupInputError (the API cannot combine them). Wrap entries in
-    InstanceView (or use find_instance_views) for the binding code.
+    InstanceView (or use find_instance_views) for the key changes engine.
     """
     if instance_ids is not None and filters is not None:
         raise LookupInputError("Give instance IDs or instance filters, not both: the API cannot combine them.")

@@ -34,7 +34,7 @@ account's secret_id enters only a hash.
 Times are time.monotonic(), one clock for every process of the host (CLOCK_MONOTONIC
 on Linux).
 
-Layer 2 (client). May import: nothing of this collection.
+Layer 2 (errors and rate limit). May import: _ids (and the standard library).
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ description:
   - Key pairs cannot be changed in place. When the existing key pair has another public key than O(public_key), the module
     fails before any change.
   - A key pair bound to instances cannot be deleted. With O(force=true) the module first unbinds it from all its instances
-    (as M(tencentcloud.cvm.cvm_keypair_association) does, following each operation to its end), then deletes it.
+    (in the same way as M(tencentcloud.cvm.cvm_keypair_association), following each operation to its end, and unbinding again
+    where another client bound it meanwhile, at most 3 rounds), then deletes it. A bound instance that no longer exists is skipped.
   - A key pair used by a custom image cannot be deleted (C(InvalidKeyPair.NotSupported)); the module fails saying so.
 author:
   - tencentcloud.cvm maintainers (@tencentcloud-cvm)
@@ -252,7 +253,7 @@ import time
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError, seconds_problem
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes as key_changes
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
 
 
@@ -432,7 +433,6 @@ class KeyPair:
         self.name = self.params["name"]
         self.public_key = self.params["public_key"].strip() if self.params["public_key"] is not None else None
         self.region = self.params["region"]
-        self.binder = None
         self.module.result.update(key_pair=None, request_ids=[])
         self.clock = time.monotonic
         self.sleep = time.sleep
@@ -545,18 +545,15 @@ class KeyPair:
         if not current:
             return self.report(None, None)
         bound = current["associated_instance_ids"]
-        plans = []
         if bound:
             if not self.params["force"]:
                 self.module.fail("The key pair %r (%s) is bound to %s. Set force: true to unbind it from them first (with force_stop: true "
                                  "for instances that are not STOPPED), or unbind it with tencentcloud.cvm.cvm_keypair_association. "
                                  "Nothing was changed." % (self.name, current["key_id"], ", ".join(bound)))
-            plans = self.plan_unbind(current)
+            self.unbind(current)  # in check mode: read, plan and preflight only
         self.module.result["changed"] = True
         if self.module.check_mode:
             return self.report(current, None, key_pair=current)
-        if plans:
-            self.unbind(current, plans)
         self.delete(current, lag_possible=bool(bound) or self.params["force"])
         return self.report(current, None, key_pair=current)
 
@@ -586,41 +583,27 @@ class KeyPair:
                 self.module.fail_api(exc, attempting)
             return
 
-    def plan_unbind(self, current):
-        self.binder = binding.Binder(self.module.api)
-        try:
-            views = self.binder.read_instances(current["associated_instance_ids"])
-        except CvmApiError as exc:
-            self.module.fail_api(exc, "read the instances of the key pair")
-        plans = [binding.plan_instance(views[i], [current["key_id"]], "absent", False) for i in sorted(views)]
-        refusal = binding.preflight_refusal(binding.blocked_instances(plans, self.params["force_stop"]),
-                                            not_stopped_subject="The key pair must be unbound from instances that are not STOPPED")
-        if refusal:
-            self.module.fail(refusal)
-        return [p for p in plans if p.changes]
-
-    def unbind(self, current, plans):
-        restart_ids = frozenset(p.instance_id for p in plans if p.instance.state == "RUNNING")
-        steps = binding.group_writes(plans, self.params["force_stop"])
-        views = {p.instance_id: p.instance for p in plans}
-        outcome = self.binder.apply(steps, True, self.params["wait_timeout"], restart_ids, views)
+    def unbind(self, current):
+        """Unbind the key pair from every instance it is bound to, through the key changes engine. An instance that no longer
+        exists holds no key, so it is skipped (AssociatedInstanceIds can still list a terminated one)."""
+        goal = key_changes.Goal([current["key_id"]], instance_ids=current["associated_instance_ids"], must_exist=False, state="absent",
+                                force_stop=self.params["force_stop"], wait=True, wait_timeout=self.params["wait_timeout"])
+        wording = key_changes.Wording(read="read the instances of the key pair", failed_subject="Unbinding failed",
+                                      not_stopped_subject="The key pair must be unbound from instances that are not STOPPED")
+        outcome = key_changes.converge(self.module.api, goal, self.module.check_mode, wording)
         self.module.result["request_ids"].extend(outcome.request_ids)
+        failure = outcome.failure
+        if failure is None:
+            return
         self.module.result["changed"] = bool(outcome.written)
-        if outcome.write_error:
-            self.module.fail_api(outcome.write_error, "unbind the key pair %s from its instances (%d were unbound before the failure; "
+        if failure.kind == key_changes.WRITE_FAILED:
+            self.module.fail_api(failure.error, "unbind the key pair %s from its instances (%d were unbound before the failure; "
                                  "the key pair was not deleted)" % (current["key_id"], len(outcome.written)))
-        problems = outcome.problems(self.params["wait_timeout"], failed_subject="Unbinding failed")
-        if problems:
-            self.module.fail(" ".join(problems) + " The key pair was not deleted; run again to retry.")
-        # The instances themselves, not AssociatedInstanceIds: that list lags behind an unbind for a while.
-        try:
-            after = self.binder.read_instances([p.instance_id for p in plans])
-        except CvmApiError as exc:
-            self.module.fail_api(exc, "read the instances after unbinding the key pair")
-        still = sorted(i for i, view in after.items() if current["key_id"] in view.key_ids)
-        if still:
-            self.module.fail("The key pair %s is still bound to %s after unbinding (bound again by another client?). The key pair was not "
-                             "deleted; run again." % (current["key_id"], ", ".join(still)))
+        if failure.error is not None:
+            self.module.fail_api(failure.error, failure.attempting)
+        if failure.kind in (key_changes.OPERATIONS, key_changes.UNSETTLED):
+            self.module.fail(failure.message + " The key pair was not deleted; run again to retry.")
+        self.module.fail(failure.message)
 
     # -- writes settled by reading ---------------------------------------------------------------------------------
     def send_settled(self, action, params, attempting, taken_codes=frozenset()):
@@ -630,9 +613,9 @@ class KeyPair:
         (which says an earlier send took effect). The caller then reads and decides; any other failure ends the run.
         """
         try:
-            response = self.module.api.call(action, params, retry_ambiguous=False)
+            response = self.module.api.call(action, params, resend_safe=False)
         except CvmApiError as exc:
-            if binding.is_ambiguous(exc) or (exc.code in taken_codes and self.lost_answers):
+            if key_changes.is_ambiguous(exc) or (exc.code in taken_codes and self.lost_answers):
                 self.lost_answers += 1
                 return None, exc
             self.module.fail_api(exc, attempting)
@@ -672,9 +655,9 @@ class KeyPair:
         the API refuses (the caller words it), and fails when every answer was lost and the key pair is still there."""
         for _send in range(MAX_WRITE_SENDS):
             try:
-                response = self.module.api.call("DeleteKeyPairs", {"KeyIds": [key_id]}, retry_ambiguous=False)
+                response = self.module.api.call("DeleteKeyPairs", {"KeyIds": [key_id]}, resend_safe=False)
             except CvmApiError as exc:
-                if not (binding.is_ambiguous(exc) or (exc.code in GONE and self.lost_answers)):
+                if not (key_changes.is_ambiguous(exc) or (exc.code in GONE and self.lost_answers)):
                     raise
                 self.lost_answers += 1
                 if not self.read_key_pairs(key_ids=[key_id], attempting="read the key pair %s after a lost answer" % key_id):

@@ -297,14 +297,11 @@ error:
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError, seconds_problem
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes as key_changes
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
 
 # Each selector can stand in for the other (required_one_of), so an empty one is only an error when the other is absent.
 ALTERNATIVES = {"instance_ids": "instance_filters", "key_ids": "key_names"}
-
-# A run re-plans for instances whose verification failed (another client changed them meanwhile) at most this often.
-MAX_ROUNDS = 3
 
 
 def argument_spec():
@@ -365,235 +362,67 @@ def validation_errors(params):
 
 
 class KeyPairAssociation:
-    """read -> plan -> (unless check mode) apply -> wait -> verify -> report."""
+    """Build the goal from the options -> converge (the key changes engine) -> report."""
 
     def __init__(self, module):
         self.module = module
-        params = module.params
-        self.instance_ids = ids.unique(params["instance_ids"] or [])
-        self.instance_filters = params["instance_filters"] or None
-        self.key_ids = ids.unique(params["key_ids"] or [])
-        self.key_names = ids.unique(params["key_names"] or [])
-        self.state = params["state"]
-        self.exclusive = params["exclusive"]
-        self.force_stop = params["force_stop"]
-        self.wait = params["wait"]
-        self.wait_timeout = params["wait_timeout"]
-        self.binder = binding.Binder(module.api)
         self.module.result.update(instances=[], request_ids=[])
-        self.plans = {}         # instance_id -> first round's InstancePlan (its `before` is what the user had)
-        self.final = {}         # instance_id -> key ids after the run (read back, or expected when not read)
-        self.verified = set()   # instance ids whose `final` was read back from the API
-        self.written = set()    # instance ids with at least one accepted write
-        # Send whole key sets in binds: asked for, or the API was seen to replace keys on bind (then for the rest of the run).
-        self.full_sets = bool(params.get("bind_full_sets"))
 
     def run(self):
         """The module's result; raises ModuleFailure (through self.module.fail) when the run cannot go on."""
-        if self.key_names:
-            self.key_ids = ids.unique(self.key_ids + self.resolve_key_names())
-        views = self.select_instances()
-        plans = self.plan(views)
-        self.plans = {p.instance_id: p for p in plans}
-        if self.module.check_mode or not any(p.changes for p in plans):
-            self.final = {p.instance_id: p.after for p in plans}
-            return self.report()
-        for round_number in range(1, MAX_ROUNDS + 1):
-            unverified = self.apply(plans)
-            if not unverified:
-                break
-            if round_number == MAX_ROUNDS:
-                self.report_failure("Could not verify the keys of %s after %d rounds: another client keeps changing them. Keys now: %s." % (
-                    ", ".join(sorted(unverified)), MAX_ROUNDS, self._describe_keys(unverified)))
-            # Another client changed these between our read and our write: plan again from what they have now.
-            plans = [p for p in self.plan(self.read(sorted(unverified))) if p.changes]
-        return self.report()
+        outcome = key_changes.converge(self.module.api, self.goal(), self.module.check_mode,
+                                       key_changes.Wording(windows_advice=" Leave them out of instance_ids."))
+        return self.report(outcome)
 
-    def resolve_key_names(self):
+    def goal(self):
+        params = self.module.params
+        key_ids = ids.unique(params["key_ids"] or [])
+        key_names = ids.unique(params["key_names"] or [])
+        if key_names:
+            key_ids = ids.unique(key_ids + self.resolve_key_names(key_names))
+        return key_changes.Goal(key_ids, instance_ids=ids.unique(params["instance_ids"] or []), instance_filters=params["instance_filters"],
+                                state=params["state"], exclusive=params["exclusive"], full_sets=bool(params.get("bind_full_sets")),
+                                force_stop=params["force_stop"], wait=params["wait"], wait_timeout=params["wait_timeout"])
+
+    def resolve_key_names(self, names):
         try:
-            by_name = lookup.resolve_key_names(self.module.api, self.key_names)
+            by_name = lookup.resolve_key_names(self.module.api, names)
         except lookup.KeyNameError as exc:
             self.module.fail("%s Nothing was changed." % exc)
         except CvmApiError as exc:
             self.module.fail_api(exc, "look up the key pair names")
-        return [by_name[name] for name in self.key_names]
+        return [by_name[name] for name in names]
 
-    def select_instances(self):
-        """The listed instances (all must exist) and those the filters match."""
-        views = self.read(self.instance_ids) if self.instance_ids else {}
-        missing = [i for i in self.instance_ids if i not in views]
-        if missing:
-            self.module.fail("Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
-                self.module.params["region"], ", ".join(missing)))
-        if self.instance_filters:
-            try:
-                matched = lookup.find_instance_views(self.module.api, filters=self.instance_filters)
-            except CvmApiError as exc:
-                self.module.fail_api(exc, "find the instances matching instance_filters")
-            if not matched:
-                self.module.warn("instance_filters matched no instance in region %s: nothing to do for them." % self.module.params["region"])
-            views.update(matched)
-        return views
-
-    def read(self, instance_ids):
-        try:
-            return self.binder.read_instances(instance_ids)
-        except CvmApiError as exc:
-            self.module.fail_api(exc, "read the instances")
-
-    def plan(self, views):
-        plans = [binding.plan_instance(views[i], self.key_ids, self.state, self.exclusive, self.full_sets) for i in sorted(views)]
-        self.preflight(plans)
-        return plans
-
-    def preflight(self, plans):
-        """Refuse, before any write, what the API would refuse for a whole batch."""
-        refusal = binding.preflight_refusal(binding.blocked_instances(plans, self.force_stop), " Leave them out of instance_ids.")
-        if refusal:
-            self.module.fail(refusal)
-        to_bind = ids.unique(k for p in plans for k in p.to_bind)
-        if to_bind:
-            try:
-                missing_keys = self.binder.missing_key_ids(to_bind)
-            except CvmApiError as exc:
-                self.module.fail_api(exc, "read the key pairs")
-            if missing_keys:
-                self.module.fail("Key pairs not found in region %s: %s. Check key_ids and region; nothing was changed." % (
-                    self.module.params["region"], ", ".join(missing_keys)))
-
-    def apply(self, plans):
-        """Bind, repair what a replacing bind dropped, then unbind what the instances still have that must go.
-
-        Returns the instance ids whose result could not be verified.
-        """
-        changing = [p for p in plans if p.changes]
-        views = {p.instance_id: p.instance for p in plans}
-        outcome = binding.Outcome()
-        binds = [p for p in changing if p.to_bind]
-        unbinding = any(p.to_unbind for p in changing)
-        if binds:
-            # Waiting is what shows whether the API replaced keys; skip it only when there is nothing a replace could drop.
-            wait = self.wait or unbinding or any(set(p.before) - set(p.to_unbind) for p in binds)
-            outcome.merge(self.write_step(binds, binding.ASSOCIATE, wait, views))
-            if wait and not outcome.stopped:
-                outcome.merge(self.repair_replaced(binds, outcome, views))
-        if unbinding and not outcome.stopped:
-            current = [views[p.instance_id] for p in changing]
-            unbinds = [p for p in binding.plan_unbinds(current, self.key_ids, self.state, self.exclusive) if p.to_unbind]
-            if unbinds:
-                outcome.merge(self.write_step(unbinds, binding.DISASSOCIATE, self.wait, views))
-        for plan in changing:
-            view = outcome.final.get(plan.instance_id)
-            if view is not None:
-                self.final[plan.instance_id] = view.key_ids
-                self.verified.add(plan.instance_id)
-            elif not self.wait and plan.instance_id in outcome.written:
-                self.final[plan.instance_id] = plan.after  # accepted, not awaited: the expected keys
-        if self.wait or outcome.stopped:
-            self.refresh([p.instance_id for p in changing if p.instance_id in outcome.written and p.instance_id not in outcome.final])
-        self.check_outcome(outcome)
-        if not self.wait:
-            return set()
-        return {p.instance_id for p in changing if not self.goal_reached(self.final.get(p.instance_id, p.before))}
-
-    def write_step(self, plans, action, wait, views):
-        """Send one action's grouped writes for `plans` and follow them; `views` is updated with what the instances show after."""
-        binds, unbinds = binding.group_writes(plans, self.force_stop, self.full_sets)
-        writes = binds if action == binding.ASSOCIATE else unbinds
-        restart_ids = frozenset(p.instance_id for p in plans if p.instance.state == "RUNNING")
-        outcome = self.binder.apply([writes], wait, self.wait_timeout, restart_ids, views)
-        self.module.result["request_ids"].extend(outcome.request_ids)
-        self.written.update(outcome.written)
-        views.update(outcome.final)
-        return outcome
-
-    def repair_replaced(self, binds, outcome, views):
-        """When a bind dropped keys it was not asked to touch, the API replaces keys on bind: bind the full sets for those
-        instances (one more write per batch), send full sets for the rest of the run, and say so once."""
-        repairs = []
-        lost = {}
-        for plan in binds:
-            view = outcome.final.get(plan.instance_id)
-            if view is not None and binding.replaced_keys(plan, view):
-                lost[plan.instance_id] = binding.replaced_keys(plan, view)
-                repairs.append(binding.repair_plan(plan, view))
-        if not repairs:
-            return binding.Outcome()
-        if not self.full_sets:
-            example = sorted(lost)[0]
-            self.module.warn(
-                "AssociateInstancesKeyPairs replaced the key pairs of %d instance(s) instead of adding to them (for example %s lost %s, "
-                "which it was not asked to unbind): on this API a bind sets an instance's whole key list. The module bound the full key "
-                "sets again and sends full sets for the rest of this run." % (len(lost), example, ", ".join(sorted(lost[example]))))
-        self.full_sets = True
-        return self.write_step(repairs, binding.ASSOCIATE, True, views)
-
-    def refresh(self, instance_ids):
-        """Read what instances whose operation failed or timed out really have now, to report it truthfully."""
-        if not instance_ids:
-            return
-        try:
-            views = self.binder.read_instances(instance_ids)
-        except CvmApiError:
-            return  # reported as written but unverified
-        for instance_id, view in views.items():
-            self.final[instance_id] = view.key_ids
-            self.verified.add(instance_id)
-
-    def check_outcome(self, outcome):
-        extra = {}
-        problems = outcome.problems(self.wait_timeout)
-        if outcome.failed:
-            extra["failed_instances"] = [dict(instance_id=i, **outcome.failed[i]) for i in sorted(outcome.failed)]
-        if outcome.pending:
-            extra["pending_instance_ids"] = sorted(outcome.pending)
-        if outcome.write_error:
-            self.set_result()
-            self.module.fail_api(outcome.write_error, "change the key pairs (%d instances were changed before the failure)" % len(self.changed_instance_ids()),
-                                 **extra)
-        if problems:
-            self.report_failure(" ".join(problems) + " Changed: %s. Run again to retry the rest." % (
-                ", ".join(sorted(self.changed_instance_ids())) or "none"), **extra)
-
-    def changed_instance_ids(self):
-        """Instances whose keys are known to differ from what they had, or that were written but could not be re-read."""
-        if self.module.check_mode:
-            return {i for i, p in self.plans.items() if p.changes}
-        return {i for i in self.written if i not in self.verified or tuple(self.final[i]) != tuple(self.plans[i].before)}
-
-    def goal_reached(self, key_ids):
-        keys, wanted = set(key_ids), set(self.key_ids)
-        if self.state == "absent":
-            return not keys & wanted
-        return keys == wanted if self.exclusive else keys >= wanted
-
-    def _describe_keys(self, instance_ids):
-        return "; ".join("%s: [%s]" % (i, ", ".join(self.final.get(i, ()))) for i in sorted(instance_ids))
-
-    def set_result(self):
-        changed_ids = self.changed_instance_ids()
-        instances = []
-        for instance_id in sorted(self.plans):
-            before = list(self.plans[instance_id].before)
-            after = list(self.final.get(instance_id, before))
-            instances.append(dict(instance_id=instance_id, key_ids=after, previous_key_ids=before, changed=instance_id in changed_ids))
+    def report(self, outcome):
+        """The result from the outcome; a failure the outcome holds raises ModuleFailure with that result."""
+        for warning in outcome.warnings:
+            self.module.warn(warning)
         result = self.module.result
-        result["instances"] = instances
-        # An accepted write changed something (a force-stop restarts machines even if an operation then fails).
-        result["changed"] = bool(changed_ids or self.written)
-        if self.module.diff:
-            result["diff"] = dict(
-                before={"instances": {i["instance_id"]: i["previous_key_ids"] for i in instances}},
-                after={"instances": {i["instance_id"]: i["key_ids"] for i in instances}},
-            )
-
-    def report(self):
-        self.set_result()
-        return self.module.result
-
-    def report_failure(self, msg, **extra):
-        self.set_result()
-        self.module.fail(msg, **extra)
+        result["request_ids"] = list(outcome.request_ids)
+        changed_ids = outcome.changed_ids()
+        if outcome.plans or outcome.failure is None:
+            instances = [dict(instance_id=i, key_ids=outcome.keys_after(i), previous_key_ids=list(outcome.plans[i].before),
+                              changed=i in changed_ids) for i in sorted(outcome.plans)]
+            result["instances"] = instances
+            # An accepted write changed something (a force-stop restarts machines even if an operation then fails).
+            result["changed"] = bool(changed_ids or outcome.written)
+            if self.module.diff:
+                result["diff"] = dict(
+                    before={"instances": {i["instance_id"]: i["previous_key_ids"] for i in instances}},
+                    after={"instances": {i["instance_id"]: i["key_ids"] for i in instances}},
+                )
+        failure = outcome.failure
+        if failure is None:
+            return result
+        if failure.kind == key_changes.WRITE_FAILED:
+            self.module.fail_api(failure.error, "change the key pairs (%d instances were changed before the failure)" % len(changed_ids),
+                                 **failure.extra)
+        if failure.error is not None:
+            self.module.fail_api(failure.error, failure.attempting, **failure.extra)
+        if failure.kind == key_changes.OPERATIONS:
+            self.module.fail(failure.message + " Changed: %s. Run again to retry the rest." % (", ".join(sorted(changed_ids)) or "none"),
+                             **failure.extra)
+        return self.module.fail(failure.message, **failure.extra)
 
 
 def main():

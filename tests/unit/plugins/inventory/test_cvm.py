@@ -34,6 +34,7 @@ _configure_plugin_loader()
 
 from ansible_collections.tencentcloud.cvm.plugins.inventory import cvm  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import InMemoryCvm  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def raw_instance(number, region="ap-guangzhou", state="STOPPED", name=None, private=True, public=False, keys=(), tags=None):
@@ -49,25 +50,6 @@ def raw_instance(number, region="ap-guangzhou", state="STOPPED", name=None, priv
     }
 
 
-class FakeApi:
-    """DescribeInstances of one region, paged like the API; records calls."""
-
-    def __init__(self, region, instances, fail=None):
-        self.region = region
-        self.instances = [i for i in instances if i.get("_region", "ap-guangzhou") == region]
-        self.fail = fail
-        self.calls = []
-        self.endpoint_url = "https://cvm.tencentcloudapi.com"
-
-    def call(self, action, params):
-        self.calls.append((action, params))
-        if self.fail:
-            raise self.fail
-        offset, limit = params.get("Offset", 0), params.get("Limit", 20)
-        found = [{k: v for k, v in i.items() if k != "_region"} for i in self.instances]
-        return {"InstanceSet": found[offset:offset + limit], "TotalCount": len(found)}
-
-
 @pytest.fixture
 def inventory_with(monkeypatch, tmp_path):
     """Run the plugin's parse() for a config text over instances; return (InventoryData, the fake APIs by region)."""
@@ -75,7 +57,9 @@ def inventory_with(monkeypatch, tmp_path):
         apis = {}
 
         def make_api(credential, region, **kwargs):
-            apis[region] = FakeApi(region, instances, fail)
+            # An instance lives in ap-guangzhou unless its _region says otherwise.
+            here = [{k: v for k, v in i.items() if k != "_region"} for i in instances if i.get("_region", "ap-guangzhou") == region]
+            apis[region] = InMemoryCvm(here, region=region, fail_on={"*": fail} if fail else None)
             return apis[region]
         monkeypatch.setattr(cvm._client, "CvmApi", make_api)
         monkeypatch.setattr(cvm._client, "resolve_credential", lambda *args: object())

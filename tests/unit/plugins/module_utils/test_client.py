@@ -221,16 +221,16 @@ RESET = "('Connection aborted.', RemoteDisconnected('Remote end closed connectio
 
 def test_transient_errors_are_retried_with_growing_capped_delays(monkeypatch):
     api, client, clock = make_api([sdk_error("InternalError"), sdk_error("ServerNetworkError", b"<html>502</html>", None)], monkeypatch)
-    assert api.call("DescribeInstances", {}) == {"RequestId": "req-ok"}
+    assert api.call("DescribeInstances", {}, resend_safe=True) == {"RequestId": "req-ok"}
     assert client.calls == 3
     assert clock.sleeps == [0.25, 0.5]
 
 
 @pytest.mark.parametrize("code", ["InternalError", "ServerNetworkError", "ClientNetworkError", "ResourceUnavailable"])
-def test_ambiguous_failures_are_not_resent_when_the_caller_says_so(monkeypatch, code):
+def test_ambiguous_failures_are_not_resent_by_default(monkeypatch, code):
     api, client, clock = make_api([sdk_error(code)], monkeypatch)
     with pytest.raises(CvmApiError) as caught:
-        api.call("AssociateInstancesKeyPairs", {}, retry_ambiguous=False)
+        api.call("AssociateInstancesKeyPairs", {})
     assert caught.value.code == code and client.calls == 1 and clock.sleeps == []
 
 
@@ -238,7 +238,7 @@ def test_ambiguous_failures_are_not_resent_when_the_caller_says_so(monkeypatch, 
 def test_refusals_are_still_retried_without_ambiguous_retries(monkeypatch, code):
     """Throttled or busy: the request was refused, so resending it cannot apply it twice."""
     api, client, clock = make_api([sdk_error(code)], monkeypatch)
-    assert api.call("AssociateInstancesKeyPairs", {}, retry_ambiguous=False) == {"RequestId": "req-ok"}
+    assert api.call("AssociateInstancesKeyPairs", {}, resend_safe=False) == {"RequestId": "req-ok"}
     assert client.calls == 2
 
 
@@ -251,7 +251,7 @@ def test_retryable_codes_give_up_after_their_cap(monkeypatch, code, retry):
     cap = _errors.MAX_ATTEMPTS[retry]
     api, client, clock = make_api([sdk_error(code, request_id="req-%d" % n) for n in range(cap + 5)], monkeypatch)
     with pytest.raises(CvmApiError) as caught:
-        api.call("AssociateInstancesKeyPairs", {})
+        api.call("AssociateInstancesKeyPairs", {}, resend_safe=True)
     assert client.calls == cap
     assert caught.value.attempts == cap
     assert caught.value.request_id == "req-%d" % (cap - 1)  # the last one, for support
@@ -272,7 +272,7 @@ def test_retryable_codes_give_up_after_their_cap(monkeypatch, code, retry):
 def test_unreachable_endpoints_are_named_and_tried_three_times(monkeypatch, raw, code, message):
     api, client, clock = make_api([sdk_error("ClientNetworkError", raw, None)] * 5, monkeypatch)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert (caught.value.code, caught.value.message, caught.value.request_id) == (code, message, None)
     assert client.calls == caught.value.attempts == _errors.max_attempts(code) == 3
     assert clock.sleeps == [0.25, 0.5]
@@ -283,7 +283,7 @@ def test_other_network_errors_keep_the_transient_cap(monkeypatch):
     """A dropped or reset connection is the flaky network that retries are for: ten attempts, as before."""
     api, client, clock = make_api([sdk_error("ClientNetworkError", RESET, None)] * 12, monkeypatch)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert caught.value.code == "ClientNetworkError.ConnectionDropped"
     assert caught.value.message.startswith("the connection to http://127.0.0.1:9 was closed after the request was sent")
     assert client.calls == caught.value.attempts == _errors.MAX_ATTEMPTS[_errors.TRANSIENT]
@@ -295,16 +295,16 @@ def test_three_timeouts_among_other_failures_end_the_call(monkeypatch):
     script = [timeout, sdk_error("ServerNetworkError", b"", None), timeout, sdk_error("ServerNetworkError", b"", None), timeout, {}]
     api, client, clock = make_api(script, monkeypatch)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert (caught.value.code, caught.value.attempts, client.calls) == ("ClientNetworkError.Timeout", 5, 5)
 
 
 def test_each_attempt_splits_request_timeout_between_connecting_and_answering(monkeypatch):
     api, client, clock = make_api([sdk_error("InternalError")], monkeypatch, request_timeout=30)
-    api.call("DescribeInstances", {})
+    api.call("DescribeInstances", {}, resend_safe=True)
     assert client.timeouts == [(10.0, 20.0), (10.0, 20.0)]
     api, client, clock = make_api([], monkeypatch, request_timeout=3)
-    api.call("DescribeInstances", {})
+    api.call("DescribeInstances", {}, resend_safe=True)
     assert client.timeouts == [(1.0, 2.0)]
 
 
@@ -312,7 +312,7 @@ def test_hung_endpoint_at_the_defaults_fails_within_the_deadline(monkeypatch):
     """Each attempt waits out its read timeout: 20 s, 0.25 s backoff, 20 s, 0.5 s backoff, then the 19.25 s left, split."""
     api, client, clock = make_api(lambda clock: [Hang(clock)] * 10, monkeypatch)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert client.timeouts == [(10.0, 20.0), (10.0, 20.0), pytest.approx((19.25 / 3, 19.25 * 2 / 3))]
     assert clock.now - 100.0 == pytest.approx(40.75 + 19.25 * 2 / 3)
     assert caught.value.elapsed == pytest.approx(clock.now - 100.0)
@@ -323,7 +323,7 @@ def test_hung_endpoint_at_the_defaults_fails_within_the_deadline(monkeypatch):
 def test_no_attempt_outlives_the_deadline_the_last_one_is_shortened(monkeypatch):
     api, client, clock = make_api(lambda clock: [Hang(clock)] * 10, monkeypatch, request_timeout=30, api_deadline=50)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     second = 50 - 20.25          # the second attempt already gets less than request_timeout
     third = second / 3 - 0.5     # what its connect share and the 0.5 s backoff leave
     assert client.timeouts == [(10.0, 20.0), pytest.approx((second / 3, second * 2 / 3)), pytest.approx((third / 3, third * 2 / 3))]
@@ -338,7 +338,7 @@ def test_no_retry_starts_without_a_second_left_of_the_deadline(monkeypatch):
         return [Slow(clock, 4.0, sdk_error("InternalError", request_id="req-%d" % n)) for n in range(10)]
     api, client, clock = make_api(script, monkeypatch, request_timeout=30, api_deadline=10)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert client.timeouts[2] == pytest.approx((1.25 / 3, 1.25 * 2 / 3))
     assert (client.calls, caught.value.attempts, caught.value.deadline_reached, caught.value.request_id) == (3, 3, 10, "req-2")
     assert clock.sleeps == [0.25, 0.5]
@@ -349,7 +349,7 @@ def test_no_retry_starts_without_a_second_left_of_the_deadline(monkeypatch):
 def test_a_deadline_shorter_than_request_timeout_caps_the_first_attempt(monkeypatch):
     api, client, clock = make_api(lambda clock: [Hang(clock)] * 3, monkeypatch, request_timeout=30, api_deadline=3)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert client.timeouts == [(1.0, 2.0)]
     assert (caught.value.attempts, caught.value.deadline_reached, clock.now - 100.0) == (1, 3, 2.0)
     assert caught.value.gave_up_text() == "Gave up after 1 attempt in 2.0 s: api_deadline=3s leaves no time for another."
@@ -362,14 +362,14 @@ def test_rate_limit_waits_and_busy_or_throttled_backoff_do_not_count_against_the
     assert api.call("AssociateInstancesKeyPairs", {}) == {"RequestId": "req-ok"}
     assert sum(clock.sleeps) == pytest.approx(1 + 2 + 4 + 8 * 6)
     api, client, clock = make_api([sdk_error("RequestLimitExceeded")] * 11, monkeypatch, api_deadline=5)
-    assert api.call("DescribeInstances", {}) == {"RequestId": "req-ok"}
+    assert api.call("DescribeInstances", {}, resend_safe=True) == {"RequestId": "req-ok"}
     assert client.calls == 12
 
     api, client, clock = make_api([], monkeypatch, api_deadline=5)
     limiter = RateLimiter(1, clock=clock, sleep=clock.sleep)
     monkeypatch.setattr(api, "_limiter", lambda action: limiter)
     for _call in range(10):  # ten calls through a limiter of 1/s: the tenth waited 9 s in the queue, and still had its deadline
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert clock.now - 100.0 >= 9.0
     assert client.timeouts == [pytest.approx((5 / 3, 5 * 2 / 3))] * 10
 
@@ -377,7 +377,7 @@ def test_rate_limit_waits_and_busy_or_throttled_backoff_do_not_count_against_the
 def test_transient_backoff_counts_against_the_deadline(monkeypatch):
     api, client, clock = make_api([sdk_error("InternalError", request_id="req-%d" % n) for n in range(10)], monkeypatch, api_deadline=5)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     # backoff 0.25 + 0.5 + 1 + 2 = 3.75 s used; 4 s more would leave less than a second.
     assert clock.sleeps == [0.25, 0.5, 1.0, 2.0]
     assert (caught.value.attempts, caught.value.deadline_reached, caught.value.request_id) == (5, 5, "req-4")
@@ -386,7 +386,7 @@ def test_transient_backoff_counts_against_the_deadline(monkeypatch):
 def test_a_body_that_stops_arriving_is_a_network_error(monkeypatch):
     api, client, clock = make_api([ReadTimeout("HTTPConnectionPool(host='127.0.0.1', port=9): Read timed out.")] * 3, monkeypatch)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert (caught.value.code, caught.value.attempts) == ("ClientNetworkError.Timeout", 3)
 
 
@@ -405,14 +405,14 @@ def test_permanent_codes_fail_at_once(monkeypatch, code):
 def test_error_body_that_the_sdk_took_for_success_is_still_an_error(monkeypatch):
     answer = {"Response": {"Error": {"Code": "InternalError", "Message": "x"}, "RequestId": "req-9"}}
     api, client, clock = make_api([answer, answer, {"Response": {"RequestId": "req-ok", "TotalCount": 0}}], monkeypatch)
-    assert api.call("DescribeInstances", {})["TotalCount"] == 0
+    assert api.call("DescribeInstances", {}, resend_safe=True)["TotalCount"] == 0
     assert client.calls == 3
 
 
 def test_non_api_answer_is_reported_not_raised_raw(monkeypatch):
     api, client, clock = make_api([ValueError("Expecting value")], monkeypatch)
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert caught.value.code == "InvalidResponse"
     assert "http://127.0.0.1:9" in caught.value.message
 
@@ -421,7 +421,7 @@ def test_throttling_pauses_the_action_limiter(monkeypatch):
     api, client, clock = make_api([sdk_error("RequestLimitExceeded")], monkeypatch)
     limiter = RateLimiter(1000, clock=clock, sleep=clock.sleep)
     monkeypatch.setattr(api, "_limiter", lambda action: limiter)
-    api.call("DescribeInstances", {})
+    api.call("DescribeInstances", {}, resend_safe=True)
     assert limiter._paused_until == pytest.approx(100.0 + 0.5)
 
 

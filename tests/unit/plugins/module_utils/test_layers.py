@@ -1,29 +1,37 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""module_utils is layered (docs/architecture.md): every file imports only from the layers below it."""
+"""module_utils is layered: every file imports only from the layers below it.
+
+One numbering, shared by three places: LAYERS here, each file's docstring ("Layer N (name)."), and the layer table of
+docs/architecture.md. A new file is one line in LAYERS, one sentence in its docstring and one row in the table.
+"""
 
 from __future__ import annotations
 
 import ast
 import pathlib
+import re
 
 import pytest
 
-MODULE_UTILS = pathlib.Path(__file__).resolve().parents[4] / "plugins" / "module_utils"
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+MODULE_UTILS = ROOT / "plugins" / "module_utils"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
 PACKAGE = "ansible_collections.tencentcloud.cvm.plugins.module_utils"
 
-# Lowest first; a file may import files of lower layers only (never its own layer's other files, never a higher one).
-LAYERS = [
-    {"_ids"},
-    # _shared_limiter: the cross-process rate limit that _client uses.
-    {"_errors", "_shared_limiter"},
-    {"_client"},
-    {"_lookup"},
-    {"_keypair_binding"},
-    {"_base"},
-]
-LAYER_OF = {name: index for index, names in enumerate(LAYERS) for name in names}
+# Layer names, lowest first.
+LAYER_NAMES = {1: "IDs", 2: "errors and rate limit", 3: "client", 4: "lookups", 5: "key changes", 6: "base"}
+# Each file's layer; a file may import files of lower layers only (never its own layer's other files, never a higher one).
+LAYERS = {
+    "_ids": 1,
+    "_errors": 2,
+    "_shared_limiter": 2,  # the cross-process rate limit that _client uses
+    "_client": 3,
+    "_lookup": 4,
+    "_key_changes": 5,
+    "_base": 6,
+}
 
 
 def module_utils_imports(path):
@@ -45,18 +53,55 @@ def module_utils_imports(path):
     return names
 
 
+def docstring_layer(path):
+    """(number, name) from the file's docstring sentence "Layer N (name).", or None."""
+    found = re.search(r"^Layer (\d+) \(([^)]+)\)\.", ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "", re.M)
+    return (int(found.group(1)), found.group(2).lower()) if found else None
+
+
+def architecture_table(text):
+    """{file stem: (number, name)} from the page's layer table: rows like | 2. Errors and rate limit | `_errors.py` | ..."""
+    rows = {}
+    for number, name, stem in re.findall(r"^\| *(\d+)\. ([^|]+?) *\| *`(_\w+)\.py` *\|", text, re.M):
+        assert stem not in rows, "%s is in the layer table twice" % stem
+        rows[stem] = (int(number), name.lower())
+    return rows
+
+
 FILES = sorted(p for p in MODULE_UTILS.glob("*.py") if p.name != "__init__.py")
 
 
 def test_every_module_utils_file_has_a_layer():
-    assert {p.stem for p in FILES} - set(LAYER_OF) == set(), "add new module_utils files to LAYERS (and docs/architecture.md)"
+    assert {p.stem for p in FILES} - set(LAYERS) == set(), "add new module_utils files to LAYERS (and docs/architecture.md)"
+    assert set(LAYERS.values()) == set(LAYER_NAMES)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_imports_only_from_lower_layers(path):
-    layer = LAYER_OF[path.stem]
-    upward = sorted(name for name in module_utils_imports(path) if LAYER_OF.get(name, -1) >= layer)
+    layer = LAYERS[path.stem]
+    upward = sorted(name for name in module_utils_imports(path) if LAYERS.get(name, 0) >= layer)
     assert upward == [], "%s (layer %d) imports from its own or a higher layer: %s" % (path.name, layer, upward)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_docstring_names_the_files_layer(path):
+    number = LAYERS[path.stem]
+    assert docstring_layer(path) == (number, LAYER_NAMES[number].lower()), \
+        "%s's docstring must say 'Layer %d (%s).'" % (path.name, number, LAYER_NAMES[number])
+
+
+def test_the_architecture_page_has_the_same_layers():
+    if not ARCHITECTURE.is_file():
+        pytest.skip("docs/ is not part of this test run's copy of the collection")
+    expected = {stem: (number, LAYER_NAMES[number].lower()) for stem, number in LAYERS.items()}
+    assert architecture_table(ARCHITECTURE.read_text(encoding="utf-8")) == expected
+
+
+def test_the_table_parser_reads_every_row():
+    """The page test must see each row, or it could pass while checking nothing."""
+    text = ("| Layer | File | Owns |\n|---|---|---|\n| 1. IDs | `_ids.py` | kinds |\n"
+            "| 2. Errors and rate limit | `_errors.py` | codes |\n| 2. Errors and rate limit | `_shared_limiter.py` | limits |\n")
+    assert architecture_table(text) == {"_ids": (1, "ids"), "_errors": (2, "errors and rate limit"), "_shared_limiter": (2, "errors and rate limit")}
 
 
 def test_the_checker_sees_an_upward_import(tmp_path):

@@ -10,74 +10,16 @@ import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
-
-
-class PagingCvm:
-    """DescribeInstances / DescribeKeyPairs with IDs, a few filters, Offset and Limit; records every call.
-
-    page_cap: the most entries a page holds whatever Limit says; loose_names: key-name matches substrings.
-    """
-
-    def __init__(self, instances=(), key_pairs=(), page_cap=100, loose_names=False, fail_on=None):
-        self.instances = list(instances)
-        self.key_pairs = list(key_pairs)
-        self.page_cap = page_cap
-        self.loose_names = loose_names
-        self.fail_on = fail_on
-        self.calls = []
-        self.region = "ap-guangzhou"
-
-    def call(self, action, params):
-        self.calls.append((action, params))
-        if action == self.fail_on:
-            raise CvmApiError(action, "InternalError", "boom", "req-x", attempts=6)
-        assert params.get("Limit", 20) <= 100 and len(params.get("InstanceIds", ())) <= 100 and len(params.get("KeyIds", ())) <= 100
-        assert len(params.get("Filters", ())) <= 10 and all(len(f["Values"]) <= 5 for f in params.get("Filters", ()))
-        if action == "DescribeInstances":
-            items = self.match(self.instances, "InstanceId", params.get("InstanceIds"), params.get("Filters"), self.instance_filter)
-            return self.page(items, params, "InstanceSet")
-        items = self.match(self.key_pairs, "KeyId", params.get("KeyIds"), params.get("Filters"), self.key_filter)
-        return self.page(items, params, "KeyPairSet")
-
-    @staticmethod
-    def match(items, id_field, ids, filters, matcher):
-        assert not (ids and filters), "the API refuses IDs and Filters together"
-        if ids:
-            return [i for i in items if i[id_field] in ids]
-        return [i for i in items if all(matcher(i, f) for f in filters or ())]
-
-    @staticmethod
-    def instance_filter(item, flt):
-        name = flt["Name"]
-        if name.startswith("tag:"):
-            return any(t["Key"] == name[4:] and t["Value"] in flt["Values"] for t in item.get("Tags", ()))
-        field = {"instance-name": "InstanceName", "zone": "Zone", "instance-state": "InstanceState"}[name]
-        return item.get(field) in flt["Values"]
-
-    def key_filter(self, item, flt):
-        assert flt["Name"] == "key-name"
-        if self.loose_names:
-            return any(v in item["KeyName"] for v in flt["Values"])
-        return item["KeyName"] in flt["Values"]
-
-    def page(self, items, params, set_name):
-        offset, limit = params.get("Offset", 0), min(params.get("Limit", 20), self.page_cap)
-        return {"TotalCount": len(items), set_name: items[offset:offset + limit], "RequestId": "req"}
-
-    def count(self, action):
-        return sum(1 for a, _params in self.calls if a == action)
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins import in_memory_cvm as cvm
 
 
 def instance(n, **fields):
-    data = {"InstanceId": "ins-%08d" % n, "InstanceName": "gen-%05d" % n, "InstanceState": "STOPPED", "Tags": [{"Key": "bench", "Value": "true"}],
-            "LoginSettings": {"KeyIds": None}}
-    data.update(fields)
-    return data
+    fields.setdefault("Tags", [{"Key": "bench", "Value": "true"}])
+    return cvm.instance("ins-%08d" % n, InstanceName="gen-%05d" % n, **fields)
 
 
 def key_pair(key_id, name, bound=()):
-    return {"KeyId": key_id, "KeyName": name, "ProjectId": 0, "Description": "", "PublicKey": "ssh-ed25519 AAAA %s" % name,
-            "AssociatedInstanceIds": list(bound), "CreatedTime": "2026-01-10T08:00:00Z", "Tags": [{"Key": "team", "Value": "ops"}]}
+    return cvm.key_pair(key_id, name, "ssh-ed25519 AAAA %s" % name, bound, Tags=[{"Key": "team", "Value": "ops"}])
 
 
 # -- filters_to_api -------------------------------------------------------------------------------------------------
@@ -120,7 +62,7 @@ def test_filters_to_api_names_every_bad_filter_at_once():
 # -- find_instances -------------------------------------------------------------------------------------------------
 
 def test_find_instances_by_ids_batches_100_and_drops_unknown_and_duplicates():
-    api = PagingCvm([instance(n) for n in range(250)])
+    api = cvm.InMemoryCvm([instance(n) for n in range(250)])
     wanted = ["ins-%08d" % n for n in reversed(range(250))] + ["ins-%08d" % 0, "ins-zzzzzzzz"]
     found = lookup.find_instances(api, instance_ids=wanted)
     assert [i["InstanceId"] for i in found] == ["ins-%08d" % n for n in range(250)]
@@ -131,7 +73,7 @@ def test_find_instances_by_ids_batches_100_and_drops_unknown_and_duplicates():
 
 
 def test_find_instances_by_filters_reads_every_page():
-    api = PagingCvm([instance(n) for n in range(250)] + [instance(900, Tags=[])])
+    api = cvm.InMemoryCvm([instance(n) for n in range(250)] + [instance(900, Tags=[])])
     found = lookup.find_instances(api, filters={"tag:bench": "true"})
     assert len(found) == 250 and found[0]["InstanceId"] == "ins-00000000"
     # The first page comes first (it tells the total); the others go out concurrently, in any order.
@@ -141,19 +83,19 @@ def test_find_instances_by_filters_reads_every_page():
 
 
 def test_find_instances_follows_the_page_size_the_api_uses():
-    api = PagingCvm([instance(n) for n in range(45)], page_cap=20)
+    api = cvm.InMemoryCvm([instance(n) for n in range(45)], page_cap=20)
     assert len(lookup.find_instances(api)) == 45
     assert sorted(p["Offset"] for _action, p in api.calls) == [0, 20, 40]
 
 
 def test_find_instances_without_selection_reads_the_whole_region():
-    api = PagingCvm([instance(n) for n in range(3)])
+    api = cvm.InMemoryCvm([instance(n) for n in range(3)])
     assert [i["InstanceId"] for i in lookup.find_instances(api)] == ["ins-00000000", "ins-00000001", "ins-00000002"]
     assert api.calls == [("DescribeInstances", {"Offset": 0, "Limit": 100})]
 
 
 def test_find_instances_empty_id_list_selects_nothing_without_a_call():
-    api = PagingCvm([instance(1)])
+    api = cvm.InMemoryCvm([instance(1)])
     assert lookup.find_instances(api, instance_ids=[]) == []
     assert api.calls == []
 
@@ -164,7 +106,7 @@ def test_find_instances_empty_id_list_selects_nothing_without_a_call():
     (dict(filters={"zoen": "x"}), "instance_filters has an unknown filter 'zoen'."),
 ])
 def test_find_instances_bad_input_sends_nothing(kwargs, message):
-    api = PagingCvm([instance(1)])
+    api = cvm.InMemoryCvm([instance(1)])
     with pytest.raises(lookup.LookupInputError) as caught:
         lookup.find_instances(api, **kwargs)
     assert str(caught.value).startswith(message)
@@ -172,13 +114,13 @@ def test_find_instances_bad_input_sends_nothing(kwargs, message):
 
 
 def test_find_instance_views_wraps_entries():
-    api = PagingCvm([instance(1, LoginSettings={"KeyIds": ["skey-bbbbbbbb", "skey-aaaaaaaa"]})])
+    api = cvm.InMemoryCvm([instance(1, LoginSettings={"KeyIds": ["skey-bbbbbbbb", "skey-aaaaaaaa"]})])
     views = lookup.find_instance_views(api, instance_ids=["ins-00000001"])
     assert list(views) == ["ins-00000001"] and views["ins-00000001"].key_ids == ("skey-aaaaaaaa", "skey-bbbbbbbb")
 
 
 def test_api_errors_propagate():
-    api = PagingCvm([instance(1)], fail_on="DescribeInstances")
+    api = cvm.InMemoryCvm([instance(1)], fail_on={"DescribeInstances": CvmApiError("DescribeInstances", "InternalError", "boom", "req-x", attempts=6)})
     with pytest.raises(CvmApiError):
         lookup.find_instances(api)
 
@@ -196,14 +138,14 @@ def test_key_pair_dict_is_plain_snake_case():
 
 
 def test_find_key_pairs_by_ids_batches_100():
-    api = PagingCvm(key_pairs=KEYS)
+    api = cvm.InMemoryCvm(key_pairs=KEYS)
     found = lookup.find_key_pairs(api, key_ids=["skey-%08d" % n for n in range(130)] + ["skey-zzzzzzzz"])
     assert [k["key_id"] for k in found] == ["skey-%08d" % n for n in range(130)]
     assert sorted(len(p["KeyIds"]) for _action, p in api.calls) == [31, 100]  # concurrent batches: any order
 
 
 def test_find_key_pairs_by_names_uses_5_names_per_filter_and_keeps_exact_matches():
-    api = PagingCvm(key_pairs=KEYS, loose_names=True)  # "key_1" also matches key_10..key_19 loosely
+    api = cvm.InMemoryCvm(key_pairs=KEYS, loose_names=True)  # "key_1" also matches key_10..key_19 loosely
     names = ["key_1", "key_2", "key_3", "key_4", "key_5", "key_6", "nope"]
     found = lookup.find_key_pairs(api, key_names=names)
     assert [k["key_name"] for k in found] == ["key_1", "key_2", "key_3", "key_4", "key_5", "key_6"]
@@ -213,7 +155,7 @@ def test_find_key_pairs_by_names_uses_5_names_per_filter_and_keeps_exact_matches
 
 
 def test_find_key_pairs_union_and_selection_rules():
-    api = PagingCvm(key_pairs=KEYS)
+    api = cvm.InMemoryCvm(key_pairs=KEYS)
     assert [k["key_id"] for k in lookup.find_key_pairs(api, key_ids=["skey-00000002"], key_names=["key_2", "key_3"])] == ["skey-00000002", "skey-00000003"]
     api.calls = []
     assert lookup.find_key_pairs(api, key_ids=[], key_names=[]) == [] and api.calls == []
@@ -222,19 +164,19 @@ def test_find_key_pairs_union_and_selection_rules():
 
 
 def test_find_key_pairs_malformed_ids_send_nothing():
-    api = PagingCvm(key_pairs=KEYS)
+    api = cvm.InMemoryCvm(key_pairs=KEYS)
     with pytest.raises(lookup.LookupInputError, match=r"Malformed key pair IDs: 'skey-1'\. An ID is 'skey-' followed by 8"):
         lookup.find_key_pairs(api, key_ids=["skey-1"])
     assert api.calls == []
 
 
 def test_resolve_key_names():
-    api = PagingCvm(key_pairs=KEYS)
+    api = cvm.InMemoryCvm(key_pairs=KEYS)
     assert lookup.resolve_key_names(api, ["key_3", "key_1", "key_3"]) == {"key_3": "skey-00000003", "key_1": "skey-00000001"}
 
 
 def test_resolve_key_names_lists_unknown_and_ambiguous_names():
-    api = PagingCvm(key_pairs=KEYS + [key_pair("skey-dup00001", "key_1")])
+    api = cvm.InMemoryCvm(key_pairs=KEYS + [key_pair("skey-dup00001", "key_1")])
     with pytest.raises(lookup.KeyNameError) as caught:
         lookup.resolve_key_names(api, ["key_1", "nope", "skey-00000002", "key_2"])
     error = caught.value
@@ -249,7 +191,7 @@ def test_resolve_key_names_lists_unknown_and_ambiguous_names():
 
 
 def test_resolve_key_names_unknown_only():
-    api = PagingCvm(key_pairs=KEYS)
+    api = cvm.InMemoryCvm(key_pairs=KEYS)
     with pytest.raises(lookup.KeyNameError) as caught:
         lookup.resolve_key_names(api, ["ghost"])
     assert str(caught.value) == "Key pair names not found in region ap-guangzhou: 'ghost'. Check the names (exact, case-sensitive) and the region."

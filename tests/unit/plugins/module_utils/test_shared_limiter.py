@@ -20,17 +20,6 @@ WINDOW = 1.01
 START = 1000.0  # where the fake clock starts; one clock drives several limiters, as if in several processes
 
 
-@pytest.fixture(autouse=True)
-def fresh_warnings(monkeypatch):
-    monkeypatch.setattr(shared, "_WARNED", set())
-    monkeypatch.setattr(shared, "_PRUNED", set())
-
-
-@pytest.fixture
-def folder(tmp_path):
-    return shared.private_folder(str(tmp_path / "limits"))
-
-
 def limiter(path, clock, rate=3, report=None):
     return shared.SharedRateLimiter(path, rate, WINDOW, clock=clock, sleep=clock.sleep, report=report)
 

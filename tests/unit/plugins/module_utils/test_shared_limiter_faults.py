@@ -60,17 +60,6 @@ ABSURD = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fresh_warnings(monkeypatch):
-    monkeypatch.setattr(shared, "_WARNED", set())
-    monkeypatch.setattr(shared, "_PRUNED", set())
-
-
-@pytest.fixture
-def folder(tmp_path):
-    return shared.private_folder(str(tmp_path / "limits"))
-
-
 def write(path, content):
     with open(path, "wb") as handle:
         handle.write(content)

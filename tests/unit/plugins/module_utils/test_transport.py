@@ -107,7 +107,7 @@ def failing_api(message, monkeypatch, endpoint):
 def test_tls_against_plain_http_fails_at_once_and_says_use_http(monkeypatch):
     api, client = failing_api(WRONG_VERSION, monkeypatch, "127.0.0.1:8400")
     with pytest.raises(CvmApiError) as caught:
-        api.call("DescribeInstances", {})
+        api.call("DescribeInstances", {}, resend_safe=True)
     assert client.calls == 1 and caught.value.code == "ClientNetworkError.NotTls"
     text = caught.value.describe("read the instances", "ap-guangzhou", api.endpoint_url)
     assert "not TLS" in text and "http://host:port" in text and "Gave up" not in text
@@ -116,7 +116,7 @@ def test_tls_against_plain_http_fails_at_once_and_says_use_http(monkeypatch):
 def test_a_lost_answer_says_what_happened_and_what_the_module_did(monkeypatch):
     api, client = failing_api(LOST, monkeypatch, "http://127.0.0.1:8400")
     with pytest.raises(CvmApiError) as caught:
-        api.call("AssociateInstancesKeyPairs", {}, retry_ambiguous=False)
+        api.call("AssociateInstancesKeyPairs", {}, resend_safe=False)
     assert client.calls == 1 and caught.value.code == "ClientNetworkError.ConnectionDropped"
     assert _errors.retry_class(caught.value.code) == _errors.TRANSIENT
     text = caught.value.describe("bind the key pairs", "ap-guangzhou", api.endpoint_url)

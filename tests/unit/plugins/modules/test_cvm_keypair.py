@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import itertools
 import json
 import os
 import stat
@@ -16,18 +15,9 @@ import stat
 import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair as module
-
-WRITES = ("CreateKeyPair", "ImportKeyPair", "DeleteKeyPairs", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
-PRIVATE = "-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-PRIVATE-KEY-0123456789\n-----END OPENSSH PRIVATE KEY-----\n"
-
-
-def public_key(seed, comment="user@host", key_type="ssh-ed25519"):
-    name = key_type.encode()
-    blob = len(name).to_bytes(4, "big") + name + (32).to_bytes(4, "big") + hashlib.sha256(seed.encode()).digest()
-    return "%s %s %s" % (key_type, base64.b64encode(blob).decode(), comment)
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import PRIVATE_KEY as PRIVATE, InMemoryCvm, instance, public_key
 
 
 def fingerprint_of(line):
@@ -35,84 +25,15 @@ def fingerprint_of(line):
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
-class KeyPairCvm:
-    """Key pairs and instances in memory; operations finish at once. Records every call."""
-
-    def __init__(self, key_pairs=(), instances=None):
-        self.key_pairs = {k["KeyId"]: dict(k) for k in key_pairs}
-        self.instances = instances or {}  # id -> {"state":, "keys": set}
-        self.calls = []
-        self.request_ids = ("req-%d" % n for n in itertools.count(1))
-        self.new_ids = ("skey-new%05d" % n for n in itertools.count(1))
-        self.region = "ap-guangzhou"
-        self.endpoint_url = "https://cvm.tencentcloudapi.com"
-
-    def call(self, action, params, retry_ambiguous=True):  # pylint: disable=unused-argument
-        self.calls.append((action, params))
-        request_id = next(self.request_ids)
-        result = getattr(self, action)(params, request_id)
-        result["RequestId"] = request_id
-        return result
-
-    def view(self, key_id):
-        data = dict(self.key_pairs[key_id])
-        data["AssociatedInstanceIds"] = sorted(i for i, inst in self.instances.items() if key_id in inst["keys"])
-        return data
-
-    def DescribeKeyPairs(self, params, _request_id):  # pylint: disable=invalid-name
-        if "KeyIds" in params:
-            found = [k for k in params["KeyIds"] if k in self.key_pairs]
-        else:
-            names = params["Filters"][0]["Values"]
-            found = [k for k in sorted(self.key_pairs) if self.key_pairs[k]["KeyName"] in names]
-        return {"TotalCount": len(found), "KeyPairSet": [self.view(k) for k in found]}
-
-    def DescribeInstances(self, params, _request_id):  # pylint: disable=invalid-name
-        found = [i for i in params["InstanceIds"] if i in self.instances]
-        return {"TotalCount": len(found), "InstanceSet": [self.instance_entry(i) for i in found]}
-
-    def instance_entry(self, instance_id):
-        inst = self.instances[instance_id]
-        return {"InstanceId": instance_id, "InstanceState": inst.get("state", "STOPPED"), "OsName": "TencentOS",
-                "LoginSettings": {"KeyIds": sorted(inst["keys"]) or None},
-                "LatestOperationRequestId": inst.get("op"), "LatestOperationState": "SUCCESS"}
-
-    def CreateKeyPair(self, params, _request_id):  # pylint: disable=invalid-name
-        key_id = next(self.new_ids)
-        self.key_pairs[key_id] = {"KeyId": key_id, "KeyName": params["KeyName"], "ProjectId": params["ProjectId"], "Description": "",
-                                  "PublicKey": public_key(key_id, params["KeyName"]), "CreatedTime": "2026-01-10T08:00:00Z", "Tags": []}
-        return {"KeyPair": dict(self.view(key_id), PrivateKey=PRIVATE)}
-
-    def ImportKeyPair(self, params, _request_id):  # pylint: disable=invalid-name
-        key_id = next(self.new_ids)
-        self.key_pairs[key_id] = {"KeyId": key_id, "KeyName": params["KeyName"], "ProjectId": params["ProjectId"], "Description": "",
-                                  "PublicKey": params["PublicKey"], "CreatedTime": "2026-01-10T08:00:00Z", "Tags": []}
-        return {"KeyId": key_id}
-
-    def DeleteKeyPairs(self, params, request_id):  # pylint: disable=invalid-name
-        for key_id in params["KeyIds"]:
-            if self.view(key_id)["AssociatedInstanceIds"]:
-                raise CvmApiError("DeleteKeyPairs", "InvalidParameterValue.KeyPairNotSupported", "bound", request_id)
-        for key_id in params["KeyIds"]:
-            del self.key_pairs[key_id]
-        return {}
-
-    def DisassociateInstancesKeyPairs(self, params, request_id):  # pylint: disable=invalid-name
-        for instance_id in params["InstanceIds"]:
-            inst = self.instances[instance_id]
-            assert inst.get("state", "STOPPED") == "STOPPED" or params.get("ForceStop")
-            inst["keys"] = inst["keys"] - set(params["KeyIds"])
-            inst["op"] = request_id
-        return {}
-
-    def writes(self):
-        return [(a, p) for a, p in self.calls if a in WRITES]
-
-
 @pytest.fixture
 def cvm(monkeypatch, use_api):
-    monkeypatch.setattr(binding.Binder, "FIRST_POLL", 0.01)
-    return lambda *args, **kwargs: use_api(KeyPairCvm(*args, **kwargs))
+    """An InMemoryCvm holding key pairs (as the API shows them) and instances given as {instance_id: {"keys": set, "state": ...}}."""
+    monkeypatch.setattr(_key_changes.Binder, "FIRST_POLL", 0.01)
+
+    def make(key_pairs=(), instances=None):
+        views = [instance(i, d["keys"], d.get("state", "STOPPED")) for i, d in sorted((instances or {}).items())]
+        return use_api(InMemoryCvm(views, key_pairs))
+    return make
 
 
 def args(**kwargs):
@@ -134,7 +55,7 @@ def test_create_returns_the_private_key_once(run_module, cvm):
     api = cvm()
     failed, result = run_module(module.main, args(name="ops_team"))
     assert not failed and result["changed"]
-    assert api.writes() == [("CreateKeyPair", {"KeyName": "ops_team", "ProjectId": 0})]
+    assert api.key_pair_writes() == [("CreateKeyPair", {"KeyName": "ops_team", "ProjectId": 0})]
     assert result["private_key"] == PRIVATE
     assert result["key_pair"] == {"key_id": "skey-new00001", "key_name": "ops_team", "public_key": public_key("skey-new00001", "ops_team"),
                                   "fingerprint": fingerprint_of(public_key("skey-new00001", "ops_team")), "project_id": 0,
@@ -150,7 +71,7 @@ def test_create_writes_the_private_key_0600_and_never_returns_it(run_module, cvm
     assert path.read_text() == PRIVATE
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert "private_key" not in result and "UNIT-TEST-PRIVATE-KEY" not in json.dumps(result)
-    assert api.writes() == [("CreateKeyPair", {"KeyName": "ops_team", "ProjectId": 7})]
+    assert api.key_pair_writes() == [("CreateKeyPair", {"KeyName": "ops_team", "ProjectId": 7})]
 
 
 def test_missing_directories_of_private_key_path_are_created_owner_only(run_module, cvm, tmp_path):
@@ -162,7 +83,7 @@ def test_missing_directories_of_private_key_path_are_created_owner_only(run_modu
     assert path.read_text() == PRIVATE and stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700  # the folder holding the key: owner only
     assert stat.S_IMODE(os.stat(tmp_path).st_mode) == 0o755  # an existing folder is left as it is
-    assert [a for a, _params in api.writes()] == ["CreateKeyPair"]
+    assert [a for a, _params in api.key_pair_writes()] == ["CreateKeyPair"]
 
 
 def test_check_mode_creates_no_directory(run_module, cvm, tmp_path):
@@ -170,7 +91,7 @@ def test_check_mode_creates_no_directory(run_module, cvm, tmp_path):
     path = tmp_path / "secrets" / "ops.pem"
     failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(path), _ansible_check_mode=True))
     assert not failed and result["changed"]
-    assert not (tmp_path / "secrets").exists() and api.writes() == []
+    assert not (tmp_path / "secrets").exists() and api.key_pair_writes() == []
 
 
 @pytest.mark.parametrize("make, target, fragment", [
@@ -186,7 +107,7 @@ def test_unusable_private_key_path_fails_before_creating(run_module, cvm, tmp_pa
     failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(tmp_path / target)))
     fragment = fragment.replace("%s", str(tmp_path))
     assert failed and fragment in result["msg"] and result["msg"].endswith("Nothing was changed."), result["msg"]
-    assert api.writes() == [] and not result["changed"]
+    assert api.key_pair_writes() == [] and not result["changed"]
     if target == "ops.pem":
         assert (tmp_path / "ops.pem").read_text() == "old key"
 
@@ -201,7 +122,7 @@ def test_failed_private_key_write_deletes_the_new_key_again(run_module, cvm, tmp
     assert failed
     assert result["msg"] == ("Could not write the private key to %s: No space left on device. The new key pair skey-new00001 was deleted again, "
                              "since its private key would be lost." % (tmp_path / "ops.pem"))
-    assert [a for a, _params in api.writes()] == ["CreateKeyPair", "DeleteKeyPairs"] and api.key_pairs == {}
+    assert [a for a, _params in api.key_pair_writes()] == ["CreateKeyPair", "DeleteKeyPairs"] and api.key_pairs == {}
     assert "UNIT-TEST-PRIVATE-KEY" not in json.dumps(result)
 
 
@@ -209,7 +130,7 @@ def test_import_sends_the_stripped_public_key(run_module, cvm):
     api = cvm()
     failed, result = run_module(module.main, args(name="alice", public_key="  %s\n" % ALICE))
     assert not failed and result["changed"]
-    assert api.writes() == [("ImportKeyPair", {"KeyName": "alice", "ProjectId": 0, "PublicKey": ALICE})]
+    assert api.key_pair_writes() == [("ImportKeyPair", {"KeyName": "alice", "ProjectId": 0, "PublicKey": ALICE})]
     assert result["key_pair"]["key_id"] == "skey-new00001" and result["key_pair"]["fingerprint"] == fingerprint_of(ALICE)
     assert "private_key" not in result
 
@@ -221,7 +142,7 @@ def test_existing_key_pair_is_no_change(run_module, cvm, given):
     if given:
         params["public_key"] = given
     failed, result = run_module(module.main, params)
-    assert not failed and not result["changed"] and api.writes() == []
+    assert not failed and not result["changed"] and api.key_pair_writes() == []
     assert result["key_pair"] == ALICE_KEY_PAIR and result["request_ids"] == []
     assert result["diff"]["before"] == result["diff"]["after"]
 
@@ -230,7 +151,7 @@ def test_existing_key_pair_with_another_public_key_fails(run_module, cvm):
     api = cvm([EXISTING])
     other = public_key("mallory")
     failed, result = run_module(module.main, args(name="alice", public_key=other))
-    assert failed and api.writes() == []
+    assert failed and api.key_pair_writes() == []
     assert result["msg"] == ("The key pair 'alice' (skey-aaaaaaaa) has another public key (%s) than public_key (%s); key pairs cannot be changed "
                              "in place, so the module will not replace its public key. Delete it first (state=absent without public_key), or use "
                              "another name. Nothing was changed." % (fingerprint_of(ALICE), fingerprint_of(other)))
@@ -241,7 +162,7 @@ def test_existing_key_pair_with_missing_private_key_file_warns(run_module, cvm, 
     warnings = []
     monkeypatch.setattr(_base.TencentCloudModule, "warn", lambda self, message: warnings.append(message))
     failed, result = run_module(module.main, args(name="alice", private_key_path=str(tmp_path / "alice.pem")))
-    assert not failed and not result["changed"] and api.writes() == []
+    assert not failed and not result["changed"] and api.key_pair_writes() == []
     assert warnings == ["The key pair 'alice' exists, so its private key cannot be written to %s: Tencent Cloud returns a private key only when "
                         "it creates the key pair." % (tmp_path / "alice.pem")]
     assert not (tmp_path / "alice.pem").exists()
@@ -250,29 +171,29 @@ def test_existing_key_pair_with_missing_private_key_file_warns(run_module, cvm, 
 def test_check_mode_create_writes_nothing(run_module, cvm, tmp_path):
     api = cvm()
     failed, result = run_module(module.main, args(name="alice", public_key=ALICE, _ansible_check_mode=True, _ansible_diff=True))
-    assert not failed and result["changed"] and api.writes() == []
+    assert not failed and result["changed"] and api.key_pair_writes() == []
     assert result["key_pair"] == {"key_id": None, "key_name": "alice", "public_key": ALICE, "fingerprint": fingerprint_of(ALICE), "project_id": 0,
                                   "associated_instance_ids": [], "created_time": None}
     assert result["diff"] == {"before": {}, "after": {"name": "alice", "key_id": None, "fingerprint": fingerprint_of(ALICE),
                                                       "associated_instance_ids": []}}
     failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(tmp_path / "k.pem"), _ansible_check_mode=True))
-    assert result["changed"] and "private_key" not in result and not (tmp_path / "k.pem").exists() and api.writes() == []
+    assert result["changed"] and "private_key" not in result and not (tmp_path / "k.pem").exists() and api.key_pair_writes() == []
 
 
 def test_names_that_cannot_be_created_fail_before_any_write(run_module, cvm):
     api = cvm()
     failed, result = run_module(module.main, args(name="skey-abcdefgh"))
-    assert failed and api.writes() == []
+    assert failed and api.key_pair_writes() == []
     assert result["msg"] == ("name 'skey-abcdefgh' may contain only letters, digits and underscores (at most 25), like ops_team. It looks like a key "
                              "pair ID: this module finds key pairs by name. Nothing was changed.")
     failed, result = run_module(module.main, args(name="a" * 26))
-    assert failed and "has 26 characters: at most 25 are allowed." in result["msg"] and api.writes() == []
+    assert failed and "has 26 characters: at most 25 are allowed." in result["msg"] and api.key_pair_writes() == []
 
 
 def test_existing_name_with_other_characters_is_found(run_module, cvm):
     api = cvm([dict(EXISTING, KeyName="ops-team")])
     failed, result = run_module(module.main, args(name="ops-team"))
-    assert not failed and not result["changed"] and result["key_pair"]["key_id"] == "skey-aaaaaaaa" and api.writes() == []
+    assert not failed and not result["changed"] and result["key_pair"]["key_id"] == "skey-aaaaaaaa" and api.key_pair_writes() == []
 
 
 def test_ambiguous_name_fails_before_any_write(run_module, cvm):
@@ -281,7 +202,7 @@ def test_ambiguous_name_fails_before_any_write(run_module, cvm):
         failed, result = run_module(module.main, args(name="alice", state=state))
         assert failed and result["msg"] == ("Several key pairs are named 'alice' in region ap-guangzhou: skey-aaaaaaaa, skey-bbbbbbbb. This module "
                                             "needs the name to be unique: delete or rename the extra ones, then run again. Nothing was changed.")
-    assert api.writes() == []
+    assert api.key_pair_writes() == []
 
 
 # -- absent -----------------------------------------------------------------------------------------------------
@@ -290,29 +211,29 @@ def test_absent_deletes_once(run_module, cvm):
     api = cvm([EXISTING])
     failed, result = run_module(module.main, args(name="alice", state="absent", _ansible_diff=True))
     assert not failed and result["changed"]
-    assert api.writes() == [("DeleteKeyPairs", {"KeyIds": ["skey-aaaaaaaa"]})] and api.key_pairs == {}
+    assert api.key_pair_writes() == [("DeleteKeyPairs", {"KeyIds": ["skey-aaaaaaaa"]})] and api.key_pairs == {}
     assert result["key_pair"] == ALICE_KEY_PAIR and result["request_ids"] == ["req-2"]
     assert result["diff"]["after"] == {} and result["diff"]["before"]["key_id"] == "skey-aaaaaaaa"
     failed, result = run_module(module.main, args(name="alice", state="absent"))
-    assert not failed and not result["changed"] and result["key_pair"] is None and len(api.writes()) == 1
+    assert not failed and not result["changed"] and result["key_pair"] is None and len(api.key_pair_writes()) == 1
 
 
 def test_absent_in_check_mode_writes_nothing(run_module, cvm):
     api = cvm([EXISTING])
     failed, result = run_module(module.main, args(name="alice", state="absent", _ansible_check_mode=True))
-    assert not failed and result["changed"] and api.writes() == [] and "skey-aaaaaaaa" in api.key_pairs
+    assert not failed and result["changed"] and api.key_pair_writes() == [] and "skey-aaaaaaaa" in api.key_pairs
 
 
 def test_absent_with_another_public_key_refuses(run_module, cvm):
     api = cvm([EXISTING])
     failed, result = run_module(module.main, args(name="alice", state="absent", public_key=public_key("bob")))
-    assert failed and "so the module will not delete it" in result["msg"] and api.writes() == []
+    assert failed and "so the module will not delete it" in result["msg"] and api.key_pair_writes() == []
 
 
 def test_bound_key_without_force_fails_naming_the_instances(run_module, cvm):
     api = cvm([EXISTING], {"ins-00000002": {"keys": {"skey-aaaaaaaa"}}, "ins-00000001": {"keys": {"skey-aaaaaaaa"}}})
     failed, result = run_module(module.main, args(name="alice", state="absent"))
-    assert failed and api.writes() == []
+    assert failed and api.key_pair_writes() == []
     assert result["msg"] == ("The key pair 'alice' (skey-aaaaaaaa) is bound to ins-00000001, ins-00000002. Set force: true to unbind it from them "
                              "first (with force_stop: true for instances that are not STOPPED), or unbind it with "
                              "tencentcloud.cvm.cvm_keypair_association. Nothing was changed.")
@@ -322,31 +243,75 @@ def test_force_unbinds_then_deletes(run_module, cvm):
     api = cvm([EXISTING], {"ins-00000001": {"keys": {"skey-aaaaaaaa", "skey-cccccccc"}}, "ins-00000002": {"keys": {"skey-aaaaaaaa"}}})
     failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
     assert not failed and result["changed"], result
-    assert api.writes() == [
+    assert api.key_pair_writes() == [
         ("DisassociateInstancesKeyPairs", {"InstanceIds": ["ins-00000001", "ins-00000002"], "KeyIds": ["skey-aaaaaaaa"]}),
         ("DeleteKeyPairs", {"KeyIds": ["skey-aaaaaaaa"]}),
     ]
-    assert api.instances["ins-00000001"]["keys"] == {"skey-cccccccc"} and api.key_pairs == {}
+    assert api.keys_of("ins-00000001") == {"skey-cccccccc"} and api.key_pairs == {}
     assert result["key_pair"]["associated_instance_ids"] == ["ins-00000001", "ins-00000002"]
     assert len(result["request_ids"]) == 2
+
+
+def test_force_skips_a_bound_instance_that_no_longer_exists(run_module, cvm):
+    """AssociatedInstanceIds can still list a terminated instance: it holds no key, so nothing is sent for it."""
+    api = cvm([dict(EXISTING, AssociatedInstanceIds=["ins-gone0001"])], {"ins-00000001": {"keys": {"skey-aaaaaaaa"}}})
+    failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
+    assert not failed and result["changed"], result.get("msg")
+    assert api.key_pair_writes() == [
+        ("DisassociateInstancesKeyPairs", {"InstanceIds": ["ins-00000001"], "KeyIds": ["skey-aaaaaaaa"]}),
+        ("DeleteKeyPairs", {"KeyIds": ["skey-aaaaaaaa"]}),
+    ]
+
+
+def rebinding(api, times):
+    """Another client binds skey-aaaaaaaa to ins-00000001 again right after each of the first `times` unbinds."""
+    original = api.call
+    left = [times]
+
+    def call(action, params, resend_safe=False):
+        response = original(action, params, resend_safe)
+        if action == "DisassociateInstancesKeyPairs" and left[0]:
+            left[0] -= 1
+            api.set_keys("ins-00000001", api.keys_of("ins-00000001") | {"skey-aaaaaaaa"})
+        return response
+    api.call = call
+
+
+def test_force_unbinds_again_what_another_client_bound_meanwhile(run_module, cvm):
+    api = cvm([EXISTING], {"ins-00000001": {"keys": {"skey-aaaaaaaa"}}})
+    rebinding(api, 1)
+    failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
+    assert not failed and result["changed"], result.get("msg")
+    assert [a for a, _params in api.key_pair_writes()] == ["DisassociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "DeleteKeyPairs"]
+    assert api.key_pairs == {} and api.keys_of("ins-00000001") == set()
+
+
+def test_force_gives_up_after_the_rounds_and_keeps_the_key_pair(run_module, cvm):
+    api = cvm([EXISTING], {"ins-00000001": {"keys": {"skey-aaaaaaaa"}}})
+    rebinding(api, 99)
+    failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
+    assert failed and result["changed"]
+    assert result["msg"] == ("Could not verify the keys of ins-00000001 after 3 rounds: another client keeps changing them. Keys now: "
+                             "ins-00000001: [skey-aaaaaaaa]. The key pair was not deleted; run again to retry.")
+    assert [a for a, _params in api.key_pair_writes()] == ["DisassociateInstancesKeyPairs"] * 3 and "skey-aaaaaaaa" in api.key_pairs
 
 
 def test_force_with_a_running_instance_needs_force_stop(run_module, cvm):
     instances = {"ins-00000001": {"keys": {"skey-aaaaaaaa"}, "state": "RUNNING"}}
     api = cvm([EXISTING], instances)
     failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
-    assert failed and api.writes() == []
+    assert failed and api.key_pair_writes() == []
     assert result["msg"] == ("The key pair must be unbound from instances that are not STOPPED: ins-00000001 (RUNNING). Set force_stop: true to let "
                              "the API stop them (running ones are started again), or stop them first. Nothing was changed.")
     failed, result = run_module(module.main, args(name="alice", state="absent", force=True, force_stop=True))
     assert not failed
-    assert api.writes()[0] == ("DisassociateInstancesKeyPairs", {"InstanceIds": ["ins-00000001"], "KeyIds": ["skey-aaaaaaaa"], "ForceStop": True})
+    assert api.key_pair_writes()[0] == ("DisassociateInstancesKeyPairs", {"InstanceIds": ["ins-00000001"], "KeyIds": ["skey-aaaaaaaa"], "ForceStop": True})
 
 
 def test_force_in_check_mode_plans_and_writes_nothing(run_module, cvm):
     api = cvm([EXISTING], {"ins-00000001": {"keys": {"skey-aaaaaaaa"}}})
     failed, result = run_module(module.main, args(name="alice", state="absent", force=True, _ansible_check_mode=True))
-    assert not failed and result["changed"] and api.writes() == []
+    assert not failed and result["changed"] and api.key_pair_writes() == []
     assert [a for a, _params in api.calls] == ["DescribeKeyPairs", "DescribeInstances"]
 
 

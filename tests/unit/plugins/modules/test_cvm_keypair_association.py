@@ -11,80 +11,20 @@ import itertools
 import pytest
 
 from ansible.module_utils import basic
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair_association as module
-
-WRITES = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
-
-
-class InMemoryCvm:
-    """Answers like the API, with operations that finish at once. Records every call.
-
-    Readings: replace (a bind sets the key list), strict (duplicate binds / unbinds of keys not bound fail the call),
-    op_ids (the operation shows under its own id, not the call's RequestId), faults (per write, in order: "lost" applies
-    the write and loses the answer, "internal" fails it without applying it, None sends it normally).
-    """
-
-    def __init__(self, instances, keys=("skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"), replace=False, strict=False, op_ids=False,
-                 faults=()):
-        self.instances = instances  # id -> {"state":, "keys": set}
-        self.keys = set(keys)
-        self.calls = []
-        self.ids = ("req-%d" % n for n in itertools.count(1))
-        self.replace, self.strict, self.op_ids = replace, strict, op_ids
-        self.faults = list(faults)
-
-    def call(self, action, params, retry_ambiguous=True):
-        self.calls.append((action, params))
-        request_id = next(self.ids)
-        if action == "DescribeInstances":
-            found = [self._entry(i) for i in params["InstanceIds"] if i in self.instances]
-            return {"InstanceSet": found, "TotalCount": len(found), "RequestId": request_id}
-        if action == "DescribeKeyPairs":
-            return {"KeyPairSet": [{"KeyId": k} for k in params["KeyIds"] if k in self.keys], "RequestId": request_id}
-        assert retry_ambiguous is False, "writes must not be resent blindly"
-        fault = self.faults.pop(0) if self.faults else None
-        if fault == "internal":
-            raise CvmApiError(action, "InternalError", "boom", request_id)
-        self._check_strict(action, params, request_id)
-        for instance_id in params["InstanceIds"]:
-            inst = self.instances[instance_id]
-            if action == WRITES[0]:
-                inst["keys"] = set(params["KeyIds"]) if self.replace else inst["keys"] | set(params["KeyIds"])
-            else:
-                inst["keys"] = inst["keys"] - set(params["KeyIds"])
-            inst["op"] = "op-" + request_id if self.op_ids else request_id
-        if fault == "lost":
-            raise CvmApiError(action, "ClientNetworkError", "connection reset", None)
-        return {"RequestId": request_id}
-
-    def _check_strict(self, action, params, request_id):
-        if not self.strict:
-            return
-        for instance_id in params["InstanceIds"]:
-            have = self.instances[instance_id]["keys"]
-            if action == WRITES[0] and not self.replace and have & set(params["KeyIds"]):
-                raise CvmApiError(action, "UnsupportedOperation.KeyPairBindDuplicate", "already bound", request_id)
-            if action == WRITES[1] and set(params["KeyIds"]) - have:
-                raise CvmApiError(action, "UnsupportedOperation.KeyPairNotBoundToInstance", "not bound", request_id)
-
-    def _entry(self, instance_id):
-        inst = self.instances[instance_id]
-        return {"InstanceId": instance_id, "InstanceState": inst.get("state", "STOPPED"), "OsName": "TencentOS",
-                "LoginSettings": {"KeyIds": sorted(inst["keys"]) or None},
-                "LatestOperation": "AssociateInstancesKeyPairs" if inst.get("op") else None,
-                "LatestOperationRequestId": inst.get("op"), "LatestOperationState": "SUCCESS" if inst.get("op") else None}
-
-    def writes(self):
-        return [(action, params["InstanceIds"], params["KeyIds"]) for action, params in self.calls if action in WRITES]
-
-    def count(self, *actions):
-        return sum(1 for call in self.calls if call[0] in actions)
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import BINDING_WRITES as WRITES, InMemoryCvm, instance, key_pair
 
 
 @pytest.fixture
 def cvm(use_api):
-    return lambda instances, **kwargs: use_api(InMemoryCvm(instances, **kwargs))
+    """An InMemoryCvm holding instances given as {instance_id: {"keys": set, "state": ...}} and three key pairs."""
+    def make(instances, **kwargs):
+        return use_api(InMemoryCvm([instance(i, d["keys"], d.get("state", "STOPPED")) for i, d in sorted(instances.items())],
+                                   [key_pair(k, k[5:]) for k in KEYS], **kwargs))
+    return make
+
+
+KEYS = ("skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc")
 
 
 def args(**kwargs):
@@ -266,10 +206,10 @@ def test_a_duplicate_refusal_is_settled_by_reading_not_reported(run_module, cvm)
     api = cvm(stopped(2), strict=True)
     original = api.call
 
-    def interfering(action, params, retry_ambiguous=True):
-        if action == "AssociateInstancesKeyPairs" and not api.instances["ins-00000000"]["keys"]:
-            api.instances["ins-00000000"]["keys"] = {"skey-aaaaaaaa"}
-        return original(action, params, retry_ambiguous)
+    def interfering(action, params, resend_safe=False):
+        if action == "AssociateInstancesKeyPairs" and not api.keys_of("ins-00000000"):
+            api.set_keys("ins-00000000", {"skey-aaaaaaaa"})
+        return original(action, params, resend_safe)
     api.call = interfering
     result = run_twice(run_module, api, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
     assert all(i["key_ids"] == ["skey-aaaaaaaa"] for i in result["instances"])
@@ -286,10 +226,10 @@ def test_operations_shown_under_their_own_ids_still_count(run_module, cvm):
 def test_a_duplicate_refusal_of_a_full_set_resends_only_the_missing_keys(run_module, cvm):
     """Strict add semantics, and a full-set bind (as after a replace was seen): the refusal is settled by reading."""
     api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}}, strict=True)
-    binder = module.binding.Binder(api)
+    binder = module.key_changes.Binder(api)
     views = binder.read_instances(["ins-00000001"])
-    write = module.binding.Write(module.binding.ASSOCIATE, ("ins-00000001",), ("skey-aaaaaaaa", "skey-bbbbbbbb"), False, full_set=True)
-    outcome = binder.apply([[write]], True, 30, views=views)
+    write = module.key_changes.Write(module.key_changes.ASSOCIATE, ("ins-00000001",), ("skey-aaaaaaaa", "skey-bbbbbbbb"), False, full_set=True)
+    outcome = binder.apply([write], True, 30, views=views)
     assert not outcome.stopped and outcome.final["ins-00000001"].key_ids == ("skey-aaaaaaaa", "skey-bbbbbbbb")
     assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"]),
                             ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"])]

@@ -10,50 +10,7 @@ import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair_association_info as module
-
-
-class ReadOnlyCvm:
-    """DescribeInstances (IDs, tag:<key> filters, paging) and DescribeKeyPairs (IDs, key-name); anything else is a test failure."""
-
-    def __init__(self, instances, key_pairs, fail_on=None):
-        self.instances = instances  # id -> {"name", "state", "keys": [..], "tags": {..}}
-        self.key_pairs = key_pairs  # id -> name
-        self.calls = []
-        self.fail_on = fail_on
-        self.endpoint_url = "https://cvm.tencentcloudapi.com"
-
-    def call(self, action, params):
-        self.calls.append((action, params))
-        if action == self.fail_on:
-            raise CvmApiError(action, "AuthFailure.SecretIdNotFound", "The SecretId is not found.", "req-9")
-        offset, limit = params.get("Offset", 0), params.get("Limit", 20)
-        if action == "DescribeInstances":
-            if "InstanceIds" in params:
-                found = [i for i in params["InstanceIds"] if i in self.instances]
-            else:
-                found = [i for i in sorted(self.instances) if all(self.match(i, f) for f in params.get("Filters", ()))]
-            return {"TotalCount": len(found), "InstanceSet": [self.entry(i) for i in found[offset:offset + limit]], "RequestId": "r"}
-        assert action == "DescribeKeyPairs", action
-        if "KeyIds" in params:
-            found = [k for k in params["KeyIds"] if k in self.key_pairs]
-        else:
-            found = [k for k in sorted(self.key_pairs) if self.key_pairs[k] in params["Filters"][0]["Values"]]
-        pairs = [{"KeyId": k, "KeyName": self.key_pairs[k], "AssociatedInstanceIds": sorted(i for i, d in self.instances.items() if k in d["keys"])}
-                 for k in found]
-        return {"TotalCount": len(found), "KeyPairSet": pairs[offset:offset + limit], "RequestId": "r"}
-
-    def match(self, instance_id, flt):
-        assert flt["Name"].startswith("tag:")
-        return self.instances[instance_id]["tags"].get(flt["Name"][4:]) in flt["Values"]
-
-    def entry(self, instance_id):
-        data = self.instances[instance_id]
-        return {"InstanceId": instance_id, "InstanceName": data["name"], "InstanceState": data["state"],
-                "LoginSettings": {"KeyIds": list(data["keys"]) or None}, "LatestOperation": "StopInstances",
-                "LatestOperationState": "SUCCESS", "LatestOperationRequestId": "op-" + instance_id}
-
-    def actions(self):
-        return [a for a, _params in self.calls]
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import InMemoryCvm, instance, key_pair
 
 
 INSTANCES = {
@@ -80,7 +37,13 @@ ALL = [
 
 @pytest.fixture
 def cvm(use_api):
-    return lambda instances=None, key_pairs=None, **kwargs: use_api(ReadOnlyCvm(instances or INSTANCES, key_pairs or KEYS, **kwargs))
+    """An InMemoryCvm holding INSTANCES (their key lists in the order given, unsorted) and KEYS."""
+    def make(**kwargs):
+        instances = [instance(i, state=d["state"], InstanceName=d["name"], LoginSettings={"KeyIds": list(d["keys"]) or None},
+                              Tags=[{"Key": k, "Value": v} for k, v in d["tags"].items()], LatestOperation="StopInstances",
+                              LatestOperationState="SUCCESS", LatestOperationRequestId="op-" + i) for i, d in sorted(INSTANCES.items())]
+        return use_api(InMemoryCvm(instances, [key_pair(k, name) for k, name in sorted(KEYS.items())], **kwargs))
+    return make
 
 
 def args(**kwargs):
@@ -148,7 +111,7 @@ def test_check_mode_is_the_same_read(run_module, cvm):
 
 
 def test_api_error_fails_with_the_error(run_module, cvm):
-    cvm(fail_on="DescribeInstances")
+    cvm(fail_on={"DescribeInstances": CvmApiError("DescribeInstances", "AuthFailure.SecretIdNotFound", "The SecretId is not found.", "req-9")})
     failed, result = run_module(module.main, args())
     assert failed and result["msg"].startswith("Failed to read the instances: The SecretId is not found (AuthFailure.SecretIdNotFound).")
     assert result["error"] == {"code": "AuthFailure.SecretIdNotFound", "message": "The SecretId is not found.", "request_id": "req-9",

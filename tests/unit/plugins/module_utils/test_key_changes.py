@@ -2,7 +2,7 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Planning and grouping: pure functions, no API."""
+"""The key changes engine: planning and grouping (pure functions), tracking, and converge over the in-memory API."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import math
 
 import pytest
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _keypair_binding as binding
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes as key_changes
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids, _lookup
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins import in_memory_cvm as cvm
 
 
 def view(instance_id, keys=(), state="STOPPED", os_name="TencentOS Server 3.1"):
@@ -34,7 +36,7 @@ def ids(n):
     ((), "absent", False, (), ()),
 ])
 def test_plan_is_the_minimal_change(have, state, exclusive, to_bind, to_unbind):
-    plan = binding.plan_instance(view("ins-00000001", have), ["skey-aaaaaaaa"], state, exclusive)
+    plan = key_changes.plan_instance(view("ins-00000001", have), ["skey-aaaaaaaa"], state, exclusive)
     assert (plan.to_bind, plan.to_unbind) == (to_bind, to_unbind)
     assert plan.changes == bool(to_bind or to_unbind)
     expected_after = (set(have) | set(to_bind)) - set(to_unbind)
@@ -47,9 +49,9 @@ def test_null_key_ids_read_as_no_keys():
 
 @pytest.mark.parametrize("count", [1, 100, 101, 250])
 def test_batching_by_100(count):
-    plans = [binding.plan_instance(view(i), ["skey-aaaaaaaa"], "present", False) for i in ids(count)]
-    binds, unbinds = binding.group_writes(plans, force_stop=False)
-    assert unbinds == []
+    plans = [key_changes.plan_instance(view(i), ["skey-aaaaaaaa"], "present", False) for i in ids(count)]
+    binds = key_changes.group_writes(plans, key_changes.ASSOCIATE, force_stop=False)
+    assert key_changes.group_writes(plans, key_changes.DISASSOCIATE, force_stop=False) == []
     assert len(binds) == math.ceil(count / 100)
     assert all(len(w.instance_ids) <= 100 for w in binds)
     assert sorted(i for w in binds for i in w.instance_ids) == ids(count)
@@ -58,29 +60,30 @@ def test_batching_by_100(count):
 
 def test_instances_needing_the_same_change_share_calls():
     have = {"ins-00000001": (), "ins-00000002": ("skey-bbbbbbbb",), "ins-00000003": ("skey-aaaaaaaa",), "ins-00000004": ()}
-    plans = [binding.plan_instance(view(i, k), ["skey-aaaaaaaa"], "present", True) for i, k in sorted(have.items())]
-    binds, unbinds = binding.group_writes(plans, force_stop=False)
+    plans = [key_changes.plan_instance(view(i, k), ["skey-aaaaaaaa"], "present", True) for i, k in sorted(have.items())]
+    binds = key_changes.group_writes(plans, key_changes.ASSOCIATE, force_stop=False)
+    unbinds = key_changes.group_writes(plans, key_changes.DISASSOCIATE, force_stop=False)
     assert [(w.instance_ids, w.key_ids) for w in binds] == [(("ins-00000001", "ins-00000002", "ins-00000004"), ("skey-aaaaaaaa",))]
     assert [(w.instance_ids, w.key_ids) for w in unbinds] == [(("ins-00000002",), ("skey-bbbbbbbb",))]
 
 
 def test_force_stop_only_sent_for_batches_with_running_instances():
-    plans = [binding.plan_instance(view("ins-00000001", state="RUNNING"), ["skey-aaaaaaaa"], "present", False),
-             binding.plan_instance(view("ins-00000002"), ["skey-bbbbbbbb"], "present", False)]
-    binds = binding.group_writes(plans, force_stop=True)[0]
+    plans = [key_changes.plan_instance(view("ins-00000001", state="RUNNING"), ["skey-aaaaaaaa"], "present", False),
+             key_changes.plan_instance(view("ins-00000002"), ["skey-bbbbbbbb"], "present", False)]
+    binds = key_changes.group_writes(plans, key_changes.ASSOCIATE, force_stop=True)
     assert {w.instance_ids: w.params().get("ForceStop") for w in binds} == {("ins-00000001",): True, ("ins-00000002",): None}
 
 
 def test_preflight_lists_every_blocked_instance_needing_a_change():
     views = [view("ins-00000001", state="RUNNING"), view("ins-00000002", ("skey-aaaaaaaa",), state="RUNNING"),
              view("ins-00000003", os_name="Windows Server 2022"), view("ins-00000004", state="SHUTDOWN"), view("ins-00000005")]
-    plans = [binding.plan_instance(v, ["skey-aaaaaaaa"], "present", False) for v in views]
-    assert binding.blocked_instances(plans, force_stop=False) == {
+    plans = [key_changes.plan_instance(v, ["skey-aaaaaaaa"], "present", False) for v in views]
+    assert key_changes.blocked_instances(plans, force_stop=False) == {
         "not_stopped": ["ins-00000001 (RUNNING)"],  # ins-00000002 is running but needs nothing
         "windows": ["ins-00000003 (Windows Server 2022)"],
         "unchangeable": ["ins-00000004 (SHUTDOWN)"],
     }
-    assert binding.blocked_instances(plans, force_stop=True) == {
+    assert key_changes.blocked_instances(plans, force_stop=True) == {
         "windows": ["ins-00000003 (Windows Server 2022)"], "unchangeable": ["ins-00000004 (SHUTDOWN)"]}
 
 
@@ -101,32 +104,32 @@ A, B, C = "skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"
     ((A,), False, ()),         # nothing missing: no bind at all
 ])
 def test_full_sets_bind_the_whole_set_an_instance_must_end_with(have, exclusive, to_bind):
-    plan = binding.plan_instance(view("ins-00000001", have), [A, B] if exclusive else [A], "present", exclusive, full_sets=True)
+    plan = key_changes.plan_instance(view("ins-00000001", have), [A, B] if exclusive else [A], "present", exclusive, full_sets=True)
     assert plan.to_bind == to_bind
 
 
 def test_unbinds_are_planned_from_the_keys_after_the_binds():
     after_add, after_replace = view("ins-00000001", (A, B, C)), view("ins-00000002", (A, B))
-    plans = binding.plan_unbinds([after_add, after_replace], [A, B], "present", True)
+    plans = key_changes.plan_unbinds([after_add, after_replace], [A, B], "present", True)
     assert [(p.instance_id, p.to_unbind) for p in plans] == [("ins-00000001", (C,)), ("ins-00000002", ())]
-    absent = binding.plan_unbinds([view("ins-00000003", (A, C))], [A, B], "absent", False)
+    absent = key_changes.plan_unbinds([view("ins-00000003", (A, C))], [A, B], "absent", False)
     assert absent[0].to_unbind == (A,)
 
 
 def test_replaced_keys_are_those_lost_without_being_asked_to_go():
-    plan = binding.plan_instance(view("ins-00000001", (B, C)), [A, B], "present", True)  # bind A, unbind C
-    assert binding.replaced_keys(plan, view("ins-00000001", (A, B, C))) == set()
-    assert binding.replaced_keys(plan, view("ins-00000001", (A,))) == {B}
-    repair = binding.repair_plan(plan, view("ins-00000001", (A,)))
+    plan = key_changes.plan_instance(view("ins-00000001", (B, C)), [A, B], "present", True)  # bind A, unbind C
+    assert key_changes.replaced_keys(plan, view("ins-00000001", (A, B, C))) == set()
+    assert key_changes.replaced_keys(plan, view("ins-00000001", (A,))) == {B}
+    repair = key_changes.repair_plan(plan, view("ins-00000001", (A,)))
     assert (repair.to_bind, repair.to_unbind) == ((A, B), ())
 
 
 def test_a_resend_carries_only_the_keys_still_needed():
-    bind = binding.Write(binding.ASSOCIATE, ("ins-00000001",), (A, B), False)
+    bind = key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A, B), False)
     assert bind.still_needed(view("ins-00000001", (A,))) == (B,)
-    full = binding.Write(binding.ASSOCIATE, ("ins-00000001",), (A, B), False, full_set=True)
+    full = key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A, B), False, full_set=True)
     assert full.still_needed(view("ins-00000001", (A,))) == (A, B) and full.still_needed(view("ins-00000001", (A, B))) == ()
-    unbind = binding.Write(binding.DISASSOCIATE, ("ins-00000001",), (A, B), False)
+    unbind = key_changes.Write(key_changes.DISASSOCIATE, ("ins-00000001",), (A, B), False)
     assert unbind.still_needed(view("ins-00000001", (B, C))) == (B,)
 
 
@@ -138,7 +141,7 @@ def op_view(instance_id, keys=(), state="STOPPED", operation="AssociateInstances
 
 
 def test_settling_by_reading_follows_what_took_effect_and_resends_the_rest():
-    write = binding.Write(binding.ASSOCIATE, ("ins-00000001", "ins-00000002", "ins-00000003", "ins-00000004"), (A,), False)
+    write = key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001", "ins-00000002", "ins-00000003", "ins-00000004"), (A,), False)
     views = {
         "ins-00000001": op_view("ins-00000001", (A,), request_id="old-1"),                  # the change shows
         "ins-00000002": op_view("ins-00000002", (), op_state="OPERATING", request_id="x"),  # something is running
@@ -146,7 +149,7 @@ def test_settling_by_reading_follows_what_took_effect_and_resends_the_rest():
         "ins-00000004": op_view("ins-00000004", (B,), request_id="old-4"),                  # no sign at all
     }
     baselines = {"ins-00000001": "old-1", "ins-00000002": "old-2", "ins-00000003": "old-3", "ins-00000004": "old-4"}
-    took_effect, redo = binding.Binder._settle_by_reading(write, views, baselines)  # pylint: disable=protected-access
+    took_effect, redo = key_changes.Binder._settle_by_reading(write, views, baselines)  # pylint: disable=protected-access
     assert took_effect == ("ins-00000001", "ins-00000002", "ins-00000003")
     assert [(w.instance_ids, w.key_ids) for w in redo] == [(("ins-00000004",), (A,))]
 
@@ -158,11 +161,11 @@ class _Clockless:
 
 def finished(view_, request_id="req-1", baseline="old", write=None, restart=False):
     """(finished?, outcome) of the tracker looking at one view of the instance of a bind of A."""
-    write = write or binding.Write(binding.ASSOCIATE, ("ins-00000001",), (A,), False)
-    tracker = binding._OperationTracker(_Clockless(), 300, frozenset(["ins-00000001"]) if restart else frozenset(),  # pylint: disable=protected-access
-                                        {"ins-00000001": baseline})
+    write = write or key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A,), False)
+    tracker = key_changes._OperationTracker(_Clockless(), 300, frozenset(["ins-00000001"]) if restart else frozenset(),  # pylint: disable=protected-access
+                                            {"ins-00000001": baseline})
     tracker.track(write, request_id, 0.0)
-    outcome = binding.Outcome()
+    outcome = key_changes.StepOutcome()
     done = tracker._finished(tracker.tracked["ins-00000001"], view_, outcome)  # pylint: disable=protected-access
     return done, outcome
 
@@ -202,3 +205,31 @@ def test_a_restart_after_force_stop_is_waited_for_even_as_its_own_operation():
     assert not finished(starting, restart=True)[0]
     running = op_view("ins-00000001", (A,), state="RUNNING", operation="StartInstances", request_id="start-1")
     assert finished(running, restart=True)[0]
+
+
+# -- converge: one goal in, one outcome out --------------------------------------------------------------------------
+
+def test_converge_refuses_a_missing_listed_instance_and_skips_a_missing_found_one():
+    api = cvm.InMemoryCvm([cvm.instance("ins-00000001")], [cvm.key_pair(A, "a")])
+    listed = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"]))
+    assert listed.failure.kind == key_changes.REFUSED and listed.plans == {} and api.writes() == []
+    assert listed.failure.message == ("Instances not found in region ap-guangzhou: ins-zzzzzzzz. Check instance_ids and region; "
+                                      "nothing was changed.")
+    found = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"], must_exist=False))
+    assert found.failure is None and sorted(found.plans) == ["ins-00000001"] and found.final == {"ins-00000001": (A,)}
+    assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], [A])]
+
+
+def test_converge_in_check_mode_plans_and_writes_nothing():
+    api = cvm.InMemoryCvm([cvm.instance("ins-00000001", (B,))], [cvm.key_pair(A, "a")])
+    outcome = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001"], exclusive=True), check_mode=True)
+    assert outcome.failure is None and outcome.final == {"ins-00000001": (A,)} and outcome.changed_ids() == {"ins-00000001"}
+    assert api.writes() == [] and api.count("DescribeKeyPairs") == 1  # the preflight still checks the key exists
+
+
+def test_converge_reports_a_write_that_failed_for_good_with_what_was_written():
+    error = CvmApiError("AssociateInstancesKeyPairs", "InvalidKeyPairId.NotFound", "gone", "req-9")
+    api = cvm.InMemoryCvm([cvm.instance("ins-00000001")], [cvm.key_pair(A, "a")], fail_on={"AssociateInstancesKeyPairs": error})
+    outcome = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001"]))
+    assert (outcome.failure.kind, outcome.failure.error) == (key_changes.WRITE_FAILED, error)
+    assert outcome.written == set() and outcome.request_ids == [] and outcome.changed_ids() == set()

@@ -3,17 +3,23 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Private to this collection: the binding layer, binding and unbinding key pairs on instances.
+"""Private to this collection: the key changes engine, the one owner of binding and unbinding key pairs on instances.
 
-Owns planning, grouping writes, applying them and tracking their operations;
-it reads instances only through _lookup.
-May import: _ids, _errors, _client and _lookup (and the standard library); never _base or a module.
+Layer 5 (key changes). May import: _ids, _errors, _shared_limiter, _client, _lookup (and the standard library); never _base or a module.
 
-The flow is read -> plan -> (unless check mode) apply -> wait -> verify.
+converge() runs the whole workflow for one Goal and returns one Outcome:
+read the instances (through _lookup) -> plan -> preflight -> (unless check mode)
+apply -> track -> verify -> repair what a replacing bind dropped -> re-plan
+instances another client changed meanwhile, at most MAX_ROUNDS rounds.
+Callers (cvm_keypair_association, cvm_keypair's unbind before a delete) map
+their options to a Goal and the Outcome to their result; none keeps a loop or
+a write call of its own.
+
 Planning is pure and shared by check mode and real runs, so the preview
 cannot differ from what a run does. Applying is pipelined: each write is
 tracked as soon as it returns, and polling reads for finished writes run
-while later writes still wait for the rate limiter.
+while later writes still wait for the rate limiter. No write is resent
+blindly: an ambiguous answer is settled by reading the instances.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait as wait
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import chunked
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import chunked, unique
 
 ASSOCIATE = "AssociateInstancesKeyPairs"
 DISASSOCIATE = "DisassociateInstancesKeyPairs"
@@ -37,6 +43,8 @@ WRITE_WORKERS = 4
 SETTLED_BY_READING = frozenset(["UnsupportedOperation.KeyPairBindDuplicate", "UnsupportedOperation.KeyPairNotBoundToInstance"])
 # How often one planned write may be sent again after an ambiguous or stale answer (each time after a re-read).
 MAX_RESENDS = 4
+# A run re-plans for instances whose verification failed (another client changed them meanwhile) at most this often.
+MAX_ROUNDS = 3
 
 
 def is_ambiguous(error):
@@ -142,28 +150,23 @@ class Write:
         return params
 
 
-def group_writes(plans, force_stop, full_sets=False):
-    """Group instances that need the same change, so each distinct change costs ceil(n/100) calls.
-
-    Returns (binds, unbinds): binds go first, so an instance never passes
-    through a moment with no key at all when keys are swapped.
-    """
-    steps = []
-    for action, attr in ((ASSOCIATE, "to_bind"), (DISASSOCIATE, "to_unbind")):
-        groups = {}
-        for plan in plans:
-            keys = getattr(plan, attr)
-            if keys:
-                groups.setdefault(keys, []).append(plan.instance)
-        writes = []
-        for keys in sorted(groups):
-            for instances in chunked(sorted(groups[keys], key=lambda i: i.instance_id)):
-                needs_force = force_stop and any(i.state != "STOPPED" for i in instances)
-                for key_chunk in chunked(keys):
-                    writes.append(Write(action, tuple(i.instance_id for i in instances), tuple(key_chunk), needs_force,
-                                        full_sets and action == ASSOCIATE))
-        steps.append(writes)
-    return steps
+def group_writes(plans, action, force_stop, full_sets=False):
+    """The writes of one action (ASSOCIATE: the plans' to_bind; DISASSOCIATE: their to_unbind), grouping instances that need
+    the same change, so each distinct change costs ceil(n/100) calls of at most 100 instances and 100 keys."""
+    attr = "to_bind" if action == ASSOCIATE else "to_unbind"
+    groups = {}
+    for plan in plans:
+        keys = getattr(plan, attr)
+        if keys:
+            groups.setdefault(keys, []).append(plan.instance)
+    writes = []
+    for keys in sorted(groups):
+        for instances in chunked(sorted(groups[keys], key=lambda i: i.instance_id)):
+            needs_force = force_stop and any(i.state != "STOPPED" for i in instances)
+            for key_chunk in chunked(keys):
+                writes.append(Write(action, tuple(i.instance_id for i in instances), tuple(key_chunk), needs_force,
+                                    full_sets and action == ASSOCIATE))
+    return writes
 
 
 def blocked_instances(plans, force_stop):
@@ -200,8 +203,8 @@ def preflight_refusal(problems, windows_advice="", not_stopped_subject="These in
     return " ".join(messages) + " Nothing was changed."
 
 
-class Outcome:
-    """What applying a plan did: request ids, final views, and what failed or is still pending."""
+class StepOutcome:
+    """What one step (the writes of one action, and following them) did: request ids, final views, what failed or is pending."""
 
     def __init__(self):
         self.request_ids = []
@@ -265,21 +268,16 @@ class Binder:
         return [k for k in key_ids if k not in known]
 
     # -- applying --------------------------------------------------------
-    def apply(self, steps, wait, wait_timeout, restart_ids=frozenset(), views=None):
-        """Send each step's writes; between steps, and at the end when `wait`, wait for the operations.
+    def apply(self, writes, wait, wait_timeout, restart_ids=frozenset(), views=None):
+        """Send the writes of one step; with `wait`, follow their operations until each is over (or wait_timeout passes).
 
         restart_ids: instances that were RUNNING before a ForceStop, which must be RUNNING again when done.
         views: {instance_id: InstanceView} read before the writes; the operation each shows is the one the write's must be newer than.
         """
-        outcome = Outcome()
+        outcome = StepOutcome()
         baselines = {i: v.operation_request_id for i, v in (views or {}).items()}
-        steps = [s for s in steps if s]
-        for index, writes in enumerate(steps):
-            last = index == len(steps) - 1
-            self._run_step(writes, outcome, wait or not last, wait_timeout, restart_ids, baselines)
-            if outcome.stopped:
-                break
-            baselines.update((i, v.operation_request_id) for i, v in outcome.final.items())
+        if writes:
+            self._run_step(writes, outcome, wait, wait_timeout, restart_ids, baselines)
         return outcome
 
     def _run_step(self, writes, outcome, wait, wait_timeout, restart_ids, baselines):
@@ -329,7 +327,7 @@ class Binder:
         while queue:
             current = queue.pop(0)
             try:
-                response = self.api.call(current.action, current.params(), retry_ambiguous=False)
+                response = self.api.call(current.action, current.params(), resend_safe=False)
             except CvmApiError as exc:
                 if not (is_ambiguous(exc) or exc.code in SETTLED_BY_READING) or resends >= MAX_RESENDS:
                     raise
@@ -480,3 +478,285 @@ class _OperationTracker:
             return False  # ForceStop restarts instances that were running: wait until they are back.
         outcome.final[view.instance_id] = view
         return True
+
+
+# -- the engine: one goal in, one outcome out ------------------------------------------------------------------------
+
+class Goal:
+    """What a run must reach, on which instances, and how it may get there.
+
+    instance_ids: instances to work on. must_exist: those the user listed must exist (a missing one refuses the run before
+    any write); False for instances the caller found itself (a key pair's bound instances), which are skipped when gone,
+    since an instance that no longer exists holds no key. instance_filters: DescribeInstances filters selecting more.
+    key_ids, state, exclusive: present binds key_ids (exclusive: and unbinds every other key), absent unbinds them.
+    full_sets: every bind sends the whole key set an instance must end with. force_stop, wait, wait_timeout: as the options.
+    """
+
+    def __init__(self, key_ids, instance_ids=(), instance_filters=None, must_exist=True, state="present", exclusive=False,
+                 full_sets=False, force_stop=False, wait=True, wait_timeout=360):
+        self.key_ids = list(key_ids)
+        self.instance_ids = list(instance_ids)
+        self.instance_filters = instance_filters or None
+        self.must_exist = must_exist
+        self.state = state
+        self.exclusive = exclusive
+        self.full_sets = full_sets
+        self.force_stop = force_stop
+        self.wait = wait
+        self.wait_timeout = wait_timeout
+
+    def reached(self, key_ids):
+        """Whether an instance with these keys is where the goal wants it."""
+        keys, wanted = set(key_ids), set(self.key_ids)
+        if self.state == "absent":
+            return not keys & wanted
+        return keys == wanted if self.exclusive else keys >= wanted
+
+
+class Wording:
+    """The few words a caller puts into the engine's messages (the sentences themselves are written once, here).
+
+    read: what reading the instances is called in a failure; windows_advice: a sentence after the Windows instances (with
+    its leading space); not_stopped_subject: the words before the instances that are not STOPPED; failed_subject: the
+    words before the instances whose operation failed.
+    """
+
+    def __init__(self, read="read the instances", windows_advice="",
+                 not_stopped_subject="These instances need a change but are not STOPPED", failed_subject="The operation failed"):
+        self.read = read
+        self.windows_advice = windows_advice
+        self.not_stopped_subject = not_stopped_subject
+        self.failed_subject = failed_subject
+
+
+# Failure kinds: what stopped a run, and so how its caller words it.
+REFUSED = "refused"            # before any write: input the API would refuse, or that names what does not exist
+READ_FAILED = "read_failed"    # a read failed for good (error, attempting)
+WRITE_FAILED = "write_failed"  # a write failed for good (error); what was accepted before it was followed to the end
+OPERATIONS = "operations"      # operations failed, or still ran at wait_timeout (message; extra: failed_instances, pending_instance_ids)
+UNSETTLED = "unsettled"        # after MAX_ROUNDS, instances still did not have the goal's keys (another client kept changing them)
+
+
+class Failure:
+    """Why a run stopped: its kind, the sentence(s) saying it (none for an API error: the caller words that with
+    CvmApiError.describe), the error and what was being attempted, and extra result fields."""
+
+    def __init__(self, kind, message=None, error=None, attempting=None, extra=None):
+        self.kind = kind
+        self.message = message
+        self.error = error
+        self.attempting = attempting
+        self.extra = extra or {}
+
+
+class _Stop(Exception):
+    def __init__(self, failure):
+        super().__init__(failure.kind)
+        self.failure = failure
+
+
+class Outcome:
+    """What a run did, for the caller to report: the first plans (their `before` is what each instance had), the keys each
+    instance has after the run (read back, or expected when not read), what was written, the RequestIds, the warnings to
+    show, and the Failure that stopped the run (None when it reached the goal)."""
+
+    def __init__(self, check_mode):
+        self.check_mode = check_mode
+        self.plans = {}          # instance_id -> first round's InstancePlan
+        self.final = {}          # instance_id -> key ids after the run
+        self.verified = set()    # instance ids whose `final` was read back from the API
+        self.written = set()     # instance ids with at least one accepted write (or one that may have taken effect)
+        self.request_ids = []    # of the accepted writes, in the order they were accepted
+        self.warnings = []
+        self.failure = None
+
+    def changed_ids(self):
+        """Instances whose keys are known to differ from what they had, or that were written but could not be re-read."""
+        if self.check_mode:
+            return {i for i, p in self.plans.items() if p.changes}
+        return {i for i in self.written if i not in self.verified or tuple(self.final[i]) != tuple(self.plans[i].before)}
+
+    def keys_after(self, instance_id):
+        return list(self.final.get(instance_id, self.plans[instance_id].before))
+
+
+def converge(api, goal, check_mode=False, wording=None):
+    """Run the whole workflow for `goal` through `api` (a CvmApi) and return its Outcome; never raises for API failures."""
+    return _Run(api, goal, wording or Wording(), check_mode).converge()
+
+
+class _Run:
+    """One converge() call: read -> plan -> preflight -> apply -> track -> verify -> repair -> re-plan, rounds bounded."""
+
+    def __init__(self, api, goal, wording, check_mode):
+        self.api = api
+        self.goal = goal
+        self.wording = wording
+        self.binder = Binder(api)
+        self.outcome = Outcome(check_mode)
+        # Send whole key sets in binds: asked for, or the API was seen to replace keys on bind (then for the rest of the run).
+        self.full_sets = goal.full_sets
+
+    def converge(self):
+        outcome = self.outcome
+        try:
+            plans = self.plan(self.select())
+            outcome.plans = {p.instance_id: p for p in plans}
+            if outcome.check_mode or not any(p.changes for p in plans):
+                outcome.final = {p.instance_id: p.after for p in plans}
+                return outcome
+            for round_number in range(1, MAX_ROUNDS + 1):
+                unverified = self.apply(plans)
+                if not unverified:
+                    break
+                if round_number == MAX_ROUNDS:
+                    raise _Stop(Failure(UNSETTLED, "Could not verify the keys of %s after %d rounds: another client keeps changing them. "
+                                        "Keys now: %s." % (", ".join(sorted(unverified)), MAX_ROUNDS, self.describe_keys(unverified))))
+                # Another client changed these between our read and our write: plan again from what they have now.
+                plans = [p for p in self.plan(self.read(sorted(unverified))) if p.changes]
+        except _Stop as stop:
+            outcome.failure = stop.failure
+        return outcome
+
+    # -- read, plan, preflight -------------------------------------------------------------------------------------
+    def select(self):
+        """The listed instances and those the filters match; a listed one that is missing refuses the run if it must exist."""
+        goal, region = self.goal, self.api.region
+        views = self.read(goal.instance_ids) if goal.instance_ids else {}
+        missing = [i for i in goal.instance_ids if i not in views]
+        if missing and goal.must_exist:
+            raise _Stop(Failure(REFUSED, "Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
+                region, ", ".join(missing))))
+        if goal.instance_filters:
+            try:
+                matched = _lookup.find_instance_views(self.api, filters=goal.instance_filters)
+            except CvmApiError as exc:
+                raise _Stop(Failure(READ_FAILED, error=exc, attempting="find the instances matching instance_filters")) from None
+            if not matched:
+                self.outcome.warnings.append("instance_filters matched no instance in region %s: nothing to do for them." % region)
+            views.update(matched)
+        return views
+
+    def read(self, instance_ids):
+        try:
+            return self.binder.read_instances(instance_ids)
+        except CvmApiError as exc:
+            raise _Stop(Failure(READ_FAILED, error=exc, attempting=self.wording.read)) from None
+
+    def plan(self, views):
+        goal = self.goal
+        plans = [plan_instance(views[i], goal.key_ids, goal.state, goal.exclusive, self.full_sets) for i in sorted(views)]
+        self.preflight(plans)
+        return plans
+
+    def preflight(self, plans):
+        """Refuse, before any write, what the API would refuse for a whole batch."""
+        refusal = preflight_refusal(blocked_instances(plans, self.goal.force_stop), self.wording.windows_advice,
+                                    self.wording.not_stopped_subject)
+        if refusal:
+            raise _Stop(Failure(REFUSED, refusal))
+        to_bind = unique(k for p in plans for k in p.to_bind)
+        if to_bind:
+            try:
+                missing_keys = self.binder.missing_key_ids(to_bind)
+            except CvmApiError as exc:
+                raise _Stop(Failure(READ_FAILED, error=exc, attempting="read the key pairs")) from None
+            if missing_keys:
+                raise _Stop(Failure(REFUSED, "Key pairs not found in region %s: %s. Check key_ids and region; nothing was changed." % (
+                    self.api.region, ", ".join(missing_keys))))
+
+    # -- apply, track, verify, repair ----------------------------------------------------------------------------------
+    def apply(self, plans):
+        """Bind, repair what a replacing bind dropped, then unbind what the instances still have that must go.
+
+        Returns the instance ids whose result could not be verified (empty with wait=false: nothing is read back).
+        """
+        goal, outcome = self.goal, self.outcome
+        changing = [p for p in plans if p.changes]
+        views = {p.instance_id: p.instance for p in plans}
+        step = StepOutcome()
+        binds = [p for p in changing if p.to_bind]
+        unbinding = any(p.to_unbind for p in changing)
+        if binds:
+            # Waiting is what shows whether the API replaced keys; skip it only when there is nothing a replace could drop.
+            wait = goal.wait or unbinding or any(set(p.before) - set(p.to_unbind) for p in binds)
+            step.merge(self.write(binds, ASSOCIATE, wait, views))
+            if wait and not step.stopped:
+                step.merge(self.repair_replaced(binds, step, views))
+        if unbinding and not step.stopped:
+            current = [views[p.instance_id] for p in changing]
+            unbinds = [p for p in plan_unbinds(current, goal.key_ids, goal.state, goal.exclusive) if p.to_unbind]
+            if unbinds:
+                step.merge(self.write(unbinds, DISASSOCIATE, goal.wait, views))
+        for plan in changing:
+            view = step.final.get(plan.instance_id)
+            if view is not None:
+                outcome.final[plan.instance_id] = view.key_ids
+                outcome.verified.add(plan.instance_id)
+            elif not goal.wait and plan.instance_id in step.written:
+                outcome.final[plan.instance_id] = plan.after  # accepted, not awaited: the expected keys
+        if goal.wait or step.stopped:
+            self.refresh([p.instance_id for p in changing if p.instance_id in step.written and p.instance_id not in step.final])
+        self.check(step)
+        if not goal.wait:
+            return set()
+        return {p.instance_id for p in changing if not goal.reached(outcome.final.get(p.instance_id, p.before))}
+
+    def write(self, plans, action, wait, views):
+        """Send one action's grouped writes for `plans` and follow them; `views` is updated with what the instances show after."""
+        writes = group_writes(plans, action, self.goal.force_stop, self.full_sets)
+        restart_ids = frozenset(p.instance_id for p in plans if p.instance.state == "RUNNING")
+        step = self.binder.apply(writes, wait, self.goal.wait_timeout, restart_ids, views)
+        self.outcome.request_ids.extend(step.request_ids)
+        self.outcome.written.update(step.written)
+        views.update(step.final)
+        return step
+
+    def repair_replaced(self, binds, step, views):
+        """When a bind dropped keys it was not asked to touch, the API replaces keys on bind: bind the full sets for those
+        instances (one more write per batch), send full sets for the rest of the run, and say so once."""
+        repairs = []
+        lost = {}
+        for plan in binds:
+            view = step.final.get(plan.instance_id)
+            if view is not None and replaced_keys(plan, view):
+                lost[plan.instance_id] = replaced_keys(plan, view)
+                repairs.append(repair_plan(plan, view))
+        if not repairs:
+            return StepOutcome()
+        if not self.full_sets:
+            example = sorted(lost)[0]
+            self.outcome.warnings.append(
+                "AssociateInstancesKeyPairs replaced the key pairs of %d instance(s) instead of adding to them (for example %s lost %s, "
+                "which it was not asked to unbind): on this API a bind sets an instance's whole key list. The module bound the full key "
+                "sets again and sends full sets for the rest of this run." % (len(lost), example, ", ".join(sorted(lost[example]))))
+        self.full_sets = True
+        return self.write(repairs, ASSOCIATE, True, views)
+
+    def refresh(self, instance_ids):
+        """Read what instances whose operation failed or timed out really have now, to report it truthfully."""
+        if not instance_ids:
+            return
+        try:
+            views = self.binder.read_instances(instance_ids)
+        except CvmApiError:
+            return  # reported as written but unverified
+        for instance_id, view in views.items():
+            self.outcome.final[instance_id] = view.key_ids
+            self.outcome.verified.add(instance_id)
+
+    def check(self, step):
+        """Stop the run when a write failed for good, or an operation failed or still ran at wait_timeout."""
+        extra = {}
+        if step.failed:
+            extra["failed_instances"] = [dict(instance_id=i, **step.failed[i]) for i in sorted(step.failed)]
+        if step.pending:
+            extra["pending_instance_ids"] = sorted(step.pending)
+        if step.write_error:
+            raise _Stop(Failure(WRITE_FAILED, error=step.write_error, extra=extra))
+        problems = step.problems(self.goal.wait_timeout, self.wording.failed_subject)
+        if problems:
+            raise _Stop(Failure(OPERATIONS, " ".join(problems), extra=extra))
+
+    def describe_keys(self, instance_ids):
+        return "; ".join("%s: [%s]" % (i, ", ".join(self.outcome.final.get(i, ()))) for i in sorted(instance_ids))
