@@ -2,17 +2,15 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Helpers of the AWX tests: the repository's paths, clean environments, and what AWX does with a credential type.
-
-Not a conftest.py on purpose: tests/e2e imports its helpers with `from conftest import ...`, and two
-conftest modules outside packages would compete for that name in one pytest run.
+"""Helpers of the AWX tests: the shipped AWX files, the collection linked for import, and what AWX does with a
+credential type. The environments the tests run tools in come from tests/support/ansible_env.py.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import stat
-import sys
 import tempfile
 from pathlib import Path
 
@@ -21,10 +19,8 @@ from jinja2 import StrictUndefined, sandbox
 
 # tests/support is on pytest's pythonpath (pytest.ini).
 from collection_path import link_collection, put_on_sys_path  # pylint: disable=import-error
-from harness import Emulator  # noqa: F401  pylint: disable=import-error,unused-import
-from shared_constants import PROXY_VARIABLES, REPO  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
-BIN = Path(sys.executable).parent
 CREDENTIAL_TYPE_FILE = REPO / "docs" / "awx" / "credential_type.yml"
 EE_EXAMPLE_FILE = REPO / "docs" / "awx" / "execution-environment.yml"
 
@@ -48,18 +44,19 @@ def import_connection_argument_spec(tmp_path):
     return connection_argument_spec()
 
 
-def clean_env(home, proxies=False, **extra):
-    """os.environ without Tencent Cloud settings, Ansible collection paths (and proxies, unless asked), with HOME moved.
+def job_events(artifacts):
+    """The events of a finished ansible-runner job (its artifacts/<ident> folder) in their order, and the job's stdout."""
+    events = [json.loads(path.read_text()) for path in sorted((artifacts / "job_events").glob("*.json"))]
+    events.sort(key=lambda event: event["counter"])
+    stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else ""
+    return events, stdout
 
-    Whatever reaches a job must come from the files the test writes, not from the shell that runs pytest
-    (scripts/lib.sh exports TENCENTCLOUD_* and ANSIBLE_COLLECTIONS_PATH for its own runs).
-    """
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("TENCENTCLOUD_") and k not in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS", "PYTHONPATH")
-           and (proxies or k not in PROXY_VARIABLES)}
-    env.update(HOME=str(home), PATH=str(BIN) + os.pathsep + env.get("PATH", ""))
-    env.update(extra)
-    return env
+
+def task_result(events, task):
+    """The result of the one task of that name that ran ok."""
+    oks = [event for event in events if event["event"] == "runner_on_ok" and event["event_data"]["task"] == task]
+    assert len(oks) == 1, [(event["event"], event["event_data"].get("task")) for event in events]
+    return oks[0]["event_data"]["res"]
 
 
 def load_credential_type():

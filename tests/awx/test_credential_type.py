@@ -16,16 +16,17 @@ import ipaddress
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
 from awx_support import (  # pylint: disable=import-error
-    BIN, REPO, Emulator, clean_env, collections_root, import_connection_argument_spec, inject_credential,
-    load_credential_type, validation_errors,
+    collections_root, import_connection_argument_spec, inject_credential, load_credential_type, validation_errors,
 )
+from harness import EmulatorProcess  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 
 @pytest.fixture(scope="module")
@@ -145,15 +146,14 @@ def tls_emulator(tmp_path_factory):
     cert_file, key_file = directory / "cert.pem", directory / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    with Emulator(tls=(cert_file, key_file)) as emu:
+    with EmulatorProcess(tls=(cert_file, key_file)) as emu:
         yield emu, cert_file.read_text()
 
 
 def run_check_mode_job(emu, credential_env, tmp_path):
     """`ansible localhost -m cvm_keypair_association --check` with only the injected variables as settings."""
-    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=str(collections_root(tmp_path)), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
-                    ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-                    ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal", **credential_env)
+    env = ansible_environment(tmp_path, collections_root(tmp_path), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+                              ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal", **credential_env)
     args = {"instance_ids": ["ins-a1000004"], "key_ids": ["skey-k1000003"], "request_timeout": 5}
     proc = subprocess.run([str(BIN / "ansible"), "localhost", "-m", "tencentcloud.cvm.cvm_keypair_association", "-a", json.dumps(args), "--check"],
                           env=env, capture_output=True, text=True, timeout=120, check=False)

@@ -20,9 +20,11 @@ import tempfile
 import pytest
 import yaml
 
+from ansible_env import BIN, clean_environment  # pylint: disable=import-error
 from awx_support import (  # pylint: disable=import-error
-    BIN, CREDENTIAL_TYPE_FILE, EE_EXAMPLE_FILE, REPO, clean_env, collections_root, import_collection_root, import_connection_argument_spec,
+    CREDENTIAL_TYPE_FILE, EE_EXAMPLE_FILE, collections_root, import_collection_root, import_connection_argument_spec,
 )
+from shared_constants import REPO  # pylint: disable=import-error
 
 DOCSITE = REPO / "docs" / "docsite"
 RST = DOCSITE / "rst"
@@ -154,7 +156,7 @@ def test_antsibull_docs_lint(tmp_path):
         pytest.skip("antsibull-docs is not installed next to %s (tests/requirements.txt)" % sys.executable)
     collection = collections_root(tmp_path) / "ansible_collections" / "tencentcloud" / "cvm"
     proc = subprocess.run([str(antsibull_docs), "lint-collection-docs", "--plugin-docs", "--check-extra-docs-refs", "."], cwd=str(collection),
-                          env=clean_env(tmp_path, ANSIBLE_HOME=str(tmp_path / "ansible-home")),
+                          env=clean_environment(tmp_path, ANSIBLE_HOME=tmp_path / "ansible-home"),
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

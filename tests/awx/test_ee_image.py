@@ -24,7 +24,6 @@ the event files it wrote are owned by uid 1000, not by root.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -33,7 +32,10 @@ import sys
 import pytest
 import yaml
 
-from awx_support import REPO, Emulator, clean_env, inject_credential, load_credential_type  # pylint: disable=import-error
+from ansible_env import clean_environment  # pylint: disable=import-error
+from awx_support import inject_credential, job_events, load_credential_type, task_result  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 IMAGE = os.environ.get("TC_EE_IMAGE")
 pytestmark = pytest.mark.skipif(not IMAGE, reason="needs the EE image built by scripts/ee-test (TC_EE_IMAGE)")
@@ -87,7 +89,7 @@ def runner(pdd, ident, home):
            "--container-option=--network=host", "--container-option=--label=%s" % CONTAINER_LABEL]
     # umask 077: ansible-runner writes the job's environment, secret included, to artifacts/<job>/env.list
     # (podman's --env-file) and to artifacts/<job>/command; they must be readable by their owner only.
-    return subprocess.run(cmd, env=clean_env(home), capture_output=True, text=True, timeout=300, check=False, umask=0o077)
+    return subprocess.run(cmd, env=clean_environment(home), capture_output=True, text=True, timeout=300, check=False, umask=0o077)
 
 
 def run_job(pdd, ident, home, cmdline=None):
@@ -100,26 +102,18 @@ def run_job(pdd, ident, home, cmdline=None):
         path.mkdir(exist_ok=True)
         share_with_group_zero(path)
     proc = runner(pdd, ident, home)
-    events = [json.loads(path.read_text()) for path in sorted((artifacts / "job_events").glob("*.json"))]
-    events.sort(key=lambda event: event["counter"])
-    stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else ""
+    events, stdout = job_events(artifacts)
     assert proc.returncode == 0, "job %s failed (rc=%d)\njob stdout:\n%s\nrunner stdout:\n%s\nrunner stderr:\n%s" % (
         ident, proc.returncode, stdout, proc.stdout, proc.stderr)
     assert (artifacts / "status").read_text() == "successful"
     return events, proc.stdout + proc.stderr
 
 
-def task_result(events, task):
-    oks = [event for event in events if event["event"] == "runner_on_ok" and event["event_data"]["task"] == task]
-    assert len(oks) == 1, [(event["event"], event["event_data"].get("task")) for event in events]
-    return oks[0]["event_data"]["res"]
-
-
 def test_jobs_in_the_image_bind_once_then_change_nothing_and_leak_no_secret(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     runner_output = []
-    with Emulator(extra_args=["--operation-latency", "0.2"]) as emu:
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:
         pdd = private_data_dir(tmp_path / "job", emu)
 
         events, output = run_job(pdd, "job-1", home)
@@ -179,7 +173,7 @@ def test_the_image_user_cannot_write_artifacts_that_ansible_runner_makes_0700(tm
     """Why the folders are shared with group 0: left to ansible-runner (0700, owned by root), the job fails."""
     home = tmp_path / "home"
     home.mkdir()
-    with Emulator() as emu:
+    with EmulatorProcess() as emu:
         pdd = private_data_dir(tmp_path / "job", emu)
         proc = runner(pdd, "job-0700", home)
         writes = emu.write_count()

@@ -22,7 +22,9 @@ import sys
 import pytest
 import yaml
 
-from awx_support import BIN, EE_EXAMPLE_FILE, REPO, clean_env  # pylint: disable=import-error
+from ansible_env import BIN, clean_environment  # pylint: disable=import-error
+from awx_support import EE_EXAMPLE_FILE  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 ansible_builder = pytest.importorskip("ansible_builder", reason="ansible-builder is not installed (tests/requirements.txt)")
 from ansible_builder.ee_schema import validate_schema  # noqa: E402  pylint: disable=wrong-import-position
@@ -70,7 +72,7 @@ def tarball(tmp_path_factory):
     """The collection artifact, built from this checkout as `ansible-galaxy collection build` does for a release."""
     out = tmp_path_factory.mktemp("build")
     home = tmp_path_factory.mktemp("home")
-    run([BIN / "ansible-galaxy", "collection", "build", "--output-path", out, REPO], env=clean_env(home))
+    run([BIN / "ansible-galaxy", "collection", "build", "--output-path", out, REPO], env=clean_environment(home))
     (artifact,) = out.glob("tencentcloud-cvm-*.tar.gz")
     return artifact
 
@@ -89,7 +91,7 @@ def test_ansible_builder_context_installs_the_collection_and_its_sdk(tarball, tm
     home.mkdir()
 
     run([sys.executable, "-m", "ansible_builder", "create", "--file", ee_file, "--context", context, "--output-filename", "Containerfile"],
-        env=clean_env(home), cwd=tmp_path)
+        env=clean_environment(home), cwd=tmp_path)
 
     build = context / "_build"
     containerfile = (context / "Containerfile").read_text()
@@ -103,14 +105,14 @@ def test_ansible_builder_context_installs_the_collection_and_its_sdk(tarball, tm
     # Galaxy stage (WORKDIR /build): install the collection into the image's collections path.
     image_collections = tmp_path / "image" / "usr" / "share" / "ansible" / "collections"
     run([BIN / "ansible-galaxy", "collection", "install", "-r", "requirements.yml", "--collections-path", image_collections],
-        env=clean_env(home), cwd=build)
+        env=clean_environment(home), cwd=build)
     installed = image_collections / "ansible_collections" / "tencentcloud" / "cvm"
     assert json.loads((installed / "MANIFEST.json").read_text())["collection_info"]["name"] == "cvm"
 
     # Builder stage: the introspection script of the context, on what the galaxy stage installed.
     pip_file, bindep_file = tmp_path / "image" / "tmp" / "src" / "requirements.txt", tmp_path / "image" / "tmp" / "src" / "bindep.txt"
     proc = run([sys.executable, build / "scripts" / "introspect.py", "introspect", image_collections,
-                "--write-pip=%s" % pip_file, "--write-bindep=%s" % bindep_file], env=clean_env(home))
+                "--write-pip=%s" % pip_file, "--write-bindep=%s" % bindep_file], env=clean_environment(home))
     report = yaml.safe_load(proc.stdout)
     assert report["system"] == []
     lines = pip_file.read_text().splitlines()
@@ -121,7 +123,7 @@ def test_ansible_builder_context_installs_the_collection_and_its_sdk(tarball, tm
     # And pip resolves that file from the package index (what the builder stage's `assemble` installs).
     resolved = tmp_path / "pip-report.json"
     run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--disable-pip-version-check",
-         "--report", resolved, "-r", pip_file], env=clean_env(home, proxies=True))
+         "--report", resolved, "-r", pip_file], env=clean_environment(home, proxies=True))
     will_install = {item["metadata"]["name"].lower() for item in json.loads(resolved.read_text())["install"]}
     assert SDK_PACKAGES <= will_install
     assert "requests" in will_install  # the SDK's own dependency came along: a real resolution, not a name check

@@ -12,7 +12,6 @@ The job's events are what AWX stores and shows: the test reads the result of the
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -21,7 +20,10 @@ import sys
 import pytest
 import yaml
 
-from awx_support import REPO, Emulator, clean_env, inject_credential, load_credential_type  # pylint: disable=import-error
+from ansible_env import ansible_environment  # pylint: disable=import-error
+from awx_support import inject_credential, job_events, load_credential_type, task_result  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 pytest.importorskip("ansible_runner", reason="ansible-runner is not installed (tests/requirements.txt)")
 
@@ -55,28 +57,20 @@ def run_job(pdd, ident, home, cmdline=None, **extra_env):
     """`ansible-runner run` on the directory; returns (rc, the job's events)."""
     if cmdline:
         (pdd / "env" / "cmdline").write_text(cmdline)
-    env = clean_env(home, ANSIBLE_HOME=str(home / "ansible-home"), ANSIBLE_LOCAL_TEMP=str(home / "ansible-tmp"), **extra_env)
+    env = ansible_environment(home, **extra_env)  # no collections path: the project's collections/ folder holds the collection
     proc = subprocess.run([sys.executable, "-m", "ansible_runner", "run", str(pdd), "-p", PLAYBOOK, "--ident", ident],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     artifacts = pdd / "artifacts" / ident
-    events = [json.loads(path.read_text()) for path in sorted((artifacts / "job_events").glob("*.json"))]
-    events.sort(key=lambda event: event["counter"])
-    stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else ""
+    events, stdout = job_events(artifacts)
     assert proc.returncode == 0, "job %s failed (rc=%d)\njob stdout:\n%s\nrunner stderr:\n%s" % (ident, proc.returncode, stdout, proc.stderr)
     assert (artifacts / "status").read_text() == "successful"
     return events
 
 
-def task_result(events, task):
-    oks = [event for event in events if event["event"] == "runner_on_ok" and event["event_data"]["task"] == task]
-    assert len(oks) == 1, [(event["event"], event["event_data"].get("task")) for event in events]
-    return oks[0]["event_data"]["res"]
-
-
 def test_job_binds_keys_then_a_second_job_changes_nothing(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    with Emulator(extra_args=["--operation-latency", "0.2"]) as emu:
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:
         pdd = private_data_dir(tmp_path / "job", emu)
 
         first = task_result(run_job(pdd, "job-1", home), BIND_TASK)

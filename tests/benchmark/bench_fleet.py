@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 # tests/emulator and tests/support come from PYTHONPATH (scripts/bench).
+from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
 from fleet import fleet_key_id, fleet_state  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 from shared_constants import REPO  # pylint: disable=import-error
 
 KEY_ID = fleet_key_id(0)
@@ -70,7 +71,7 @@ def collection_at(ref, tmp):
 
 
 def run_case(ctx, label, hosts, forks, pattern, colls=None):
-    """One ansible-playbook over a fresh fleet; returns the row. ctx: Emulator, RUNS, ansible_env, BenchError, latency, tmp."""
+    """One ansible-playbook over a fresh fleet; returns the row. ctx: RUNS, BenchError, latency, tmp, colls."""
     case_tmp = Path(ctx["tmp"]) / ("fleet-" + re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-"))
     case_tmp.mkdir(parents=True)
     document = fleet_state(hosts)
@@ -78,12 +79,11 @@ def run_case(ctx, label, hosts, forks, pattern, colls=None):
     inventory.write_text(json.dumps(static_inventory(document)))
     playbook = case_tmp / "bind.yml"
     playbook.write_text(PER_HOST if pattern == "per-host" else RUN_ONCE)
-    with ctx["Emulator"](state=document, extra_args=["--operation-latency", str(ctx["latency"])]) as emu:
+    with EmulatorProcess(state=document, extra_args=["--operation-latency", str(ctx["latency"])]) as emu:
         # The limiter's folder of this case only: no other run on the machine shares its limits.
-        env = ctx["ansible_env"](case_tmp, emu, colls or ctx["colls"], sys.executable,
-                                 {"TENCENTCLOUD_CVM_RATE_LIMIT_DIR": str(case_tmp / "limits")})
+        env = ansible_environment(case_tmp, colls or ctx["colls"], emulator=emu, TENCENTCLOUD_CVM_RATE_LIMIT_DIR=case_tmp / "limits")
         (case_tmp / "limits").mkdir(mode=0o700)
-        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook), "--forks", str(forks)]
+        cmd = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook), "--forks", str(forks)]
         result = ctx["RUNS"].run(cmd, env, 3600)
         records = emu.requests()["requests"]
         instances = emu.state()["instances"]

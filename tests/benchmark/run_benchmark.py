@@ -37,9 +37,11 @@ from pathlib import Path
 # tests/benchmark is this script's folder; tests/support and tests/emulator come from PYTHONPATH (scripts/bench).
 import bench_fleet  # pylint: disable=import-error
 import bench_model as model  # pylint: disable=import-error
+from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
 from collection_path import collections_path as _collections_path  # pylint: disable=import-error
-from harness import Emulator  # pylint: disable=import-error
-from shared_constants import REPO, without_proxies  # pylint: disable=import-error
+from cvm_emulator import KEY_BINDING_ACTIONS  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,8 +49,6 @@ MODULE = "tencentcloud.cvm.cvm_keypair_association"
 KEY_ID = "skey-k1000003"              # in the emulator's default seed; generated instances have no key
 NOOP_INSTANCE = "ins-a1000003"         # default seed: STOPPED, has skey-k1000001
 NOOP_KEY = "skey-k1000001"
-WRITE_ACTIONS = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
-BIN = Path(sys.executable).parent
 DEFAULT_SIZES = "1,100,1000,10000"
 
 PLAYBOOK = """\
@@ -152,24 +152,6 @@ def make_shim(tmp):
     return str(shim)
 
 
-def ansible_env(tmp, emu, colls, interpreter, extra=None):
-    env = {k: v for k, v in without_proxies().items() if not k.startswith(("TENCENTCLOUD_", "ANSIBLE_"))}
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=colls,
-        ANSIBLE_LOCAL_TEMP=str(Path(tmp) / "ansible-tmp"),
-        ANSIBLE_HOME=str(Path(tmp) / "ansible-home"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_HOST_KEY_CHECKING="0",
-        ANSIBLE_DEPRECATION_WARNINGS="0",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        ANSIBLE_PYTHON_INTERPRETER=interpreter,
-        HOME=str(tmp),  # no stray ~/.tencentcloud/credentials, no user ansible.cfg
-    )
-    env.update(emu.env())
-    env.update(extra or {})
-    return env
-
-
 # -- the emulator's request log ---------------------------------------------------------------------------------
 
 def is_throttled(record):
@@ -184,7 +166,7 @@ def analyse_log(records):
         counts[r["action"]] = counts.get(r["action"], 0) + 1
         if r["outcome"] == "ok":
             ok_counts[r["action"]] = ok_counts.get(r["action"], 0) + 1
-    writes = [r for r in records if r["action"] in WRITE_ACTIONS]
+    writes = [r for r in records if r["action"] in KEY_BINDING_ACTIONS]
     first_write_seq = writes[0]["seq"] if writes else None
     reads = [r for r in records if r["action"] == "DescribeInstances"]
     reads_before = [r for r in reads if first_write_seq is None or r["seq"] < first_write_seq]
@@ -296,7 +278,7 @@ def run_size(n, args, tmp, colls, shim):
     timeout = 600 + n // 5
     row = {"n": n, "latency": args.latency}
     emu_args = ["--generate-instances", str(n), "--operation-latency", str(args.latency)]
-    with Emulator(extra_args=emu_args) as emu:
+    with EmulatorProcess(extra_args=emu_args) as emu:
         ids = generated_ids(emu, n)
         vars_file = size_tmp / "ids.json"
         vars_file.write_text(json.dumps({"bench_instance_ids": ids}))
@@ -304,7 +286,7 @@ def run_size(n, args, tmp, colls, shim):
 
         # 1. Check mode on the fresh state: must report a change and send no write.
         emu.reset(everything=True)
-        env = ansible_env(size_tmp, emu, colls, sys.executable)
+        env = ansible_environment(size_tmp, colls, emulator=emu)
         result = RUNS.run(cmd + ["--check"], env, timeout)
         if result.rc != 0 or "changed: [localhost]" not in result.out:
             raise BenchError("check-mode run failed or reported no change " + result.tail())
@@ -331,7 +313,7 @@ def run_size(n, args, tmp, colls, shim):
 
         # 3. Rerun: nothing to change, so no write.
         emu.clear_requests()
-        env = ansible_env(size_tmp, emu, colls, sys.executable)
+        env = ansible_environment(size_tmp, colls, emulator=emu)
         result = RUNS.run(cmd, env, timeout)
         if result.rc != 0 or "ok: [localhost]" not in result.out:
             raise BenchError("the rerun failed or reported a change " + result.tail())
@@ -346,7 +328,8 @@ def run_size(n, args, tmp, colls, shim):
 def timed_apply(emu, ids, cmd, colls, shim, rss_log, timeout):
     """One real run from the emulator's starting state; returns its facts (wall time, requests, phases, peak RSS)."""
     emu.reset(everything=True)  # fresh state, request log and rate-limit windows
-    env = ansible_env(rss_log.parent, emu, colls, shim, {"TCCVM_BENCH_RSS_LOG": str(rss_log), "TCCVM_BENCH_REAL_PYTHON": sys.executable})
+    env = ansible_environment(rss_log.parent, colls, emulator=emu, ANSIBLE_PYTHON_INTERPRETER=shim, TCCVM_BENCH_RSS_LOG=rss_log,
+                              TCCVM_BENCH_REAL_PYTHON=sys.executable)
     load = os.getloadavg()[0]
     with RssWatch(str(rss_log)) as watch:
         result = RUNS.run(cmd, env, timeout)
@@ -401,8 +384,8 @@ def run_pairs(pairs, tmp, colls):
     noop = [str(BIN / "ansible"), "localhost", "-m", MODULE, "-a",
             json.dumps({"instance_ids": [NOOP_INSTANCE], "key_ids": [NOOP_KEY]})]
     result = {"ping": [], "module": [], "ratios": [], "pairs": pairs}
-    with Emulator() as emu:
-        env = ansible_env(pair_tmp, emu, colls, sys.executable)
+    with EmulatorProcess() as emu:
+        env = ansible_environment(pair_tmp, colls, emulator=emu)
 
         def timed(cmd, what):
             result = RUNS.run(cmd, env, 300)
@@ -652,8 +635,7 @@ def main(argv=None):
                     errors.append("N=%d: %s" % (n, exc))
                     log("error: N=%d: %s" % (n, exc))
             if args.fleet:
-                ctx = {"Emulator": Emulator, "RUNS": RUNS, "ansible_env": ansible_env, "BenchError": BenchError, "latency": args.latency,
-                       "tmp": tmp, "colls": colls}
+                ctx = {"RUNS": RUNS, "BenchError": BenchError, "latency": args.latency, "tmp": tmp, "colls": colls}
                 try:
                     fleet_rows = bench_fleet.run_fleet(ctx, args.fleet, args.fleet_forks, args.fleet_compare, log=log)
                 except BenchError as exc:

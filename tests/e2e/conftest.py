@@ -9,88 +9,51 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-# tests/support is on pytest's pythonpath (pytest.ini).
-from collection_path import collections_path as _collections_path  # pylint: disable=import-error
-from harness import Emulator  # pylint: disable=import-error
-from shared_constants import REPO, without_proxies  # noqa: F401  pylint: disable=import-error,unused-import
+# tests/support and tests/e2e are on pytest's pythonpath (pytest.ini).
+from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
+from collection_path import collections_path as _collections_path, import_through_ansible  # pylint: disable=import-error
+from e2e_support import MODULE, AnsibleRun, HungEndpoint, read_results, result_log_settings  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
-MODULE = "tencentcloud.cvm.cvm_keypair_association"
-WRITE_ACTIONS = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
-BIN = Path(sys.executable).parent
-
-
-# The one scripts/ exports, or a link made here; also on sys.path, so that tests can import the collection's own
-# tables (retry caps, ...).
-COLLECTIONS_PATH = _collections_path()
+# The one scripts/ exports, or a link made here. Set up at import, before any test module is collected: test modules
+# import the collection's own tables (retry caps, ...) at their top, through ansible's collection finder.
+_COLLECTIONS_PATH = _collections_path()
+import_through_ansible(_COLLECTIONS_PATH)
 
 
 @pytest.fixture(scope="session")
 def collections_path():
-    return COLLECTIONS_PATH
+    return _COLLECTIONS_PATH
 
 
 @pytest.fixture
 def emulator():
-    with Emulator(extra_args=["--operation-latency", "0.2"]) as emu:
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:
         yield emu
 
 
-class AnsibleRun:
-    def __init__(self, proc, result):
-        self.rc = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
-        self.result = result
-
-    @property
-    def failed(self):
-        return bool(self.result.get("failed"))
-
-    @property
-    def changed(self):
-        return bool(self.result.get("changed"))
+@pytest.fixture
+def hung():
+    """A local endpoint that accepts connections and never answers."""
+    endpoint = HungEndpoint()
+    yield endpoint
+    endpoint.close()
 
 
 @pytest.fixture
 def ansible_env(collections_path, tmp_path):
+    """build(emu=None, extra=None, credentials=True): the environment of one ansible run against `emu`, its results
+    logged to a new file (read them with e2e_support.read_results)."""
     counter = itertools.count()
 
     def build(emu=None, extra=None, credentials=True):
-        env = {k: v for k, v in without_proxies().items() if not k.startswith("TENCENTCLOUD_")}
-        env.update(
-            ANSIBLE_COLLECTIONS_PATH=collections_path,
-            ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),
-            ANSIBLE_CALLBACKS_ENABLED="result_log",
-            ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-            RESULT_LOG=str(tmp_path / ("results-%d.json" % next(counter))),
-            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-            ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_HOST_KEY_CHECKING="0",
-            ANSIBLE_DEPRECATION_WARNINGS="0",
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-            HOME=str(tmp_path),  # no stray ~/.tencentcloud/credentials
-        )
-        if emu is not None:
-            env.update(emu.env() if credentials else {"TENCENTCLOUD_REGION": emu.region, "TENCENTCLOUD_ENDPOINT": emu.url})
-        env.update(extra or {})
-        return env
+        return ansible_environment(tmp_path, collections_path, emulator=emu, credentials=credentials,
+                                   **dict(result_log_settings(tmp_path / ("results-%d.json" % next(counter))), **(extra or {})))
     return build
-
-
-def read_results(proc, env):
-    """The task results the result_log callback wrote for a finished ansible run."""
-    try:
-        with open(env["RESULT_LOG"]) as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        raise AssertionError("no results from ansible (rc=%d)\nstdout:\n%s\nstderr:\n%s" % (proc.returncode, proc.stdout, proc.stderr)) from None
 
 
 @pytest.fixture
@@ -121,12 +84,3 @@ def playbook(ansible_env, tmp_path):
         tasks = {r["task"]: r["result"] for r in read_results(proc, run_env)}
         return proc.returncode, tasks, proc.stdout, proc.stderr
     return run
-
-
-def writes(emu, since=0):
-    """The write requests the emulator received (whatever their outcome)."""
-    return [r for r in emu.requests(since=since)["requests"] if r["action"] in WRITE_ACTIONS]
-
-
-def keys_of(emu, instance_id):
-    return sorted((emu.instance(instance_id).get("LoginSettings") or {}).get("KeyIds") or [])

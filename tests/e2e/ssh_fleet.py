@@ -13,8 +13,9 @@ import textwrap
 
 import pytest
 
-from conftest import BIN, read_results
-from harness import Emulator  # pylint: disable=import-error
+from ansible_env import BIN  # pylint: disable=import-error
+from e2e_support import read_results  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 from sshd_setup import ensure_sshd  # pylint: disable=import-error
 
 SSHD, WHY_NOT = ensure_sshd()
@@ -26,7 +27,7 @@ SSH_ARGS = ("-o ControlMaster=no -o StrictHostKeyChecking=no -o UserKnownHostsFi
 
 
 def ssh_emulator(semantics, *extra):
-    return Emulator(extra_args=["--ssh", "--operation-latency", "0.2", "--bind-semantics", semantics] + list(extra))
+    return EmulatorProcess(extra_args=["--ssh", "--operation-latency", "0.2", "--bind-semantics", semantics] + list(extra))
 
 
 def ssh_env(extra=None):

@@ -27,7 +27,8 @@ import time
 
 import pytest
 
-from conftest import Emulator, WRITE_ACTIONS
+from cvm_emulator import KEY_BINDING_ACTIONS  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 K1, K2, K3, K4 = "skey-k1000001", "skey-k1000002", "skey-k1000003", "skey-k1000004"
 WAIT_TIMEOUT = 600
@@ -124,7 +125,7 @@ def run_cases(playbook, emu, cases, specs):
     writes = {name: [] for name in specs}
     records = emu.requests(since=since)["requests"]
     for record in records:
-        if record["action"] in WRITE_ACTIONS:
+        if record["action"] in KEY_BINDING_ACTIONS:
             writes[owner[record["params"]["InstanceIds"][0]]].append(record)
     return tasks, writes, elapsed
 
@@ -155,7 +156,7 @@ def check_first_run(name, result, replace):
 @pytest.mark.parametrize("cell", CELLS, ids=cell_id)
 def test_every_case_converges_under_this_reading(cell, playbook):
     replace = cell[0] == "replace"
-    with Emulator(extra_args=emulator_args(cell)) as emu:
+    with EmulatorProcess(extra_args=emulator_args(cell)) as emu:
         cases = prepare(emu)
 
         tasks, writes, elapsed = run_cases(playbook, emu, cases, CASES)
@@ -193,7 +194,7 @@ def test_every_case_converges_under_this_reading(cell, playbook):
 
 def test_binding_a_held_key_with_a_new_one_converges_under_replace(adhoc):
     """Under --bind-replaces-keys, bind k2+k3 to ins-a1000005, which has k2 already: the first report of the replace reading."""
-    with Emulator(extra_args=["--bind-replaces-keys", "--operation-latency", "0.1"]) as emu:
+    with EmulatorProcess(extra_args=["--bind-replaces-keys", "--operation-latency", "0.1"]) as emu:
         args = {"instance_ids": ["ins-a1000005"], "key_ids": ["skey-k1000002", "skey-k1000003"]}
         run = adhoc(emu, args)
         assert not run.failed and run.changed, run.result.get("msg")
@@ -203,13 +204,13 @@ def test_binding_a_held_key_with_a_new_one_converges_under_replace(adhoc):
         seq = emu.requests()["requests"][-1]["seq"]
         again = adhoc(emu, args)
         assert not again.failed and not again.changed
-        assert [r for r in emu.requests(since=seq)["requests"] if r["action"] in WRITE_ACTIONS] == []
+        assert [r for r in emu.requests(since=seq)["requests"] if r["action"] in KEY_BINDING_ACTIONS] == []
 
 
 def test_a_failed_force_stop_change_fails_at_once_even_when_the_restart_hides_it(adhoc):
     """The restart is its own operation and the key change FAILED: the module sees a newer finished StartInstances without
     the change and fails at once naming it (or sees the FAILED change itself), never waiting for wait_timeout."""
-    with Emulator(extra_args=["--restart-as-own-operation", "--operation-latency", "0.1"]) as emu:
+    with EmulatorProcess(extra_args=["--restart-as-own-operation", "--operation-latency", "0.1"]) as emu:
         emu.configure(operation_failures={"ins-a1000002": "Failed to write the public key"})
         started = time.monotonic()
         run = adhoc(emu, {"instance_ids": ["ins-a1000002"], "key_ids": ["skey-k1000003"], "force_stop": True, "wait_timeout": 60})
@@ -225,7 +226,7 @@ KEYPAIR = "tencentcloud.cvm.cvm_keypair"
 
 
 def test_force_delete_retries_through_the_deletion_lag(adhoc):
-    with Emulator(extra_args=["--key-deletion-lag", "3", "--operation-latency", "0.1"]) as emu:
+    with EmulatorProcess(extra_args=["--key-deletion-lag", "3", "--operation-latency", "0.1"]) as emu:
         run = adhoc(emu, {"name": "deploy", "state": "absent", "force": True, "wait_timeout": 60}, module=KEYPAIR)
         assert not run.failed and run.changed, run.result.get("msg")
         assert [k for k in emu.state()["key_pairs"] if k["KeyName"] == "deploy"] == []
@@ -236,7 +237,7 @@ def test_force_delete_retries_through_the_deletion_lag(adhoc):
 
 
 def test_force_delete_gives_up_after_wait_timeout_saying_why(adhoc):
-    with Emulator(extra_args=["--key-deletion-lag", "300", "--operation-latency", "0.1"]) as emu:
+    with EmulatorProcess(extra_args=["--key-deletion-lag", "300", "--operation-latency", "0.1"]) as emu:
         run = adhoc(emu, {"name": "deploy", "state": "absent", "force": True, "wait_timeout": 3}, module=KEYPAIR)
         assert run.failed and "wait_timeout=3s" in run.result["msg"] and "lags" in run.result["msg"]
         assert run.result["error"]["code"] == "InvalidParameterValue.KeyPairNotSupported"
@@ -244,7 +245,7 @@ def test_force_delete_gives_up_after_wait_timeout_saying_why(adhoc):
 
 
 def test_a_key_pair_used_by_a_custom_image_gets_its_own_error(adhoc):
-    with Emulator(extra_args=["--image-key", "skey-k1000004"]) as emu:
+    with EmulatorProcess(extra_args=["--image-key", "skey-k1000004"]) as emu:
         run = adhoc(emu, {"name": "bob", "state": "absent"}, module=KEYPAIR)
         assert run.failed and "custom image" in run.result["msg"] and run.result["error"]["code"] == "InvalidKeyPair.NotSupported"
         assert len([r for r in emu.requests()["requests"] if r["action"] == "DeleteKeyPairs"]) == 1  # not retried

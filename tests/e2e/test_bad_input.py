@@ -11,10 +11,13 @@ All rows run as tasks of one ansible-playbook at -vvvv, with recognisable secret
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
-from conftest import Emulator
+from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
+from e2e_support import read_results, result_log_settings  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 SECRET_KEY = "CanarySecretKey7f3a9c0000000000"
 TOKEN = "CanaryToken-5d1e8b-0000"
@@ -89,11 +92,6 @@ pytestmark = pytest.mark.xdist_group("bad_input_table")
 @pytest.fixture(scope="module")
 def table_run(tmp_path_factory, collections_path):
     """Run every row once, as one playbook at -vvvv; returns (results by row name, stdout, stderr, emulator request log)."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     tmp = tmp_path_factory.mktemp("bad-input")
     tasks = []
     for name, args, _fragments, environment in ROWS:
@@ -103,17 +101,12 @@ def table_run(tmp_path_factory, collections_path):
         tasks.append(task)
     playbook = tmp / "bad_input.yml"
     playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}], indent=1))
-    with Emulator(extra_args=["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, "--token", TOKEN]) as emu:
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("TENCENTCLOUD_")}
-        env.update(emu.env())
-        env.update(ANSIBLE_COLLECTIONS_PATH=collections_path, HOME=str(tmp), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
-                   ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="result_log",
-                   RESULT_LOG=str(tmp / "results.json"), ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-        proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-vvvv", str(playbook)],
+    with EmulatorProcess(extra_args=["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, "--token", TOKEN]) as emu:
+        env = ansible_environment(tmp, collections_path, emulator=emu, **result_log_settings(tmp / "results.json"))
+        proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-vvvv", str(playbook)],
                               env=env, capture_output=True, text=True, timeout=600, check=False)
         log = emu.requests()
-    records = json.loads((tmp / "results.json").read_text())
-    return {r["task"]: r for r in records}, proc.stdout, proc.stderr, log
+    return {r["task"]: r for r in read_results(proc, env)}, proc.stdout, proc.stderr, log
 
 
 def test_table_has_at_least_30_rows():

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, Emulator, writes
+from ansible_env import BIN  # pylint: disable=import-error
+from e2e_support import binding_writes  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
 
@@ -92,7 +94,7 @@ def wait_for(condition, timeout, what):
 
 def test_sigterm_to_the_process_group_mid_writes_leaves_nothing_behind_and_a_rerun_finishes_the_job(ansible_env, playbook, tmp_path):
     extra = ["--generate-instances", str(INSTANCES), "--operation-latency", "1.0", "--response-latency", "150"]
-    with Emulator(extra_args=extra) as emu:
+    with EmulatorProcess(extra_args=extra) as emu:
         ids = emu.generated_instance_ids()
         assert len(ids) == INSTANCES
         (tmp_path / "ids.yml").write_text(json.dumps({"ids": ids}))
@@ -104,7 +106,7 @@ def test_sigterm_to_the_process_group_mid_writes_leaves_nothing_behind_and_a_rer
                                    env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
             tree = {}
             try:
-                wait_for(lambda: sum(w["outcome"] == "ok" for w in writes(emu)) >= KILL_AFTER_WRITES or run.poll() is not None, 300,
+                wait_for(lambda: sum(w["outcome"] == "ok" for w in binding_writes(emu)) >= KILL_AFTER_WRITES or run.poll() is not None, 300,
                          "the run never reached its writes")
                 assert run.poll() is None, "the run ended before it could be cancelled"
                 # Ansible's workers call setsid(): the module runs in the worker's session, not in the playbook's group.
@@ -126,7 +128,7 @@ def test_sigterm_to_the_process_group_mid_writes_leaves_nothing_behind_and_a_rer
 
         # Accepted operations finish on the API's side; nothing else was applied.
         emu.wait_idle(timeout=60)
-        accepted = {i for w in writes(emu) if w["outcome"] == "ok" for i in w["params"]["InstanceIds"]}
+        accepted = {i for w in binding_writes(emu) if w["outcome"] == "ok" for i in w["params"]["InstanceIds"]}
         bound = {i["InstanceId"] for i in emu.state()["instances"] if KEY in ((i.get("LoginSettings") or {}).get("KeyIds") or [])}
         assert bound == accepted
         missing = sorted(set(ids) - bound)
@@ -139,7 +141,7 @@ def test_sigterm_to_the_process_group_mid_writes_leaves_nothing_behind_and_a_rer
         result = tasks["bind"]
         assert result["changed"] is True
         assert sorted(i["instance_id"] for i in result["instances"] if i["changed"]) == missing
-        sent = writes(emu, since=seq)
+        sent = binding_writes(emu, since=seq)
         assert {w["action"] for w in sent} == {"AssociateInstancesKeyPairs"}
         written = [i for w in sent for i in w["params"]["InstanceIds"]]
         assert sorted(written) == missing  # each missing instance exactly once, nothing else

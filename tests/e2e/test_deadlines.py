@@ -11,52 +11,18 @@ numbers come from the module's own message.
 
 from __future__ import annotations
 
-import re
 import socket
-import threading
 import time
 
 import pytest
+
+from e2e_support import GAVE_UP  # pylint: disable=import-error
 
 pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
 
 SECRET_KEY = "CanarySecretKeyDeadline0000000000"
 TOKEN = "CanaryTokenDeadline-0000"
 ARGS = {"instance_ids": ["ins-a1000004"], "key_ids": ["skey-k1000003"]}
-GAVE_UP = re.compile(r"Gave up after (\d+) attempts? in (\d+\.\d) s")
-
-
-class HungEndpoint:
-    """Accepts every connection and never sends a byte; counts the connections."""
-
-    def __init__(self):
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(64)
-        self.port = self.server.getsockname()[1]
-        self.accepted = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self):
-        while True:
-            try:
-                connection, _address = self.server.accept()
-            except OSError:
-                return
-            self.accepted.append(connection)
-
-    def close(self):
-        self.server.close()
-        for connection in self.accepted:
-            connection.close()
-
-
-@pytest.fixture
-def hung():
-    endpoint = HungEndpoint()
-    yield endpoint
-    endpoint.close()
 
 
 @pytest.fixture

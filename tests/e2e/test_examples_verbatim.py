@@ -23,8 +23,10 @@ import textwrap
 import pytest
 import yaml
 
-from conftest import BIN, REPO, Emulator, keys_of
-from cvm_emulator.seed import seed_instance  # pylint: disable=import-error
+from ansible_env import BIN  # pylint: disable=import-error
+from cvm_emulator import seed_instance  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 MODULES = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("*.py"))
 SEPARATOR = "# ---- another file ----"
@@ -58,7 +60,7 @@ def examples_state(without_key_names=()):
 @pytest.fixture
 def examples_emulator():
     def start(**seed):
-        return Emulator(extra_args=["--operation-latency", "0.2"], state=examples_state(**seed))
+        return EmulatorProcess(extra_args=["--operation-latency", "0.2"], state=examples_state(**seed))
     return start
 
 
@@ -95,8 +97,8 @@ def test_cvm_keypair_association_examples(examples_emulator, ansible_env, tmp_pa
         # Bound by the first example, kept by the exclusive one, the colleague's key unbound by the fourth;
         # deploy (by name, selected by tag) on every production web server, not on the database.
         for instance_id in ("ins-1e4r6y8i", "ins-3e56fg78", "ins-7h8j9k0l"):
-            assert keys_of(emu, instance_id) == ["skey-4e5ty7i8", "skey-6f7g8h9j"], instance_id
-        assert keys_of(emu, "ins-2q3w4e5r") == []
+            assert emu.key_ids(instance_id) == ["skey-4e5ty7i8", "skey-6f7g8h9j"], instance_id
+        assert emu.key_ids("ins-2q3w4e5r") == []
         assert emu.instance("ins-7h8j9k0l")["InstanceState"] == "RUNNING"  # force-stopped, changed, started again
         assert seen.get("AssociateInstancesKeyPairs", 0) >= 3 and seen.get("DisassociateInstancesKeyPairs", 0) >= 1, seen
         assert seen.get("DescribeKeyPairs", 0) >= 1, seen  # key_names resolved
@@ -119,12 +121,11 @@ def test_cvm_keypair_association_ad_hoc_example(examples_emulator, ansible_env, 
     (command,) = adhoc_commands(examples_of(REPO / "plugins" / "modules" / "cvm_keypair_association.py"))
     assert command.startswith("ansible localhost -m tencentcloud.cvm.cvm_keypair_association -a ")
     with examples_emulator() as emu:
-        env = dict(ansible_env(emu), PATH="%s:%s" % (BIN, os.environ.get("PATH", "")))
-        run(["bash", "-c", command], env, tmp_path)
+        run(["bash", "-c", command], ansible_env(emu), tmp_path)  # the venv's ansible is first on its PATH
         # One write binds the ops key next to the key the instance had.
         (write,) = [r for r in emu.requests()["requests"] if r["action"] == "AssociateInstancesKeyPairs"]
         assert write["params"]["InstanceIds"] == ["ins-1e4r6y8i"] and write["params"]["KeyIds"] == ["skey-4e5ty7i8"]
-        assert keys_of(emu, "ins-1e4r6y8i") == ["skey-4e5ty7i8", "skey-9a8b7c6d"]
+        assert emu.key_ids("ins-1e4r6y8i") == ["skey-4e5ty7i8", "skey-9a8b7c6d"]
 
 
 def test_cvm_keypair_examples(examples_emulator, ansible_env, tmp_path):
@@ -141,7 +142,7 @@ def test_cvm_keypair_examples(examples_emulator, ansible_env, tmp_path):
         pem = project / "secrets" / "ops_team.pem"
         assert stat.S_IMODE(os.stat(pem).st_mode) == 0o600 and stat.S_IMODE(os.stat(pem.parent).st_mode) == 0o700
         assert "PRIVATE KEY" in pem.read_text() and pem.read_text().strip() not in proc.stdout
-        assert keys_of(emu, "ins-1e4r6y8i") == []  # alice was unbound before it was deleted
+        assert emu.key_ids("ins-1e4r6y8i") == []  # alice was unbound before it was deleted
         seen = counts(emu)
         assert (seen.get("ImportKeyPair"), seen.get("CreateKeyPair"), seen.get("DeleteKeyPairs")) == (1, 2, 1), seen
         assert seen.get("DisassociateInstancesKeyPairs") == 1, seen  # the preview sent nothing
@@ -150,7 +151,7 @@ def test_cvm_keypair_examples(examples_emulator, ansible_env, tmp_path):
 def test_cvm_keypair_association_info_examples(examples_emulator, ansible_env, tmp_path):
     with examples_emulator() as emu:
         run_module_examples("cvm_keypair_association_info", emu, ansible_env, tmp_path / "project")
-        assert keys_of(emu, "ins-1e4r6y8i") == []  # "Unbind it everywhere" used what the info module found
+        assert emu.key_ids("ins-1e4r6y8i") == []  # "Unbind it everywhere" used what the info module found
         seen = counts(emu)
         assert seen.get("DisassociateInstancesKeyPairs") == 1 and "AssociateInstancesKeyPairs" not in seen, seen
 

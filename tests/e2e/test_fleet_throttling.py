@@ -15,8 +15,8 @@ import textwrap
 
 import pytest
 
-from conftest import Emulator
 from fleet import fleet_key_id, fleet_state  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
 
@@ -41,7 +41,7 @@ PER_HOST = """
 @pytest.mark.slow
 def test_per_host_tasks_with_50_forks_are_not_throttled(playbook, tmp_path):
     key_id = fleet_key_id(0)
-    with Emulator(state=fleet_state(HOSTS), extra_args=["--operation-latency", str(OPERATION_SECONDS)]) as emu:
+    with EmulatorProcess(state=fleet_state(HOSTS), extra_args=["--operation-latency", str(OPERATION_SECONDS)]) as emu:
         inventory = tmp_path / "fleet.cvm.yml"
         inventory.write_text(textwrap.dedent("""
             plugin: tencentcloud.cvm.cvm

@@ -16,7 +16,9 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, Emulator, read_results
+from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
+from e2e_support import read_results, result_log_settings  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 # slow: one playbook of 78 failing tasks at -vvvv; one xdist worker runs it once for every row.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz_table")]
@@ -124,12 +126,8 @@ ROWS = [
 @pytest.fixture(scope="module")
 def fuzz_run(tmp_path_factory, collections_path):
     """Run every row once, as one playbook at -vvvv; returns (records by row name, stdout + stderr, emulator request log)."""
-    from conftest import without_proxies  # pylint: disable=import-outside-toplevel
-    from pathlib import Path  # pylint: disable=import-outside-toplevel
-    import sys  # pylint: disable=import-outside-toplevel
-
     tmp = tmp_path_factory.mktemp("fuzz")
-    with Emulator() as emu:
+    with EmulatorProcess() as emu:
         host = emu.url.partition("://")[2]
         tasks = []
         for name, module, args, _option, environment in ROWS:
@@ -140,15 +138,12 @@ def fuzz_run(tmp_path_factory, collections_path):
             tasks.append(task)
         playbook = tmp / "fuzz.yml"
         playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
-        env = {k: v for k, v in without_proxies().items() if not k.startswith("TENCENTCLOUD_")}
-        env.update(emu.env())
-        env.update(ANSIBLE_COLLECTIONS_PATH=collections_path, HOME=str(tmp), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
-                   ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="result_log",
-                   RESULT_LOG=str(tmp / "results.json"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-                   TENCENTCLOUD_CVM_RATE_LIMIT_DIR=str(tmp / "limits"),
-                   # ansible-core 2.21 refuses to log an argument with a NUL to syslog before any module code runs; with
-                   # that logging off every row reaches the module's own checks. 2.21 also returns invocation only when asked.
-                   ANSIBLE_NO_TARGET_SYSLOG="1", ANSIBLE_INJECT_INVOCATION="1")
+        env = ansible_environment(tmp, collections_path, emulator=emu, TENCENTCLOUD_CVM_RATE_LIMIT_DIR=tmp / "limits",
+                                  **result_log_settings(tmp / "results.json"),
+                                  # ansible-core 2.21 refuses to log an argument with a NUL to syslog before any module code runs;
+                                  # with that logging off every row reaches the module's own checks. 2.21 also returns invocation
+                                  # only when asked.
+                                  ANSIBLE_NO_TARGET_SYSLOG="1", ANSIBLE_INJECT_INVOCATION="1")
         proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-vvvv", str(playbook)],
                               env=env, capture_output=True, text=True, timeout=1800, check=False)
         log = emu.requests()

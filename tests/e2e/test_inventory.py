@@ -13,9 +13,11 @@ import textwrap
 import pytest
 import yaml
 
-from conftest import BIN, REPO, Emulator, keys_of, writes
+from ansible_env import BIN  # pylint: disable=import-error
+from e2e_support import GAVE_UP, binding_writes  # pylint: disable=import-error
 from fleet import fleet_state  # pylint: disable=import-error
-from test_deadlines import GAVE_UP, HungEndpoint
+from harness import EmulatorProcess  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 SEED_HOSTS = ["10.0.3.11", "10.0.4.12", "10.0.3.13", "10.0.6.14", "10.0.6.15", "10.0.4.16"]
 
@@ -110,7 +112,7 @@ def test_graph_and_hostname_preferences(emulator, inventory):
 def fleet():
     document = fleet_state(12, regions=("ap-guangzhou", "ap-shanghai", "eu-frankfurt"), running=3)
     document["instances"][3]["InstanceState"] = "TERMINATING"
-    with Emulator(state=document) as emu:
+    with EmulatorProcess(state=document) as emu:
         yield emu
 
 
@@ -179,7 +181,7 @@ def test_api_failures_read_like_the_modules(emulator, inventory):
     assert "(AuthFailure.SignatureFailure)" in text and "wrong-key-000" not in text
 
     emulator.reset()
-    with Emulator(extra_args=["--region", "ap-guangzhou"]) as only_guangzhou:
+    with EmulatorProcess(extra_args=["--region", "ap-guangzhou"]) as only_guangzhou:
         rc, _stdout, stderr = inventory(only_guangzhou, "regions: [ap-guangzhou, ap-tokyo]\n")
         text = " ".join(stderr.split())
         assert rc != 0 and "Failed to read the instances of region ap-tokyo:" in text and "(UnsupportedRegion)" in text
@@ -212,13 +214,9 @@ def test_the_awx_credentials_environment_works_with_empty_fields(emulator, inven
 
 
 @pytest.mark.nondeterministic
-def test_api_deadline_from_the_environment_bounds_a_hung_endpoint(emulator, inventory):
-    hung = HungEndpoint()
-    try:
-        rc, _stdout, stderr = inventory(emulator, "regions: [ap-guangzhou]\nendpoint: http://127.0.0.1:%d\nrequest_timeout: 2\n" % hung.port,
-                                        env={"TENCENTCLOUD_API_DEADLINE": "5"})
-    finally:
-        hung.close()
+def test_api_deadline_from_the_environment_bounds_a_hung_endpoint(emulator, inventory, hung):
+    rc, _stdout, stderr = inventory(emulator, "regions: [ap-guangzhou]\nendpoint: http://127.0.0.1:%d\nrequest_timeout: 2\n" % hung.port,
+                                    env={"TENCENTCLOUD_API_DEADLINE": "5"})
     text = " ".join(stderr.split())
     found = GAVE_UP.search(text)
     assert rc != 0 and found, text
@@ -305,16 +303,16 @@ def test_the_fleet_example_binds_in_one_call_per_play(emulator, ansible_env):
     run_example(ansible_env, emulator, "examples/bind_keys_fleet.yml", "examples/fleet.cvm.yml")
     prod = ["ins-a1000001", "ins-a1000002", "ins-a1000003"]
     for instance_id in prod:
-        assert {"skey-k1000003", "skey-k1000004"} <= set(keys_of(emulator, instance_id)), instance_id
-    assert keys_of(emulator, "ins-a1000004") == []
+        assert {"skey-k1000003", "skey-k1000004"} <= set(emulator.key_ids(instance_id)), instance_id
+    assert emulator.key_ids("ins-a1000004") == []
     # One write per play: the first binds alice to the three, the second (one region) bob to the three.
-    assert [len(w["params"]["InstanceIds"]) for w in writes(emulator)] == [3, 3]
+    assert [len(w["params"]["InstanceIds"]) for w in binding_writes(emulator)] == [3, 3]
 
 
 def test_the_awx_group_example_binds_the_group_only(emulator, ansible_env):
     run_example(ansible_env, emulator, "examples/awx_bind_keys_group.yml", "docs/awx/inventory.cvm.yml",
                 {"cvm_group": "ap_guangzhou_6", "cvm_key_ids": "skey-k1000003, skey-k1000004"})
     # The zone group ap_guangzhou_6 holds batch-1 and batch-2. The source reads two regions; the seed has only ap-guangzhou.
-    assert [w["params"]["InstanceIds"] for w in writes(emulator)] == [["ins-a1000004", "ins-a1000005"]]
-    assert keys_of(emulator, "ins-a1000004") == ["skey-k1000003", "skey-k1000004"]
-    assert keys_of(emulator, "ins-a1000001") == ["skey-k1000001"]
+    assert [w["params"]["InstanceIds"] for w in binding_writes(emulator)] == [["ins-a1000004", "ins-a1000005"]]
+    assert emulator.key_ids("ins-a1000004") == ["skey-k1000003", "skey-k1000004"]
+    assert emulator.key_ids("ins-a1000001") == ["skey-k1000001"]

@@ -13,7 +13,6 @@ import re
 
 import pytest
 
-from conftest import keys_of
 from ssh_client import login, new_key  # pylint: disable=import-error
 from ssh_fleet import requires_sshd, run_playbook, ssh_emulator, write_inventory
 
@@ -82,7 +81,7 @@ def test_rotates_a_fleet_of_24_with_batched_calls_and_a_second_run_changes_nothi
         rc, records, stdout, stderr = run_playbook(ansible_env, emu, tmp_path, INVENTORY_PLAY, inventory, extra_vars=role_vars(tmp_path))
         assert rc == 0, stdout[-4000:] + stderr[-2000:]
         new = new_key_id(emu)
-        assert {instance_id: keys_of(emu, instance_id) for instance_id in ids} == {instance_id: [new] for instance_id in ids}
+        assert {instance_id: emu.key_ids(instance_id) for instance_id in ids} == {instance_id: [new] for instance_id in ids}
         counts = emu.requests()["counts"]
         assert counts["AssociateInstancesKeyPairs"] == 1 and counts["DisassociateInstancesKeyPairs"] == 1, counts
         built = [r for r in records if r["task"].endswith("Build the report, one entry per target")][-1]["result"]["results"][-1]
@@ -111,11 +110,11 @@ def test_a_host_whose_new_key_never_arrives_keeps_its_old_key_and_is_named(seman
         failure = [line for line in stdout.splitlines() if "did not complete on 1 instance" in line]
         assert failure and "ins-r0000003" in failure[0] and "ins-r0000001" not in failure[0], stdout[-4000:]
         new = new_key_id(emu)
-        assert keys_of(emu, "ins-r0000003") == sorted([OLD_KEY_ID, new])
+        assert emu.key_ids("ins-r0000003") == sorted([OLD_KEY_ID, new])
         assert login(address(emu, "ins-r0000003"), old_file).ok
         for instance_id in ids:
             if instance_id != "ins-r0000003":
-                assert keys_of(emu, instance_id) == [new]
+                assert emu.key_ids(instance_id) == [new]
         # Every bind sent the whole key set: under replace semantics the old key never left any instance before the check.
         binds = [r["params"]["KeyIds"] for r in emu.requests()["requests"] if r["action"] == "AssociateInstancesKeyPairs"]
         assert binds and all(OLD_KEY_ID in keys for keys in binds), binds
@@ -133,7 +132,7 @@ def test_an_api_failure_midway_leaves_every_instance_a_working_key_and_a_rerun_f
         rc, _records, stdout, stderr = run_playbook(ansible_env, emu, tmp_path, API_PLAY, "localhost,", extra_vars=extra)
         assert rc != 0 and "No retired key was unbound" in stdout, stdout[-4000:]
         for instance_id in ids:
-            assert OLD_KEY_ID in keys_of(emu, instance_id)
+            assert OLD_KEY_ID in emu.key_ids(instance_id)
             assert login(address(emu, instance_id), old_file).ok
 
         emu.configure(operation_failures={"ins-r0000002": None})
@@ -141,7 +140,7 @@ def test_an_api_failure_midway_leaves_every_instance_a_working_key_and_a_rerun_f
         assert rc == 0, stdout[-4000:] + stderr[-2000:]
         new = new_key_id(emu)
         for instance_id in ids:
-            assert keys_of(emu, instance_id) == [new]
+            assert emu.key_ids(instance_id) == [new]
             assert login(address(emu, instance_id), old_file).refused
         assert login(address(emu, ids[1]), tmp_path / "new_key.pem").ok
 
@@ -157,7 +156,7 @@ def test_instances_by_id_a_stopped_one_is_left_alone_and_reported(ansible_env, t
         rc, records, stdout, stderr = run_playbook(ansible_env, emu, tmp_path, API_PLAY, "localhost,", extra_vars=extra)
         assert rc == 0, stdout[-4000:] + stderr[-2000:]
         new = new_key_id(emu)
-        assert [keys_of(emu, instance_id) for instance_id in ids] == [[new], [new], [OLD_KEY_ID]]
+        assert [emu.key_ids(instance_id) for instance_id in ids] == [[new], [new], [OLD_KEY_ID]]
         built = [r for r in records if r["task"].endswith("Build the report, one entry per target")][-1]["result"]["results"][-1]
         report = {entry["instance_id"]: entry for entry in built["ansible_facts"]["key_rotation_report"]}
         assert [report[i]["rotated"] for i in ids] == [True, True, False]

@@ -15,7 +15,8 @@ import math
 
 import pytest
 
-from conftest import Emulator, keys_of, writes
+from e2e_support import binding_writes, module_defaults_play, module_defaults_vars  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 STOPPED_PAIR = ["ins-a1000004", "ins-a1000005"]
 
@@ -23,31 +24,31 @@ STOPPED_PAIR = ["ins-a1000004", "ins-a1000005"]
 def test_check_mode_reports_the_change_and_sends_no_write(emulator, adhoc):
     run = adhoc(emulator, {"instance_ids": STOPPED_PAIR, "key_ids": ["skey-k1000003"]}, check=True, diff=True)
     assert not run.failed and run.changed
-    assert writes(emulator) == []
+    assert binding_writes(emulator) == []
     assert run.result["instances"] == [
         {"instance_id": "ins-a1000004", "key_ids": ["skey-k1000003"], "previous_key_ids": [], "changed": True},
         {"instance_id": "ins-a1000005", "key_ids": ["skey-k1000002", "skey-k1000003"], "previous_key_ids": ["skey-k1000002"], "changed": True},
     ]
     assert run.result["diff"]["after"]["instances"]["ins-a1000004"] == ["skey-k1000003"]
-    assert keys_of(emulator, "ins-a1000004") == []
+    assert emulator.key_ids("ins-a1000004") == []
 
 
 def test_apply_then_rerun_is_idempotent(emulator, adhoc):
     run = adhoc(emulator, {"instance_ids": STOPPED_PAIR, "key_ids": ["skey-k1000003"]})
     assert not run.failed and run.changed, run.result
-    sent = writes(emulator)
+    sent = binding_writes(emulator)
     assert [w["action"] for w in sent] == ["AssociateInstancesKeyPairs"]
     assert sorted(sent[0]["params"]["InstanceIds"]) == STOPPED_PAIR
     assert run.result["request_ids"] == [sent[0]["request_id"]]
-    assert keys_of(emulator, "ins-a1000004") == ["skey-k1000003"]
-    assert keys_of(emulator, "ins-a1000005") == ["skey-k1000002", "skey-k1000003"]
+    assert emulator.key_ids("ins-a1000004") == ["skey-k1000003"]
+    assert emulator.key_ids("ins-a1000005") == ["skey-k1000002", "skey-k1000003"]
     assert emulator.instance("ins-a1000004")["LatestOperationState"] == "SUCCESS"
     assert emulator.instance("ins-a1000004")["LatestOperationRequestId"] == sent[0]["request_id"]
 
     seq = emulator.requests()["requests"][-1]["seq"]
     again = adhoc(emulator, {"instance_ids": STOPPED_PAIR, "key_ids": ["skey-k1000003"]})
     assert not again.failed and not again.changed and again.result["request_ids"] == []
-    assert writes(emulator, since=seq) == []
+    assert binding_writes(emulator, since=seq) == []
 
 
 def test_running_instance_without_force_stop_fails_with_no_write(emulator, adhoc):
@@ -55,30 +56,30 @@ def test_running_instance_without_force_stop_fails_with_no_write(emulator, adhoc
     assert run.failed and not run.changed
     msg = run.result["msg"]
     assert "ins-a1000001 (RUNNING)" in msg and "ins-a1000002 (RUNNING)" in msg and "force_stop" in msg and "ins-a1000004" not in msg
-    assert writes(emulator) == []
-    assert keys_of(emulator, "ins-a1000004") == []
+    assert binding_writes(emulator) == []
+    assert emulator.key_ids("ins-a1000004") == []
 
 
 def test_force_stop_binds_and_leaves_the_instance_running(emulator, adhoc):
     run = adhoc(emulator, {"instance_ids": ["ins-a1000002"], "key_ids": ["skey-k1000003"], "force_stop": True})
     assert not run.failed and run.changed, run.result
-    sent = writes(emulator)
+    sent = binding_writes(emulator)
     assert len(sent) == 1 and sent[0]["params"].get("ForceStop") is True
     inst = emulator.instance("ins-a1000002")
     assert inst["InstanceState"] == "RUNNING"
-    assert keys_of(emulator, "ins-a1000002") == ["skey-k1000003"]
+    assert emulator.key_ids("ins-a1000002") == ["skey-k1000003"]
     assert run.result["instances"][0]["key_ids"] == ["skey-k1000003"]
 
 
 def test_absent_unbinds_only_the_listed_key(emulator, adhoc):
-    emulator_keys_before = keys_of(emulator, "ins-a1000005")
+    emulator_keys_before = emulator.key_ids("ins-a1000005")
     assert emulator_keys_before == ["skey-k1000002"]
     adhoc(emulator, {"instance_ids": ["ins-a1000005"], "key_ids": ["skey-k1000003"]})
     run = adhoc(emulator, {"instance_ids": ["ins-a1000005", "ins-a1000004"], "key_ids": ["skey-k1000003"], "state": "absent"})
     assert not run.failed and run.changed
-    assert keys_of(emulator, "ins-a1000005") == ["skey-k1000002"]
-    assert [w["action"] for w in writes(emulator)][-1] == "DisassociateInstancesKeyPairs"
-    assert writes(emulator)[-1]["params"]["InstanceIds"] == ["ins-a1000005"]  # ins-a1000004 never had it
+    assert emulator.key_ids("ins-a1000005") == ["skey-k1000002"]
+    assert [w["action"] for w in binding_writes(emulator)][-1] == "DisassociateInstancesKeyPairs"
+    assert binding_writes(emulator)[-1]["params"]["InstanceIds"] == ["ins-a1000005"]  # ins-a1000004 never had it
     again = adhoc(emulator, {"instance_ids": ["ins-a1000005"], "key_ids": ["skey-k1000003"], "state": "absent"})
     assert not again.changed and again.result["request_ids"] == []
 
@@ -86,9 +87,9 @@ def test_absent_unbinds_only_the_listed_key(emulator, adhoc):
 def test_exclusive_leaves_exactly_the_listed_keys(emulator, adhoc):
     run = adhoc(emulator, {"instance_ids": ["ins-a1000003", "ins-a1000005"], "key_ids": ["skey-k1000004"], "exclusive": True})
     assert not run.failed and run.changed, run.result
-    assert keys_of(emulator, "ins-a1000003") == ["skey-k1000004"]
-    assert keys_of(emulator, "ins-a1000005") == ["skey-k1000004"]
-    actions = [w["action"] for w in writes(emulator)]
+    assert emulator.key_ids("ins-a1000003") == ["skey-k1000004"]
+    assert emulator.key_ids("ins-a1000005") == ["skey-k1000004"]
+    actions = [w["action"] for w in binding_writes(emulator)]
     assert actions[0] == "AssociateInstancesKeyPairs" and set(actions[1:]) == {"DisassociateInstancesKeyPairs"}
     assert not adhoc(emulator, {"instance_ids": ["ins-a1000003", "ins-a1000005"], "key_ids": ["skey-k1000004"], "exclusive": True}).changed
 
@@ -96,23 +97,23 @@ def test_exclusive_leaves_exactly_the_listed_keys(emulator, adhoc):
 def test_windows_instance_fails_before_any_write(emulator, adhoc):
     run = adhoc(emulator, {"instance_ids": ["ins-a1000006", "ins-a1000004"], "key_ids": ["skey-k1000003"]})
     assert run.failed and "ins-a1000006" in run.result["msg"] and "Windows" in run.result["msg"]
-    assert writes(emulator) == []
+    assert binding_writes(emulator) == []
 
 
 @pytest.mark.parametrize("count", [250])
 def test_many_instances_go_out_in_batches_of_at_most_100(adhoc, count):
-    with Emulator(extra_args=["--operation-latency", "0.2", "--generate-instances", str(count)]) as emu:
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2", "--generate-instances", str(count)]) as emu:
         ids = emu.generated_instance_ids()
         assert len(ids) == count
         run = adhoc(emu, {"instance_ids": ids, "key_ids": ["skey-k1000004"]})
         assert not run.failed and run.changed, run.result.get("msg")
-        sent = writes(emu)
+        sent = binding_writes(emu)
         assert len(sent) == math.ceil(count / 100)
         assert all(len(w["params"]["InstanceIds"]) <= 100 for w in sent)
         assert sorted(i for w in sent for i in w["params"]["InstanceIds"]) == ids
         reads_before_first_write = [r for r in emu.requests()["requests"] if r["seq"] < sent[0]["seq"] and r["action"] == "DescribeInstances"]
         assert len(reads_before_first_write) == math.ceil(count / 100)
-        assert all(keys_of(emu, i) == ["skey-k1000004"] for i in ids[:: max(1, count // 10)])
+        assert all(emu.key_ids(i) == ["skey-k1000004"] for i in ids[:: max(1, count // 10)])
         assert len(run.result["instances"]) == count and all(i["changed"] for i in run.result["instances"])
 
 
@@ -123,16 +124,7 @@ def test_credentials_only_in_environment_ad_hoc(emulator, adhoc):
 
 
 def test_playbook_with_module_defaults_group(emulator, playbook):
-    text = """
-    - hosts: localhost
-      gather_facts: false
-      module_defaults:
-        group/tencentcloud.cvm.tencentcloud:
-          secret_id: "{{ sid }}"
-          secret_key: "{{ skey }}"
-          region: ap-guangzhou
-          endpoint: "{{ url }}"
-      tasks:
+    text = module_defaults_play("""
         - name: preview
           tencentcloud.cvm.cvm_keypair_association:
             instance_ids: [ins-a1000004]
@@ -146,13 +138,12 @@ def test_playbook_with_module_defaults_group(emulator, playbook):
           tencentcloud.cvm.cvm_keypair_association:
             instance_ids: [ins-a1000004]
             key_ids: [skey-k1000004]
-    """
-    rc, tasks, out, err = playbook(emulator, text, credentials=False,
-                                   extra_vars={"sid": emulator.secret_id, "skey": emulator.secret_key, "url": emulator.url})
+    """)
+    rc, tasks, out, err = playbook(emulator, text, credentials=False, extra_vars=module_defaults_vars(emulator))
     assert rc == 0, out + err
     assert tasks["preview"]["changed"] and tasks["apply"]["changed"] and not tasks["rerun"]["changed"]
-    assert len(writes(emulator)) == 1
-    assert keys_of(emulator, "ins-a1000004") == ["skey-k1000004"]
+    assert len(binding_writes(emulator)) == 1
+    assert emulator.key_ids("ins-a1000004") == ["skey-k1000004"]
 
 
 def test_no_credentials_is_a_clear_message(emulator, adhoc):

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Emulator
 from cvm_emulator import base36  # pylint: disable=import-error
+from e2e_support import module_defaults_play, module_defaults_vars  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 INFO = "tencentcloud.cvm.cvm_keypair_association_info"
 NAMES = {"skey-k1000001": "ops-team", "skey-k1000002": "deploy", "skey-k1000003": "alice", "skey-k1000004": "bob"}
@@ -55,22 +56,12 @@ def test_by_filters(emulator, adhoc):
 
 
 def test_whole_region_in_check_mode_through_module_defaults(emulator, playbook):
-    text = """
-    - hosts: localhost
-      gather_facts: false
-      module_defaults:
-        group/tencentcloud.cvm.tencentcloud:
-          secret_id: "{{ sid }}"
-          secret_key: "{{ skey }}"
-          region: ap-guangzhou
-          endpoint: "{{ url }}"
-      tasks:
+    text = module_defaults_play("""
         - name: everything
           tencentcloud.cvm.cvm_keypair_association_info:
           check_mode: true
-    """
-    rc, tasks, out, err = playbook(emulator, text, credentials=False,
-                                   extra_vars={"sid": emulator.secret_id, "skey": emulator.secret_key, "url": emulator.url})
+    """)
+    rc, tasks, out, err = playbook(emulator, text, credentials=False, extra_vars=module_defaults_vars(emulator))
     assert rc == 0, out + err
     result = tasks["everything"]
     assert not result["changed"] and result["instances"] == [expected(emulator, "ins-a100000%d" % n) for n in range(1, 7)]
@@ -114,7 +105,7 @@ def test_bad_input_fails_before_any_request(emulator, adhoc, module_args, fragme
 
 
 def test_paging_over_250_generated_instances(adhoc):
-    with Emulator(extra_args=["--generate-instances", "250"]) as emu:
+    with EmulatorProcess(extra_args=["--generate-instances", "250"]) as emu:
         run = adhoc(emu, {"region": emu.region}, module=INFO)
         assert not run.failed, run.result
         ids = [i["instance_id"] for i in run.result["instances"]]

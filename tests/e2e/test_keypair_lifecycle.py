@@ -17,8 +17,6 @@ import stat
 
 import pytest
 
-from conftest import keys_of
-
 KEYPAIR = "tencentcloud.cvm.cvm_keypair"
 
 
@@ -174,7 +172,7 @@ def test_force_unbinds_through_disassociate_then_deletes(emulator, keypair):
         ("DisassociateInstancesKeyPairs", {"InstanceIds": ["ins-a1000001", "ins-a1000003"], "KeyIds": ["skey-k1000001"], "ForceStop": True}),
         ("DeleteKeyPairs", {"KeyIds": ["skey-k1000001"]}),
     ]
-    assert keys_of(emulator, "ins-a1000001") == [] and keys_of(emulator, "ins-a1000003") == []
+    assert emulator.key_ids("ins-a1000001") == [] and emulator.key_ids("ins-a1000003") == []
     assert emulator.instance("ins-a1000001")["InstanceState"] == "RUNNING"  # force-stopped and started again
     assert emulator.instance("ins-a1000001")["LatestOperation"] == "DisassociateInstancesKeyPairs"
     assert named(emulator, "ops-team") == []
@@ -248,5 +246,5 @@ def test_lifecycle_playbook_with_the_info_module(emulator, playbook, tmp_path):
     assert tasks["info"]["key_pairs"] == [{"key_id": key_id, "key_name": "team_key", "instance_ids": ["ins-a1000004"]}]
     assert tasks["info"]["instances"][0]["key_names"] == ["team_key"]
     assert [a for a, _params in key_writes(emulator)] == ["CreateKeyPair", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs", "DeleteKeyPairs"]
-    assert keys_of(emulator, "ins-a1000004") == [] and named(emulator, "team_key") == []
+    assert emulator.key_ids("ins-a1000004") == [] and named(emulator, "team_key") == []
     assert (tmp_path / "team_key.pem").read_text().splitlines()[1] not in out + err

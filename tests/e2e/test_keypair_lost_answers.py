@@ -25,7 +25,9 @@ import textwrap
 
 import pytest
 
-from conftest import BIN, Emulator, read_results
+from ansible_env import BIN  # pylint: disable=import-error
+from e2e_support import read_results  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 pytestmark = [pytest.mark.nondeterministic, pytest.mark.slow]  # injected faults, 20 ansible-playbook runs
 
@@ -66,7 +68,7 @@ def named(state, name):
 
 def test_lost_answers_on_key_pair_writes_are_settled_by_reading(ansible_env, tmp_path):
     args = ["--seed", SEED, "--fault-lost-response", LOST_RATE, "--no-rate-limit", "--operation-latency", "0.2"]
-    with Emulator(extra_args=args) as emu:
+    with EmulatorProcess(extra_args=args) as emu:
         for rerun in range(RERUNS):
             pem = tmp_path / ("created-%d.pem" % rerun)
             key = public_key("rerun-%d" % rerun)

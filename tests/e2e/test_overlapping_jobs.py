@@ -18,7 +18,9 @@ from collections import Counter
 
 import pytest
 
-from conftest import BIN, Emulator, read_results, writes
+from ansible_env import BIN  # pylint: disable=import-error
+from e2e_support import binding_writes, read_results  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
 
@@ -84,11 +86,11 @@ def wait_for(condition, timeout, what):
 
 
 def ok_writes(emu, key):
-    return [w for w in writes(emu) if w["outcome"] == "ok" and w["params"]["KeyIds"] == [key]]
+    return [w for w in binding_writes(emu) if w["outcome"] == "ok" and w["params"]["KeyIds"] == [key]]
 
 
 def busy_answers(emu, key):
-    return [w for w in writes(emu) if w["error_code"] == BUSY and w["params"]["KeyIds"] == [key]]
+    return [w for w in binding_writes(emu) if w["error_code"] == BUSY and w["params"]["KeyIds"] == [key]]
 
 
 def start_overlapping(ansible_env, emu, tmp_path):
@@ -112,12 +114,12 @@ def assert_end_state_and_quiet_reruns(emu, playbook):
         seq = emu.requests()["requests"][-1]["seq"]
         rc, tasks, out, err = playbook(emu, text)
         assert rc == 0 and tasks["bind"]["changed"] is False, out[-2000:] + err[-2000:]
-        assert writes(emu, since=seq) == []
+        assert binding_writes(emu, since=seq) == []
 
 
 @pytest.mark.slow
 def test_two_overlapping_runs_both_succeed_and_the_end_holds_both_keys(ansible_env, playbook, tmp_path):
-    with Emulator(state=world(), extra_args=["--operation-latency", "0.5"]) as emu:
+    with EmulatorProcess(state=world(), extra_args=["--operation-latency", "0.5"]) as emu:
         run_a, run_b = start_overlapping(ansible_env, emu, tmp_path)
         emu.configure(hold_operations=False)  # run A's operations end; run B's next attempt gets through
         rc_a, result_a, out_a = run_a.finish()
@@ -131,7 +133,7 @@ def test_two_overlapping_runs_both_succeed_and_the_end_holds_both_keys(ansible_e
 
 @pytest.mark.slow
 def test_a_run_blocked_past_its_retries_says_another_operation_is_running_and_a_rerun_finishes(ansible_env, playbook, tmp_path):
-    with Emulator(state=world(), extra_args=["--operation-latency", "0.5"]) as emu:
+    with EmulatorProcess(state=world(), extra_args=["--operation-latency", "0.5"]) as emu:
         run_a, run_b = start_overlapping(ansible_env, emu, tmp_path)
         rc_b, result_b, out_b = run_b.finish()  # run A's operations stay held through all of run B's retries
         emu.configure(hold_operations=False)
@@ -153,5 +155,5 @@ def test_a_run_blocked_past_its_retries_says_another_operation_is_running_and_a_
         seq = emu.requests()["requests"][-1]["seq"]
         rc, tasks, out, err = playbook(emu, PLAY_B)
         assert rc == 0 and tasks["bind"]["changed"], out[-3000:] + err[-3000:]
-        assert sorted(i for w in writes(emu, since=seq) for i in w["params"]["InstanceIds"]) == sorted(SHARED + ONLY_B)
+        assert sorted(i for w in binding_writes(emu, since=seq) for i in w["params"]["InstanceIds"]) == sorted(SHARED + ONLY_B)
         assert_end_state_and_quiet_reruns(emu, playbook)

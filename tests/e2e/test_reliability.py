@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from conftest import Emulator, keys_of, writes
+from e2e_support import binding_writes  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
 
@@ -38,7 +39,7 @@ def assert_run_has_no_secrets(run):
 
 @pytest.fixture
 def canary():
-    with Emulator(extra_args=CANARY_ARGS) as emu:
+    with EmulatorProcess(extra_args=CANARY_ARGS) as emu:
         yield emu
 
 
@@ -53,7 +54,7 @@ PLANNED_FAULTS = ["--fault-plan", "DescribeInstances:1=throttle", "--fault-plan"
 
 @pytest.mark.nondeterministic
 def test_planned_faults_on_every_request_of_500_instances_are_survived_and_rerun_is_clean(adhoc):
-    with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", "500", "--no-rate-limit"] + PLANNED_FAULTS) as emu:
+    with EmulatorProcess(extra_args=CANARY_ARGS + ["--generate-instances", "500", "--no-rate-limit"] + PLANNED_FAULTS) as emu:
         ids = emu.generated_instance_ids()
         run = adhoc(emu, {"instance_ids": ids, "key_ids": ["skey-k1000004"]}, verbosity=4)
         assert_run_has_no_secrets(run)
@@ -73,7 +74,7 @@ def test_planned_faults_on_every_request_of_500_instances_are_survived_and_rerun
         seq = log[-1]["seq"]
         again = adhoc(emu, {"instance_ids": ids, "key_ids": ["skey-k1000004"]})
         assert not again.failed and not again.changed, again.result.get("msg")
-        assert writes(emu, since=seq) == []
+        assert binding_writes(emu, since=seq) == []
 
 
 # Heavy random faults (about a third of all requests fail, and tight limits throttle in bursts) exceed the budget the
@@ -84,7 +85,7 @@ def test_planned_faults_on_every_request_of_500_instances_are_survived_and_rerun
 def test_heavy_random_faults_end_in_success_or_an_honest_failure_and_a_rerun_converges(adhoc):
     faults = ["--fault-internal-error", "0.2", "--fault-http-502", "0.1", "--fault-drop", "0.05", "--fault-lost-response", "0.02", "--seed", "11",
               "--rate-limit", "DescribeInstances=6", "--rate-limit", "AssociateInstancesKeyPairs=2"]
-    with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", "500"] + faults) as emu:
+    with EmulatorProcess(extra_args=CANARY_ARGS + ["--generate-instances", "500"] + faults) as emu:
         ids = emu.generated_instance_ids()
         args = {"instance_ids": ids, "key_ids": ["skey-k1000004"]}
         run = adhoc(emu, args, verbosity=4)
@@ -110,7 +111,7 @@ def test_heavy_random_faults_end_in_success_or_an_honest_failure_and_a_rerun_con
         assert all(state[i]["LoginSettings"]["KeyIds"] == ["skey-k1000004"] for i in ids)
         seq = emu.requests()["requests"][-1]["seq"]
         assert not adhoc(emu, args).changed
-        assert writes(emu, since=seq) == []
+        assert binding_writes(emu, since=seq) == []
 
 
 @pytest.mark.nondeterministic
@@ -136,7 +137,7 @@ def test_partial_failure_reports_what_changed_and_a_rerun_converges(canary, adho
     run = adhoc(canary, args, verbosity=4)
     assert_run_has_no_secrets(run)
     assert run.failed and run.changed
-    request_id = writes(canary)[0]["request_id"]
+    request_id = binding_writes(canary)[0]["request_id"]
     assert run.result["failed_instances"] == [
         {"instance_id": "ins-a1000004", "request_id": request_id, "error_message": "Failed to write the public key: disk is read-only"}]
     assert "ins-a1000004: Failed to write the public key: disk is read-only" in run.result["msg"]
@@ -150,8 +151,8 @@ def test_partial_failure_reports_what_changed_and_a_rerun_converges(canary, adho
     seq = canary.requests()["requests"][-1]["seq"]
     rerun = adhoc(canary, args)
     assert not rerun.failed and rerun.changed
-    assert [w["params"]["InstanceIds"] for w in writes(canary, since=seq)] == [["ins-a1000004"]]
-    assert keys_of(canary, "ins-a1000004") == ["skey-k1000003"]
+    assert [w["params"]["InstanceIds"] for w in binding_writes(canary, since=seq)] == [["ins-a1000004"]]
+    assert canary.key_ids("ins-a1000004") == ["skey-k1000003"]
     assert not adhoc(canary, args).changed
 
 
@@ -163,7 +164,7 @@ def test_operation_still_running_at_wait_timeout_fails_naming_the_instances(cana
     assert run.failed and run.changed
     assert run.result["pending_instance_ids"] == ["ins-a1000004", "ins-a1000005"]
     assert "Still operating after wait_timeout=2s: ins-a1000004, ins-a1000005." in run.result["msg"]
-    assert len(writes(canary)) == 1
+    assert len(binding_writes(canary)) == 1
     canary.configure(hold_operations=False)
 
 
@@ -199,9 +200,9 @@ def test_concurrent_key_change_between_read_and_write_is_detected_and_fixed(cana
         "AssociateInstancesKeyPairs", {"InstanceIds": ["ins-a1000003"], "KeyIds": ["skey-k1000004"]}))
     assert_run_has_no_secrets(run)
     assert not run.failed, run.result.get("msg")
-    assert keys_of(canary, "ins-a1000003") == ["skey-k1000003"]
+    assert canary.key_ids("ins-a1000003") == ["skey-k1000003"]
     assert run.result["instances"][0]["key_ids"] == ["skey-k1000003"]
-    unbound = [w["params"]["KeyIds"] for w in writes(canary) if w["action"] == "DisassociateInstancesKeyPairs" and w["outcome"] == "ok"]
+    unbound = [w["params"]["KeyIds"] for w in binding_writes(canary) if w["action"] == "DisassociateInstancesKeyPairs" and w["outcome"] == "ok"]
     # Unbinds are planned from what the instance has after the bind, so the stranger's key goes in the same call.
     assert unbound == [["skey-k1000001", "skey-k1000004"]]
 
@@ -215,7 +216,7 @@ def test_concurrent_start_between_read_and_write_fails_saying_so(canary, adhoc):
     assert run.failed and not run.changed
     assert run.result["error"]["code"] in ("UnsupportedOperation.InstanceStateRunning", "UnsupportedOperation.InstanceStateStarting")
     assert "force_stop" in run.result["msg"] or "retry" in run.result["msg"]
-    assert keys_of(canary, "ins-a1000004") == []
+    assert canary.key_ids("ins-a1000004") == []
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +229,7 @@ def self_signed(tmp_path_factory):
 
 
 def test_self_signed_https_is_refused_unless_its_ca_bundle_is_named(self_signed, adhoc):
-    with Emulator(extra_args=CANARY_ARGS, tls=self_signed) as emu:
+    with EmulatorProcess(extra_args=CANARY_ARGS, tls=self_signed) as emu:
         assert emu.url.startswith("https://")
         args = {"instance_ids": ["ins-a1000004"], "key_ids": ["skey-k1000003"]}
         refused = adhoc(emu, args, env={"TENCENTCLOUD_CA_BUNDLE": ""}, verbosity=4)
@@ -238,7 +239,7 @@ def test_self_signed_https_is_refused_unless_its_ca_bundle_is_named(self_signed,
         assert emu.requests()["requests"] == []  # the TLS handshake failed: nothing reached the API
         accepted = adhoc(emu, dict(args, ca_bundle=str(self_signed[0])), env={"TENCENTCLOUD_CA_BUNDLE": ""})
         assert not accepted.failed and accepted.changed, accepted.result.get("msg")
-        assert keys_of(emu, "ins-a1000004") == ["skey-k1000003"]
+        assert emu.key_ids("ins-a1000004") == ["skey-k1000003"]
 
 
 @pytest.mark.nondeterministic
@@ -248,7 +249,7 @@ def test_eight_forks_against_one_emulator_end_correct_without_throttling_errors(
     limits = ["--rate-limit", "AssociateInstancesKeyPairs=3", "--rate-limit", "DescribeKeyPairs=3", "--rate-limit", "DescribeInstances=8",
               # However slowly the forks start, each one's first bind is throttled at least once.
               "--fault-plan", "AssociateInstancesKeyPairs:1=throttle"]
-    with Emulator(extra_args=CANARY_ARGS + ["--generate-instances", str(hosts * per_host)] + limits) as emu:
+    with EmulatorProcess(extra_args=CANARY_ARGS + ["--generate-instances", str(hosts * per_host)] + limits) as emu:
         ids = emu.generated_instance_ids()
         inventory = tmp_path / "inventory.ini"
         inventory.write_text("\n".join("node%d ansible_connection=local" % n for n in range(hosts)) + "\n")

@@ -20,7 +20,9 @@ import math
 
 import pytest
 
-from conftest import Emulator, WRITE_ACTIONS, writes
+from cvm_emulator import KEY_BINDING_ACTIONS  # pylint: disable=import-error
+from e2e_support import binding_writes  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 KEY = "skey-k1000003"          # default seed key pairs; generated instances start with no key
 OTHER_KEY = "skey-k1000004"
@@ -37,7 +39,7 @@ class Log:
 
     def __init__(self, emu):
         records = sorted(emu.requests()["requests"], key=lambda r: r["seq"])
-        self.writes = [r for r in records if r["action"] in WRITE_ACTIONS]
+        self.writes = [r for r in records if r["action"] in KEY_BINDING_ACTIONS]
         first = self.writes[0]["seq"] if self.writes else float("inf")
         reads = [r for r in records if r["action"] == "DescribeInstances"]
         self.reads_before = [r for r in reads if r["seq"] < first]
@@ -54,7 +56,7 @@ def generated():
     with contextlib.ExitStack() as stack:
 
         def start(n):
-            emu = stack.enter_context(Emulator(extra_args=["--generate-instances", str(n), "--operation-latency", LATENCY]))
+            emu = stack.enter_context(EmulatorProcess(extra_args=["--generate-instances", str(n), "--operation-latency", LATENCY]))
             ids = emu.generated_instance_ids()
             assert len(ids) == n
             return emu, ids
@@ -68,7 +70,7 @@ def test_check_mode_reads_once_and_writes_nothing(generated, adhoc, n):
     run = adhoc(emu, {"instance_ids": ids, "key_ids": [KEY]}, check=True)
     assert not run.failed and run.changed, run.result
     log = Log(emu)
-    assert log.writes == [] and writes(emu) == []
+    assert log.writes == [] and binding_writes(emu) == []
     assert len(log.reads_before) == log.counts["DescribeInstances"] == batches(n)
     assert sum(1 for i in run.result["instances"] if i["changed"]) == n
 
@@ -94,7 +96,7 @@ def test_bind_sends_the_minimal_reads_and_writes_then_nothing_on_rerun(generated
     again = adhoc(emu, {"instance_ids": ids, "key_ids": [KEY]})
     assert not again.failed and not again.changed, again.result
     log = Log(emu)
-    assert log.writes == [] and writes(emu) == []
+    assert log.writes == [] and binding_writes(emu) == []
     assert len(log.reads_before) == log.counts["DescribeInstances"] == batches(n)
 
 

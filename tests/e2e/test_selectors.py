@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
-from conftest import Emulator, keys_of, writes
+from e2e_support import binding_writes  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 
 def test_key_names_resolve_to_ids(emulator, adhoc):
     run = adhoc(emulator, {"instance_ids": ["ins-a1000004"], "key_names": ["alice", "bob"]})
     assert not run.failed and run.changed, run.result.get("msg")
-    assert keys_of(emulator, "ins-a1000004") == ["skey-k1000003", "skey-k1000004"]
+    assert emulator.key_ids("ins-a1000004") == ["skey-k1000003", "skey-k1000004"]
     assert not adhoc(emulator, {"instance_ids": ["ins-a1000004"], "key_names": ["alice"], "key_ids": ["skey-k1000004"]}).changed
 
 
@@ -41,8 +42,8 @@ def test_instance_filters_select_by_tag_and_check_mode_lists_the_matches(emulato
     assert emulator.write_count() == 0
     run = adhoc(emulator, args)
     assert not run.failed and run.changed, run.result.get("msg")
-    assert keys_of(emulator, "ins-a1000001") == ["skey-k1000001", "skey-k1000003"]
-    assert keys_of(emulator, "ins-a1000002") == ["skey-k1000003"]
+    assert emulator.key_ids("ins-a1000001") == ["skey-k1000001", "skey-k1000003"]
+    assert emulator.key_ids("ins-a1000002") == ["skey-k1000003"]
     assert emulator.instance("ins-a1000001")["InstanceState"] == "RUNNING"
 
 
@@ -64,10 +65,10 @@ def test_filter_matching_nothing_changes_nothing_and_warns(emulator, adhoc):
 
 
 def test_instance_filters_read_every_page(adhoc):
-    with Emulator(extra_args=["--operation-latency", "0.2", "--generate-instances", "250"]) as emu:
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2", "--generate-instances", "250"]) as emu:
         run = adhoc(emu, {"instance_filters": {"tag:bench": "true"}, "key_ids": ["skey-k1000004"]})
         assert not run.failed and run.changed, run.result.get("msg")
         assert len(run.result["instances"]) == 250
         reads = [r for r in emu.requests()["requests"] if r["action"] == "DescribeInstances" and "Filters" in (r["params"] or {})]
         assert len(reads) >= 3
-        assert len(writes(emu)) == 3
+        assert len(binding_writes(emu)) == 3

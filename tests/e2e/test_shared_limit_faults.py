@@ -22,7 +22,9 @@ import textwrap
 import pytest
 from cvm_emulator import base36  # pylint: disable=import-error
 
-from conftest import BIN, COLLECTIONS_PATH, Emulator, keys_of, read_results, without_proxies
+from ansible_env import BIN, clean_environment  # pylint: disable=import-error
+from e2e_support import read_results  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared  # pylint: disable=wrong-import-order
 
 pytestmark = [pytest.mark.nondeterministic]  # other processes, signals and wall-clock bounds
@@ -61,7 +63,7 @@ time.sleep(600)
 
 @pytest.fixture
 def emu():
-    with Emulator(extra_args=["--operation-latency", "0.2", "--generate-instances", "10"]) as emulator:
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2", "--generate-instances", "10"]) as emulator:
         yield emulator
 
 
@@ -74,15 +76,19 @@ def state_path(emu, folder, action):
     return os.path.join(folder, shared.state_file_name(emu.secret_id, emu.region, emu.url, action))
 
 
-def start_holder(mode, path, rate, prefix=(), trigger=None):
-    env = dict(without_proxies(), PYTHONPATH=COLLECTIONS_PATH)
-    extra = [trigger] if trigger else []
-    proc = subprocess.Popen(list(prefix) + [sys.executable, "-c", HOLDER, mode, path, str(rate)] + extra, env=env,  # pylint: disable=consider-using-with
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()  # the holder holds what it should once it has printed
-    assert line, proc.stderr.read()
-    proc.said = json.loads(line)
-    return proc
+@pytest.fixture
+def start_holder(collections_path, tmp_path):
+    """start(mode, path, rate, prefix=(), trigger=None): a process holding the shared limit's lock or slots (HOLDER)."""
+    def start(mode, path, rate, prefix=(), trigger=None):
+        env = clean_environment(tmp_path, PYTHONPATH=collections_path)
+        extra = [trigger] if trigger else []
+        proc = subprocess.Popen(list(prefix) + [sys.executable, "-c", HOLDER, mode, path, str(rate)] + extra, env=env,  # pylint: disable=consider-using-with
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()  # the holder holds what it should once it has printed
+        assert line, proc.stderr.read()
+        proc.said = json.loads(line)
+        return proc
+    return start
 
 
 def end(proc):
@@ -141,7 +147,7 @@ def assert_bound_in_time(proc, records, name="bind"):
     return record
 
 
-def test_a_frozen_lock_holder_costs_at_most_the_fallback_bound_and_one_warning(ansible_env, tmp_path, emu, folder):
+def test_a_frozen_lock_holder_costs_at_most_the_fallback_bound_and_one_warning(ansible_env, tmp_path, emu, folder, start_holder):
     holder = start_holder("lock", state_path(emu, folder, "DescribeInstances"), 40)
     try:
         os.kill(holder.pid, signal.SIGSTOP)
@@ -151,7 +157,7 @@ def test_a_frozen_lock_holder_costs_at_most_the_fallback_bound_and_one_warning(a
     record = assert_bound_in_time(proc, records)
     warnings = record["result"].get("warnings") or []
     assert len(warnings) == 1 and "stayed locked for 5 s" in warnings[0] and shared.FOLDER_ENV in warnings[0], warnings
-    assert all(keys_of(emu, i) == [KEY] for i in INSTANCES)
+    assert all(emu.key_ids(i) == [KEY] for i in INSTANCES)
 
 
 TRIGGER = """
@@ -162,7 +168,7 @@ TRIGGER = """
 
 
 @pytest.mark.parametrize("action, rate", [("DescribeInstances", 40), ("AssociateInstancesKeyPairs", 10)])
-def test_a_frozen_holder_of_every_slot_is_waited_on_at_most_the_fallback_bound(ansible_env, tmp_path, emu, folder, action, rate):
+def test_a_frozen_holder_of_every_slot_is_waited_on_at_most_the_fallback_bound(ansible_env, tmp_path, emu, folder, action, rate, start_holder):
     trigger = str(tmp_path / "take-the-slots")
     holder = start_holder("slots-when-triggered", state_path(emu, folder, action), rate, trigger=trigger)
     try:
@@ -174,11 +180,11 @@ def test_a_frozen_holder_of_every_slot_is_waited_on_at_most_the_fallback_bound(a
     (taken,) = [r for r in records if r["task"].startswith("the holder takes")]
     assert taken["status"] == "ok", taken
     assert_bound_in_time(proc, records)
-    assert all(keys_of(emu, i) == [KEY] for i in INSTANCES)
+    assert all(emu.key_ids(i) == [KEY] for i in INSTANCES)
     assert [r for r in emu.requests()["requests"] if r["error_code"] == "RequestLimitExceeded"] == []
 
 
-def test_slots_of_a_holder_killed_with_9_are_free_at_once(ansible_env, tmp_path, emu, folder):
+def test_slots_of_a_holder_killed_with_9_are_free_at_once(ansible_env, tmp_path, emu, folder, start_holder):
     holder = start_holder("slots", state_path(emu, folder, "DescribeInstances"), 40)
     try:
         os.kill(holder.pid, signal.SIGKILL)
@@ -190,7 +196,7 @@ def test_slots_of_a_holder_killed_with_9_are_free_at_once(ansible_env, tmp_path,
     assert not record["result"].get("warnings")
 
 
-def test_slots_of_a_holder_in_another_pid_namespace_are_free_once_it_is_gone(ansible_env, tmp_path, emu, folder):
+def test_slots_of_a_holder_in_another_pid_namespace_are_free_once_it_is_gone(ansible_env, tmp_path, emu, folder, start_holder):
     path = state_path(emu, folder, "DescribeInstances")
     holder = start_holder("slots-then-exit", path, 40, prefix=["unshare", "--pid", "--fork", "--kill-child"])
     try:
@@ -261,7 +267,7 @@ def test_corrupted_state_files_are_replaced_and_never_stop_a_bind(ansible_env, t
             assert len(warnings) == 1 and "was replaced" in warnings[0], (number, warnings)
         else:
             assert warnings == [], (number, warnings)
-    assert len(sources) % 2 == 1 and all(keys_of(emu, i) == [KEY] for i in INSTANCES)  # the last bind (an even one) bound the key
+    assert len(sources) % 2 == 1 and all(emu.key_ids(i) == [KEY] for i in INSTANCES)  # the last bind (an even one) bound the key
     for action in actions:
         with open(state_path(emu, folder, action), "rb") as handle:
             assert shared.parse_state(handle.read())[1] == ""

@@ -10,14 +10,14 @@ request of any process arrives at the server more than one window after the one 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import COLLECTIONS_PATH, Emulator
+from ansible_env import clean_environment  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
 pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
 
@@ -35,9 +35,8 @@ print(json.dumps({"warnings": warnings}))
 """
 
 
-def run_workers(emu, folder, processes, calls):
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env.update(emu.env(), PYTHONPATH=COLLECTIONS_PATH, TENCENTCLOUD_CVM_RATE_LIMIT_DIR=str(folder))
+def run_workers(collections_path, emu, folder, processes, calls):
+    env = clean_environment(folder.parent, PYTHONPATH=collections_path, TENCENTCLOUD_CVM_RATE_LIMIT_DIR=folder, **emu.env())
     start_at = time.time() + 1.5 + processes * 0.1  # after every interpreter has started
     command = [sys.executable, "-c", WORKER, str(calls), str(start_at)]
     workers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # pylint: disable=consider-using-with
@@ -54,9 +53,9 @@ def refusals(emu):
     return [r for r in emu.requests()["requests"] if r["error_code"] == "RequestLimitExceeded"]
 
 
-def test_many_processes_stay_within_one_limit(tmp_path):
-    with Emulator(extra_args=["--operation-latency", "0.2"]) as emu:  # documented limits: 10/s for DescribeKeyPairs
-        outputs = run_workers(emu, tmp_path / "limits", processes=8, calls=5)
+def test_many_processes_stay_within_one_limit(collections_path, tmp_path):
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:  # documented limits: 10/s for DescribeKeyPairs
+        outputs = run_workers(collections_path, emu, tmp_path / "limits", processes=8, calls=5)
         assert all(output["warnings"] == [] for output in outputs)
         log = emu.requests()
         assert log["ok_counts"]["DescribeKeyPairs"] == 40
@@ -64,12 +63,12 @@ def test_many_processes_stay_within_one_limit(tmp_path):
     assert [p.name for p in (tmp_path / "limits").iterdir()] and oct((tmp_path / "limits").stat().st_mode & 0o777) == "0o700"
 
 
-def test_an_unusable_folder_warns_and_still_succeeds(tmp_path):
+def test_an_unusable_folder_warns_and_still_succeeds(collections_path, tmp_path):
     folder = tmp_path / "shared"
     folder.mkdir(mode=0o755)
     folder.chmod(0o755)
-    with Emulator(extra_args=["--operation-latency", "0.2"]) as emu:
-        outputs = run_workers(emu, folder, processes=2, calls=3)
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:
+        outputs = run_workers(collections_path, emu, folder, processes=2, calls=3)
         assert emu.requests()["ok_counts"]["DescribeKeyPairs"] == 6
     for output in outputs:
         assert len(output["warnings"]) == 1 and "must be 0700" in output["warnings"][0] and emu.secret_id not in output["warnings"][0]

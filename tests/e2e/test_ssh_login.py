@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import keys_of
 from ssh_client import login, new_key  # pylint: disable=import-error
 from ssh_fleet import by_host, requires_sshd, run_playbook, ssh_emulator, write_inventory
 
@@ -79,7 +78,7 @@ def test_exclusive_leaves_exactly_the_listed_keys_able_to_log_in(semantics, adho
         one, two, three = list(keys)
         bind(adhoc, emu, ["ins-a1000001"], [one, two], force_stop=True)
         bind(adhoc, emu, ["ins-a1000001"], [two, three], exclusive=True, force_stop=True)
-        assert keys_of(emu, "ins-a1000001") == sorted([two, three])
+        assert emu.key_ids("ins-a1000001") == sorted([two, three])
         ip = address(emu, "ins-a1000001")
         outcome = {key_id: login(ip, path) for key_id, path in keys.items()}
         assert outcome[two].ok and outcome[three].ok, outcome
@@ -96,7 +95,7 @@ def test_instance_stopped_by_force_stop_comes_back_and_accepts_the_new_key_but_n
         result = bind(adhoc, emu, ["ins-a1000001"], [new], force_stop=True)
         assert result.changed
         assert emu.instance("ins-a1000001")["InstanceState"] == "RUNNING"
-        assert keys_of(emu, "ins-a1000001") == sorted(["skey-k1000001", new])  # the module keeps the old key under both readings
+        assert emu.key_ids("ins-a1000001") == sorted(["skey-k1000001", new])  # the module keeps the old key under both readings
         assert login(ip, new_file).ok
         assert login(ip, other_file).refused  # a key pair that exists but is not bound to the instance
         states = [r["params"] for r in emu.requests()["requests"] if r["action"] == "AssociateInstancesKeyPairs"]

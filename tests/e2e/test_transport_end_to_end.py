@@ -16,13 +16,16 @@ import sys
 
 import pytest
 
-from conftest import BIN, REPO, Emulator, read_results
+from ansible_env import BIN  # pylint: disable=import-error
+from e2e_support import read_results  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 BIND = {"instance_ids": ["ins-a1000004"], "key_ids": ["skey-k1000003"]}
 
 
 def test_tls_against_plain_http_fails_at_once_saying_use_http(adhoc):
-    with Emulator() as emu:
+    with EmulatorProcess() as emu:
         plain = emu.url.partition("://")[2]  # host:port alone means HTTPS
         run = adhoc(emu, dict(BIND, endpoint=plain))
         assert run.failed and run.result["error"]["code"] == "ClientNetworkError.NotTls", run.result
@@ -33,7 +36,7 @@ def test_tls_against_plain_http_fails_at_once_saying_use_http(adhoc):
 
 @pytest.mark.nondeterministic  # injected faults
 def test_a_lost_answer_says_what_happened_and_what_the_module_did(adhoc):
-    with Emulator(extra_args=["--fault-lost-response", "1.0", "--seed", "7"]) as emu:
+    with EmulatorProcess(extra_args=["--fault-lost-response", "1.0", "--seed", "7"]) as emu:
         run = adhoc(emu, dict(BIND, api_deadline=86400))
         assert run.failed and run.result["error"]["code"] == "ClientNetworkError.ConnectionDropped"
         msg = run.result["msg"]
@@ -43,11 +46,11 @@ def test_a_lost_answer_says_what_happened_and_what_the_module_did(adhoc):
 
 DRIVER = r"""
 import json, os, subprocess, sys
-from harness import Emulator
+from harness import EmulatorProcess
 subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 subprocess.run(["ip", "addr", "add", "192.0.2.10/32", "dev", "lo"], check=True)
 command, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-with Emulator(extra_args=["--host", "192.0.2.10"]) as emu:
+with EmulatorProcess(extra_args=["--host", "192.0.2.10"]) as emu:
     assert emu.url.startswith("http://192.0.2.10:"), emu.url
     env.update(emu.env())
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

@@ -11,11 +11,13 @@ lines, against an emulator this test starts (its URL replaces the example's port
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 
-from conftest import BIN, REPO, Emulator, keys_of, without_proxies, writes
+from ansible_env import clean_environment  # pylint: disable=import-error
+from e2e_support import binding_writes  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 EXAMPLE_URL = "http://127.0.0.1:41234"
 
@@ -33,10 +35,7 @@ def code_blocks(text, language):
 
 def newcomer_env(home):
     """A shell as a newcomer's: their HOME, ansible from the venv on PATH, no collections path, no proxy."""
-    env = {name: value for name, value in without_proxies().items()
-           if not name.startswith(("ANSIBLE_", "TENCENTCLOUD_")) and name not in ("PYTHONPATH", "VIRTUAL_ENV", "XDG_CACHE_HOME")}
-    env.update(HOME=str(home), PATH="%s:%s" % (BIN, os.environ.get("PATH", "")), ANSIBLE_NOCOLOR="1")
-    return env
+    return clean_environment(home, ANSIBLE_NOCOLOR="1", VIRTUAL_ENV=None, XDG_CACHE_HOME=None)
 
 
 def shell(script, env):
@@ -75,10 +74,10 @@ def test_the_emulator_docs_ad_hoc_example_runs_from_a_clone(tmp_path):
     assert len(adhoc) == 1, lines
     commands = lines[adhoc[0] - 3:adhoc[0] + 1]  # the three exports and the ad hoc command
     assert [c.split()[0] for c in commands] == ["export", "export", "export", "ansible"], commands
-    with Emulator(extra_args=["--operation-latency", "0.2"]) as emu:
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:
         script = link + "\n".join(command.replace(EXAMPLE_URL, emu.url) for command in commands) + "\n"
         assert emu.url in script
         proc = shell(script, newcomer_env(tmp_path))
         assert "CHANGED" in proc.stdout, proc.stdout
-        assert [w["params"]["InstanceIds"] for w in writes(emu)] == [["ins-a1000004"]]
-        assert keys_of(emu, "ins-a1000004") == ["skey-k1000003"]
+        assert [w["params"]["InstanceIds"] for w in binding_writes(emu)] == [["ins-a1000004"]]
+        assert emu.key_ids("ins-a1000004") == ["skey-k1000003"]

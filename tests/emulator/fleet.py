@@ -4,7 +4,7 @@
 """State documents of whole fleets for the emulator: many instances over several regions, as an inventory sees them.
 
     from fleet import fleet_state
-    with Emulator(state=fleet_state(100, regions=("ap-guangzhou", "ap-shanghai"))) as emu: ...
+    with EmulatorProcess(state=fleet_state(100, regions=("ap-guangzhou", "ap-shanghai"))) as emu: ...
 
     python tests/emulator/fleet.py 40 ap-guangzhou --keys 2 > state.json     # the same as a state file
 

@@ -1,41 +1,28 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fixtures of the emulator's own tests: a shared emulator reset before each test, SDK clients, a hand signer,
-and the cached tccli wheel / virtualenv (under $TCCVM_CACHE or <repo>/.cache/)."""
+"""Fixtures of the emulator's own tests: a shared emulator reset before each test, an SDK client, and the cached
+tccli wheel / virtualenv (under $TCCVM_CACHE or <repo>/.cache/). Tests ask for these by name; what they import
+(SDK calls, the hand signer) is in sdk_calls.py and hand_signer.py."""
 
 import contextlib
-import datetime
 import fcntl
-import hashlib
-import hmac
-import http.client
 import json
 import os
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tencentcloud.common import credential
-from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.cvm.v20170312 import cvm_client
-
-# tests/emulator and tests/support are on pytest's pythonpath (pytest.ini).
-# cvm_emulator is re-exported to the tests (the contract test introspects its action table).
-import cvm_emulator  # noqa: F401  pylint: disable=unused-import,import-error
-from harness import Emulator  # pylint: disable=import-error
+# tests/support is on pytest's pythonpath (pytest.ini).
+from harness import EmulatorProcess  # pylint: disable=import-error
 from shared_constants import PROXY_VARIABLES, REPO  # pylint: disable=import-error
 
-HERE = Path(__file__).resolve().parent
+from .sdk_calls import FAST_LATENCY, make_client
 
 TCCLI_VERSION = "3.1.189.1"  # the pinned tccli whose api.json is the contract and whose CLI is the second client
-FAST_LATENCY = 0.2
 
 for _name in PROXY_VARIABLES:  # the emulator is on 127.0.0.1: no proxy may see that traffic
     os.environ.pop(_name, None)
@@ -109,11 +96,11 @@ def tccli_bin():
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Emulators and clients.
+# The emulator and a client.
 
 @pytest.fixture(scope="session")
 def shared_emulator():
-    with Emulator(extra_args=["--operation-latency", str(FAST_LATENCY), "--seed", "7"]) as emu:
+    with EmulatorProcess(extra_args=["--operation-latency", str(FAST_LATENCY), "--seed", "7"]) as emu:
         yield emu
 
 
@@ -124,94 +111,6 @@ def emu(shared_emulator):
     return shared_emulator
 
 
-def make_client(emu, secret_id=None, secret_key=None, token=None, region=None, certification=None, unsigned_payload=False):
-    """An unmodified SDK CvmClient pointed at the emulator."""
-    scheme, _sep, address = emu.url.partition("://")
-    http_profile = HttpProfile(protocol=scheme, endpoint=address, reqTimeout=10, certification=certification)
-    profile = ClientProfile(httpProfile=http_profile)
-    profile.unsignedPayload = unsigned_payload
-    cred = credential.Credential(secret_id or emu.secret_id, secret_key or emu.secret_key, token)
-    return cvm_client.CvmClient(cred, region or emu.region, profile)
-
-
 @pytest.fixture
 def client(emu):
     return make_client(emu)
-
-
-def call(client_, action, params=None):
-    """The Response of a successful call (raises TencentCloudSDKException otherwise)."""
-    return client_.call_json(action, params or {})["Response"]
-
-
-def error_of(client_, action, params=None):
-    """The exception of a call that must fail."""
-    with pytest.raises(TencentCloudSDKException) as caught:
-        client_.call_json(action, params or {})
-    return caught.value
-
-
-def instance(client_, instance_id):
-    found = call(client_, "DescribeInstances", {"InstanceIds": [instance_id]})["InstanceSet"]
-    assert len(found) == 1, found
-    return found[0]
-
-
-def keys_of(emu, instance_id):
-    return emu.instance(instance_id)["LoginSettings"]["KeyIds"] or []
-
-
-def wait_for(predicate, timeout=5.0, interval=0.01):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met within %ss" % timeout)
-        time.sleep(interval)
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# A hand signer, written from api-facts.md independently of both the SDK and the emulator.
-
-def _hmac(key, text):
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
-
-
-def sign(secret_id, secret_key, host, body, timestamp, content_type="application/json", service="cvm"):
-    date = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d")
-    canonical = "POST\n/\n\ncontent-type:%s\nhost:%s\n\ncontent-type;host\n%s" % (content_type, host, hashlib.sha256(body).hexdigest())
-    to_sign = "TC3-HMAC-SHA256\n%d\n%s/%s/tc3_request\n%s" % (timestamp, date, service, hashlib.sha256(canonical.encode()).hexdigest())
-    key = _hmac(_hmac(_hmac(("TC3" + secret_key).encode(), date), service), "tc3_request")
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    return "TC3-HMAC-SHA256 Credential=%s/%s/%s/tc3_request, SignedHeaders=content-type;host, Signature=%s" % (secret_id, date, service, signature)
-
-
-def raw_call(emu, action, params=None, *, secret_id=None, secret_key=None, token=None, timestamp=None, version="2017-03-12",
-             region=None, host=None, authorization=None):
-    """POST a hand-signed request with http.client; returns (status, headers dict, body bytes)."""
-    body = json.dumps(params or {}).encode()
-    address = emu.url.partition("://")[2]
-    host = host or address
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    headers = {
-        "Host": host, "Content-Type": "application/json", "X-TC-Action": action, "X-TC-Version": version,
-        "X-TC-Timestamp": str(timestamp), "X-TC-Region": region or emu.region,
-        "Authorization": authorization or sign(secret_id or emu.secret_id, secret_key or emu.secret_key, host, body, timestamp),
-    }
-    if token:
-        headers["X-TC-Token"] = token
-    connection = http.client.HTTPConnection(address, timeout=10)
-    try:
-        connection.request("POST", "/", body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
-
-
-def raw_error(emu, action, params=None, **kwargs):
-    status, headers, body = raw_call(emu, action, params, **kwargs)
-    assert status == 200 and headers["Content-Type"] == "application/json", (status, headers)
-    return json.loads(body)["Response"]["Error"]

@@ -12,10 +12,13 @@ import time
 
 import pytest
 
-from cvm_emulator import base36  # pylint: disable=import-error
-from harness import emulator_command  # pylint: disable=import-error
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from .conftest import Emulator, TencentCloudSDKException, call, error_of, make_client, raw_error
+from cvm_emulator import base36  # pylint: disable=import-error
+from harness import EmulatorProcess, emulator_command  # pylint: disable=import-error
+
+from .hand_signer import raw_error
+from .sdk_calls import call, error_of, make_client
 
 EMULATOR, EMULATOR_ENV = emulator_command()  # the command that runs the emulator (before its flags), its environment
 FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token", "--region", "--operation-latency",
@@ -68,7 +71,7 @@ def test_state_file_with_several_credentials_and_regions(tmp_path):
     }
     path = tmp_path / "state.json"
     path.write_text(json.dumps(state))
-    with Emulator(state=str(path)) as emu:
+    with EmulatorProcess(state=str(path)) as emu:
         assert (emu.secret_id, emu.secret_key) == ("AKIDfirst", "first-key")
         assert call(make_client(emu, region="ap-tokyo"), "DescribeKeyPairs")["KeyPairSet"][0]["AssociatedInstanceIds"] == ["ins-t0000001"]
         assert call(make_client(emu, "AKIDsecond", "second-key", "tok", region="ap-tokyo"), "DescribeInstances")["TotalCount"] == 1
@@ -81,7 +84,7 @@ def test_state_file_with_several_credentials_and_regions(tmp_path):
 def test_credential_flags_replace_the_default_and_verbose_hides_secrets():
     args = ["--secret-id", "AKIDflag", "--secret-key", "flag-secret-key", "--token", "flag-token", "--verbose",
             "--region", "ap-guangzhou", "--bind-replaces-keys", "--rate-limit", "DescribeInstances=2", "--operation-latency", "0.05"]
-    with Emulator(extra_args=args, state={"instances": [], "key_pairs": []}) as emu:
+    with EmulatorProcess(extra_args=args, state={"instances": [], "key_pairs": []}) as emu:
         assert (emu.secret_id, emu.secret_key, emu.token) == ("AKIDflag", "flag-secret-key", "flag-token")
         assert emu.env()["TENCENTCLOUD_SECURITY_TOKEN"] == "flag-token"
         client = make_client(emu, token="flag-token")
@@ -101,7 +104,7 @@ def test_credential_flags_replace_the_default_and_verbose_hides_secrets():
 def test_reading_flags_set_their_config_fields():
     args = ["--bind-semantics", "replace", "--strict-duplicates", "--restart-as-own-operation", "--null-operation-fields",
             "--key-deletion-lag", "2.5", "--image-key", "skey-k1000004", "--image-key", "skey-k1000003"]
-    with Emulator(extra_args=args) as emu:
+    with EmulatorProcess(extra_args=args) as emu:
         config = emu.config()
         assert (config["bind_semantics"], config["bind_replaces_keys"], config["strict_duplicates"], config["restart_as_own_operation"],
                 config["null_operation_fields"], config["key_deletion_lag"], config["image_key_ids"]) == (
@@ -117,7 +120,7 @@ def test_bad_reading_flags_are_refused_at_startup(args):
 
 
 def test_no_rate_limit_flag():
-    with Emulator(extra_args=["--no-rate-limit"]) as emu:
+    with EmulatorProcess(extra_args=["--no-rate-limit"]) as emu:
         assert set(emu.config()["rate_limits"].values()) == {None}
         client = make_client(emu)
         for attempt in range(15):
@@ -133,7 +136,7 @@ def cpu_seconds(pid):
 
 def test_generated_instances_scale():
     # The bounds are on the emulator's own CPU time, not wall time: a busy machine once made a 15 s wall bound fail.
-    with Emulator(extra_args=["--generate-instances", "10000", "--operation-latency", "0.05"]) as big:
+    with EmulatorProcess(extra_args=["--generate-instances", "10000", "--operation-latency", "0.05"]) as big:
         assert cpu_seconds(big.process.pid) < 15
         client = make_client(big)
         assert call(client, "DescribeInstances", {"Limit": 1})["TotalCount"] == 10006
@@ -168,7 +171,7 @@ def self_signed(tmp_path_factory):
 
 def test_tls(self_signed):
     cert, key = self_signed
-    with Emulator(tls=(str(cert), str(key))) as emu:
+    with EmulatorProcess(tls=(str(cert), str(key))) as emu:
         assert emu.url.startswith("https://127.0.0.1:")
         with pytest.raises(TencentCloudSDKException) as caught:
             call(make_client(emu), "DescribeInstances")

@@ -8,7 +8,9 @@ import base64
 
 import pytest
 
-from .conftest import call, cvm_emulator
+import cvm_emulator  # pylint: disable=import-error
+
+from .sdk_calls import call
 
 SCALAR_CHECKS = {
     "string": lambda value: isinstance(value, str),

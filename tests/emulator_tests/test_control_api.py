@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import call, error_of
+from .sdk_calls import call, error_of
 
 BIND = "AssociateInstancesKeyPairs"
 

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from harness import emulator_command  # pylint: disable=import-error
+from harness import EmulatorProcess, emulator_command  # pylint: disable=import-error
 
-from .conftest import Emulator, call, error_of, make_client
+from .sdk_calls import call, error_of, make_client
 
 pytestmark = pytest.mark.nondeterministic  # every test here involves faults, concurrency, signals or timing
 
@@ -129,7 +129,7 @@ def test_seeded_faults_are_reproducible():
     """Each request draws its faults independently; the same --seed gives the same sequence."""
     sequences = []
     for run in range(2):
-        with Emulator(extra_args=["--seed", "42", "--fault-internal-error", "0.5", "--no-rate-limit"]) as emu:
+        with EmulatorProcess(extra_args=["--seed", "42", "--fault-internal-error", "0.5", "--no-rate-limit"]) as emu:
             client = make_client(emu)
             outcomes = []
             for attempt in range(20):
@@ -156,7 +156,7 @@ def test_a_requests_faults_do_not_depend_on_what_else_arrived_first():
     requests = [("DescribeKeyPairs", {"KeyIds": ["skey-k100000%d" % n]}) for n in range(1, 5)] * 3
     runs = []
     for order in (requests, list(reversed(requests))):
-        with Emulator(extra_args=["--seed", "5", "--fault-internal-error", "0.5", "--no-rate-limit"]) as emu:
+        with EmulatorProcess(extra_args=["--seed", "5", "--fault-internal-error", "0.5", "--no-rate-limit"]) as emu:
             client_ = make_client(emu)
             seen = {}
             for action, params in order:
@@ -169,7 +169,7 @@ def test_a_requests_faults_do_not_depend_on_what_else_arrived_first():
 def test_the_fault_plan_names_faults_by_arrival_of_the_same_request():
     plan = ["--fault-plan", "DescribeKeyPairs:1=internal_error", "--fault-plan", "DescribeKeyPairs:2=http_502",
             "--fault-plan", "DescribeKeyPairs:4=throttle"]
-    with Emulator(extra_args=plan + ["--no-rate-limit"]) as emu:
+    with EmulatorProcess(extra_args=plan + ["--no-rate-limit"]) as emu:
         client_ = make_client(emu)
         first = [_outcome(client_, "DescribeKeyPairs") for attempt in range(5)]
         assert first == ["InternalError", "ServerNetworkError", "ok", "RequestLimitExceeded", "ok"]

@@ -5,7 +5,7 @@
 
 import time
 
-from .conftest import call, error_of, instance, keys_of, wait_for
+from .sdk_calls import call, error_of, instance, wait_for
 
 BIND = "AssociateInstancesKeyPairs"
 UNBIND = "DisassociateInstancesKeyPairs"
@@ -21,7 +21,7 @@ def test_bind_semantics_replace_sets_the_list(emu, client):
     assert emu.configure(bind_semantics="replace")["bind_replaces_keys"] is True
     call(client, BIND, {"InstanceIds": ["ins-a1000005"], "KeyIds": ["skey-k1000003"]})
     emu.wait_idle()
-    assert keys_of(emu, "ins-a1000005") == ["skey-k1000003"]
+    assert emu.key_ids("ins-a1000005") == ["skey-k1000003"]
     assert emu.configure(bind_replaces_keys=False)["bind_semantics"] == "add"
 
 
@@ -47,7 +47,7 @@ def test_strict_replace_accepts_keys_already_bound(emu, client):
     emu.configure(strict_duplicates=True, bind_semantics="replace")
     call(client, BIND, {"InstanceIds": ["ins-a1000005"], "KeyIds": ["skey-k1000002", "skey-k1000003"]})
     emu.wait_idle()
-    assert keys_of(emu, "ins-a1000005") == ["skey-k1000002", "skey-k1000003"]
+    assert emu.key_ids("ins-a1000005") == ["skey-k1000002", "skey-k1000003"]
 
 
 def test_lenient_duplicates_are_no_ops(emu, client):
@@ -55,7 +55,7 @@ def test_lenient_duplicates_are_no_ops(emu, client):
     emu.wait_idle()
     call(client, UNBIND, {"InstanceIds": ["ins-a1000005"], "KeyIds": ["skey-k1000004"]})
     emu.wait_idle()
-    assert keys_of(emu, "ins-a1000005") == ["skey-k1000002"]
+    assert emu.key_ids("ins-a1000005") == ["skey-k1000002"]
 
 
 def _operations_seen(client, instance_id, timeout=5.0):
@@ -81,7 +81,7 @@ def test_restart_as_own_operation_after_a_force_stop_change(emu, client):
     assert ours and ours[-1][:2] == (BIND, "SUCCESS")
     last = seen[-1]
     assert last[0] == "StartInstances" and last[1] == "SUCCESS" and last[2] not in (request_id, None) and last[3] == "RUNNING"
-    assert keys_of(emu, "ins-a1000002") == ["skey-k1000003"]
+    assert emu.key_ids("ins-a1000002") == ["skey-k1000003"]
 
 
 def test_restart_as_own_operation_follows_a_failed_change_too(emu, client):
@@ -92,7 +92,7 @@ def test_restart_as_own_operation_follows_a_failed_change_too(emu, client):
     now = instance(client, "ins-a1000002")
     assert (now["LatestOperation"], now["LatestOperationState"], now["InstanceState"]) == ("StartInstances", "SUCCESS", "RUNNING")
     assert now["LatestOperationRequestId"] != request_id
-    assert keys_of(emu, "ins-a1000002") == []
+    assert emu.key_ids("ins-a1000002") == []
 
 
 def test_without_the_reading_the_restart_is_part_of_the_change(emu, client):
@@ -127,7 +127,7 @@ def test_key_deletion_lag_after_an_unbind(emu, client):
     emu.configure(key_deletion_lag=0.6)
     call(client, UNBIND, {"InstanceIds": ["ins-a1000005"], "KeyIds": ["skey-k1000002"]})
     emu.wait_idle()
-    assert keys_of(emu, "ins-a1000005") == []
+    assert emu.key_ids("ins-a1000005") == []
     pair = call(client, "DescribeKeyPairs", {"KeyIds": ["skey-k1000002"]})["KeyPairSet"][0]
     assert pair["AssociatedInstanceIds"] == ["ins-a1000005"]
     error = error_of(client, "DeleteKeyPairs", {"KeyIds": ["skey-k1000002"]})

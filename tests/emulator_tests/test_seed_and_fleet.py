@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 from fleet import fleet_instance_id, fleet_key_id, fleet_state  # pylint: disable=import-error
-from harness import Emulator  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 
-from .conftest import call, error_of, make_client
+from .sdk_calls import call, error_of, make_client
 
 
 def describe(client_, filters):
@@ -46,7 +46,7 @@ def test_filters_an_inventory_uses(client):
 
 def test_a_fleet_over_two_regions_is_served_per_region():
     document = fleet_state(10, regions=("ap-guangzhou", "ap-shanghai"), running=2)
-    with Emulator(state=document) as emu:
+    with EmulatorProcess(state=document) as emu:
         guangzhou, shanghai = make_client(emu, region="ap-guangzhou"), make_client(emu, region="ap-shanghai")
         assert describe(guangzhou, [{"Name": "tag:fleet", "Values": ["true"]}]) == [fleet_instance_id(n) for n in (1, 3, 5, 7, 9)]
         assert describe(shanghai, [{"Name": "tag:fleet", "Values": ["true"]}]) == [fleet_instance_id(n) for n in (2, 4, 6, 8, 10)]

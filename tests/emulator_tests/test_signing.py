@@ -6,7 +6,8 @@
 import json
 import time
 
-from .conftest import call, error_of, make_client, raw_call, raw_error
+from .hand_signer import raw_call, raw_error
+from .sdk_calls import call, error_of, make_client
 
 
 def test_sdk_is_verified_and_reads_the_seed(emu, client):

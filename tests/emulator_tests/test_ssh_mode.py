@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from .conftest import FAST_LATENCY, call, make_client, wait_for as wait_for_briefly
-from harness import Emulator  # pylint: disable=import-error
+from .sdk_calls import FAST_LATENCY, call, make_client, wait_for as wait_for_briefly
+from harness import EmulatorProcess  # pylint: disable=import-error
 from ssh_client import login, new_key  # pylint: disable=import-error
 from sshd_setup import ensure_sshd  # pylint: disable=import-error
 
@@ -26,7 +26,7 @@ WEB1 = "ins-a1000001"  # RUNNING, skey-k1000001
 
 @pytest.fixture(scope="module")
 def ssh_emulator():
-    with Emulator(extra_args=["--operation-latency", str(FAST_LATENCY), "--ssh"]) as emu:
+    with EmulatorProcess(extra_args=["--operation-latency", str(FAST_LATENCY), "--ssh"]) as emu:
         yield emu
 
 
@@ -143,7 +143,7 @@ def test_broken_key_injection_reports_success_but_the_key_never_reaches_the_inst
 
 
 def test_command_line_fault_flag_and_two_emulators_take_different_addresses(tmp_path):
-    with Emulator(extra_args=["--ssh", "--fault-key-injection", DEBIAN]) as first, Emulator(extra_args=["--ssh"]) as second:
+    with EmulatorProcess(extra_args=["--ssh", "--fault-key-injection", DEBIAN]) as first, EmulatorProcess(extra_args=["--ssh"]) as second:
         assert first.config()["key_injection_failures"] == [DEBIAN]
         assert first.ssh()["slot"] != second.ssh()["slot"]
         assert address(first, WEB1) != address(second, WEB1)
@@ -196,7 +196,7 @@ def alive(pid):
 @pytest.mark.parametrize("how", ["stop", "kill"])
 def test_no_sshd_outlives_the_emulator(tmp_path, how):
     """A normal stop ends every session and removes the working files; even SIGKILL leaves no sshd and no listener."""
-    emu = Emulator(extra_args=["--ssh"]).start()
+    emu = EmulatorProcess(extra_args=["--ssh"]).start()
     try:
         client = make_client(emu)
         key, key_file = import_key(client, tmp_path, "session_key")

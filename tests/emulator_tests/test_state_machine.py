@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .conftest import FAST_LATENCY, call, error_of, instance, keys_of, wait_for
+from .sdk_calls import FAST_LATENCY, call, error_of, instance, wait_for
 
 BIND = "AssociateInstancesKeyPairs"
 UNBIND = "DisassociateInstancesKeyPairs"
@@ -53,7 +53,7 @@ def test_bind_is_asynchronous_and_matches_the_request_id(emu, client):
     done = instance(client, "ins-a1000004")
     assert (done["LatestOperationState"], done["LatestOperationRequestId"], done["LatestOperationErrorMsg"]) == ("SUCCESS", request_id, "")
     assert done["LoginSettings"]["KeyIds"] == ["skey-k1000003"]
-    assert keys_of(emu, "ins-a1000005") == ["skey-k1000002", "skey-k1000003"]  # binding adds by default
+    assert emu.key_ids("ins-a1000005") == ["skey-k1000002", "skey-k1000003"]  # binding adds by default
     assert bound_instances(emu, "skey-k1000003") == ["ins-a1000004", "ins-a1000005"]
     assert done["InstanceState"] == "STOPPED"
 
@@ -82,7 +82,7 @@ def test_force_stop_on_a_stopped_instance_just_changes_keys(emu, client):
     call(client, UNBIND, {"InstanceIds": ["ins-a1000003"], "KeyIds": ["skey-k1000001"], "ForceStop": True})
     seen = observe_states(emu, "ins-a1000003", ("STOPPED", "SUCCESS"))
     assert {state for state, operation in seen} == {"STOPPED"}
-    assert keys_of(emu, "ins-a1000003") == []
+    assert emu.key_ids("ins-a1000003") == []
     assert bound_instances(emu, "skey-k1000001") == ["ins-a1000001"]
 
 
@@ -105,7 +105,7 @@ def test_bind_replaces_keys_when_configured(emu, client):
     emu.configure(bind_replaces_keys=True)
     call(client, BIND, {"InstanceIds": ["ins-a1000005"], "KeyIds": ["skey-k1000003", "skey-k1000004"]})
     emu.wait_idle()
-    assert keys_of(emu, "ins-a1000005") == ["skey-k1000003", "skey-k1000004"]
+    assert emu.key_ids("ins-a1000005") == ["skey-k1000003", "skey-k1000004"]
     assert bound_instances(emu, "skey-k1000002") == []
     assert bound_instances(emu, "skey-k1000004") == ["ins-a1000005"]
 
@@ -151,7 +151,7 @@ def test_held_operations_stay_operating_until_released(emu, client):
         pass
     emu.configure(hold_operations=False)
     emu.wait_idle()
-    assert keys_of(emu, "ins-a1000004") == ["skey-k1000003"]
+    assert emu.key_ids("ins-a1000004") == ["skey-k1000003"]
 
 
 @pytest.mark.nondeterministic

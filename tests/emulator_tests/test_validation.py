@@ -5,7 +5,7 @@
 
 import pytest
 
-from .conftest import call, error_of
+from .sdk_calls import call, error_of
 
 BIND = "AssociateInstancesKeyPairs"
 

@@ -12,7 +12,8 @@ needs a real copy, which antsibull-nox makes.
     root = link_collection(tmp_path)  # link under a chosen root
 
 From a shell (scripts/lib.sh, tc_link_collection): `python tests/support/collection_path.py DIR` links the checkout
-under DIR and prints DIR. Standard library only. This module is the only test helper that touches sys.path.
+under DIR and prints DIR. Standard library only, but for import_through_ansible() (ansible-core). This module is the
+only test helper that touches sys.path and the import machinery.
 """
 
 import os
@@ -65,6 +66,17 @@ def collections_path(given=None, root=None):
         path = str(link_collection(root or tempfile.mkdtemp(prefix="tencentcloud-cvm-collections-")))
     put_on_sys_path(path)
     return path
+
+
+def import_through_ansible(path):
+    """Install ansible's collection finder over a collections path, unless one is installed already (tests/unit's
+    inventory test installs one too). Every import of the collection's own code in this process then goes through the
+    finder, as in ansible itself: a package imported plainly first is refused by a finder installed later, so suites
+    sharing one pytest process must all take this way, in whatever order they run."""
+    from ansible.plugins.loader import init_plugin_loader  # pylint: disable=import-outside-toplevel
+    from ansible.utils.collection_loader import AnsibleCollectionConfig  # pylint: disable=import-outside-toplevel
+    if AnsibleCollectionConfig.collection_finder is None:
+        init_plugin_loader([entry for entry in str(path).split(os.pathsep) if entry])
 
 
 def main(argv):

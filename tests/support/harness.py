@@ -7,8 +7,8 @@ emulator_command() alone.
 
 From Python (tests/support is on pytest's pythonpath, pytest.ini):
 
-    from harness import Emulator
-    with Emulator(extra_args=["--operation-latency", "0.2"]) as emu:
+    from harness import EmulatorProcess
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:
         env = emu.env()                               # TENCENTCLOUD_SECRET_ID/_SECRET_KEY/_REGION/_ENDPOINT for a client
         emu.configure(faults={"drop": 0.1})
         ...
@@ -72,8 +72,9 @@ def _flag_value(args, flag):
     return None
 
 
-class Emulator:
-    """A running emulator process; use it as a context manager (or call start() and stop())."""
+class EmulatorProcess:
+    """A running emulator process, seen from the test side (the emulator itself is cvm_emulator.control.Emulator);
+    use it as a context manager (or call start() and stop())."""
 
     def __init__(self, extra_args=None, state=None, tls=None, python=None):
         """extra_args: emulator flags; state: None (default seed), a state document dict or a path to one;
@@ -138,7 +139,7 @@ class Emulator:
     def start(self, detach=None, on_spawn=None):
         """Start the emulator as a child process, wait for its URL. detach: a path prefix; the emulator then runs in
         a session of its own with its output in <detach>.stdout and <detach>.stderr, and outlives this process.
-        on_spawn: called with this Emulator as soon as the process exists (before the wait for its URL)."""
+        on_spawn: called with this EmulatorProcess as soon as the process exists (before the wait for its URL)."""
         env = emulator_command(self.python)[1]
         command = self.command_line = self.command()
         if detach:
@@ -261,6 +262,10 @@ class Emulator:
     def instance(self, instance_id):
         return self.control("GET", "instances/" + instance_id)
 
+    def key_ids(self, instance_id):
+        """The key IDs bound to an instance, sorted."""
+        return sorted((self.instance(instance_id).get("LoginSettings") or {}).get("KeyIds") or [])
+
     def generated_instance_ids(self):
         """The IDs of the --generate-instances instances (named gen-NNNNN), sorted."""
         return sorted(i["InstanceId"] for i in self.state()["instances"] if (i.get("InstanceName") or "").startswith("gen-"))
@@ -353,7 +358,7 @@ def cli_start(record_path, emulator_args, python=None):
     if state:
         index = next(i for i, arg in enumerate(emulator_args) if arg == "--state" or arg.startswith("--state="))
         emulator_args = emulator_args[:index] + emulator_args[index + (1 if "=" in emulator_args[index] else 2):]
-    emu = Emulator(extra_args=emulator_args, state=state, python=python)
+    emu = EmulatorProcess(extra_args=emulator_args, state=state, python=python)
     os.makedirs(os.path.dirname(record_path), exist_ok=True)
     record = {"stdout": record_path + ".stdout", "stderr": record_path + ".stderr"}
 

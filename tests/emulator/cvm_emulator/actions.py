@@ -11,17 +11,18 @@ import base64
 import collections
 import time
 
-from .actions_common import CvmApiBase
+from .actions_common import EmulatedCvmBase
 from .constants import INSTANCE_ID_RE, KEY_ID_RE, KEY_NAME_RE, MAX_KEY_NAME_LENGTH
 from .errors import ApiError
 from .filters import INSTANCE_FILTERS, KEY_PAIR_FILTERS, check_filters, check_ids, matches_filters, paginate
 from .helpers import iso_time, parse_public_key, quoted, ssh_public_key, tag_list
 from .params import optional, required
-from .resources import KeyPair
+from .resources import KeyPairRecord
 
 
-class CvmApi(CvmApiBase):
-    """The CVM actions over a World, with the runtime configuration they depend on."""
+class EmulatedCvm(EmulatedCvmBase):
+    """The emulated CVM service's actions over a World, with the runtime configuration they depend on (the server
+    side; the collection's client is plugins/module_utils' CvmApi)."""
 
     # -- actions -----------------------------------------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ class CvmApi(CvmApiBase):
         key_id = self.new_key_id()
         data = {"KeyId": key_id, "KeyName": params["KeyName"], "ProjectId": params["ProjectId"], "Description": "",
                 "PublicKey": public_key, "CreatedTime": iso_time(time.time()), "Tags": tag_list(tags)}
-        self.world.key_pairs[key_id] = KeyPair(data, request.region)
+        self.world.key_pairs[key_id] = KeyPairRecord(data, request.region)
         return self.world.key_pairs[key_id]
 
     def create_key_pair(self, request, params):
@@ -229,14 +230,14 @@ CREATE_KEY_PAIR_PARAMS = {"KeyName": required("string", "string"), "ProjectId": 
 IMPORT_KEY_PAIR_PARAMS = dict(CREATE_KEY_PAIR_PARAMS, PublicKey=required("string", "string"))
 
 ACTIONS = {
-    "DescribeInstances": Action(DESCRIBE_INSTANCES_PARAMS, CvmApi.describe_instances, False, 40),
-    "DescribeKeyPairs": Action(DESCRIBE_KEY_PAIRS_PARAMS, CvmApi.describe_key_pairs, False, 10),
-    "AssociateInstancesKeyPairs": Action(KEY_BINDING_PARAMS, CvmApi.associate_instances_key_pairs, True, 10),
-    "DisassociateInstancesKeyPairs": Action(KEY_BINDING_PARAMS, CvmApi.disassociate_instances_key_pairs, True, 10),
-    "StartInstances": Action({"InstanceIds": required("list", "string")}, CvmApi.start_instances, True, 10),
-    "StopInstances": Action(STOP_INSTANCES_PARAMS, CvmApi.stop_instances, True, 10),
-    "CreateKeyPair": Action(CREATE_KEY_PAIR_PARAMS, CvmApi.create_key_pair, True, 10),
-    "ImportKeyPair": Action(IMPORT_KEY_PAIR_PARAMS, CvmApi.import_key_pair, True, 10),
-    "DeleteKeyPairs": Action({"KeyIds": required("list", "string")}, CvmApi.delete_key_pairs, True, 10),
+    "DescribeInstances": Action(DESCRIBE_INSTANCES_PARAMS, EmulatedCvm.describe_instances, False, 40),
+    "DescribeKeyPairs": Action(DESCRIBE_KEY_PAIRS_PARAMS, EmulatedCvm.describe_key_pairs, False, 10),
+    "AssociateInstancesKeyPairs": Action(KEY_BINDING_PARAMS, EmulatedCvm.associate_instances_key_pairs, True, 10),
+    "DisassociateInstancesKeyPairs": Action(KEY_BINDING_PARAMS, EmulatedCvm.disassociate_instances_key_pairs, True, 10),
+    "StartInstances": Action({"InstanceIds": required("list", "string")}, EmulatedCvm.start_instances, True, 10),
+    "StopInstances": Action(STOP_INSTANCES_PARAMS, EmulatedCvm.stop_instances, True, 10),
+    "CreateKeyPair": Action(CREATE_KEY_PAIR_PARAMS, EmulatedCvm.create_key_pair, True, 10),
+    "ImportKeyPair": Action(IMPORT_KEY_PAIR_PARAMS, EmulatedCvm.import_key_pair, True, 10),
+    "DeleteKeyPairs": Action({"KeyIds": required("list", "string")}, EmulatedCvm.delete_key_pairs, True, 10),
 }
 WRITE_ACTIONS = frozenset(name for name, action in ACTIONS.items() if action.write)

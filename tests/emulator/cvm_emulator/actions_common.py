@@ -1,8 +1,8 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the actions share: ApiRequest, and CvmApiBase with the look-ups, the checks of the instance
-operations, the operation timelines and the instance view. actions.CvmApi adds the handlers.
+"""What the actions share: ApiRequest, and EmulatedCvmBase with the look-ups, the checks of the instance
+operations, the operation timelines and the instance view. actions.EmulatedCvm adds the handlers.
 May import: constants, errors, helpers, faults.
 """
 
@@ -19,7 +19,7 @@ from .helpers import camel_state, is_windows, quoted
 ApiRequest = collections.namedtuple("ApiRequest", "region request_id")
 
 
-class CvmApiBase:
+class EmulatedCvmBase:
     """The CVM actions' shared parts over a World, with the runtime configuration they depend on."""
 
     def __init__(self, world, config, rng, draws=None):

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Resources: the Instance and KeyPair records, an instance's default fields, and the loading of a state
+"""Resources: the emulator's records of an instance and a key pair (InstanceRecord, KeyPairRecord), an instance's default fields, and the loading of a state
 document's credentials, instances and key pairs (StateError when one cannot be loaded).
 May import: constants, helpers.
 """
@@ -64,7 +64,7 @@ def instance_defaults(instance_id, region, index):
     }
 
 
-class Instance:
+class InstanceRecord:
     """One CVM instance: its API representation plus where it lives and what it is doing."""
 
     __slots__ = ("data", "region", "operation", "operated", "operation_hidden")
@@ -85,7 +85,7 @@ class Instance:
         return list(self.data["LoginSettings"].get("KeyIds") or [])
 
 
-class KeyPair:
+class KeyPairRecord:
     """One key pair; AssociatedInstanceIds is not stored but derived from the instances."""
 
     __slots__ = ("data", "region")
@@ -134,7 +134,7 @@ def load_instance(raw, index):
         data["StopChargingMode"] = "NOT_APPLICABLE"
     if is_windows(data) and "DefaultLoginUser" not in raw:
         data["DefaultLoginUser"], data["DefaultLoginPort"] = "Administrator", 3389
-    return Instance(data, region)
+    return InstanceRecord(data, region)
 
 
 def load_key_pair(raw):
@@ -153,7 +153,7 @@ def load_key_pair(raw):
         "CreatedTime": raw.get("CreatedTime", "2024-01-10T08:00:00Z"),
         "Tags": tag_list(raw.get("Tags")),
     }
-    return KeyPair(data, raw.get("Region", DEFAULT_REGION))
+    return KeyPairRecord(data, raw.get("Region", DEFAULT_REGION))
 
 
 def check_instance_keys(instance, key_pairs):

@@ -188,8 +188,9 @@ def boolean(name, value):
     return value
 
 
-class RateLimiter:
-    """Sliding window per action: refuse when `limit` requests were accepted in the previous second."""
+class EmulatorRateLimiter:
+    """The emulator's server-side limit, a sliding window per action: refuse when `limit` requests were accepted in the
+    previous second. (The collection's client-side limiter is plugins/module_utils' RateLimiter.)"""
 
     def __init__(self):
         self.accepted = collections.defaultdict(collections.deque)

@@ -17,13 +17,13 @@ import threading
 import time
 import uuid
 
-from .actions import ACTIONS, CvmApi
+from .actions import ACTIONS, EmulatedCvm
 from .actions_common import ApiRequest
 from .constants import API_VERSION, BAD_GATEWAY_BODY, MAX_CLOCK_SKEW, SERVICE
 from .errors import ApiError
 from .faults import FaultDraws
 from .params import validate_params
-from .runtime import RateLimiter, RequestLog
+from .runtime import EmulatorRateLimiter, RequestLog
 from .signing import parse_authorization, string_to_sign, tc3_signature
 from .state import World
 
@@ -63,10 +63,10 @@ class ApiService:
             self.world.add_generated_instances(generate_instances)
         self.initial_world = self.snapshot()
         self.draws = FaultDraws(config.seed)
-        self.api = CvmApi(self.world, config, self.rng, self.draws)
+        self.api = EmulatedCvm(self.world, config, self.rng, self.draws)
         if ssh is not None:
             self.api.key_maker = ssh.make_key_pair
-        self.limiter = RateLimiter()
+        self.limiter = EmulatorRateLimiter()
         self.log = RequestLog()
         self.verbose = verbose
 

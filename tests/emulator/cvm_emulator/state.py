@@ -11,7 +11,7 @@ import time
 
 from .constants import DEFAULT_REGION
 from .helpers import base36, unique
-from .resources import Instance, StateError, check_instance_keys, instance_defaults, load_credentials, load_instance, load_key_pair
+from .resources import InstanceRecord, StateError, check_instance_keys, instance_defaults, load_credentials, load_instance, load_key_pair
 
 
 class Operation:
@@ -60,8 +60,8 @@ class World:
     def __init__(self):
         self.credentials = {}  # secret_id -> {"secret_key", "token"}
         self.regions = []
-        self.instances = {}  # instance_id -> Instance, in a stable (insertion) order
-        self.key_pairs = {}  # key_id -> KeyPair
+        self.instances = {}  # instance_id -> InstanceRecord, in a stable (insertion) order
+        self.key_pairs = {}  # key_id -> KeyPairRecord
         self.bindings = {}  # key_id -> set of instance ids bound to it
         self.pending = set()  # ids of instances with an unfinished operation
         self.clock = OperationClock()
@@ -129,7 +129,7 @@ class World:
             data["InstanceName"] = "gen-%05d" % number
             data["Placement"]["Zone"] = zones[number % len(zones)]
             data["Tags"] = [{"Key": "bench", "Value": "true"}]
-            self.instances[instance_id] = Instance(data, region)
+            self.instances[instance_id] = InstanceRecord(data, region)
         if self.observer is not None:
             self.observer.on_load(self)
 
