@@ -145,12 +145,19 @@ def configure_podman(work):
     output("podman", "info", what="podman does not work with %s" % (CACHE / "containers.conf"), cwd=work)
 
 
+def remove(path):
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
 def remove_cache():
     """--cold: everything in the cache but its lock (nothing runs in the store while we hold it)."""
     def clear():
         for path in CACHE.iterdir():
             if path.name != ".lock":
-                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+                remove(path)
     try:
         clear()
     except OSError:
@@ -212,7 +219,7 @@ def make_base_rootfs(mirror, rootfs, work):
     (rootfs / "etc" / "apt" / "sources.list").write_text("deb %s %s main\n" % (mirror, SUITE))
     for pattern in ("var/cache/apt/archives/*.deb", "var/lib/apt/lists/*", "var/log/*.log"):
         for path in rootfs.glob(pattern):
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            remove(path)
 
 
 def image_size(image):
@@ -279,7 +286,8 @@ def build_ca_volume(files, work):
     if not files:
         log("no build CA given (--build-ca): pip trusts the public CAs only")
         return []
-    import certifi  # pylint: disable=import-outside-toplevel  (the venv's, with pip's public CA bundle)
+    # The venv's certifi: the public CAs pip trusts by default.
+    import certifi  # pylint: disable=import-outside-toplevel
     log("pip trusts during the build, in addition to the public CAs: %s" % " ".join(files))
     folder = work / "build-ca"
     folder.mkdir()
@@ -289,7 +297,8 @@ def build_ca_volume(files, work):
 
 
 def build_image(work, base, ca_files):
-    import yaml  # pylint: disable=import-outside-toplevel  (the venv's; --help needs none of it)
+    # The venv's PyYAML, imported here: --help and the checks before the build need none of it.
+    import yaml  # pylint: disable=import-outside-toplevel
     output("ansible-galaxy", "collection", "build", "--output-path", str(work / "collection"), str(REPO),
            what="ansible-galaxy collection build failed")
     # Where the documented definition expects it (additional_build_files, relative to the definition).

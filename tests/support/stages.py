@@ -130,7 +130,7 @@ class Run:
         # Every shell script of scripts/ and .ci/ (by shebang), following what they source.
         scripts = [str(path.relative_to(REPO)) for folder in ("scripts", ".ci") for path in sorted((REPO / folder).iterdir())
                    if path.is_file() and re.match(rb"#!.*\b(ba)?sh\b", path.read_bytes().split(b"\n", 1)[0])]
-        return run(["shellcheck", "-x", *scripts], cwd=REPO, env=self.env)
+        return run(["shellcheck", "-x", *scripts], env=self.env)
 
     def stage_minimal(self):
         # The rest of the environment stays (what pip needs to reach the package index); this run's venv does not.
@@ -154,7 +154,7 @@ class Run:
         command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-ra", "-n", self.workers, "--dist", "loadgroup",
                    *self.options, *self.paths]
         with Commands() as commands:
-            proc = commands.start(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            proc = commands.start(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for line in proc.stdout:
                 sys.stdout.write(line)
                 sys.stdout.flush()
@@ -166,7 +166,7 @@ class Run:
         env, count, report = without_proxies(self.env), os.environ.get("TC_FLAKY_COUNT", "20"), self.tmp / "flaky.xml"
         rc = run(["python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", self.workers, "--dist", "loadgroup",
                   "-m", "nondeterministic", "--count", count, "--junitxml", str(report), *self.options, *self.paths],
-                 env=env, cwd=REPO)
+                 env=env)
         report_rc = run(["python", str(SUPPORT / "flake_report.py"), "--count", count, str(report)], env=env)
         return rc or (1 if report_rc else 0)
 
@@ -200,9 +200,10 @@ class Run:
         if not key.exists():
             key.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run(["ssh-keygen", "-m", "PEM", "-q", "-t", "rsa", "-N", "", "-f", str(key)], check=True)
-        lanes = [(" ".join(cores), ["bash", str(LIB), "tc_with_emulator",
-                                    *self.nox_command("--session", *("%s-%s" % (kind, core) for core in cores for kind in ("units", "integration")))])
-                 for cores in MATRIX_LANES]
+        lanes = []
+        for cores in MATRIX_LANES:
+            sessions = ["%s-%s" % (kind, core) for core in cores for kind in ("units", "integration")]
+            lanes.append((" ".join(cores), ["bash", str(LIB), "tc_with_emulator", *self.nox_command("--session", *sessions)]))
         lanes.append(("sanity", self.nox_command("--tags", "sanity")))
         status = 0
         with Commands() as commands, contextlib.ExitStack() as logs:
@@ -228,8 +229,7 @@ class Run:
             # one): concurrent runs cannot see each other's emulator.
             ephemeral = tempfile.mkdtemp(prefix="tc-molecule-%s." % scenario)
             try:
-                rc = run(["molecule", "test", "--scenario-name", scenario], cwd=REPO,
-                         env=dict(env, MOLECULE_EPHEMERAL_DIRECTORY=ephemeral))
+                rc = run(["molecule", "test", "--scenario-name", scenario], env=dict(env, MOLECULE_EPHEMERAL_DIRECTORY=ephemeral))
             finally:
                 # However the scenario ended: if the emulator its record names still runs, molecule failed to stop it.
                 leftover = subprocess.run(["python", str(SUPPORT / "harness.py"), "stop", "--record", ephemeral + "/emulator.json",
@@ -244,7 +244,6 @@ class Run:
 
     def stage_ee(self):
         return run([str(REPO / "scripts" / "ee-test")], env=self.env)
-
 
 
 def print_timings(took, prepared, started):
@@ -266,9 +265,13 @@ def main(argv):
     if parsed is None:
         return 0
     stages, options, paths = parsed
+    os.chdir(REPO)  # the stages' paths (and those after --) are the checkout's
     interrupt_on_signals()
     header("Preparing the test environment")
-    env = lib_env("tc_venv", "tc_link_collection")
+    try:
+        env = lib_env("tc_venv", "tc_link_collection")
+    except subprocess.CalledProcessError as exc:  # scripts/lib.sh said why
+        return exc.returncode
     prepared = time.monotonic() - started
     took = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -280,6 +283,8 @@ def main(argv):
                 rc = getattr(test_run, "stage_" + stage)()
             except Interrupted as exc:
                 rc = exc.code
+            except subprocess.CalledProcessError as exc:  # a step the stage needs (lib.sh's tc_pythons, ssh-keygen)
+                rc = exc.returncode
             took[stage] = time.monotonic() - start
             if rc:
                 print_timings(took, prepared, started)
