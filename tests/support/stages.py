@@ -136,6 +136,9 @@ class Run:
         # The rest of the environment stays (what pip needs to reach the package index); this run's venv does not.
         found = subprocess.run(["bash", str(LIB), "tc_find_python", "3.11"], env=self.env, stdout=subprocess.PIPE, text=True, check=False)
         python = found.stdout.strip() or shutil.which("python3", path=self.env["PATH"])
+        # A pyenv shim runs whatever version pyenv selects for the name it is called by: link the interpreter behind it.
+        python = subprocess.run([python, "-c", "import sys; print(sys.executable)"], env=self.env, stdout=subprocess.PIPE,
+                                text=True, check=True).stdout.strip()
         bin_dir = self.tmp / "minimal-bin"
         bin_dir.mkdir()
         (bin_dir / "python3").symlink_to(python)
