@@ -38,7 +38,6 @@ exit, also on failure or Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import fcntl
 import hashlib
 import inspect
