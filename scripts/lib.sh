@@ -2,8 +2,8 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Shared helpers of scripts/test, scripts/demo, scripts/bench and .ci/run. Only the glue no tool gives:
-# nox + antsibull-nox (noxfile.py, antsibull-nox.toml) do the collection copies, venvs and checks.
+# Shared helpers of the scripts/ commands and of the test runner they start (tests/support/stages.py). Only the
+# glue no tool gives: nox + antsibull-nox (noxfile.py, antsibull-nox.toml) do the collection copies, venvs and checks.
 #
 #   source scripts/lib.sh          # defines the tc_* functions and TC_* variables, changes nothing else
 #   bash scripts/lib.sh FUNC ARGS  # runs one of them, e.g. bash scripts/lib.sh tc_with_emulator nox -s integration-2.21
