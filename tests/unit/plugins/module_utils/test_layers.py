@@ -19,7 +19,7 @@ LAYERS = [
     # _shared_limiter: the cross-process rate limit that _client uses.
     {"_errors", "_shared_limiter"},
     {"_client"},
-    {"_lookup"},
+    {"_lookup", "_credentials"},  # _credentials: the chain and STS AssumeRole, through _client
     {"_keypair_binding"},
     {"_base"},
 ]
