@@ -23,6 +23,7 @@ importing only those before it:
   filters         Describe filters, pagination, batch ID checks
   actions_common  ApiRequest and CvmApiBase: look-ups, checks, operation timelines shared by the actions
   actions         CvmApi, the action handlers, and the action table ACTIONS
+  sts             the emulated STS: AssumeRole, temporary keys with an expiry, the CAM-like role table
   runtime         Config (latency, readings, rate limits, faults), RateLimiter, RequestLog
   signing         TC3-HMAC-SHA256 signature verification
   service         ApiService: the signed API pipeline over one lock
@@ -48,6 +49,7 @@ from .filters import INSTANCE_FILTERS, KEY_PAIR_FILTERS, check_filters, matches_
 from .actions_common import ApiRequest, CvmApiBase
 from .actions import (CvmApi, Action, DESCRIBE_INSTANCES_PARAMS, DESCRIBE_KEY_PAIRS_PARAMS, KEY_BINDING_PARAMS, STOP_INSTANCES_PARAMS,
                       CREATE_KEY_PAIR_PARAMS, IMPORT_KEY_PAIR_PARAMS, ACTIONS, WRITE_ACTIONS)
+from .sts import STS_SERVICE, STS_VERSION, DEFAULT_ROLE_ARN, ASSUME_ROLE_PARAMS, StsApi
 from .runtime import Config, non_negative_number, boolean, RateLimiter, RequestLog
 from .signing import hmac_sha256, tc3_signature, parse_authorization, string_to_sign
 from .service import ApiReply, api_body, ApiService
@@ -70,5 +72,5 @@ __all__ = [
     "STOP_INSTANCES_PARAMS", "CREATE_KEY_PAIR_PARAMS", "IMPORT_KEY_PAIR_PARAMS", "ACTIONS", "WRITE_ACTIONS", "Config", "non_negative_number",
     "boolean", "RateLimiter", "RequestLog", "hmac_sha256", "tc3_signature", "parse_authorization", "string_to_sign", "ApiReply", "api_body",
     "ApiService", "Emulator", "parse_json", "RequestHandler", "EmulatorServer", "parse_rate_limit", "probability", "seconds", "key_id",
-    "build_parser", "startup_credentials", "build_emulator", "tls_context", "main", "SshHosts", "LOGIN_USER", "run_keygen", "instance_id"
+    "build_parser", "startup_credentials", "STS_SERVICE", "STS_VERSION", "DEFAULT_ROLE_ARN", "ASSUME_ROLE_PARAMS", "StsApi", "build_emulator", "tls_context", "main", "SshHosts", "LOGIN_USER", "run_keygen", "instance_id"
 ]
