@@ -49,7 +49,7 @@ from .filters import INSTANCE_FILTERS, KEY_PAIR_FILTERS, check_filters, matches_
 from .actions_common import ApiRequest, CvmApiBase
 from .actions import (CvmApi, Action, DESCRIBE_INSTANCES_PARAMS, DESCRIBE_KEY_PAIRS_PARAMS, KEY_BINDING_PARAMS, STOP_INSTANCES_PARAMS,
                       CREATE_KEY_PAIR_PARAMS, IMPORT_KEY_PAIR_PARAMS, ACTIONS, WRITE_ACTIONS)
-from .sts import STS_SERVICE, STS_VERSION, DEFAULT_ROLE_ARN, ASSUME_ROLE_PARAMS, StsApi
+from .sts import STS_SERVICE, STS_VERSION, DEFAULT_ROLE_ARN, ASSUME_ROLE_PARAMS, TMP_SECRET_KEY_PREFIX, TMP_TOKEN_PREFIX, StsApi
 from .runtime import Config, non_negative_number, boolean, RateLimiter, RequestLog
 from .signing import hmac_sha256, tc3_signature, parse_authorization, string_to_sign
 from .service import ApiReply, api_body, ApiService
@@ -72,5 +72,5 @@ __all__ = [
     "STOP_INSTANCES_PARAMS", "CREATE_KEY_PAIR_PARAMS", "IMPORT_KEY_PAIR_PARAMS", "ACTIONS", "WRITE_ACTIONS", "Config", "non_negative_number",
     "boolean", "RateLimiter", "RequestLog", "hmac_sha256", "tc3_signature", "parse_authorization", "string_to_sign", "ApiReply", "api_body",
     "ApiService", "Emulator", "parse_json", "RequestHandler", "EmulatorServer", "parse_rate_limit", "probability", "seconds", "key_id",
-    "build_parser", "startup_credentials", "STS_SERVICE", "STS_VERSION", "DEFAULT_ROLE_ARN", "ASSUME_ROLE_PARAMS", "StsApi", "build_emulator", "tls_context", "main", "SshHosts", "LOGIN_USER", "run_keygen", "instance_id"
+    "build_parser", "startup_credentials", "STS_SERVICE", "STS_VERSION", "DEFAULT_ROLE_ARN", "ASSUME_ROLE_PARAMS", "TMP_SECRET_KEY_PREFIX", "TMP_TOKEN_PREFIX", "StsApi", "build_emulator", "tls_context", "main", "SshHosts", "LOGIN_USER", "run_keygen", "instance_id"
 ]

@@ -20,6 +20,8 @@ STS_VERSION = "2018-08-13"
 DEFAULT_ACCOUNT = "100000000001"
 DEFAULT_ROLE_ARN = "qcs::cam::uin/%s:roleName/cvm-emulator-ops" % DEFAULT_ACCOUNT
 DEFAULT_DURATION = 7200
+TMP_SECRET_KEY_PREFIX = "emuTmpKey"
+TMP_TOKEN_PREFIX = "emuTmpToken"
 MAX_DURATION = 43200
 
 # AssumeRole's parameters in api.json's terms (tests/emulator_tests/test_contract.py compares them); Tag is params.INPUT_OBJECTS'.
@@ -92,9 +94,10 @@ class StsApi:
             raise ApiError("InvalidParameter.OverTimeError", "DurationSeconds %d exceeds the role's maximum session duration of %d seconds."
                            % (duration, role.get("max_session_seconds", MAX_DURATION)))
         expired_time = int(time.time()) + duration
+        # Fixed prefixes let tests search any output for a leaked temporary secret key or token.
         secret_id = "AKIDTMP" + secrets.token_hex(14).upper()
-        secret_key = secrets.token_urlsafe(24)
-        token = secrets.token_urlsafe(48)
+        secret_key = TMP_SECRET_KEY_PREFIX + secrets.token_hex(16)
+        token = TMP_TOKEN_PREFIX + secrets.token_hex(32)
         self.world.credentials[secret_id] = {"secret_key": secret_key, "token": token, "expires": expired_time, "role": arn}
         response = {"Credentials": {"Token": token, "TmpSecretId": secret_id, "TmpSecretKey": secret_key},
                     "ExpiredTime": expired_time, "Expiration": iso_time(expired_time)}
