@@ -223,7 +223,7 @@ def check_role_settings(role_arn, session_name, duration, external_id):
     if isinstance(duration, bool) or not isinstance(duration, int) or not 0 < duration <= MAX_ROLE_DURATION:
         raise _client.SettingsError("role_duration must be a whole number of seconds from 1 to %d (12 hours, the API's maximum), got %s."
                                     % (MAX_ROLE_DURATION, _shown(duration)))
-    if external_id is not None and (not isinstance(external_id, str) or not _EXTERNAL_ID_RE.match(external_id)):
+    if external_id and (not isinstance(external_id, str) or not _EXTERNAL_ID_RE.match(external_id)):  # '' (AWX's empty input) is unset
         # Not a secret in CAM's model, but shown only by its length: it is often handled like one.
         raise _client.SettingsError("role_external_id (%d characters) is not valid: 2 to 128 letters, digits and =,.@:/-."
                                     % len(str(external_id)))
