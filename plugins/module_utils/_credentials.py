@@ -168,8 +168,9 @@ class TccliProfile:
         """(secretId, secretKey, token or None) of the profile."""
         document = self._read("credential", required=True)
         if document.get("type") not in (None, "", "default"):
+            kind = _shown(document.get("type"))
             raise _client.SettingsError("profile %r has credentials of type %s, which only tccli itself can renew: give the profile "
-                                        "API keys (tccli configure --profile %s), or use secret_id/secret_key." % (self.name, _shown(document.get("type")), self.name))
+                                        "API keys (tccli configure --profile %s), or use secret_id/secret_key." % (self.name, kind, self.name))
         secret_id, secret_key = document.get("secretId"), document.get("secretKey")
         if not (isinstance(secret_id, str) and secret_id and isinstance(secret_key, str) and secret_key):
             raise _client.SettingsError("profile %r: %s has no secretId and secretKey. Set them with `tccli configure --profile %s`."

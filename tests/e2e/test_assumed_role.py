@@ -122,8 +122,8 @@ def test_role_arn_from_a_playbook_binds_through_the_role_and_shows_no_secret(emu
                 role_session_name: ansible-e2e
                 instance_ids: [ins-a1000004]
                 key_ids: [skey-k1000003]
-        """ % ROLE, verbosity=4, env=dict(env_keys("environment"), TENCENTCLOUD_REGION="ap-guangzhou", TENCENTCLOUD_ENDPOINT=emu.url),
-        credentials=False)
+        """ % ROLE, verbosity=4, credentials=False,
+        env=dict(env_keys("environment"), TENCENTCLOUD_REGION="ap-guangzhou", TENCENTCLOUD_ENDPOINT=emu.url))
     assert rc == 0, stdout + stderr
     assert tasks["bind as the role"]["changed"]
     records = emu.requests()["requests"]
@@ -230,4 +230,3 @@ def test_a_long_run_outlives_many_short_role_sessions(playbook):
     # A token that expired between signing and the emulator's check (a busy machine) was renewed and the request sent again.
     for refused in (r for r in cvm if r["error_code"] == "AuthFailure.TokenFailure"):
         assert any(r["action"] == refused["action"] and r["seq"] > refused["seq"] and r["outcome"] == "ok" for r in cvm), refused
-

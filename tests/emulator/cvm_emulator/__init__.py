@@ -72,5 +72,6 @@ __all__ = [
     "STOP_INSTANCES_PARAMS", "CREATE_KEY_PAIR_PARAMS", "IMPORT_KEY_PAIR_PARAMS", "ACTIONS", "WRITE_ACTIONS", "Config", "non_negative_number",
     "boolean", "RateLimiter", "RequestLog", "hmac_sha256", "tc3_signature", "parse_authorization", "string_to_sign", "ApiReply", "api_body",
     "ApiService", "Emulator", "parse_json", "RequestHandler", "EmulatorServer", "parse_rate_limit", "probability", "seconds", "key_id",
-    "build_parser", "startup_credentials", "STS_SERVICE", "STS_VERSION", "DEFAULT_ROLE_ARN", "ASSUME_ROLE_PARAMS", "TMP_SECRET_KEY_PREFIX", "TMP_TOKEN_PREFIX", "StsApi", "build_emulator", "tls_context", "main", "SshHosts", "LOGIN_USER", "run_keygen", "instance_id"
+    "build_parser", "startup_credentials", "STS_SERVICE", "STS_VERSION", "DEFAULT_ROLE_ARN", "ASSUME_ROLE_PARAMS",
+    "TMP_SECRET_KEY_PREFIX", "TMP_TOKEN_PREFIX", "StsApi", "build_emulator", "tls_context", "main", "SshHosts", "LOGIN_USER", "run_keygen", "instance_id"
 ]

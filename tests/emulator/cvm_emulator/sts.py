@@ -107,6 +107,6 @@ class StsApi:
         """A temporary key acts for its role: refused in a region the role may not act in."""
         role = self.config.roles.get(credential.get("role")) if credential.get("role") else None
         if credential.get("role") and (role is None or ("*" not in role.get("regions", ["*"]) and region not in role.get("regions", ["*"]))):
-            raise ApiError("UnauthorizedOperation", "You are not authorized to perform operation (cvm:%s); resource "
-                           "(qcs::cvm:%s:uin/%s:instance/*) has no permission for role %s." % (action, region or DEFAULT_REGION,
-                                                                                                DEFAULT_ACCOUNT, credential.get("role")))
+            resource = "qcs::cvm:%s:uin/%s:instance/*" % (region or DEFAULT_REGION, DEFAULT_ACCOUNT)
+            raise ApiError("UnauthorizedOperation", "You are not authorized to perform operation (cvm:%s); resource (%s) has no "
+                           "permission for role %s." % (action, resource, credential.get("role")))

@@ -8,13 +8,12 @@ renewal of assumed-role keys by the expiry STS states (the STS call through a re
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
 
@@ -28,7 +27,8 @@ def no_ambient_credentials(monkeypatch, tmp_path):
     for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TKE_REGION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(_credentials._BoundedCvmRoleCredential, "get_credential", lambda self: None)
-    monkeypatch.setattr(_credentials.os.path, "exists", lambda path, _real=_credentials.os.path.exists: False if path == "/etc/tencentcloud/credentials" else _real(path))
+    real_exists = _credentials.os.path.exists
+    monkeypatch.setattr(_credentials.os.path, "exists", lambda path: False if path == "/etc/tencentcloud/credentials" else real_exists(path))
     return tmp_path
 
 
@@ -145,8 +145,9 @@ def test_tccli_profile_of_a_type_only_tccli_renews_is_refused(no_ambient_credent
         _credentials.resolve_credential(profile="prod")
 
 
-@pytest.mark.parametrize("folder_mode, file_mode, warned", [(0o700, 0o644, False), (0o755, 0o644, True), (0o755, 0o600, False),
-                                                            (0o750, 0o640, True)])
+@pytest.mark.parametrize("folder_mode, file_mode, warned", [
+    (0o700, 0o644, False), (0o755, 0o644, True), (0o755, 0o600, False), (0o750, 0o640, True),
+])
 def test_a_profile_other_users_can_read_is_warned_about(no_ambient_credentials, folder_mode, file_mode, warned):
     path = write_tccli_profile(no_ambient_credentials, folder_mode=folder_mode, file_mode=file_mode)
     warnings = []
@@ -157,8 +158,8 @@ def test_a_profile_other_users_can_read_is_warned_about(no_ambient_credentials, 
 
 
 def test_the_profile_names_a_role_when_role_arn_is_not_set(no_ambient_credentials):
-    write_tccli_profile(no_ambient_credentials, credential={"secretId": "AKIDtccli", "secretKey": "tcclisecret", "role-arn": ROLE,
-                                                           "role-session-name": "from-tccli"})
+    profile = {"secretId": "AKIDtccli", "secretKey": "tcclisecret", "role-arn": ROLE, "role-session-name": "from-tccli"}
+    write_tccli_profile(no_ambient_credentials, credential=profile)
     credential = _credentials.connect({"profile": "prod", "endpoint": "http://127.0.0.1:9"}, "ap-guangzhou")
     assert isinstance(credential, _credentials.AssumedRoleCredential)
     assert credential.role_arn == ROLE and credential._params["RoleSessionName"] == "from-tccli"
