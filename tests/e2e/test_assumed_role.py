@@ -112,6 +112,7 @@ def test_a_profile_other_users_can_read_is_warned_about(emu, adhoc, tmp_path):
 
 
 def test_role_arn_from_a_playbook_binds_through_the_role_and_shows_no_secret(emu, playbook):
+    env = dict(env_keys("environment"), TENCENTCLOUD_REGION="ap-guangzhou", TENCENTCLOUD_ENDPOINT=emu.url)
     rc, tasks, stdout, stderr = playbook(emu, """
         - hosts: localhost
           gather_facts: false
@@ -122,8 +123,7 @@ def test_role_arn_from_a_playbook_binds_through_the_role_and_shows_no_secret(emu
                 role_session_name: ansible-e2e
                 instance_ids: [ins-a1000004]
                 key_ids: [skey-k1000003]
-        """ % ROLE, verbosity=4, credentials=False,
-        env=dict(env_keys("environment"), TENCENTCLOUD_REGION="ap-guangzhou", TENCENTCLOUD_ENDPOINT=emu.url))
+        """ % ROLE, verbosity=4, credentials=False, env=env)
     assert rc == 0, stdout + stderr
     assert tasks["bind as the role"]["changed"]
     records = emu.requests()["requests"]
