@@ -15,9 +15,10 @@ options:
     description:
       - The SecretId of a Tencent Cloud API key (CAM console, API keys).
       - If not set, the environment variable E(TENCENTCLOUD_SECRET_ID) is used.
-      - When neither O(secret_id) nor O(secret_key) is set anywhere, the credentials come from the profile file
-        C(~/.tencentcloud/credentials) (section C([default]), keys C(secret_id) and C(secret_key)), and then from the CAM role of
-        the CVM instance the module runs on.
+      - When neither O(secret_id) nor O(secret_key) is set anywhere, the credentials come from the tccli profile O(profile) when
+        it is set, else from the profile file C(~/.tencentcloud/credentials) (section C([default]), keys C(secret_id) and
+        C(secret_key)), and then from the CAM role of the CVM instance the module runs on.
+      - With O(role_arn), these credentials are the identity that assumes the role.
     type: str
   secret_key:
     description:
@@ -30,10 +31,56 @@ options:
         Never shown in output or logs.
       - If not set, the environment variable E(TENCENTCLOUD_SECURITY_TOKEN) is used.
     type: str
+  profile:
+    description:
+      - The name of a tccli profile to take the credentials from, as C(tccli configure --profile NAME) writes them, in
+        C(~/.tccli/NAME.credential) (C(secretId), C(secretKey), and C(token) for temporary keys; C(role-arn) and
+        C(role-session-name) when O(role_arn) is not set), and the region from C(~/.tccli/NAME.configure) when O(region) is not set.
+      - When set, it wins over the SDK's profile file C(~/.tencentcloud/credentials), which is then not read. Giving it together
+        with O(secret_id) and O(secret_key) is refused.
+      - A credential file that other users can read gets a warning.
+      - If not set, the environment variable E(TENCENTCLOUD_PROFILE) is used.
+    type: str
+  role_arn:
+    description:
+      - Assume this CAM role (STS C(AssumeRole)) with the credentials found as described in O(secret_id), and call the API with
+        its temporary keys, for example V(qcs::cam::uin/100000000001:roleName/cvm-ops).
+      - The temporary keys are renewed before they expire (when less than 5 minutes, or half of a shorter lifetime, is left of
+        the expiry the answer states), so a run may outlast O(role_duration).
+      - The STS request goes to O(sts_endpoint), with the same O(ca_bundle), O(request_timeout), O(api_deadline) and retries as the
+        CVM requests. Temporary keys and tokens never appear in output.
+      - If not set, the environment variable E(TENCENTCLOUD_ROLE_ARN) is used.
+    type: str
+  role_session_name:
+    description:
+      - The session name of the assumed role, shown in CloudAudit; 2 to 128 letters, digits and C(=,.@_-).
+      - If not set, the environment variable E(TENCENTCLOUD_ROLE_SESSION_NAME) is used, and then V(ansible-tencentcloud-cvm).
+    type: str
+  role_duration:
+    description:
+      - How long each set of temporary keys of O(role_arn) is valid, in seconds, from 1 to V(43200) (12 hours, the API's maximum);
+        the role's maximum session duration may be lower.
+      - If not set, the environment variable E(TENCENTCLOUD_ROLE_DURATION) is used.
+    type: int
+    default: 7200
+  role_external_id:
+    description:
+      - The external ID the role's trust policy requires (C(ExternalId) of C(AssumeRole)), 2 to 128 letters, digits and C(=,.@:/-).
+        Never shown in output.
+      - If not set, the environment variable E(TENCENTCLOUD_ROLE_EXTERNAL_ID) is used.
+    type: str
+  sts_endpoint:
+    description:
+      - The STS endpoint for O(role_arn), in the forms of O(endpoint).
+      - If not set, the environment variable E(TENCENTCLOUD_STS_ENDPOINT) is used; else it is derived from O(endpoint)
+        (V(cvm.X) becomes V(sts.X); any other endpoint, like the collection's local emulator, is used for STS too); else
+        V(sts.tencentcloudapi.com).
+    type: str
   region:
     description:
       - The region of the instances and key pairs, for example V(ap-guangzhou).
-      - If not set, the environment variable E(TENCENTCLOUD_REGION) is used. One of the two is required.
+      - If not set, the environment variable E(TENCENTCLOUD_REGION) is used, and then the region of the tccli O(profile).
+        One of them is required.
     type: str
   endpoint:
     description:
@@ -105,6 +152,24 @@ options:
   security_token:
     env:
       - name: TENCENTCLOUD_SECURITY_TOKEN
+  profile:
+    env:
+      - name: TENCENTCLOUD_PROFILE
+  role_arn:
+    env:
+      - name: TENCENTCLOUD_ROLE_ARN
+  role_session_name:
+    env:
+      - name: TENCENTCLOUD_ROLE_SESSION_NAME
+  role_duration:
+    env:
+      - name: TENCENTCLOUD_ROLE_DURATION
+  role_external_id:
+    env:
+      - name: TENCENTCLOUD_ROLE_EXTERNAL_ID
+  sts_endpoint:
+    env:
+      - name: TENCENTCLOUD_STS_ENDPOINT
   region:
     env:
       - name: TENCENTCLOUD_REGION

@@ -135,6 +135,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup
 
@@ -146,6 +147,8 @@ INSTANCE_STATES = (
     "EXIT_SERVICE_LIVE_MIGRATE",
 )
 MAX_REGION_WORKERS = 8
+_CONNECTION_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "role_arn", "role_session_name", "role_duration",
+                       "role_external_id", "endpoint", "sts_endpoint", "request_timeout", "api_deadline", "allow_insecure_http")
 _GROUP_UNSAFE_RE = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -222,10 +225,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        # An AWX credential left without an api_deadline injects it empty: that means the default, as for the modules
-        # (Ansible's configuration would refuse '' as a number).
-        if os.environ.get("TENCENTCLOUD_API_DEADLINE") == "":
-            del os.environ["TENCENTCLOUD_API_DEADLINE"]
+        # An AWX credential left without an api_deadline (or role_duration) injects it empty: that means the default, as for
+        # the modules (Ansible's configuration would refuse '' as a number).
+        for name in ("TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_ROLE_DURATION"):
+            if os.environ.get(name) == "":
+                del os.environ[name]
         config = self._read_config_data(path)
         self._check_keys(config)
         settings = self._settings()
@@ -263,7 +267,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         check_hostnames(hostnames)
         states = self.get_option("include_states")
         check_states(states)
-        regions = self.get_option("regions") or ([self.get_option("region")] if self.get_option("region") else [])
+        try:
+            region = self.get_option("region") or _credentials.profile_region(self.get_option("profile"), self.display.warning)
+        except _client.SettingsError as exc:
+            raise AnsibleParserError(str(exc)) from None
+        regions = self.get_option("regions") or ([region] if region else [])
         if not regions:
             raise AnsibleParserError("regions is required: set the option regions (a list), or region or the environment variable "
                                      "TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
@@ -296,8 +304,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not _client.HAS_SDK:
             raise AnsibleError(missing_required_lib(_client.SDK_REQUIREMENT))
         try:
-            credential = _client.resolve_credential(self.get_option("secret_id"), self.get_option("secret_key"),
-                                                    self.get_option("security_token"))
+            options = {name: self.get_option(name) for name in _CONNECTION_OPTIONS}
+            options["ca_bundle"] = self._ca_bundle()
+            # One credential for every region: an assumed role's keys are renewed once, for all of them.
+            credential = _credentials.connect(options, settings["regions"][0], warn=self.display.warning)
             apis = [_client.CvmApi(credential, region, endpoint=self.get_option("endpoint"), request_timeout=self.get_option("request_timeout"),
                                    ca_bundle=self._ca_bundle(), api_deadline=self.get_option("api_deadline"), warn=self.display.warning,
                                    allow_insecure_http=self.get_option("allow_insecure_http"))

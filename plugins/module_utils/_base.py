@@ -9,7 +9,7 @@ It adds the shared connection options to a module's own, builds the API
 client from them, exposes what modules need of AnsibleModule (check_mode,
 diff, no_log_values, warn), and is the one place that ends a run: finish()
 turns a module's result into exit_json, or a ModuleFailure into fail_json.
-Layer 6 (base). May import: every lower layer (_ids, _errors, _shared_limiter, _client, _lookup, _key_changes); never a module.
+Layer 6 (base). May import: every lower layer (_ids, _errors, _shared_limiter, _client, _lookup, _credentials, _key_changes); never a module.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _credentials
 
 
 def connection_argument_spec():
@@ -30,6 +31,12 @@ def connection_argument_spec():
         secret_id=dict(type="str", no_log=False, fallback=(env_fallback, ["TENCENTCLOUD_SECRET_ID"])),
         secret_key=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_SECRET_KEY"])),
         security_token=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_SECURITY_TOKEN"])),
+        profile=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_PROFILE"])),
+        role_arn=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ROLE_ARN"])),
+        role_session_name=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ROLE_SESSION_NAME"])),
+        role_duration=dict(type="int", default=_credentials.DEFAULT_ROLE_DURATION, fallback=(env_fallback, ["TENCENTCLOUD_ROLE_DURATION"])),
+        role_external_id=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_ROLE_EXTERNAL_ID"])),
+        sts_endpoint=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_STS_ENDPOINT"])),
         region=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_REGION"])),
         endpoint=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ENDPOINT"])),
         ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_CA_BUNDLE"])),
@@ -158,9 +165,11 @@ class TencentCloudModule:
             try:
                 for name in ("request_timeout", "api_deadline"):
                     _client.check_seconds(name, params[name])
+                if not params["region"]:
+                    params["region"] = _credentials.profile_region(params["profile"], self.warn)
                 _client.check_region(params["region"])
                 _client.parse_endpoint(params["endpoint"])
-                credential = _client.resolve_credential(params["secret_id"], params["secret_key"], params["security_token"])
+                credential = _credentials.connect(params, params["region"], warn=self.warn)
                 self._api = _client.CvmApi(credential, params["region"], endpoint=params["endpoint"],
                                            request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"],
                                            api_deadline=params["api_deadline"], warn=self.warn,

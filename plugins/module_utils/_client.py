@@ -5,11 +5,12 @@
 
 """Private to this collection: the CVM API client every module uses.
 
-It owns what no module should do on its own: where the credentials come
-from, which endpoint and TLS settings to use, the client-side rate limit per
-action, retries with jittered exponential backoff for the codes worth
-retrying within a deadline per call, and turning every SDK failure into one
-exception type, CvmApiError.
+It owns what no module should do on its own: which endpoint and TLS settings
+to use, the client-side rate limit per action, retries with jittered
+exponential backoff for the codes worth retrying within a deadline per call,
+renewing temporary keys that expire (through the credential object it is
+given, see _credentials), and turning every SDK failure into one exception
+type, CvmApiError. Where the credentials come from is _credentials' concern.
 
 Layer 3 (client). May import: _ids, _errors, _shared_limiter (and the standard library).
 """
@@ -21,7 +22,6 @@ import logging
 import os
 import random
 import re
-import socket
 import threading
 import time
 import traceback
@@ -32,11 +32,10 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter
 
 try:
-    from tencentcloud.common import credential as sdk_credential
+    from tencentcloud.common.common_client import CommonClient
     from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
     from tencentcloud.common.profile.client_profile import ClientProfile
     from tencentcloud.common.profile.http_profile import HttpProfile
-    from tencentcloud.cvm.v20170312.cvm_client import CvmClient
     from requests.exceptions import RequestException  # the SDK's HTTP library; raised raw while it reads a body
 except ImportError:
     HAS_SDK = False
@@ -55,10 +54,13 @@ else:
 
 SDK_REQUIREMENT = "tencentcloud-sdk-python-common and tencentcloud-sdk-python-cvm"
 DEFAULT_ENDPOINT = "cvm.tencentcloudapi.com"
+SERVICE = "cvm"
 API_VERSION = "2017-03-12"
+# The code of a security token that is invalid or expired: an answer, decided before the action (nothing was applied).
+TOKEN_FAILURE = "AuthFailure.TokenFailure"
 
-# Documented per-action limits (requests per second); unlisted actions get DEFAULT_RATE.
-RATE_LIMITS = {"DescribeInstances": 40}
+# Documented per-action limits (requests per second); unlisted actions get DEFAULT_RATE. AssumeRole is STS's.
+RATE_LIMITS = {"DescribeInstances": 40, "AssumeRole": 600}
 DEFAULT_RATE = 10
 
 # Backoff per retry class: (first delay, cap), seconds; doubled each attempt, with jitter.
@@ -74,12 +76,6 @@ MAX_SECONDS = 86400
 CONNECT_TIMEOUT_CAP = 10.0
 # No attempt starts with less than this left of the call's deadline: it could hardly succeed.
 MIN_ATTEMPT_SECONDS = 1.0
-
-NO_CREDENTIALS_MSG = (
-    "No Tencent Cloud credentials found. Set the options secret_id and secret_key (or the environment variables "
-    "TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, with security_token/TENCENTCLOUD_SECURITY_TOKEN for temporary keys), "
-    "or write them to ~/.tencentcloud/credentials under [default] as secret_id and secret_key, or run on a CVM instance with a CAM role."
-)
 
 _REGION_RE = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+\Z")
 _HOST_PORT_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\Z")
@@ -102,10 +98,12 @@ class CvmApiError(Exception):
         self.attempts = attempts
         self.elapsed = None          # seconds from the first attempt to giving up (rate-limit waits included)
         self.deadline_reached = None  # api_deadline (seconds) when it, not an attempt cap, ended the retries
+        self.during = None  # what failed on the way, when not the action itself ("assuming the CAM role ...")
 
     def describe(self, attempting, region, endpoint_url):
         """The one wording of a failure, for modules and plugins: what was attempted, what went wrong, what to do."""
-        msg = "Failed to %s: %s (%s)." % (attempting, self.message.rstrip("."), self.code)
+        during = "%s failed: " % self.during if self.during else ""
+        msg = "Failed to %s: %s%s (%s)." % (attempting, during, self.message.rstrip("."), self.code)
         if self.gave_up_text():
             msg += " " + self.gave_up_text()
         msg += " " + self.hint(region=repr(region), endpoint=endpoint_url)
@@ -125,7 +123,7 @@ class CvmApiError(Exception):
         return text + "."
 
     def hint(self, **context):
-        return _errors.hint(self.code, **context)
+        return _errors.hint(self.code, action=self.action, **context)
 
     def to_dict(self):
         return {"code": self.code, "message": self.message, "request_id": self.request_id, "action": self.action}
@@ -237,46 +235,6 @@ def check_region(region):
         raise SettingsError("region %r is not a Tencent Cloud region name: use a name like ap-guangzhou or na-siliconvalley." % region)
 
 
-def resolve_credential(secret_id=None, secret_key=None, security_token=None):
-    """Explicit values (options or their environment fallbacks), then the profile file, then the instance role."""
-    if secret_id or secret_key:
-        if not (secret_id and secret_key):
-            missing = "secret_key (TENCENTCLOUD_SECRET_KEY)" if secret_id else "secret_id (TENCENTCLOUD_SECRET_ID)"
-            raise SettingsError("Only half of an API key was given: %s is missing. Set both, or neither to use the profile file or instance role." % missing)
-        try:
-            return sdk_credential.Credential(secret_id, secret_key, security_token or None)
-        except TencentCloudSDKException as exc:
-            # The SDK's own checks (empty, spaces); its messages never include the values.
-            raise SettingsError("The credentials are not usable: %s" % exc.message) from None
-    for provider in _fallback_providers():
-        try:
-            found = provider.get_credential()
-        except (TencentCloudSDKException, OSError, ValueError, KeyError):
-            found = None
-        if found is not None:
-            return found
-    raise SettingsError(NO_CREDENTIALS_MSG)
-
-
-def _fallback_providers():
-    yield sdk_credential.ProfileCredential()
-    yield _BoundedCvmRoleCredential()
-    if os.environ.get("TKE_REGION"):
-        yield sdk_credential.DefaultTkeOIDCRoleArnProvider()
-
-
-class _BoundedCvmRoleCredential:
-    """The SDK's instance-role lookup, with a short timeout: off Tencent Cloud the metadata host never answers."""
-
-    def get_credential(self):
-        previous = socket.getdefaulttimeout()
-        socket.setdefaulttimeout(2)
-        try:
-            return sdk_credential.CVMRoleCredential().get_credential()
-        finally:
-            socket.setdefaulttimeout(previous)
-
-
 class RateLimiter:
     """At most `rate` requests in any window of one second (plus a margin), shared by the threads of a process.
 
@@ -329,11 +287,14 @@ class RateLimiter:
 
 
 class CvmApi:
-    """Calls CVM API actions with rate limiting, retries and uniform errors. Safe to share between threads."""
+    """Calls CVM API actions with rate limiting, retries and uniform errors. Safe to share between threads.
+
+    service/version name another Tencent Cloud API on the same machinery (_credentials uses STS's AssumeRole).
+    """
 
     def __init__(self, credential, region, endpoint=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, ca_bundle=None,
                  api_deadline=DEFAULT_API_DEADLINE, sleep=time.sleep, rng=random.uniform, clock=time.monotonic, warn=None,
-                 allow_insecure_http=False):
+                 allow_insecure_http=False, service=SERVICE, version=API_VERSION):
         check_region(region)
         check_seconds("request_timeout", request_timeout)
         check_seconds("api_deadline", api_deadline)
@@ -342,6 +303,8 @@ class CvmApi:
             raise SettingsError("ca_bundle %r does not exist or is not a file: give the path of a PEM file of CA certificates." % ca_bundle)
         self.region = region
         self.credential = credential
+        self.service = service
+        self.version = version
         self.request_timeout = request_timeout
         self.api_deadline = api_deadline
         # Never pass an empty value on: the SDK hands it to requests as `verify`, where "" turns verification off.
@@ -381,20 +344,31 @@ class CvmApi:
         used = 0.0  # seconds counted against api_deadline
         attempts = 0
         failures = {}  # code -> failures of this call
+        renewed = False  # a temporary key refused as expired is renewed once per call
         while True:
             attempts += 1
             slot = limiter.acquire()
-            sent = self._clock()
             try:
-                return self._send(action, params, self._attempt_timeout(self.api_deadline - used))
-            except CvmApiError as exc:
-                error = exc
+                # Temporary keys about to expire are renewed first; a failure to renew is raised as it is (not retried here).
+                generation = self._fresh_credential()
+                sent = self._clock()
+                try:
+                    return self._send(action, params, self._attempt_timeout(self.api_deadline - used))
+                except CvmApiError as exc:
+                    error = exc
+                finally:
+                    used += self._clock() - sent
             finally:
-                used += self._clock() - sent
                 limiter.release(slot)
             failures[error.code] = failures.get(error.code, 0) + 1
-            retry = _errors.retry_class(error.code)
-            if (retry is None or attempts >= _errors.MAX_ATTEMPTS[retry] or failures[error.code] >= _errors.max_attempts(error.code)
+            if error.code == TOKEN_FAILURE and not renewed and hasattr(self.credential, "renew_after_token_failure"):
+                # The token expired between signing and the server's check. The refusal is an answer decided before the
+                # action, so nothing was applied and even a write is safe to send again with renewed keys.
+                renewed = True
+                self.credential.renew_after_token_failure(generation)
+                continue
+            retry = _errors.retry_class(error.code, action)
+            if (retry is None or attempts >= _errors.MAX_ATTEMPTS[retry] or failures[error.code] >= _errors.max_attempts(error.code, action)
                     or (retry == _errors.TRANSIENT and not resend_safe)):
                 raise self._given_up(error, attempts, started)
             delay = self._backoff(retry, attempts)
@@ -405,6 +379,11 @@ class CvmApi:
             if retry == _errors.THROTTLED:
                 limiter.pause(delay)
             self._sleep(delay)
+
+    def _fresh_credential(self):
+        """Renew temporary keys that are about to expire (_credentials.AssumedRoleCredential); return their generation."""
+        ensure_fresh = getattr(self.credential, "ensure_fresh", None)
+        return ensure_fresh() if ensure_fresh is not None else None
 
     def _given_up(self, error, attempts, started, deadline_reached=False):
         error.attempts = attempts
@@ -437,7 +416,7 @@ class CvmApi:
             raise CvmApiError(action, code, message) from None
         except (ValueError, KeyError, TypeError) as exc:
             # A 200 answer that is not the API's JSON: a wrong endpoint (a web page, a proxy).
-            message = "the endpoint %s did not answer with CVM API JSON (%s)" % (self.endpoint_url, type(exc).__name__)
+            message = "the endpoint %s did not answer with %s API JSON (%s)" % (self.endpoint_url, self.service.upper(), type(exc).__name__)
             raise CvmApiError(action, "InvalidResponse", message) from None
         response = body.get("Response") if isinstance(body, dict) else None
         if not isinstance(response, dict):
@@ -458,8 +437,10 @@ class CvmApi:
             if action not in self._limiters:
                 # One limit per action for every process of this user with the same account, region and endpoint (forks).
                 rate = RATE_LIMITS.get(action, DEFAULT_RATE)
+                # Temporary keys change on renewal: they name a stable identity for the limit (the role) instead.
+                identity = getattr(self.credential, "rate_limit_identity", None) or getattr(self.credential, "secret_id", None)
                 self._limiters[action] = _shared_limiter.make_limiter(
-                    getattr(self.credential, "secret_id", None), self.region, self.endpoint_url, action, rate, 1.0 + RateLimiter.MARGIN,
+                    identity, self.region, self.endpoint_url, action, rate, 1.0 + RateLimiter.MARGIN,
                     lambda: RateLimiter(rate, sleep=self._sleep), warn=self._warn, sleep=self._sleep)
             return self._limiters[action]
 
@@ -469,7 +450,8 @@ class CvmApi:
         if client is None:
             http_profile = HttpProfile(protocol=self.protocol, endpoint=self.host, reqTimeout=self.request_timeout,
                                        certification=self.ca_bundle, keepAlive=True)
-            client = CvmClient(self.credential, self.region, ClientProfile(httpProfile=http_profile, language="en-US"))
+            client = CommonClient(self.service, self.version, self.credential, self.region,
+                                  ClientProfile(httpProfile=http_profile, language="en-US"))
             self._local.client = client
         return client
 

@@ -175,6 +175,32 @@ MAX_ATTEMPTS = {THROTTLED: 12, TRANSIENT: 10, BUSY: 10}
 # three tries ride out a blip, and the per-call api_deadline bounds the time (see _client.CvmApi.call).
 MAX_FAILURES_BY_CODE = {"ClientNetworkError.Timeout": 3, "ClientNetworkError.ConnectionRefused": 3, "ClientNetworkError.HostNotFound": 3}
 
+# STS (AssumeRole, for role_arn): codes listed for AssumeRole by the SDK (tencentcloud/sts/v20180813/errorcodes.py).
+# Looked up before ERROR_TABLE for a failed AssumeRole, where a shared code (UnauthorizedOperation) means another thing.
+_CHECK_ROLE_ARN = "check role_arn (TENCENTCLOUD_ROLE_ARN): it looks like qcs::cam::uin/<account>:roleName/<name>, from the role's page in the CAM console."
+STS_ERROR_TABLE = {
+    "UnauthorizedOperation": (
+        None, "The identity that signs the request may not assume role_arn: add it to the role's trust policy (role entity) and grant it "
+              "sts:AssumeRole in the CAM console, or check role_external_id when the role requires one."
+    ),
+    "ResourceNotFound.RoleNotFound": (None, "No such role in that account: " + _CHECK_ROLE_ARN),
+    "InvalidParameter.ResouceError": (None, "role_arn is not a valid role resource description: " + _CHECK_ROLE_ARN),
+    "InvalidParameter.OverTimeError": (
+        None, "role_duration is longer than the role allows: lower role_duration (TENCENTCLOUD_ROLE_DURATION) to at most the role's "
+              "maximum session duration (CAM console)."
+    ),
+    "InvalidParameter.AccountNotAvaliable": (None, "The account of role_arn does not exist or is unavailable: " + _CHECK_ROLE_ARN),
+    "InvalidParameter.ParamError": (None, "STS refused a parameter: check role_arn, role_session_name and role_external_id."),
+    "InvalidParameter.OverLimit": (THROTTLED, "Too many AssumeRole requests: the module retries these; lower forks or concurrency if it persists."),
+    "InternalError.GetRoleError": (TRANSIENT, "STS could not read the role: retry later; quote the request_id to support if it persists."),
+    "InternalError.SystemError": (TRANSIENT, "STS had an internal error: retry later; quote the request_id to support if it persists."),
+    "AuthFailure.TokenFailure": (
+        None, "The security token of the identity that assumes the role is invalid or expired: refresh security_token together with "
+              "secret_id/secret_key (or the tccli profile), or unset it for a permanent key."
+    ),
+}
+STS_ACTIONS = ("AssumeRole",)
+
 _FAMILY_HINTS = {
     "AuthFailure": (None, _CHECK_CREDENTIALS),
     "UnauthorizedOperation": (None, "The CAM policy of this API key does not allow this action: grant it in the CAM console."),
@@ -185,8 +211,10 @@ _FAMILY_HINTS = {
 }
 
 
-def lookup(code):
-    """Return (retry class or None, hint) for an error code, falling back to its family."""
+def lookup(code, action=None):
+    """Return (retry class or None, hint) for an error code of `action`, falling back to its family."""
+    if action in STS_ACTIONS and code in STS_ERROR_TABLE:
+        return STS_ERROR_TABLE[code]
     if code in ERROR_TABLE:
         return ERROR_TABLE[code]
     for family, info in _FAMILY_HINTS.items():
@@ -195,19 +223,19 @@ def lookup(code):
     return None, "See the Tencent Cloud error code reference, and quote the request_id to support if it persists."
 
 
-def retry_class(code):
-    return lookup(code)[0]
+def retry_class(code, action=None):
+    return lookup(code, action)[0]
 
 
-def max_attempts(code):
+def max_attempts(code, action=None):
     """How many attempts a call makes at most when every one fails with this code (1 when it is not retried)."""
-    retry = retry_class(code)
+    retry = retry_class(code, action)
     if retry is None:
         return 1
     return min(MAX_ATTEMPTS[retry], MAX_FAILURES_BY_CODE.get(code, MAX_ATTEMPTS[retry]))
 
 
-def hint(code, **context):
+def hint(code, action=None, **context):
     """The advice for a code; {region} and {endpoint} in it are filled from `context` (the connection settings)."""
-    text = lookup(code)[1]
+    text = lookup(code, action)[1]
     return text.format(**context) if context else text

@@ -7,7 +7,7 @@
 
 The only code that reads instances and key pairs (by ID, by filter, or every
 page), concurrently; the key changes engine and every module read through it.
-Layer 4 (lookups). May import: _ids, _errors, _shared_limiter, _client (and the standard library); never _key_changes or _base.
+Layer 4 (lookups and credentials). May import: _ids, _errors, _shared_limiter, _client (and the standard library); never _key_changes or _base.
 
 Everything here only reads. Input that cannot be looked up as given raises
 LookupInputError (a ValueError whose message names the bad value and the fix)

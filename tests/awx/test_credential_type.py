@@ -65,8 +65,10 @@ def test_awx_accepts_the_credential_type(credential_type):
 def test_injected_variables_are_exactly_the_modules_environment_fallbacks(credential_type, fallbacks):
     assert sorted(credential_type["injectors"]["env"]) == sorted(fallbacks.values())
     assert sorted(fallbacks.values()) == [
-        "TENCENTCLOUD_ALLOW_INSECURE_HTTP", "TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_CA_BUNDLE", "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_REGION",
-        "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SECURITY_TOKEN",
+        "TENCENTCLOUD_ALLOW_INSECURE_HTTP", "TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_CA_BUNDLE", "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_PROFILE",
+        "TENCENTCLOUD_REGION", "TENCENTCLOUD_ROLE_ARN", "TENCENTCLOUD_ROLE_DURATION", "TENCENTCLOUD_ROLE_EXTERNAL_ID",
+        "TENCENTCLOUD_ROLE_SESSION_NAME", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SECURITY_TOKEN",
+        "TENCENTCLOUD_STS_ENDPOINT",
     ]
 
 
@@ -77,7 +79,7 @@ def test_inputs_are_the_options_with_an_environment_fallback(credential_type, fa
 def test_secret_inputs_are_exactly_the_no_log_options(credential_type, spec, fallbacks):
     secret_inputs = {field_id for field_id, field in fields_by_id(credential_type).items() if field.get("secret")}
     no_log_options = {option for option in fallbacks if spec[option].get("no_log")}
-    assert secret_inputs == no_log_options == {"secret_key", "security_token"}
+    assert secret_inputs == no_log_options == {"secret_key", "security_token", "role_external_id"}
     # secret_id is deliberately not secret (like an AWS access key id): shown in output, useful in support cases.
     assert spec["secret_id"]["no_log"] is False
 
@@ -107,6 +109,12 @@ def test_inputs_left_empty_inject_empty_values(credential_type, tmp_path):
         "TENCENTCLOUD_SECRET_ID": "AKIDEXAMPLE",
         "TENCENTCLOUD_SECRET_KEY": "k",
         "TENCENTCLOUD_SECURITY_TOKEN": "",
+        "TENCENTCLOUD_PROFILE": "",
+        "TENCENTCLOUD_ROLE_ARN": "",
+        "TENCENTCLOUD_ROLE_SESSION_NAME": "",
+        "TENCENTCLOUD_ROLE_DURATION": "",  # the modules drop it, so the default applies
+        "TENCENTCLOUD_ROLE_EXTERNAL_ID": "",
+        "TENCENTCLOUD_STS_ENDPOINT": "",
         "TENCENTCLOUD_REGION": "",
         "TENCENTCLOUD_ENDPOINT": "",
         "TENCENTCLOUD_ALLOW_INSECURE_HTTP": "",  # the modules drop it, so the default (false) applies
@@ -179,3 +187,16 @@ def test_credential_without_ca_bundle_keeps_certificate_verification(tls_emulato
     status, result = run_check_mode_job(emu, env, tmp_path)
     assert status == "FAILED", "the self-signed certificate was accepted without a CA bundle: %s" % result
     assert "CERTIFICATE_VERIFY_FAILED" in result["msg"]
+
+
+def test_role_input_assumes_the_role_through_the_same_verified_endpoint(tls_emulator, credential_type, tmp_path):
+    """One API key, one role per account: the STS call goes to the same HTTPS endpoint, verified with the same CA bundle."""
+    emu, cert_pem = tls_emulator
+    since = emu.requests()["requests"][-1]["seq"] if emu.requests()["requests"] else 0
+    inputs = {"secret_id": emu.secret_id, "secret_key": emu.secret_key, "region": emu.region, "endpoint": emu.url, "ca_bundle": cert_pem,
+              "role_arn": "qcs::cam::uin/100000000001:roleName/cvm-emulator-ops", "role_session_name": "awx-job-42"}
+    status, result = run_check_mode_job(emu, inject_credential(credential_type, inputs, tmp_path), tmp_path)
+    assert status == "CHANGED", result
+    records = emu.requests(since=since)["requests"]
+    assert [(r["action"], r["params"]["RoleSessionName"]) for r in records[:1]] == [("AssumeRole", "awx-job-42")]
+    assert {r["secret_id"] for r in records[1:]} == {records[0]["issued"]["secret_id"]}

@@ -36,6 +36,7 @@ from ansible_env import clean_environment  # pylint: disable=import-error
 from awx_support import inject_credential, job_events, load_credential_type, task_result  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
 from shared_constants import REPO  # pylint: disable=import-error
+from cvm_emulator.sts import DEFAULT_ROLE_ARN, TMP_SECRET_KEY_PREFIX, TMP_TOKEN_PREFIX  # pylint: disable=import-error
 
 IMAGE = os.environ.get("TC_EE_IMAGE")
 pytestmark = pytest.mark.skipif(not IMAGE, reason="needs the EE image built by scripts/ee-test (TC_EE_IMAGE)")
@@ -53,11 +54,12 @@ def share_with_group_zero(path):
     os.chmod(path, GROUP_SHARED)
 
 
-def private_data_dir(root, emu):
+def private_data_dir(root, emu, **credential_inputs):
     """A job's private data directory as AWX writes it, readable and writable for the image's user via group 0."""
     root.mkdir()
     # The job's container reaches the emulator on the host's loopback (--network=host): same URL.
-    credential = {"secret_id": emu.secret_id, "secret_key": emu.secret_key, "region": emu.region, "endpoint": emu.url}
+    credential = dict({"secret_id": emu.secret_id, "secret_key": emu.secret_key, "region": emu.region, "endpoint": emu.url},
+                      **credential_inputs)
     envvars = inject_credential(load_credential_type(), credential, root, container_root="/runner")
     (root / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     (root / "env" / "extravars").write_text(yaml.safe_dump({"cvm_instance_ids": INSTANCES, "cvm_key_ids": [KEY], "cvm_force_stop": True}))
@@ -184,3 +186,25 @@ def test_the_image_user_cannot_write_artifacts_that_ansible_runner_makes_0700(tm
     # The first thing the job writes there (its fact cache; then the callback cannot even load).
     assert "Permission denied: '/runner/artifacts/job-0700/" in stdout, stdout
     assert writes == 0
+
+
+def test_a_job_in_the_image_acts_through_an_assumed_role(tmp_path):
+    """The credential's API key assumes a CAM role (the emulator's STS) and the job writes with the role's temporary keys."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:
+        pdd = private_data_dir(tmp_path / "job", emu, role_arn=DEFAULT_ROLE_ARN, role_session_name="awx-ee-job")
+        events, output = run_job(pdd, "job-role", home, cmdline="-vvvv")
+        result = task_result(events, BIND_TASK)
+        records = emu.requests()["requests"]
+    assert result["changed"] is True
+    assumed = [r for r in records if r["action"] == "AssumeRole"]
+    assert [(r["secret_id"], r["params"]["RoleSessionName"], r["outcome"]) for r in assumed] == [(emu.secret_id, "awx-ee-job", "ok")]
+    sent = [r for r in records if r["action"] == "AssociateInstancesKeyPairs"]
+    assert [r["secret_id"] for r in sent] == [assumed[0]["issued"]["secret_id"]] and sent[0]["has_token"]
+    # Neither the API key's secret nor the role's temporary secret key or token shows in the job's events or output.
+    artifacts = pdd / "artifacts" / "job-role"
+    texts = [output] + [path.read_text(errors="replace") for path in artifacts.rglob("*") if path.is_file()
+                        and path.name not in ("command", "env.list")]
+    for secret in (emu.secret_key, TMP_SECRET_KEY_PREFIX, TMP_TOKEN_PREFIX):
+        assert not any(secret in text for text in texts), secret

@@ -24,6 +24,7 @@ from ansible_env import ansible_environment  # pylint: disable=import-error
 from awx_support import inject_credential, job_events, load_credential_type, task_result  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
 from shared_constants import REPO  # pylint: disable=import-error
+from cvm_emulator.sts import DEFAULT_ROLE_ARN, TMP_SECRET_KEY_PREFIX, TMP_TOKEN_PREFIX  # pylint: disable=import-error
 
 pytest.importorskip("ansible_runner", reason="ansible-runner is not installed (tests/requirements.txt)")
 
@@ -33,10 +34,11 @@ INSTANCES = ["ins-a1000002", "ins-a1000004"]  # web-2 RUNNING, batch-1 STOPPED; 
 KEY = "skey-k1000003"
 
 
-def private_data_dir(root, emu):
+def private_data_dir(root, emu, **credential_inputs):
     """A job's private data directory, as AWX writes it before it calls ansible-runner."""
     root.mkdir()
-    credential = {"secret_id": emu.secret_id, "secret_key": emu.secret_key, "region": emu.region, "endpoint": emu.url}
+    credential = dict({"secret_id": emu.secret_id, "secret_key": emu.secret_key, "region": emu.region, "endpoint": emu.url},
+                      **credential_inputs)
     envvars = inject_credential(load_credential_type(), credential, root)
     (root / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     (root / "env" / "extravars").write_text(yaml.safe_dump({"cvm_instance_ids": INSTANCES, "cvm_key_ids": [KEY], "cvm_force_stop": True}))
@@ -115,4 +117,22 @@ def test_job_binds_keys_then_a_second_job_changes_nothing(tmp_path):
         # only by its owner; AWX deletes the whole private data directory after the job.
         command = artifacts / "command"
         assert os.stat(command).st_mode & 0o077 == 0
+    assert leaks == []
+
+
+def test_a_job_acts_through_the_role_its_credential_names(tmp_path):
+    """An AWX-style ansible-runner job whose credential names a CAM role: AssumeRole with the API key, writes as the role."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:
+        pdd = private_data_dir(tmp_path / "job", emu, role_arn=DEFAULT_ROLE_ARN, role_session_name="awx-runner-job")
+        result = task_result(run_job(pdd, "job-role", home, cmdline="-vvvv"), BIND_TASK)
+        records = emu.requests()["requests"]
+    assert result["changed"] is True
+    assumed = [r for r in records if r["action"] == "AssumeRole"]
+    assert [(r["secret_id"], r["params"]["RoleSessionName"]) for r in assumed] == [(emu.secret_id, "awx-runner-job")]
+    assert {r["secret_id"] for r in records if r["action"] != "AssumeRole"} == {assumed[0]["issued"]["secret_id"]}
+    kept = [path for path in (pdd / "artifacts" / "job-role").rglob("*") if path.is_file() and path.name != "command"]
+    leaks = [str(path) for path in kept for secret in (emu.secret_key, TMP_SECRET_KEY_PREFIX, TMP_TOKEN_PREFIX)
+             if secret in path.read_text(errors="replace")]
     assert leaks == []

@@ -130,8 +130,8 @@ def test_paging_over_250_generated_instances(adhoc):
 def lookup_api(emulator):
     """The shared lookups, imported from the collection (conftest.py put its collections path on sys.path),
     over a real CvmApi (SDK + HTTP) pointed at the emulator."""
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _lookup  # pylint: disable=import-outside-toplevel
-    credential = _client.resolve_credential(emulator.secret_id, emulator.secret_key)
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials, _lookup  # pylint: disable=import-outside-toplevel
+    credential = _credentials.resolve_credential(emulator.secret_id, emulator.secret_key)
     return _lookup, _client.CvmApi(credential, emulator.region, endpoint=emulator.url)
 
 

@@ -23,10 +23,10 @@ pytestmark = pytest.mark.nondeterministic  # every test here involves faults, co
 
 WORKER = r"""
 import json, os, sys, time
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials
 calls, start_at = int(sys.argv[1]), float(sys.argv[2])
 warnings = []
-api = _client.CvmApi(_client.resolve_credential(os.environ["TENCENTCLOUD_SECRET_ID"], os.environ["TENCENTCLOUD_SECRET_KEY"]),
+api = _client.CvmApi(_credentials.resolve_credential(os.environ["TENCENTCLOUD_SECRET_ID"], os.environ["TENCENTCLOUD_SECRET_KEY"]),
                      os.environ["TENCENTCLOUD_REGION"], endpoint=os.environ["TENCENTCLOUD_ENDPOINT"], warn=warnings.append)
 time.sleep(max(0.0, start_at - time.time()))  # every process starts its burst at the same moment
 for _ in range(calls):

@@ -2,15 +2,20 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The emulator against the official API description (api.json of the pinned tccli wheel, fetched with pip):
-every implemented action accepts exactly the declared parameters, and every returned field is declared."""
+every implemented action accepts exactly the declared parameters, and every returned field is declared;
+for CVM (cvm/v20170312) and for STS's AssumeRole (sts/v20180813)."""
 
 import base64
+import json
+import zipfile
 
 import pytest
 
 import cvm_emulator  # pylint: disable=import-error
+from cvm_emulator import sts as emulated_sts  # pylint: disable=import-error
 
 from .sdk_calls import call
+from .test_sts import sts_client
 
 SCALAR_CHECKS = {
     "string": lambda value: isinstance(value, str),
@@ -122,4 +127,30 @@ def test_state_documents_use_the_declared_fields(api_json, emu):
         check_object(api_json, {k: v for k, v in item.items() if k != "Region"}, "Instance", "state.instances", problems)
     for item in state["key_pairs"]:
         check_object(api_json, {k: v for k, v in item.items() if k != "Region"}, "KeyPair", "state.key_pairs", problems)
+    assert problems == []
+
+
+# ---- STS (AssumeRole, for role_arn): the same checks against the wheel's sts/v20180813/api.json. ----
+
+@pytest.fixture(scope="module")
+def sts_api_json(tccli_wheel):
+    """tccli/services/sts/v20180813/api.json of the pinned wheel."""
+    with zipfile.ZipFile(tccli_wheel) as wheel:
+        return json.loads(wheel.read("tccli/services/sts/v20180813/api.json"))
+
+
+def test_assume_role_accepts_exactly_the_declared_parameters(sts_api_json):
+    declared = sts_api_json["actions"]["AssumeRole"]
+    assert declared["status"] == "online"
+    assert {name: tuple(param) for name, param in emulated_sts.ASSUME_ROLE_PARAMS.items()} == declared_params(sts_api_json, declared["input"])
+    # Its Tags are the emulator's shared Tag object: STS declares the same members.
+    assert {name: tuple(param) for name, param in cvm_emulator.INPUT_OBJECTS["Tag"].items()} == declared_params(sts_api_json, "Tag")
+
+
+def test_assume_role_returns_only_declared_fields(sts_api_json, emu):
+    client = sts_client(emu)
+    response = client.call_json("AssumeRole", {"RoleArn": emulated_sts.DEFAULT_ROLE_ARN, "RoleSessionName": "contract",
+                                               "DurationSeconds": 900, "Tags": [{"Key": "team", "Value": "ops"}]})["Response"]
+    problems = []
+    check_object(sts_api_json, response, sts_api_json["actions"]["AssumeRole"]["output"], "AssumeRole", problems)
     assert problems == []

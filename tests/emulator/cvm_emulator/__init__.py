@@ -35,6 +35,7 @@ each importing only those before it:
   faults          FaultDraws: the keyed draws of injected faults
   actions_common  ApiRequest and EmulatedCvmBase: look-ups, checks, operation timelines shared by the actions
   actions         EmulatedCvm, the action handlers, and the action table ACTIONS
+  sts             the emulated STS: AssumeRole, temporary keys with an expiry, the CAM-like role table
   runtime         Config (latency, readings, rate limits, faults), EmulatorRateLimiter, RequestLog
   signing         TC3-HMAC-SHA256 signature verification
   service         ApiService: the signed API pipeline over one lock

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Runtime configuration (Config: latency, readings, rate limits, faults), the rate limiter and the request log.
-May import: constants, errors, helpers, actions.
+May import: constants, errors, helpers, actions, sts.
 """
 
 import collections
@@ -13,6 +13,7 @@ from .actions import ACTIONS, WRITE_ACTIONS
 from .constants import DEFAULT_OPERATION_LATENCY, FAULT_PROBABILITIES, INSTANCE_ID_RE, KEY_ID_RE, PLANNED_FAULTS, REQUEST_LOG_SIZE
 from .errors import ControlError
 from .helpers import unique
+from .sts import check_roles, default_roles
 
 
 class Config:
@@ -43,6 +44,7 @@ class Config:
         self.operation_failures = {}
         self.hold_operations = False
         self.seed = seed
+        self.roles = default_roles()  # STS: {role_arn: {principals, regions, max_session_seconds, external_id}}
 
     def to_dict(self):
         return {
@@ -62,6 +64,7 @@ class Config:
             "operation_failures": dict(self.operation_failures),
             "hold_operations": self.hold_operations,
             "seed": self.seed,
+            "roles": {arn: dict(role) for arn, role in self.roles.items()},
         }
 
     def patch(self, changes):
@@ -169,6 +172,13 @@ class Config:
                 self.operation_failures[instance_id] = message
             else:
                 raise ControlError(400, "the failure message of %s must be a non-empty string or null" % instance_id)
+
+    def _patch_roles(self, value):
+        """The whole STS role table, replaced (the default role is kept only if given again)."""
+        problem = check_roles(value)
+        if problem:
+            raise ControlError(400, problem)
+        self.roles = {arn: dict(role) for arn, role in value.items()}
 
     def _patch_seed(self, value):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):

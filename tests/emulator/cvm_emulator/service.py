@@ -4,7 +4,7 @@
 """The signed API pipeline: ApiService holds the world, configuration, rate limiter and request log under one
 lock and answers signed requests (faults, latency, version, signature, region, rate limit, parameters, action).
 control.Emulator adds the control API.
-May import: constants, errors, params, state, actions_common, actions, faults, runtime, signing.
+May import: constants, errors, params, state, actions_common, actions, sts, faults, runtime, signing.
 """
 
 import copy
@@ -26,6 +26,7 @@ from .params import validate_params
 from .runtime import EmulatorRateLimiter, RequestLog
 from .signing import parse_authorization, string_to_sign, tc3_signature
 from .state import World
+from .sts import ASSUME_ROLE_PARAMS, STS_SERVICE, STS_VERSION, StsApi
 
 
 class ApiReply:
@@ -64,6 +65,7 @@ class ApiService:
         self.initial_world = self.snapshot()
         self.draws = FaultDraws(config.seed)
         self.api = EmulatedCvm(self.world, config, self.rng, self.draws)
+        self.sts = StsApi(self.world, config)
         if ssh is not None:
             self.api.key_maker = ssh.make_key_pair
         self.limiter = EmulatorRateLimiter()
@@ -131,6 +133,8 @@ class ApiService:
     def process(self, method, path, headers, body, record, key):
         """Version, action, signature, region, rate limit, injected API faults, parameters, then the action itself."""
         version = headers.get("X-TC-Version")
+        if version == STS_VERSION or str(headers.get("Host") or "").startswith("sts."):
+            return self.process_sts(method, path, headers, body, record)
         if version != API_VERSION:
             raise ApiError("NoSuchVersion", "The requested version `%s` of service `%s` does not exist; use `%s`." % (version, SERVICE, API_VERSION))
         action_name = record["action"]
@@ -138,12 +142,13 @@ class ApiService:
         if action is None:
             raise ApiError("InvalidAction", "The requested action `%s` does not exist for service `%s` version `%s`." % (action_name, SERVICE, API_VERSION))
         with self.lock:
-            self.authenticate(method, path, headers, body, record)
+            credential = self.authenticate(method, path, headers, body, record)
             region = headers.get("X-TC-Region")
             if not region:
                 raise ApiError("MissingParameter", "The request is missing the required `X-TC-Region` header.")
             if region not in self.world.regions:
                 raise ApiError("UnsupportedRegion", "The region `%s` is not supported by service `%s`." % (region, SERVICE))
+            self.sts.check_role_region(credential, action_name, region)
             if self.draw_fault("throttle", key) or not self.limiter.allow(action_name, self.config.rate_limits.get(action_name)):
                 raise ApiError("RequestLimitExceeded", "Your current request rate of `%s` exceeds the limit of %s requests per second; retry later."
                                % (action_name, self.config.rate_limits.get(action_name) or "the"))
@@ -159,7 +164,28 @@ class ApiService:
             self.world.advance()
             return action.handler(self.api, ApiRequest(region, record["request_id"]), params)
 
-    def authenticate(self, method, path, headers, body, record):
+    def process_sts(self, method, path, headers, body, record):
+        """STS: version, action, signature (service sts), region, parameters, then AssumeRole."""
+        if headers.get("X-TC-Version") != STS_VERSION:
+            raise ApiError("NoSuchVersion", "The requested version `%s` of service `%s` does not exist; use `%s`."
+                           % (headers.get("X-TC-Version"), STS_SERVICE, STS_VERSION))
+        if record["action"] != "AssumeRole":
+            raise ApiError("InvalidAction", "The requested action `%s` does not exist for service `%s` version `%s`."
+                           % (record["action"], STS_SERVICE, STS_VERSION))
+        if method != "POST" or not isinstance(record["params"], dict):
+            raise ApiError("InvalidParameter", "This emulator only accepts POST requests with a JSON object body.")
+        with self.lock:
+            self.authenticate(method, path, headers, body, record, service=STS_SERVICE)
+            if not headers.get("X-TC-Region"):
+                raise ApiError("MissingParameter", "The request is missing the required `X-TC-Region` header.")
+        params = validate_params(record["params"], ASSUME_ROLE_PARAMS)
+        with self.lock:
+            response, issued = self.sts.assume_role(record["secret_id"], params)
+        record["issued"] = issued  # the new key's id and expiry, never its secret or token
+        return response
+
+    def authenticate(self, method, path, headers, body, record, service=SERVICE):
+        """Check the signature (its scope names `service`) and the token; return the signing credential."""
         auth = parse_authorization(headers.get("Authorization"))
         if auth is None:
             raise ApiError("AuthFailure.SignatureFailure", "The Authorization header is missing or malformed; expected "
@@ -178,13 +204,18 @@ class ApiService:
         expected = tc3_signature(credential["secret_key"], auth["date"], auth["service"],
                                  string_to_sign(method, path, headers, body, auth, timestamp))
         date_of_timestamp = datetime.datetime.fromtimestamp(int(timestamp), datetime.timezone.utc).strftime("%Y-%m-%d")
-        if auth["service"] != SERVICE or auth["date"] != date_of_timestamp or not hmac.compare_digest(expected, auth["signature"]):
+        if auth["service"] != service or auth["date"] != date_of_timestamp or not hmac.compare_digest(expected, auth["signature"]):
             raise ApiError("AuthFailure.SignatureFailure", "The provided credentials could not be validated. Please check your signature is correct.")
         token = headers.get("X-TC-Token") or None
         if token != credential["token"]:
             if credential["token"] is None:
                 raise ApiError("AuthFailure.TokenFailure", "A security token was sent for a credential that has none.")
             raise ApiError("AuthFailure.TokenFailure", "The security token is missing or invalid for SecretId `%s`." % auth["secret_id"])
+        if credential.get("expires") is not None:
+            record["token_expires"] = credential["expires"]
+            if time.time() >= credential["expires"]:
+                raise ApiError("AuthFailure.TokenFailure", "The security token of SecretId `%s` has expired." % auth["secret_id"])
+        return credential
 
     def tick(self):
         """Run the operation steps that are due (SSH mode: instances start and stop listening on time)."""

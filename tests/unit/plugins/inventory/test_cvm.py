@@ -62,7 +62,7 @@ def inventory_with(monkeypatch, tmp_path):
             apis[region] = InMemoryCvm(here, region=region, fail_on={"*": fail} if fail else None)
             return apis[region]
         monkeypatch.setattr(cvm._client, "CvmApi", make_api)
-        monkeypatch.setattr(cvm._client, "resolve_credential", lambda *args: object())
+        monkeypatch.setattr(cvm._credentials, "connect", lambda *args, **kwargs: object())
         path = tmp_path / "test.cvm.yml"
         path.write_text(config)
         plugin = inventory_loader.get("tencentcloud.cvm.cvm")

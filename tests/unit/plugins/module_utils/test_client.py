@@ -2,7 +2,7 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Narrow unit tests of the shared client layer: settings, credentials, rate limiting, retries."""
+"""Narrow unit tests of the shared client layer: settings, rate limiting, retries (credentials: test_credentials.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from requests.exceptions import ReadTimeout, RequestException
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _errors
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials, _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
 
@@ -50,65 +50,6 @@ def test_region_refused(region, fragment):
     with pytest.raises(SettingsError) as caught:
         _client.check_region(region)
     assert fragment in str(caught.value)
-
-
-@pytest.fixture
-def no_ambient_credentials(monkeypatch, tmp_path):
-    """No profile file, no instance role, no TKE: only what the test gives."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TKE_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(_client._BoundedCvmRoleCredential, "get_credential", lambda self: None)
-    monkeypatch.setattr(_client.os.path, "exists", lambda path, _real=_client.os.path.exists: False if path == "/etc/tencentcloud/credentials" else _real(path))
-    return tmp_path
-
-
-def test_explicit_credentials_win(no_ambient_credentials):
-    cred = _client.resolve_credential("AKIDexample", "secretvalue", "tokenvalue")
-    assert cred.get_credential_info() == ("AKIDexample", "secretvalue", "tokenvalue")
-
-
-@pytest.mark.parametrize("secret_id, secret_key, missing", [
-    ("AKIDexample", None, "secret_key (TENCENTCLOUD_SECRET_KEY)"),
-    (None, "secretvalue", "secret_id (TENCENTCLOUD_SECRET_ID)"),
-])
-def test_half_a_key_is_refused(no_ambient_credentials, secret_id, secret_key, missing):
-    with pytest.raises(SettingsError) as caught:
-        _client.resolve_credential(secret_id, secret_key)
-    assert missing in str(caught.value)
-    assert "secretvalue" not in str(caught.value)
-
-
-def test_profile_file_is_used(no_ambient_credentials):
-    folder = no_ambient_credentials / ".tencentcloud"
-    folder.mkdir()
-    (folder / "credentials").write_text("[default]\nsecret_id = AKIDprofile\nsecret_key = profilesecret\n")
-    assert _client.resolve_credential().get_credential_info()[:2] == ("AKIDprofile", "profilesecret")
-
-
-def test_instance_role_is_used_last(no_ambient_credentials, monkeypatch):
-    class Role:
-        def get_credential_info(self):
-            return ("AKIDrole", "rolesecret", "roletoken")
-    monkeypatch.setattr(_client._BoundedCvmRoleCredential, "get_credential", lambda self: Role())
-    assert _client.resolve_credential().get_credential_info() == ("AKIDrole", "rolesecret", "roletoken")
-
-
-def test_no_credentials_message_names_every_way(no_ambient_credentials):
-    with pytest.raises(SettingsError) as caught:
-        _client.resolve_credential()
-    assert str(caught.value) == _client.NO_CREDENTIALS_MSG
-    for name in ("secret_id", "secret_key", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "~/.tencentcloud/credentials", "CAM role"):
-        assert name in _client.NO_CREDENTIALS_MSG
-
-
-def test_sdk_default_chain_bare_oserror_is_not_what_we_raise(no_ambient_credentials):
-    """The SDK's own provider chain ends in a bare OSError; ours ends in the readable message."""
-    from tencentcloud.common import credential as sdk_credential
-    with pytest.raises(Exception):
-        sdk_credential.DefaultTkeOIDCRoleArnProvider().get_credential()
-    with pytest.raises(SettingsError):
-        _client.resolve_credential()
 
 
 def test_rate_limiter_allows_rate_per_window_then_waits():
@@ -198,7 +139,7 @@ class ScriptedClient:
 
 def make_api(script, monkeypatch, **settings):
     clock = FakeClock()
-    api = CvmApi(_client.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", endpoint="http://127.0.0.1:9", sleep=clock.sleep,
+    api = CvmApi(_credentials.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", endpoint="http://127.0.0.1:9", sleep=clock.sleep,
                  rng=lambda low, high: high, clock=clock, **settings)
     client = ScriptedClient(script(clock) if callable(script) else script)
     monkeypatch.setattr(api, "_sdk_client", lambda: client)
@@ -426,7 +367,7 @@ def test_throttling_pauses_the_action_limiter(monkeypatch):
 
 
 def test_ca_bundle_must_exist(tmp_path):
-    cred = _client.sdk_credential.Credential("AKIDx", "secret")
+    cred = _credentials.sdk_credential.Credential("AKIDx", "secret")
     with pytest.raises(SettingsError) as caught:
         CvmApi(cred, "ap-guangzhou", ca_bundle=str(tmp_path / "missing.pem"))
     assert "missing.pem" in str(caught.value)
@@ -435,7 +376,7 @@ def test_ca_bundle_must_exist(tmp_path):
 @pytest.mark.parametrize("ca_bundle", [None, ""])
 def test_default_is_https_with_certificate_verification(ca_bundle):
     import certifi
-    api = CvmApi(_client.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", ca_bundle=ca_bundle)
+    api = CvmApi(_credentials.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", ca_bundle=ca_bundle)
     assert api.endpoint_url == "https://cvm.tencentcloudapi.com"
     connection = api._sdk_client().request.conn
     assert connection.certification == certifi.where()  # requests' verify= the public CA bundle, never "" or False
@@ -444,5 +385,47 @@ def test_default_is_https_with_certificate_verification(ca_bundle):
 def test_named_ca_bundle_is_what_requests_verifies_with(tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
-    api = CvmApi(_client.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", endpoint="https://127.0.0.1:8443", ca_bundle=str(bundle))
+    api = CvmApi(_credentials.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", endpoint="https://127.0.0.1:8443", ca_bundle=str(bundle))
     assert api._sdk_client().request.conn.certification == str(bundle)
+
+
+class RenewableCredential:
+    """Stands in for _credentials.AssumedRoleCredential: counts ensure_fresh() and renewals after a refused token."""
+
+    def __init__(self):
+        self.generation = 1
+        self.renewed_after = []
+
+    def get_credential_info(self):
+        return ("AKIDtmp%d" % self.generation, "key", "token%d" % self.generation)
+
+    def ensure_fresh(self):
+        return self.generation
+
+    def renew_after_token_failure(self, generation):
+        self.renewed_after.append(generation)
+        self.generation += 1
+
+
+@pytest.mark.parametrize("resend_safe", [True, False])
+def test_a_token_refused_as_expired_is_renewed_once_and_the_call_sent_again(monkeypatch, resend_safe):
+    """A refusal is an answer decided before the action: even a write (resend_safe=False) is safe to send again."""
+    api, client, clock = make_api([sdk_error(_client.TOKEN_FAILURE)], monkeypatch)
+    api.credential = RenewableCredential()
+    assert api.call("AssociateInstancesKeyPairs", {}, resend_safe=resend_safe) == {"RequestId": "req-ok"}
+    assert client.calls == 2 and api.credential.renewed_after == [1] and clock.sleeps == []
+
+
+def test_a_token_refused_again_after_renewal_fails(monkeypatch):
+    api, client, _clock = make_api([sdk_error(_client.TOKEN_FAILURE), sdk_error(_client.TOKEN_FAILURE, request_id="req-2")], monkeypatch)
+    api.credential = RenewableCredential()
+    with pytest.raises(CvmApiError) as caught:
+        api.call("DescribeInstances", {})
+    assert caught.value.code == _client.TOKEN_FAILURE and caught.value.request_id == "req-2" and client.calls == 2
+
+
+def test_a_token_refused_for_fixed_keys_is_not_retried(monkeypatch):
+    api, client, _clock = make_api([sdk_error(_client.TOKEN_FAILURE)], monkeypatch)
+    with pytest.raises(CvmApiError):
+        api.call("DescribeInstances", {})
+    assert client.calls == 1

@@ -21,7 +21,7 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 PACKAGE = "ansible_collections.tencentcloud.cvm.plugins.module_utils"
 
 # Layer names, lowest first.
-LAYER_NAMES = {1: "IDs", 2: "errors and rate limit", 3: "client", 4: "lookups", 5: "key changes", 6: "base"}
+LAYER_NAMES = {1: "IDs", 2: "errors and rate limit", 3: "client", 4: "lookups and credentials", 5: "key changes", 6: "base"}
 # Each file's layer; a file may import files of lower layers only (never its own layer's other files, never a higher one).
 LAYERS = {
     "_ids": 1,
@@ -29,6 +29,7 @@ LAYERS = {
     "_shared_limiter": 2,  # the cross-process rate limit that _client uses
     "_client": 3,
     "_lookup": 4,
+    "_credentials": 4,  # the credential chain and STS AssumeRole, through _client
     "_key_changes": 5,
     "_base": 6,
 }

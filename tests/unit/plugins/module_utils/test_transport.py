@@ -10,11 +10,11 @@ import pytest
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _errors
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials, _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
 
-CREDENTIAL = _client.sdk_credential.Credential("AKIDx", "secret") if _client.HAS_SDK else None
+CREDENTIAL = _credentials.sdk_credential.Credential("AKIDx", "secret") if _client.HAS_SDK else None
 WRONG_VERSION = ("HTTPSConnectionPool(host='127.0.0.1', port=41921): Max retries exceeded with url: / (Caused by SSLError(SSLError(1, "
                  "'[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)')))")
 LOST = "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"
