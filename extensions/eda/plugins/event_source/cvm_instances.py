@@ -50,7 +50,7 @@ options:
   filters:
     description:
       - Watch only the instances these C(DescribeInstances) filters select, in every region, as the modules'
-        O(tencentcloud.cvm.cvm_keypair_association#module:instance_filters) option, for example C({"tag:env": "prod"}).
+        O(tencentcloud.cvm.cvm_keypair_association#module:instance_filters) option, for example C(tag:env) set to V(prod).
     type: dict
   interval:
     description:
