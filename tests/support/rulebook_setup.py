@@ -12,10 +12,9 @@ on pytest's pythonpath):
 
 From a shell: `python tests/support/rulebook_setup.py` installs Java if needed and prints the ansible-rulebook path (exit 1
 with the reason). Java is installed as root with apt-get (openjdk-17-jre-headless, else the distribution's default JRE),
-once under a file lock, as sshd_setup installs sshd. Standard library only.
+once under a file lock (apt_install, as sshd_setup installs sshd). Standard library only.
 """
 
-import fcntl
 import os
 import re
 import shutil
@@ -23,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from sshd_setup import _apt as apt_get  # pylint: disable=import-error  # the one apt-get runner of tests/support
+from apt_install import apt_get, ensure_installed  # pylint: disable=import-error
 
 MIN_JAVA = 17
 JRE_PACKAGES = ("openjdk-17-jre-headless", "default-jre-headless")
@@ -65,24 +64,8 @@ def install_java():
 
 def ensure_java():
     """(JAVA_HOME, None) when Java is there or could be installed; (None, reason) otherwise."""
-    home, why = java_home()
-    if home:
-        return home, None
-    if os.geteuid() != 0:
-        return None, "ansible-rulebook needs Java %d or newer (%s), and installing it needs root" % (MIN_JAVA, why)
-    if not shutil.which("apt-get"):
-        return None, "ansible-rulebook needs Java %d or newer (%s), and there is no apt-get to install it with" % (MIN_JAVA, why)
-    with open(LOCK_FILE, "w", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        home, why = java_home()  # another process may have installed it while this one waited
-        if home:
-            return home, None
-        try:
-            install_java()
-        except (OSError, subprocess.SubprocessError) as error:
-            return None, "installing Java failed: %s" % error
-    home, why = java_home()
-    return (home, None) if home else (None, "Java was installed but is not usable: %s" % why)
+    home, reason = ensure_installed(lambda: java_home()[0], install_java, LOCK_FILE, "Java %d or newer" % MIN_JAVA)
+    return home, None if home else "ansible-rulebook needs Java %d or newer (%s): %s" % (MIN_JAVA, java_home()[1], reason)
 
 
 def ensure_rulebook():
