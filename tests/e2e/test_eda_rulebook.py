@@ -100,7 +100,7 @@ class RulebookRun:
             except subprocess.TimeoutExpired:
                 continue
         for pid in pids[1:]:  # children killed above may still be exiting
-            for _ in range(50):
+            for _attempt in range(50):
                 if not os.path.exists("/proc/%d" % pid):
                     break
                 time.sleep(0.1)

@@ -148,7 +148,7 @@ def test_a_failing_region_reports_backs_off_and_recovers():
     api = FleetApi(3, fail=CvmApiError("DescribeInstances", "InternalError", "boom", "req-1", attempts=4))
     region = region_watch(api, clock, interval=10, start_with="all")
     retries = []
-    for _ in range(8):
+    for _failure in range(8):
         (event,) = region.poll()
         error = event["cvm_instances_error"]
         retries.append(error["retry_in"])
