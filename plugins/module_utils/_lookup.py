@@ -288,6 +288,25 @@ def find_instances(api, instance_ids=None, filters=None):
     return _unique_by(found, "InstanceId")
 
 
+def instance_pages(api, filters=None):
+    """Every page of DescribeInstances, one at a time, as (raw entries, that page's TotalCount); filters as for find_instances.
+
+    For a caller that must not hold a whole fleet at once (the event source over thousands of instances): each page is
+    read only when the caller asks for the next one, never ahead, so the caller can also space the requests. Instances
+    that come or go between two pages shift the offsets: compare the pages' TotalCount to know whether the read is whole.
+    """
+    params = {"Filters": filters_to_api(filters)} if filters is not None else {}
+    offset = 0
+    while True:
+        page = api.call("DescribeInstances", dict(params, Offset=offset, Limit=MAX_IDS_PER_CALL))
+        entries = list(page.get("InstanceSet") or ())
+        total = page.get("TotalCount") or 0
+        yield entries, total
+        offset += len(entries)
+        if not entries or offset >= total:
+            return
+
+
 def find_instance_views(api, instance_ids=None, filters=None):
     """Like find_instances, as {instance_id: InstanceView}."""
     return {item["InstanceId"]: InstanceView(item) for item in find_instances(api, instance_ids, filters)}

@@ -118,3 +118,39 @@ def test_harness_env(emu):
                          "TENCENTCLOUD_SECRET_KEY": "emulatorSecretKey0000000000000000",
                          "TENCENTCLOUD_REGION": "ap-guangzhou", "TENCENTCLOUD_ENDPOINT": emu.url}
     assert emu.endpoint == emu.url and emu.url.startswith("http://127.0.0.1:")
+
+
+def test_add_instance_appears_to_the_api(emu, client):
+    added = emu.add_instance({"InstanceId": "ins-b3000001", "InstanceName": "new-1", "InstanceState": "STOPPED",
+                              "Tags": {"env": "prod"}, "LoginSettings": {"KeyIds": ["skey-k1000002"]}})
+    assert (added["Region"], added["LoginSettings"]["KeyIds"]) == ("ap-guangzhou", ["skey-k1000002"])
+    found = call(client, "DescribeInstances", {"InstanceIds": ["ins-b3000001"]})["InstanceSet"]
+    assert [(i["InstanceName"], i["Tags"]) for i in found] == [("new-1", [{"Key": "env", "Value": "prod"}])]
+    assert emu.key_pair("skey-k1000002")["AssociatedInstanceIds"] == ["ins-a1000005", "ins-b3000001"]
+    assert call(client, "DescribeInstances")["TotalCount"] == 7
+
+
+def test_bad_added_instances_change_nothing(emu):
+    for document in ({"InstanceId": "ins-a1000001"},                                            # exists
+                     {"InstanceId": "ins-1122"},                                                # malformed
+                     {"InstanceId": "ins-b3000002", "LoginSettings": {"KeyIds": ["skey-nothere0"]}},
+                     {"InstanceId": "ins-b3000003", "Region": "xx-nowhere"},
+                     {"InstanceId": "ins-b3000004", "Colour": "red"}):
+        with pytest.raises(Exception, match="HTTP 400"):
+            emu.add_instance(document)
+    assert len(emu.state()["instances"]) == 6
+
+
+def test_set_instance_keys_outside_the_api(emu, client):
+    emu.clear_requests()
+    changed = emu.set_instance_keys("ins-a1000003", ["skey-k1000001", "skey-k1000004"])
+    assert changed["LoginSettings"]["KeyIds"] == ["skey-k1000001", "skey-k1000004"]
+    assert emu.key_pair("skey-k1000004")["AssociatedInstanceIds"] == ["ins-a1000003"]
+    assert emu.operating() == [] and emu.requests()["requests"] == []
+    emu.set_instance_keys("ins-a1000003", [])
+    assert call(client, "DescribeInstances", {"InstanceIds": ["ins-a1000003"]})["InstanceSet"][0]["LoginSettings"]["KeyIds"] is None
+    for path, body in (("ins-nothere0", {"KeyIds": []}), ("ins-a1000003", {"KeyIds": ["skey-nothere0"]}),
+                       ("ins-a1000003", {"KeyIds": "skey-k1000001"}), ("ins-a1000003", {"Keys": []})):
+        with pytest.raises(Exception, match="HTTP (400|404)"):
+            emu.control("PATCH", "instances/" + path, body)
+    assert emu.instance("ins-a1000003")["LoginSettings"]["KeyIds"] is None

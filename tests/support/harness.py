@@ -266,6 +266,14 @@ class EmulatorProcess:
         """The key IDs bound to an instance, sorted."""
         return sorted((self.instance(instance_id).get("LoginSettings") or {}).get("KeyIds") or [])
 
+    def add_instance(self, instance):
+        """Add an instance (a state document's instance entry, e.g. {"InstanceId": "ins-...", "Tags": {"env": "prod"}})."""
+        return self.control("POST", "instances", instance)
+
+    def set_instance_keys(self, instance_id, key_ids):
+        """Set an instance's key IDs outside the API, as a key bound by hand in the console."""
+        return self.control("PATCH", "instances/" + instance_id, {"KeyIds": list(key_ids)})
+
     def generated_instance_ids(self):
         """The IDs of the --generate-instances instances (named gen-NNNNN), sorted."""
         return sorted(i["InstanceId"] for i in self.state()["instances"] if (i.get("InstanceName") or "").startswith("gen-"))

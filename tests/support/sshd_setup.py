@@ -12,34 +12,25 @@ From a shell: `python tests/support/sshd_setup.py` installs it if needed and pri
 
 The install never starts the system's own sshd service: a temporary policy-rc.d forbids it, so nothing listens on
 port 22 of every address (which would take the loopback addresses the emulator's instances use). Concurrent callers
-(pytest-xdist workers) install once, under a file lock. Standard library only.
+(pytest-xdist workers) install once, under a file lock (apt_install). Standard library only.
 """
 
-import fcntl
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
+
+from apt_install import apt_get, ensure_installed  # pylint: disable=import-error
 
 SSHD = "/usr/sbin/sshd"
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
 LOCK_FILE = os.path.join(tempfile.gettempdir(), "tencentcloud-cvm-sshd-install.lock")
-APT_TIMEOUT = 600
 
 
 def sshd_path():
     """The sshd executable, or None."""
     found = shutil.which("sshd", path=os.pathsep.join(["/usr/sbin", "/usr/local/sbin", os.environ.get("PATH", "")]))
     return found or (SSHD if os.access(SSHD, os.X_OK) else None)
-
-
-def _apt(*args):
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    proc = subprocess.run(["apt-get"] + list(args), env=env, capture_output=True, text=True, timeout=APT_TIMEOUT, check=False)
-    if proc.returncode:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-        raise OSError("apt-get %s failed (exit %d): %s" % (" ".join(args), proc.returncode, tail))
 
 
 def install_sshd():
@@ -50,8 +41,8 @@ def install_sshd():
             handle.write("#!/bin/sh\nexit 101\n")
         os.chmod(POLICY_RC_D, 0o755)
     try:
-        _apt("update")
-        _apt("install", "-y", "--no-install-recommends", "openssh-server")
+        apt_get("update")
+        apt_get("install", "-y", "--no-install-recommends", "openssh-server")
     finally:
         if made_policy:
             os.unlink(POLICY_RC_D)
@@ -59,24 +50,7 @@ def install_sshd():
 
 def ensure_sshd():
     """(path of sshd, None) when it is there or could be installed; (None, reason) otherwise."""
-    found = sshd_path()
-    if found:
-        return found, None
-    if os.geteuid() != 0:
-        return None, "sshd (Debian's openssh-server) is not installed and installing it needs root"
-    if not shutil.which("apt-get"):
-        return None, "sshd is not installed and there is no apt-get to install openssh-server with"
-    with open(LOCK_FILE, "w", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = sshd_path()  # another process may have installed it while this one waited
-        if found:
-            return found, None
-        try:
-            install_sshd()
-        except (OSError, subprocess.SubprocessError) as error:
-            return None, "installing openssh-server failed: %s" % error
-    found = sshd_path()
-    return (found, None) if found else (None, "openssh-server was installed but sshd is not found")
+    return ensure_installed(sshd_path, install_sshd, LOCK_FILE, "sshd (Debian's openssh-server)")
 
 
 def main():

@@ -36,6 +36,8 @@ class Emulator(ApiService):
             ("PUT", "state"): self.control_put_state,
             ("POST", "reset"): self.control_reset,
             ("GET", "instances"): self.control_get_instance,
+            ("POST", "instances"): self.control_add_instance,
+            ("PATCH", "instances"): self.control_set_instance_keys,
             ("DELETE", "instances"): self.control_terminate_instance,
             ("GET", "key_pairs"): self.control_get_key_pair,
             ("GET", "operations"): lambda *_: (200, {"operating": self.world.operating_instance_ids(), "held": self.world.clock.held}),
@@ -73,6 +75,31 @@ class Emulator(ApiService):
         instance = self.world.instances.get(route.partition("/")[2])
         if instance is None:
             raise ControlError(404, "no instance %s" % route.partition("/")[2])
+        return 200, dict(self.world.instance_view(instance), Region=instance.region)
+
+    def control_add_instance(self, route, _query, body):
+        """Add an instance (a state document's instance entry), as one launched by the console or another tool would appear."""
+        if route.partition("/")[2]:
+            raise ControlError(404, "POST /_emulator/instances takes the instance in the body, not in the path")
+        try:
+            instance = self.world.add_instance(parse_json(body))
+        except StateError as error:
+            raise ControlError(400, "invalid instance: %s" % error) from error
+        return 200, dict(self.world.instance_view(instance), Region=instance.region)
+
+    def control_set_instance_keys(self, route, _query, body):
+        """Set an instance's key IDs at once, outside the API (a key bound by hand in the console): {"KeyIds": [...]}."""
+        instance = self.world.instances.get(route.partition("/")[2])
+        if instance is None:
+            raise ControlError(404, "no instance %s" % route.partition("/")[2])
+        document = parse_json(body)
+        if not isinstance(document, dict) or set(document) != {"KeyIds"} or not isinstance(document["KeyIds"], list):
+            raise ControlError(400, 'the body must be {"KeyIds": [key pair IDs]}')
+        unknown = [key_id for key_id in document["KeyIds"]
+                   if key_id not in self.world.key_pairs or self.world.key_pairs[key_id].region != instance.region]
+        if unknown:
+            raise ControlError(400, "not key pairs of region %s: %s" % (instance.region, ", ".join(map(str, unknown))))
+        self.world.set_instance_keys(instance, document["KeyIds"])
         return 200, dict(self.world.instance_view(instance), Region=instance.region)
 
     def control_terminate_instance(self, route, _query, _body):

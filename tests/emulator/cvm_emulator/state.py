@@ -133,6 +133,21 @@ class World:
         if self.observer is not None:
             self.observer.on_load(self)
 
+    def add_instance(self, raw):
+        """Add one instance given in the state document's format (as if launched elsewhere); raises StateError, then changes nothing."""
+        instance = load_instance(raw, len(self.instances))
+        if instance.instance_id in self.instances:
+            raise StateError("instance %s already exists" % instance.instance_id)
+        if instance.region not in self.regions:
+            raise StateError("region %s is not a region of this emulator (%s)" % (instance.region, ", ".join(self.regions)))
+        check_instance_keys(instance, self.key_pairs)
+        self.instances[instance.instance_id] = instance
+        for key_id in instance.key_ids:
+            self.bindings.setdefault(key_id, set()).add(instance.instance_id)
+        if self.observer is not None:
+            self.observer.on_load(self)
+        return instance
+
     # -- views -------------------------------------------------------------------------------------------------------
 
     def instance_view(self, instance):

@@ -88,6 +88,16 @@ def test_find_instances_follows_the_page_size_the_api_uses():
     assert sorted(p["Offset"] for _action, p in api.calls) == [0, 20, 40]
 
 
+def test_instance_pages_reads_one_page_per_step_with_its_total():
+    api = PagingCvm([instance(n) for n in range(45)] + [instance(900, Tags=[])], page_cap=20)
+    pages = lookup.instance_pages(api, filters={"tag:bench": "true"})
+    assert api.calls == []  # nothing is read before the first page is asked for
+    assert [(len(entries), total, len(api.calls)) for entries, total in pages] == [(20, 45, 1), (20, 45, 2), (5, 45, 3)]
+    assert [p["Offset"] for _action, p in api.calls] == [0, 20, 40]
+    with pytest.raises(lookup.FilterError):
+        next(lookup.instance_pages(api, filters={"tag:": "x"}))
+
+
 def test_find_instances_without_selection_reads_the_whole_region():
     api = cvm.InMemoryCvm([instance(n) for n in range(3)])
     assert [i["InstanceId"] for i in lookup.find_instances(api)] == ["ins-00000000", "ins-00000001", "ins-00000002"]
