@@ -298,7 +298,7 @@ def instance_pages(api, filters=None):
     params = {"Filters": filters_to_api(filters)} if filters is not None else {}
     offset = 0
     while True:
-        page = api.call("DescribeInstances", dict(params, Offset=offset, Limit=MAX_IDS_PER_CALL))
+        page = api.call("DescribeInstances", dict(params, Offset=offset, Limit=MAX_IDS_PER_CALL), resend_safe=True)
         entries = list(page.get("InstanceSet") or ())
         total = page.get("TotalCount") or 0
         yield entries, total

@@ -11,12 +11,11 @@ checked by ansible-core's ArgumentSpecValidator and the client's own checks befo
 API client as the modules build it (credentials chain, shared rate limit, api_deadline, error wording) and is read
 page by page through _lookup.instance_pages, at most read_rate pages a second, into its RegionTracker. A region whose
 read fails gives an error event, waits (doubling up to MAX_BACKOFF) and is read again; the other regions go on.
-May import: module_utils (_base, _client, _ids, _lookup) and _instance_changes; the standard library.
+May import: module_utils (_base, _client, _credentials, _ids, _lookup) and _instance_changes; the standard library.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import KEY_PAIR
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._instance_changes import (
@@ -117,7 +117,8 @@ def parse_arguments(args):
     if not 1 <= settings["read_rate"] <= MAX_READ_RATE:
         problems.append("read_rate must be from 1 to %d (DescribeInstances' documented limit per region), got %r."
                         % (MAX_READ_RATE, settings["read_rate"]))
-    regions = settings["regions"] or ([settings["region"]] if settings["region"] else [])
+    region = settings["region"] or _credentials.profile_region(settings["profile"])
+    regions = settings["regions"] or ([region] if region else [])
     if not regions:
         problems.append("regions is required: set the option regions (a list), or region or the environment variable "
                         "TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
@@ -141,19 +142,14 @@ def parse_arguments(args):
     return settings
 
 
-def _credential(settings):
-    """The credentials chain of the modules, given every connection option resolve_credential takes by name."""
-    accepted = inspect.signature(_client.resolve_credential).parameters
-    return _client.resolve_credential(**{name: settings.get(name) for name in accepted})
-
-
 def connect(settings, warn):
     """{region: CvmApi}, built as the modules build theirs; raises SourceArgumentError for unusable settings."""
     if not _client.HAS_SDK:
         raise SourceArgumentError("The event source needs the Python packages %s: pip install them where ansible-rulebook runs."
                                   % _client.SDK_REQUIREMENT)
     try:
-        credential = _credential(settings)
+        # One identity for every region: the chain's, or the role it assumes (renewed before it expires).
+        credential = _credentials.connect(settings, settings["regions"][0], warn=warn)
         return {region: _client.CvmApi(credential, region, endpoint=settings["endpoint"], request_timeout=settings["request_timeout"],
                                        ca_bundle=settings["ca_bundle"], api_deadline=settings["api_deadline"], warn=warn,
                                        allow_insecure_http=settings["allow_insecure_http"])

@@ -27,7 +27,7 @@ import time
 
 from collection_path import collections_path as _collections_path  # pylint: disable=import-error
 from fleet import fleet_state  # pylint: disable=import-error
-from harness import Emulator  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 from shared_constants import REPO  # pylint: disable=import-error
 
 REGIONS = ("ap-guangzhou", "ap-shanghai")
@@ -70,7 +70,7 @@ def main():
     parser.add_argument("--interval", type=int, default=1)
     options = parser.parse_args()
     collections = _collections_path()
-    with Emulator(state=fleet_state(options.count, regions=REGIONS)) as emu:
+    with EmulatorProcess(state=fleet_state(options.count, regions=REGIONS)) as emu:
         env = dict(os.environ, **emu.env())
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [collections, env.get("PYTHONPATH")]))
         args = {"regions": list(REGIONS), "read_rate": options.read_rate, "interval": options.interval, "start_with": "changes"}

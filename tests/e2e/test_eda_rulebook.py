@@ -23,7 +23,8 @@ import yaml
 
 from rulebook_setup import ensure_rulebook  # pylint: disable=import-error
 
-from conftest import BIN, read_results  # pylint: disable=import-error
+from ansible_env import BIN  # pylint: disable=import-error
+from e2e_support import read_results  # pylint: disable=import-error
 
 pytestmark = [pytest.mark.slow, pytest.mark.nondeterministic]
 

@@ -89,7 +89,7 @@ def test_find_instances_follows_the_page_size_the_api_uses():
 
 
 def test_instance_pages_reads_one_page_per_step_with_its_total():
-    api = PagingCvm([instance(n) for n in range(45)] + [instance(900, Tags=[])], page_cap=20)
+    api = cvm.InMemoryCvm([instance(n) for n in range(45)] + [instance(900, Tags=[])], page_cap=20)
     pages = lookup.instance_pages(api, filters={"tag:bench": "true"})
     assert api.calls == []  # nothing is read before the first page is asked for
     assert [(len(entries), total, len(api.calls)) for entries, total in pages] == [(20, 45, 1), (20, 45, 2), (5, 45, 3)]

@@ -43,7 +43,8 @@ class FleetApi:
         self.region = "ap-guangzhou"
         self.endpoint_url = "https://cvm.tencentcloudapi.com"
 
-    def call(self, action, params):
+    def call(self, action, params, resend_safe=False):
+        assert resend_safe, "%s is a read: it must be sent with resend_safe=True" % action
         self.calls.append((action, params))
         if self.fail is not None:
             raise self.fail
