@@ -9,7 +9,8 @@ It adds the shared connection options to a module's own, builds the API
 client from them, exposes what modules need of AnsibleModule (check_mode,
 diff, no_log_values, warn), and is the one place that ends a run: finish()
 turns a module's result into exit_json, or a ModuleFailure into fail_json.
-Layer 6 (base). May import: every lower layer (_ids, _errors, _shared_limiter, _client, _lookup, _credentials, _key_changes); never a module.
+Layer 7 (base). May import: every lower layer (_ids, _errors, _shared_limiter, _client, _lookup, _credentials, _key_changes,
+_key_pairs); never a module.
 """
 
 from __future__ import annotations

@@ -244,35 +244,14 @@ error:
       sample: ImportKeyPair
 """
 
-import base64
-import hashlib
 import os
-import re
-import time
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError, seconds_problem
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import seconds_problem
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes as key_changes
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup as lookup
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_pairs as key_pairs
 
-
-# DeleteKeyPairs answers this for a while after the key pair was unbound (or its instance terminated); retried with these
-# delays (seconds, doubling) for at most wait_timeout.
-# The names CreateKeyPair / ImportKeyPair accept: letters, digits and underscores, at most 25 characters.
-# Checked only when creating: lookups take any name (older key pairs may have other characters).
-KEY_NAME_RE = re.compile(r"[A-Za-z0-9_]{1,25}\Z")  # \Z, not $: "$" would let a trailing newline through
-DELETION_LAG_CODE = "InvalidParameterValue.KeyPairNotSupported"
 MAX_PROJECT_ID = 2 ** 63 - 1  # the API's Integer is 64 bits
-DELETE_RETRY_FIRST = 1.0
-DELETE_RETRY_CAP = 10.0
-# A write whose answer was lost (the connection dropped after it was sent, a 5xx, a timeout) is never resent blindly:
-# the key pair is read again by name (or ID) and the next step decided from what is there. At most this many sends
-# of one write; each further one only after a read showed that the previous ones did not take effect.
-MAX_WRITE_SENDS = 6
-# Refusals that, after an ambiguous send of the same write, mean that send took effect: settled by reading too.
-NAME_TAKEN = frozenset(["InvalidKeyPairName.Duplicate", "InvalidPublicKey.Duplicate"])
-GONE = frozenset(["InvalidKeyPairId.NotFound", "InvalidParameterValue.KeyPairNotFound", "ResourceNotFound.KeyPairNotFound"])
 
 
 def argument_spec():
@@ -288,44 +267,6 @@ def argument_spec():
     )
 
 
-def parse_public_key(text):
-    """(type, blob) of an OpenSSH public key line, compared without its comment; None when it is not one."""
-    parts = (text or "").split()
-    if len(parts) < 2:
-        return None
-    try:
-        blob = base64.b64decode(parts[1], validate=True)
-    except ValueError:
-        return None
-    name = parts[0].encode()
-    if blob[:4] != len(name).to_bytes(4, "big") or blob[4:4 + len(name)] != name:
-        return None
-    return parts[0], blob
-
-
-def fingerprint(public_key):
-    """The SHA256 fingerprint as ssh-keygen -l shows it, or None."""
-    parsed = parse_public_key(public_key)
-    if parsed is None:
-        return None
-    return "SHA256:" + base64.b64encode(hashlib.sha256(parsed[1]).digest()).decode().rstrip("=")
-
-
-def name_errors(name, creating):
-    """Any name can be looked up (older key pairs may have other characters); a new key pair's name must follow the API's rules."""
-    if not name:
-        return ["name is empty: give the key pair's name, like ops_team."]
-    if creating and not KEY_NAME_RE.match(name):
-        if len(name) > 25 and KEY_NAME_RE.match(name[:25]):
-            text = "name %s has %d characters: at most 25 are allowed." % (ids.shown(name), len(name))
-        else:
-            text = "name %s may contain only letters, digits and underscores (at most 25), like ops_team." % ids.shown(name)
-        if ids.KEY_PAIR.match(name):
-            text += " It looks like a key pair ID: this module finds key pairs by name."
-        return [text]
-    return []
-
-
 def public_key_errors(public_key):
     text = public_key.strip()
     if not text:
@@ -334,7 +275,7 @@ def public_key_errors(public_key):
         return ["public_key holds a private key (its value is not shown): give the public key, the contents of the .pub file."]
     if len(text.splitlines()) > 1:
         return ["public_key holds %d lines: give exactly one OpenSSH public key line." % len(text.splitlines())]
-    if parse_public_key(text) is None:
+    if key_pairs.parse_public_key(text) is None:
         return ["public_key is not an OpenSSH public key line ('<type> <base64 blob> [comment]', like the contents of ~/.ssh/id_ed25519.pub); "
                 "it starts with %r." % text[:24]]
     return []
@@ -342,7 +283,7 @@ def public_key_errors(public_key):
 
 def validation_errors(params):
     """Everything wrong with the module's own options, as sentences; empty when they are usable."""
-    errors = name_errors(params["name"], creating=False)
+    errors = key_pairs.name_errors(params["name"], creating=False)
     if params["public_key"] is not None:
         errors += public_key_errors(params["public_key"])
     if params["state"] == "present":
@@ -404,19 +345,6 @@ def write_private_key(path, content):
         raise
 
 
-def describe(pair):
-    """The returned key_pair for a lookup.key_pair_dict."""
-    return dict(
-        key_id=pair["key_id"],
-        key_name=pair["key_name"],
-        public_key=pair["public_key"],
-        fingerprint=fingerprint(pair["public_key"]),
-        project_id=pair["project_id"],
-        associated_instance_ids=list(pair["associated_instance_ids"]),
-        created_time=pair["created_time"],
-    )
-
-
 def diff_view(key_pair):
     if not key_pair:
         return {}
@@ -424,272 +352,69 @@ def diff_view(key_pair):
                 associated_instance_ids=key_pair["associated_instance_ids"])
 
 
+class PrivateKeyFile:
+    """The private_key_path store of the key pair changes (_key_pairs.Goal): checks, directory and file, each failure worded."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def missing(self):
+        return not os.path.lexists(self.path)
+
+    def problem(self):
+        return private_key_path_problem(self.path)
+
+    def prepare(self):
+        try:
+            make_key_directory(self.path)
+        except OSError as exc:
+            return "Could not create the directory of private_key_path %s: %s." % (self.path, exc.strerror or exc)
+        return None
+
+    def write(self, private_key):
+        try:
+            write_private_key(self.path, private_key)
+        except (OSError, ValueError) as exc:
+            return "Could not write the private key to %s: %s." % (self.path, getattr(exc, "strerror", None) or exc)
+        return None
+
+
 class KeyPair:
-    """read -> check -> (unless check mode) create, import, or unbind and delete -> report."""
+    """Build the goal from the options -> converge (the key pair changes) -> report."""
 
     def __init__(self, module):
         self.module = module
-        self.params = module.params
-        self.name = self.params["name"]
-        self.public_key = self.params["public_key"].strip() if self.params["public_key"] is not None else None
-        self.region = self.params["region"]
         self.module.result.update(key_pair=None, request_ids=[])
-        self.clock = time.monotonic
-        self.sleep = time.sleep
-        self.lost_answers = 0  # writes of this run whose answer was lost (settled by reading)
 
     def run(self):
         """The module's result; raises ModuleFailure (through self.module.fail) when the run cannot go on."""
-        try:
-            pairs = lookup.find_key_pairs(self.module.api, key_names=[self.name])
-        except CvmApiError as exc:
-            self.module.fail_api(exc, "read the key pairs")
-        if len(pairs) > 1:
-            self.module.fail("Several key pairs are named %r in region %s: %s. This module needs the name to be unique: delete or rename the "
-                             "extra ones, then run again. Nothing was changed." % (self.name, self.region, ", ".join(p["key_id"] for p in pairs)))
-        current = describe(pairs[0]) if pairs else None
-        if current and self.public_key is not None and fingerprint(self.public_key) != current["fingerprint"]:
-            verb = "delete it" if self.params["state"] == "absent" else "replace its public key"
-            self.module.fail("The key pair %r (%s) has another public key (%s) than public_key (%s); key pairs cannot be changed in place, "
-                             "so the module will not %s. Delete it first (state=absent without public_key), or use another name. "
-                             "Nothing was changed." % (self.name, current["key_id"], current["fingerprint"], fingerprint(self.public_key), verb))
-        if self.params["state"] == "present":
-            return self.present(current)
-        return self.absent(current)
+        return self.report(key_pairs.converge(self.module.api, self.goal(), self.module.check_mode))
 
-    # -- present -----------------------------------------------------------------------------------------------
-    def present(self, current):
-        path = self.params["private_key_path"]
-        if current:
-            if path and not os.path.lexists(path):
-                self.module.warn("The key pair %r exists, so its private key cannot be written to %s: Tencent Cloud returns a private key only "
-                                 "when it creates the key pair." % (self.name, path))
-            return self.report(current, current)
-        problems = name_errors(self.name, creating=True)
-        if path:
-            problems.append(private_key_path_problem(path))
-        problems = [p for p in problems if p]
-        if problems:
-            self.module.fail(" ".join(problems) + " Nothing was changed.")
-        self.module.result["changed"] = True
-        if self.module.check_mode:
-            preview = dict(key_id=None, key_name=self.name, public_key=self.public_key, fingerprint=fingerprint(self.public_key),
-                           project_id=self.params["project_id"], associated_instance_ids=[], created_time=None)
-            return self.report(None, preview)
-        if self.public_key is not None:
-            return self.report(None, self.import_key())
-        if path:
-            try:
-                make_key_directory(path)
-            except OSError as exc:
-                self.module.fail("Could not create the directory of private_key_path %s: %s. Nothing was changed." % (path, exc.strerror or exc))
-        return self.report(None, self.create_key(path))
+    def goal(self):
+        params = self.module.params
+        path = params["private_key_path"]
+        return key_pairs.Goal(params["name"], state=params["state"], public_key=params["public_key"], project_id=params["project_id"],
+                              private_key_store=PrivateKeyFile(path) if path else None, force=params["force"],
+                              force_stop=params["force_stop"], wait_timeout=params["wait_timeout"])
 
-    def import_key(self):
-        params = {"KeyName": self.name, "ProjectId": self.params["project_id"], "PublicKey": self.public_key}
-        attempting = "import the key pair %r" % self.name
-        for _send in range(MAX_WRITE_SENDS):
-            response, lost = self.send_settled("ImportKeyPair", params, attempting, NAME_TAKEN)
-            if not lost:
-                key_id = response.get("KeyId")
-                found = self.read_key_pairs(key_ids=[key_id], attempting="read the imported key pair %s" % key_id)
-                if found:
-                    return describe(found[0])
-                return dict(key_id=key_id, key_name=self.name, public_key=self.public_key, fingerprint=fingerprint(self.public_key),
-                            project_id=self.params["project_id"], associated_instance_ids=[], created_time=None)
-            current = self.read_by_name()
-            if current is None and lost.code in NAME_TAKEN:
-                self.module.fail_api(lost, attempting)  # refused for another key pair than this name's: a real refusal
-            if current and current["fingerprint"] == fingerprint(self.public_key):
-                return current  # the send whose answer was lost took effect
-            if current:
-                self.module.fail("The answer to ImportKeyPair was lost, and the key pair %r (%s) now has another public key (%s): another "
-                                 "client created it meanwhile. Nothing was changed by this module; delete it or use another name."
-                                 % (self.name, current["key_id"], current["fingerprint"]), error=lost.to_dict())
-        return self.gave_up("ImportKeyPair", attempting)
-
-    def create_key(self, path):
-        response = self.create_settled()
-        raw = response.get("KeyPair") or {}
-        private_key = raw.get("PrivateKey")
-        if private_key:
-            # Whatever happens next, this value is masked in anything the module prints, unless it is meant to be returned.
-            if path:
-                self.module.no_log_values.add(private_key)
-        created = describe(lookup.key_pair_dict(raw))
-        if not path:
-            if private_key:
-                self.module.result["private_key"] = private_key
-            else:
-                self.module.warn("The API returned no private key for the new key pair %s." % created["key_id"])
-            return created
-        try:
-            if not private_key:
-                raise OSError("the API returned no private key")
-            write_private_key(path, private_key)
-        except (OSError, ValueError) as exc:
-            self.rollback(created["key_id"], "Could not write the private key to %s: %s." % (path, getattr(exc, "strerror", None) or exc))
-        return created
-
-    def rollback(self, key_id, problem):
-        """The private key is lost: delete the new key pair again rather than leave one nobody can use."""
-        try:
-            self.delete_settled(key_id)
-        except CvmApiError as exc:
-            self.module.fail("%s The new key pair %s could not be deleted again (%s: %s): delete it yourself, its private key is lost."
-                             % (problem, key_id, exc.code, exc.message), error=exc.to_dict())
-        self.module.fail("%s The new key pair %s was deleted again, since its private key would be lost." % (problem, key_id))
-
-    # -- absent ------------------------------------------------------------------------------------------------
-    def absent(self, current):
-        if not current:
-            return self.report(None, None)
-        bound = current["associated_instance_ids"]
-        if bound:
-            if not self.params["force"]:
-                self.module.fail("The key pair %r (%s) is bound to %s. Set force: true to unbind it from them first (with force_stop: true "
-                                 "for instances that are not STOPPED), or unbind it with tencentcloud.cvm.cvm_keypair_association. "
-                                 "Nothing was changed." % (self.name, current["key_id"], ", ".join(bound)))
-            self.unbind(current)  # in check mode: read, plan and preflight only
-        self.module.result["changed"] = True
-        if self.module.check_mode:
-            return self.report(current, None, key_pair=current)
-        self.delete(current, lag_possible=bool(bound) or self.params["force"])
-        return self.report(current, None, key_pair=current)
-
-    def delete(self, current, lag_possible):
-        """DeleteKeyPairs; after an unbind (or a termination) the API refuses it for a while with KeyPairNotSupported
-        (Terraform retries that for 5 minutes): retry through that lag for at most wait_timeout seconds."""
-        attempting = "delete the key pair %r (%s)" % (self.name, current["key_id"])
-        deadline = self.clock() + self.params["wait_timeout"]
-        delay = DELETE_RETRY_FIRST
-        while True:
-            try:
-                self.delete_settled(current["key_id"])
-            except CvmApiError as exc:
-                if exc.code == "InvalidKeyPair.NotSupported":
-                    self.module.fail("The key pair %r (%s) is used by a custom image, and Tencent Cloud does not delete key pairs that images "
-                                     "use: delete the custom images created with it (or keep the key pair), then run again. Nothing was deleted."
-                                     % (self.name, current["key_id"]), error=exc.to_dict())
-                if exc.code == DELETION_LAG_CODE and lag_possible and self.clock() + delay <= deadline:
-                    self.sleep(delay)
-                    delay = min(DELETE_RETRY_CAP, delay * 2)
-                    continue
-                if exc.code == DELETION_LAG_CODE and lag_possible:
-                    self.module.fail("The key pair %r (%s) is unbound, but Tencent Cloud still refused to delete it after wait_timeout=%ds "
-                                     "(%s: %s): the API lags after an unbind or a termination. Run again later, or raise wait_timeout."
-                                     % (self.name, current["key_id"], self.params["wait_timeout"], exc.code, exc.message.rstrip(".")),
-                                     error=exc.to_dict())
-                self.module.fail_api(exc, attempting)
-            return
-
-    def unbind(self, current):
-        """Unbind the key pair from every instance it is bound to, through the key changes engine. An instance that no longer
-        exists holds no key, so it is skipped (AssociatedInstanceIds can still list a terminated one)."""
-        goal = key_changes.Goal([current["key_id"]], instance_ids=current["associated_instance_ids"], must_exist=False, state="absent",
-                                force_stop=self.params["force_stop"], wait=True, wait_timeout=self.params["wait_timeout"])
-        wording = key_changes.Wording(read="read the instances of the key pair", failed_subject="Unbinding failed",
-                                      not_stopped_subject="The key pair must be unbound from instances that are not STOPPED")
-        outcome = key_changes.converge(self.module.api, goal, self.module.check_mode, wording)
-        self.module.result["request_ids"].extend(outcome.request_ids)
-        failure = outcome.failure
-        if failure is None:
-            return
-        self.module.result["changed"] = bool(outcome.written)
-        if failure.kind == key_changes.WRITE_FAILED:
-            self.module.fail_api(failure.error, "unbind the key pair %s from its instances (%d were unbound before the failure; "
-                                 "the key pair was not deleted)" % (current["key_id"], len(outcome.written)))
-        if failure.error is not None:
-            self.module.fail_api(failure.error, failure.attempting)
-        if failure.kind in (key_changes.OPERATIONS, key_changes.UNSETTLED):
-            self.module.fail(failure.message + " The key pair was not deleted; run again to retry.")
-        self.module.fail(failure.message)
-
-    # -- writes settled by reading ---------------------------------------------------------------------------------
-    def send_settled(self, action, params, attempting, taken_codes=frozenset()):
-        """Send a write once, without the client's blind resend: (response, None), or (None, the error) when its answer was lost.
-
-        Lost: an ambiguous failure (the write may have taken effect), or, after such a failure, a refusal in taken_codes
-        (which says an earlier send took effect). The caller then reads and decides; any other failure ends the run.
-        """
-        try:
-            response = self.module.api.call(action, params, resend_safe=False)
-        except CvmApiError as exc:
-            if key_changes.is_ambiguous(exc) or (exc.code in taken_codes and self.lost_answers):
-                self.lost_answers += 1
-                return None, exc
-            self.module.fail_api(exc, attempting)
-        self.module.result["request_ids"].append(response.get("RequestId"))
-        return response, None
-
-    def create_settled(self):
-        """CreateKeyPair until an answer (with the private key) arrives. A key pair of this name that appears after a lost answer
-        was made by that send, and its private key is lost with the answer: it is deleted again, then created anew."""
-        params = {"KeyName": self.name, "ProjectId": self.params["project_id"]}
-        attempting = "create the key pair %r" % self.name
-        for _send in range(MAX_WRITE_SENDS):
-            response, lost = self.send_settled("CreateKeyPair", params, attempting, NAME_TAKEN)
-            if not lost:
-                return response
-            current = self.read_by_name()
-            if current is None and lost.code in NAME_TAKEN:
-                self.module.fail_api(lost, attempting)
-            if current is None:
-                continue  # it did not take effect: sending again cannot make a second key pair
-            if current["associated_instance_ids"]:
-                self.module.fail("The answer to CreateKeyPair was lost, and the key pair %r (%s) now exists, bound to %s: another client "
-                                 "created and used it meanwhile. Nothing was changed by this module." % (
-                                     self.name, current["key_id"], ", ".join(current["associated_instance_ids"])), error=lost.to_dict())
-            try:
-                self.delete_settled(current["key_id"])
-            except CvmApiError as exc:
-                self.module.fail("The answer to CreateKeyPair was lost after the key pair %r (%s) was created, and its private key with "
-                                 "it; deleting that key pair failed (%s: %s): delete it yourself, then run again."
-                                 % (self.name, current["key_id"], exc.code, exc.message), error=exc.to_dict())
-            self.module.warn("The answer to CreateKeyPair was lost after the key pair %s was created, and with it its private key: "
-                             "the module deleted that key pair and created another." % current["key_id"])
-        return self.gave_up("CreateKeyPair", attempting)
-
-    def delete_settled(self, key_id):
-        """DeleteKeyPairs for one key pair; a lost answer is settled by reading it by ID (gone: done). Raises CvmApiError when
-        the API refuses (the caller words it), and fails when every answer was lost and the key pair is still there."""
-        for _send in range(MAX_WRITE_SENDS):
-            try:
-                response = self.module.api.call("DeleteKeyPairs", {"KeyIds": [key_id]}, resend_safe=False)
-            except CvmApiError as exc:
-                if not (key_changes.is_ambiguous(exc) or (exc.code in GONE and self.lost_answers)):
-                    raise
-                self.lost_answers += 1
-                if not self.read_key_pairs(key_ids=[key_id], attempting="read the key pair %s after a lost answer" % key_id):
-                    return  # the send whose answer was lost took effect
-                continue
-            self.module.result["request_ids"].append(response.get("RequestId"))
-            return
-        self.gave_up("DeleteKeyPairs", "delete the key pair %s" % key_id)
-
-    def read_by_name(self):
-        pairs = self.read_key_pairs(key_names=[self.name], attempting="read the key pair %r after a lost answer" % self.name)
-        if len(pairs) > 1:
-            self.module.fail("After a lost answer, several key pairs are named %r in region %s: %s. Another client writes the same "
-                             "name: delete the extra ones, then run again." % (self.name, self.region, ", ".join(p["key_id"] for p in pairs)))
-        return describe(pairs[0]) if pairs else None
-
-    def read_key_pairs(self, attempting, **selector):
-        try:
-            return lookup.find_key_pairs(self.module.api, **selector)
-        except CvmApiError as exc:
-            return self.module.fail_api(exc, attempting)
-
-    def gave_up(self, action, attempting):
-        self.module.fail("Failed to %s: the answers to %d sends of %s were all lost (the connection dropped after each request was sent), "
-                         "and re-reading after each showed it had not taken effect. Nothing was changed; check the endpoint, proxy "
-                         "and network, then run again." % (attempting, MAX_WRITE_SENDS, action))
-
-    def report(self, before, after, key_pair=None):
+    def report(self, outcome):
+        """The result from the outcome; a failure the outcome holds raises ModuleFailure with that result."""
+        self.module.no_log_values.update(outcome.secrets)  # before anything is shown
+        for warning in outcome.warnings:
+            self.module.warn(warning)
         result = self.module.result
-        result["key_pair"] = key_pair if key_pair is not None else after
+        result["changed"] = outcome.changed
+        result["request_ids"] = outcome.request_ids
+        failure = outcome.failure
+        if failure is not None:
+            if failure.message is None:
+                self.module.fail_api(failure.error, failure.attempting)
+            self.module.fail(failure.message, **({"error": failure.error.to_dict()} if failure.error is not None else {}))
+        result["key_pair"] = outcome.key_pair
+        if outcome.private_key:
+            result["private_key"] = outcome.private_key
         if self.module.diff:
-            result["diff"] = dict(before=diff_view(before), after=diff_view(after))
+            result["diff"] = dict(before=diff_view(outcome.before), after=diff_view(outcome.after))
         return result
 
 

@@ -21,7 +21,7 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 PACKAGE = "ansible_collections.tencentcloud.cvm.plugins.module_utils"
 
 # Layer names, lowest first.
-LAYER_NAMES = {1: "IDs", 2: "errors and rate limit", 3: "client", 4: "lookups and credentials", 5: "key changes", 6: "base"}
+LAYER_NAMES = {1: "IDs", 2: "errors and rate limit", 3: "client", 4: "lookups and credentials", 5: "key changes", 6: "key pairs", 7: "base"}
 # Each file's layer; a file may import files of lower layers only (never its own layer's other files, never a higher one).
 LAYERS = {
     "_ids": 1,
@@ -31,7 +31,8 @@ LAYERS = {
     "_lookup": 4,
     "_credentials": 4,  # the credential chain and STS AssumeRole, through _client
     "_key_changes": 5,
-    "_base": 6,
+    "_key_pairs": 6,  # creates, imports and deletes a key pair; unbinds it first through _key_changes
+    "_base": 7,
 }
 
 

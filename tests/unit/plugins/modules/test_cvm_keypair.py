@@ -15,7 +15,7 @@ import stat
 import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes, _key_pairs
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair as module
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import PRIVATE_KEY as PRIVATE, InMemoryCvm, instance, public_key
 
@@ -341,5 +341,5 @@ def test_bad_input_fails_without_any_call(run_module, cvm, params, message):
 
 
 def test_fingerprint_matches_ssh_keygen_format():
-    assert module.fingerprint(ALICE) == fingerprint_of(ALICE) and module.fingerprint("nonsense") is None
-    assert module.fingerprint(ALICE.rsplit(" ", 1)[0]) == module.fingerprint(ALICE)
+    assert _key_pairs.fingerprint(ALICE) == fingerprint_of(ALICE) and _key_pairs.fingerprint("nonsense") is None
+    assert _key_pairs.fingerprint(ALICE.rsplit(" ", 1)[0]) == _key_pairs.fingerprint(ALICE)
