@@ -298,12 +298,12 @@ class KeyPairAssociationInfo:
         keys_given = params["key_ids"] is not None or params["key_names"] is not None
         pairs = []
         if keys_given:
-            pairs = self.call(lookup.find_key_pairs, "read the key pairs", key_ids=params["key_ids"] or [], key_names=params["key_names"] or [])
+            pairs = self.read(lookup.find_key_pairs, "read the key pairs", key_ids=params["key_ids"] or [], key_names=params["key_names"] or [])
         instances = self.read_instances(pairs, keys_given)
         names = {p["key_id"]: p["key_name"] for p in pairs}
         unnamed = ids.unique(k for i in instances for k in lookup.InstanceView(i).key_ids if k not in names)
         if unnamed:
-            names.update((p["key_id"], p["key_name"]) for p in self.call(lookup.find_key_pairs, "read the key pairs", key_ids=unnamed))
+            names.update((p["key_id"], p["key_name"]) for p in self.read(lookup.find_key_pairs, "read the key pairs", key_ids=unnamed))
         result = self.module.result
         result["instances"] = [self.instance_entry(i, names) for i in instances]
         found_ids = {i["InstanceId"] for i in instances}
@@ -317,14 +317,14 @@ class KeyPairAssociationInfo:
     def read_instances(self, pairs, keys_given):
         params = self.params
         if params["instance_ids"] is not None:
-            return self.call(lookup.find_instances, "read the instances", instance_ids=params["instance_ids"])
+            return self.read(lookup.find_instances, "read the instances", instance_ids=params["instance_ids"])
         if params["instance_filters"] is not None:
-            return self.call(lookup.find_instances, "read the instances", filters=params["instance_filters"])
+            return self.read(lookup.find_instances, "read the instances", filters=params["instance_filters"])
         if keys_given:
-            return self.call(lookup.find_instances, "read the instances", instance_ids=sorted({i for p in pairs for i in p["associated_instance_ids"]}))
-        return self.call(lookup.find_instances, "read the instances")
+            return self.read(lookup.find_instances, "read the instances", instance_ids=sorted({i for p in pairs for i in p["associated_instance_ids"]}))
+        return self.read(lookup.find_instances, "read the instances")
 
-    def call(self, func, attempting, **kwargs):
+    def read(self, func, attempting, **kwargs):
         try:
             return func(self.api, **kwargs)
         except CvmApiError as exc:

@@ -112,3 +112,24 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     sample.write_text("from %s import _lookup\nfrom %s._base import X\nimport %s._client\nfrom . import _errors\n"
                       % (PACKAGE, PACKAGE, PACKAGE), encoding="utf-8")
     assert module_utils_imports(sample) == {"_lookup", "_base", "_client", "_errors"}
+
+
+MODULES = sorted((ROOT / "plugins" / "modules").glob("*.py"))
+
+
+def api_calls(path):
+    """Line numbers of every `<something>.call(...)` in a file: the client's one way to send a request."""
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "call"]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_modules_send_no_request_of_their_own(path):
+    """Modules map options to a goal and an outcome to a result: reads go through _lookup, writes through the engines."""
+    assert api_calls(path) == [], "%s calls the client directly; put the request in module_utils (_lookup, _key_changes, _key_pairs)" % path.name
+
+
+def test_the_call_finder_sees_a_call(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("x = 1\nself.module.api.call('DeleteKeyPairs', {}, resend_safe=False)\n", encoding="utf-8")
+    assert api_calls(sample) == [2]
