@@ -98,6 +98,7 @@ def test_rotates_a_fleet_of_24_with_batched_calls_and_a_second_run_changes_nothi
         assert changed_counts(stdout) and set(changed_counts(stdout)) == {0}, stdout[-3000:]
 
 
+@pytest.mark.slow
 @pytest.mark.nondeterministic
 @pytest.mark.parametrize("semantics", ["add", "replace"])
 def test_a_host_whose_new_key_never_arrives_keeps_its_old_key_and_is_named(semantics, ansible_env, tmp_path):
@@ -122,6 +123,7 @@ def test_a_host_whose_new_key_never_arrives_keeps_its_old_key_and_is_named(seman
         assert unbinds == [[i for i in ids if i != "ins-r0000003"]]
 
 
+@pytest.mark.slow
 @pytest.mark.nondeterministic
 def test_an_api_failure_midway_leaves_every_instance_a_working_key_and_a_rerun_finishes(ansible_env, tmp_path):
     old_file, old_public = new_key(tmp_path / "old_key")

@@ -22,7 +22,8 @@ stops at the first failure:
             timing, randomness), repeated TC_FLAKY_COUNT times (default 20); lists each test that ever failed
 
 Usage: ./scripts/test [--quick] [-x] [--stage NAME]... [--list] [-- PYTEST_PATHS...]
-  --quick       pytest only, without the tests marked slow (the readings matrix, deadlines, overlaps, fleet)
+  --quick       pytest only, without the tests marked slow (the readings matrix, deadlines, overlaps, fleet,
+                rotation failures)
   -x            stop pytest at its first failing test
   --stage NAME  run only this stage (repeatable)
   --list        name the stages: those of a full run, then the extra ones
