@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -51,3 +52,16 @@ def test_an_unknown_stage_fails_before_the_environment_is_prepared():
                           capture_output=True, text=True, check=False)
     assert (proc.returncode, proc.stdout) == (1, "")
     assert proc.stderr == "error: unknown stage: lint (stages: checks minimal pytest matrix molecule ee sanity flaky)\n"
+
+
+def nox_sessions(*args):
+    listed = subprocess.run([sys.executable, "-m", "nox", "--noxfile", str(REPO / "noxfile.py"), "--list", "--json", *args],
+                            capture_output=True, text=True, check=True)
+    return [session["session"] for session in json.loads(listed.stdout)]
+
+
+def test_the_matrix_lanes_run_every_ansible_test_session_of_the_noxfile():
+    """A release or a sanity session added to noxfile.py and not to the matrix's lanes would silently not run in CI."""
+    lanes = ["%s-%s" % (kind, core) for cores in stages.MATRIX_LANES for core in cores for kind in ("units", "integration")]
+    assert sorted(lanes) == sorted(nox_sessions("--tags", "units") + nox_sessions("--tags", "integration"))
+    assert sorted(stages.SANITY_SESSIONS) == sorted(nox_sessions("--tags", "sanity"))
