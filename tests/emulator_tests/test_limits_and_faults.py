@@ -117,6 +117,22 @@ def test_faults_never_touch_the_control_api(emu):
     assert emu.requests()["requests"] == []
 
 
+def test_struck_faults_are_counted_by_name_and_no_reset_clears_the_count(emu, client):
+    """GET /_emulator/faults: what the suite's nondeterminism guard reads (tests/support/nondeterminism_guard.py)."""
+    before = emu.faults_struck()
+    emu.configure(faults={"throttle": 1.0})
+    assert error_of(client, "DescribeInstances").code == "RequestLimitExceeded"
+    emu.configure(faults={"throttle": 0.0}, fault_plan={"DescribeKeyPairs": {"1": "internal_error"}},
+                  rate_limits={"DescribeInstances": 1})
+    assert codes_of_burst(client, "DescribeKeyPairs", {}, 2) == ["InternalError", "ok"]
+    # One request a second: the first refusal comes with the first two requests sent within a second.
+    assert any(codes_of_burst(client, "DescribeInstances", {}, 1) == ["RequestLimitExceeded"] for _request in range(100))
+    emu.reset(everything=True)
+    after = emu.faults_struck()
+    assert {name: count - before.get(name, 0) for name, count in after.items() if count != before.get(name, 0)} == {
+        "throttle": 1, "internal_error": 1, "rate_limit": 1}
+
+
 def test_bad_fault_configuration_is_refused(emu):
     with pytest.raises(Exception, match="between 0 and 1"):
         emu.configure(faults={"drop": 1.5})

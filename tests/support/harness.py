@@ -28,6 +28,7 @@ Standard library only. The emulator runs with proxies removed from its environme
 """
 
 import argparse
+import collections
 import json
 import os
 import shlex
@@ -47,6 +48,21 @@ EMULATOR_DIR = REPO / "tests" / "emulator"
 
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
+FAULTS_READ_TIMEOUT = 5.0
+
+# The emulators this process started and has not stopped, and the faults the stopped ones had struck: what
+# faults_struck() adds up for tests/support/nondeterminism_guard.py.
+_RUNNING = set()
+_STRUCK_BY_STOPPED = collections.Counter()
+
+
+def faults_struck():
+    """Faults (and rate-limit refusals) struck so far by every emulator this process started, by name: those of
+    emulators still running, read from each (GET /_emulator/faults), plus those of emulators already stopped."""
+    total = collections.Counter(_STRUCK_BY_STOPPED)
+    for emulator in list(_RUNNING):
+        total.update(emulator.faults_struck())
+    return total
 
 
 def emulator_command(python=None):
@@ -162,6 +178,7 @@ class EmulatorProcess:
         context = ssl._create_unverified_context() if self.tls else None  # pylint: disable=protected-access
         handlers = [urllib.request.ProxyHandler({})] + ([urllib.request.HTTPSHandler(context=context)] if context else [])
         self._opener = urllib.request.build_opener(*handlers)
+        _RUNNING.add(self)
         return self
 
     def _read_url_line(self):
@@ -193,6 +210,9 @@ class EmulatorProcess:
         return [arg for arg in self.extra_args if "secret" not in arg.lower()]
 
     def stop(self):
+        if self in _RUNNING:
+            _STRUCK_BY_STOPPED.update(self.faults_struck())
+            _RUNNING.discard(self)
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -305,6 +325,18 @@ class EmulatorProcess:
 
     def config(self):
         return self.control("GET", "config")
+
+    def faults_struck(self):
+        """{fault name: how many times it struck} since this emulator started; empty when it does not answer (stopped,
+        killed or paused by the test): what it struck then is unknown here."""
+        if self.process is None or self.process.poll() is not None:
+            return {}
+        request = urllib.request.Request(self.url + "/_emulator/faults")
+        try:
+            with self._opener.open(request, timeout=FAULTS_READ_TIMEOUT) as response:
+                return json.loads(response.read().decode("utf-8"))["struck"]
+        except (OSError, ValueError, KeyError):
+            return {}
 
     def ssh(self):
         """SSH mode (--ssh): {"enabled", "user", "port", "instances": {id: {"address", "listening", "authorized_key_ids"}}, ...}."""

@@ -87,8 +87,8 @@ class EmulatedCvmBase:
             return message
         probability = self.config.faults["operation_failed"]
         # Keyed by the instance and how many such operations it had, not by arrival order among threads.
-        if action in KEY_BINDING_ACTIONS and probability and self.draws.uniform(
-                "operation_failed", self.draws.instance_key(action, instance.instance_id)) < probability:
+        if action in KEY_BINDING_ACTIONS and probability and self.draws.strikes(
+                "operation_failed", probability, self.draws.instance_key(action, instance.instance_id)):
             return "%s failed on instance %s: internal task error (injected fault), please retry." % (action, instance.instance_id)
         return None
 

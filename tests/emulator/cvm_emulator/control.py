@@ -42,6 +42,7 @@ class Emulator(ApiService):
             ("GET", "key_pairs"): self.control_get_key_pair,
             ("GET", "operations"): lambda *_: (200, {"operating": self.world.operating_instance_ids(), "held": self.world.clock.held}),
             ("GET", "requests"): self.control_get_requests,
+            ("GET", "faults"): lambda *_: (200, {"struck": dict(self.draws.struck)}),
             ("DELETE", "requests"): self.control_clear_requests,
             ("GET", "config"): lambda *_: (200, self.config.to_dict()),
             ("GET", "ssh"): lambda *_: (200, self.ssh.status() if self.ssh is not None else {"enabled": False}),

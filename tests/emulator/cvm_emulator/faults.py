@@ -8,6 +8,8 @@ the action, a digest of the body and how many times this same request (action an
 same seed gives the same faults to the same logical request (a write and each resend of it), whatever other
 threads send meanwhile. A fault plan names faults outright: {action: {occurrence: fault}}, e.g. the first
 arrival of every distinct AssociateInstancesKeyPairs request is dropped.
+`struck` counts every fault that struck, and every rate-limit refusal, since the process started (no reset clears it):
+the test suite's guard (tests/support/nondeterminism_guard.py) reads it to find tests that met one.
 May import: constants.
 """
 
@@ -21,6 +23,7 @@ class FaultDraws:
 
     def __init__(self, seed=None):
         self.arrivals = collections.Counter()
+        self.struck = collections.Counter()
         self.salt = ""
         self.reseed(seed)
 
@@ -43,8 +46,17 @@ class FaultDraws:
         """Whether fault `name` strikes the request with this key: named by the plan, or drawn with `probability`."""
         action, _digest, occurrence = key
         if plan.get(action, {}).get(occurrence) == name:
-            return True
-        return bool(probability) and self.uniform(name, key) < probability
+            return self.note(name)
+        return self.strikes(name, probability, key)
+
+    def strikes(self, name, probability, key):
+        """Whether a draw for fault `name` under this key falls below `probability`."""
+        return bool(probability) and self.uniform(name, key) < probability and self.note(name)
+
+    def note(self, name):
+        """Count one struck fault (or rate-limit refusal) named `name`; True."""
+        self.struck[name] += 1
+        return True
 
     def instance_key(self, action, instance_id):
         """A key for a per-instance draw (an operation's outcome): the n-th such operation of this instance."""

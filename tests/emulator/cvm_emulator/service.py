@@ -149,7 +149,8 @@ class ApiService:
             if region not in self.world.regions:
                 raise ApiError("UnsupportedRegion", "The region `%s` is not supported by service `%s`." % (region, SERVICE))
             self.sts.check_role_region(credential, action_name, region)
-            if self.draw_fault("throttle", key) or not self.limiter.allow(action_name, self.config.rate_limits.get(action_name)):
+            if self.draw_fault("throttle", key) or (not self.limiter.allow(action_name, self.config.rate_limits.get(action_name))
+                                                    and self.draws.note("rate_limit")):
                 raise ApiError("RequestLimitExceeded", "Your current request rate of `%s` exceeds the limit of %s requests per second; retry later."
                                % (action_name, self.config.rate_limits.get(action_name) or "the"))
             if self.draw_fault("internal_error", key):
