@@ -8,6 +8,8 @@ credential type. The environments the tests run tools in come from tests/support
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import os
 import stat
@@ -150,3 +152,24 @@ def validation_errors(credential_type):
             except Exception as exc:  # pylint: disable=broad-exception-caught  # AWX reports each kind; one message is enough here
                 errors.append("%s.%s: %s" % (kind, key, exc))
     return errors
+
+
+def self_signed_certificate(directory):
+    """(cert.pem, key.pem) in `directory`: a fresh self-signed certificate for 127.0.0.1, its own CA."""
+    from cryptography import x509  # pylint: disable=import-outside-toplevel  # a dependency of ansible-core
+    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = Path(directory) / "cert.pem", Path(directory) / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_file, key_file

@@ -4,8 +4,11 @@
 """The execution environment (EE) as AWX runs it: build the image with ansible-builder from
 docs/awx/execution-environment.yml, offline from container registries, and run AWX-style jobs in it.
 
-  scripts/ee-test [--cold] [--build-ca PEM]...
+  scripts/ee-test [--cold] [--build-ca PEM]... [--preflight]
     --cold           remove the caches first (base image, podman storage), then build and test
+    --preflight      only check, in seconds, that the build's pip will trust PyPI's TLS certificate as this
+                     network presents it (the public CAs plus the build CAs); ./scripts/test runs this before
+                     its first stage, so a missing proxy CA stops the run at once, not after the other stages
     --build-ca PEM   a CA that pip trusts DURING THE BUILD, in addition to the public CAs (repeatable):
                      for a proxy that re-signs TLS, such as the CI machines' egress proxy. Mounted
                      into the build's RUN steps only, never copied into the image. Without it, no CA
@@ -44,10 +47,13 @@ import inspect
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from process_groups import interrupt_on_signals, run  # tests/support, on PYTHONPATH (scripts/ee-test)
@@ -63,7 +69,10 @@ IMAGE = "localhost/tencentcloud-cvm-ee:test"
 LABEL = "tencentcloud-cvm.ee-test"
 RUN_ID = "%d-%d" % (os.getpid(), time.time())
 DEFINITION = REPO / "docs" / "awx" / "execution-environment.yml"
-USAGE = "scripts/ee-test [--cold] [--build-ca PEM]..."
+USAGE = "scripts/ee-test [--cold] [--build-ca PEM]... [--preflight]"
+PYPI_PROBE = "https://pypi.org/simple/pip/"  # what the build's pip fetches first
+UNTRUSTED_PYPI = ("pip does not trust the TLS certificate it got for PyPI. Behind a proxy that re-signs TLS, give its CA: "
+                  "EE_EXTRA_CA_CERTS=/path/to/proxy-ca.pem or scripts/ee-test --build-ca /path/to/proxy-ca.pem")
 
 # Limits within the host's hard limits (the image's defaults exceed them here); runc because crun refuses this
 # host's cgroup hybrid mode; cgroupfs and the file logger because there is no systemd.
@@ -295,6 +304,27 @@ def build_ca_volume(files, work):
     return ["--volume", "%s:/etc/xdg/pip:ro" % folder]
 
 
+def tls_preflight(ca_files, url=PYPI_PROBE, timeout=20):
+    """Raise Failed when `url` presents a certificate that the build's pip would not trust (certifi's public CAs plus
+    ca_files), through this machine's proxy settings as pip's would be. No answer at all is no verdict: the build
+    reports its own network errors. Returns what was found, for the log."""
+    import certifi  # pylint: disable=import-outside-toplevel  # the venv's: the public CAs pip trusts by default
+    context = ssl.create_default_context(cafile=certifi.where())
+    for name in ca_files:
+        context.load_verify_locations(cafile=name)
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(url, timeout=timeout):  # the headers only: the body is never read
+            return "%s: certificate trusted" % url
+    except (urllib.error.URLError, ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise Failed(UNTRUSTED_PYPI) from exc
+        if isinstance(exc, urllib.error.HTTPError):
+            return "%s: certificate trusted (HTTP %d)" % (url, exc.code)
+        return "%s: no answer (%s); the build will say more" % (url, reason)
+
+
 def build_image(work, base, ca_files):
     # The venv's PyYAML, imported here: --help and the checks before the build need none of it.
     import yaml  # pylint: disable=import-outside-toplevel
@@ -314,8 +344,7 @@ def build_image(work, base, ca_files):
                build_log, "ansible-builder build failed (last lines above)", tail=60)
     except Failed as exc:
         if "CERTIFICATE_VERIFY_FAILED" in build_log.read_text(errors="replace"):
-            raise Failed("ansible-builder build failed: pip does not trust the TLS certificate it got for PyPI. Behind a proxy "
-                         "that re-signs TLS, give its CA: scripts/ee-test --build-ca /path/to/proxy-ca.pem") from exc
+            raise Failed("ansible-builder build failed: " + UNTRUSTED_PYPI) from exc
         raise
     shutil.copy(build_log, CACHE / "last-build.log")
     log("built in %d s; size %s; log: %s" % (time.monotonic() - start, image_size(IMAGE), CACHE / "last-build.log"))
@@ -370,7 +399,15 @@ def main(argv=None):
                                      epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cold", action="store_true", help="remove the caches first, then build and test")
     parser.add_argument("--build-ca", action="append", default=[], metavar="PEM", help="a CA pip trusts during the build")
+    parser.add_argument("--preflight", action="store_true", help="only check that the build's pip will trust PyPI's certificate")
     args = parser.parse_args(argv)
+    if args.preflight:
+        try:
+            log("preflight: " + tls_preflight(build_ca_files(args.build_ca)))
+        except Failed as exc:
+            print("ee-test preflight FAILED: %s" % exc, file=sys.stderr)
+            return 1
+        return 0
     start = time.monotonic()
     CACHE.mkdir(parents=True, exist_ok=True)
     interrupt_on_signals()

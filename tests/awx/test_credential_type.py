@@ -11,8 +11,6 @@ the same name, the input reaches exactly that variable, and an input is secret e
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import re
 import subprocess
@@ -23,7 +21,8 @@ import yaml
 
 from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
 from awx_support import (  # pylint: disable=import-error
-    collections_root, import_connection_argument_spec, inject_credential, load_credential_type, validation_errors,
+    collections_root, import_connection_argument_spec, inject_credential, load_credential_type, self_signed_certificate,
+    validation_errors,
 )
 from harness import EmulatorProcess  # pylint: disable=import-error
 from shared_constants import REPO  # pylint: disable=import-error
@@ -137,23 +136,7 @@ def test_doc_fragment_documents_every_variable(fallbacks):
 @pytest.fixture(scope="module")
 def tls_emulator(tmp_path_factory):
     """An emulator serving HTTPS with a fresh self-signed certificate for 127.0.0.1."""
-    from cryptography import x509  # pylint: disable=import-outside-toplevel  # a dependency of ansible-core
-    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
-    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
-
-    directory = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    cert_file, key_file = self_signed_certificate(tmp_path_factory.mktemp("tls"))
     with EmulatorProcess(tls=(cert_file, key_file)) as emu:
         yield emu, cert_file.read_text()
 

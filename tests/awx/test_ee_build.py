@@ -2,15 +2,20 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """scripts/ee-test's decisions (ee_build.py) without building: the Debian archive it takes from apt's sources, the
-definition it builds, and the build CAs it accepts. The build itself runs in ./scripts/test --stage ee."""
+definition it builds, the build CAs it accepts and its TLS preflight (against an HTTPS emulator on 127.0.0.1). The
+build itself runs in ./scripts/test --stage ee."""
 
 from __future__ import annotations
+
+import socket
 
 import pytest
 import yaml
 
 import ee_build  # pylint: disable=import-error
-from awx_support import EE_EXAMPLE_FILE  # pylint: disable=import-error
+from awx_support import EE_EXAMPLE_FILE, self_signed_certificate  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
+from shared_constants import PROXY_VARIABLES  # pylint: disable=import-error
 
 MIRROR = "http://mirror.example/debian"
 
@@ -68,3 +73,35 @@ def test_build_cas_come_from_the_options_then_the_environment_and_must_be_pem(tm
     for bad in (text, tmp_path / "missing.pem"):
         with pytest.raises(ee_build.Failed, match="--build-ca: '%s' is not a readable PEM certificate file" % bad):
             ee_build.build_ca_files([str(bad)])
+
+
+@pytest.fixture(scope="module")
+def https_server(tmp_path_factory):
+    """An HTTPS server on 127.0.0.1 (the emulator) with a fresh self-signed certificate: (its health URL, the cert)."""
+    cert_file, key_file = self_signed_certificate(tmp_path_factory.mktemp("tls"))
+    with EmulatorProcess(tls=(cert_file, key_file)) as emu:
+        yield emu.url + "/_emulator/health", str(cert_file)
+
+
+@pytest.fixture
+def no_proxies(monkeypatch):
+    for name in PROXY_VARIABLES:  # the probe honours proxy settings, as pip does; 127.0.0.1 is reached directly
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_preflight_stops_at_a_certificate_the_build_would_not_trust(https_server, no_proxies):
+    url, _cert = https_server
+    with pytest.raises(ee_build.Failed, match="does not trust the TLS certificate.*EE_EXTRA_CA_CERTS"):
+        ee_build.tls_preflight([], url=url)
+
+
+def test_the_preflight_passes_with_the_ca_that_signed_it(https_server, no_proxies):
+    url, cert = https_server
+    assert ee_build.tls_preflight([cert], url=url).endswith("certificate trusted")
+
+
+def test_no_answer_is_no_verdict(no_proxies):
+    with socket.socket() as unused:  # a loopback port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    assert "no answer" in ee_build.tls_preflight([], url="https://127.0.0.1:%d/" % port, timeout=5)

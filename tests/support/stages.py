@@ -15,7 +15,9 @@ stops at the first failure:
             lanes at once, each with its own emulator, and the sanity stage's two releases in two more lanes
   molecule  molecule test for each scenario under extensions/molecule/ (each starts its own emulator)
   ee        scripts/ee-test: build the execution-environment image offline with podman and run
-            AWX-style ansible-runner jobs inside it (needs root and Debian's packages)
+            AWX-style ansible-runner jobs inside it (needs root and Debian's packages); with other stages
+            before it, its preflight (scripts/ee-test --preflight: will the build's pip trust PyPI's
+            certificate?) runs before the first stage
   sanity    ansible-test sanity --venv on the oldest (2.16) and newest (2.21) release; no ignore entries
             (a full run has them in two lanes of the matrix stage)
   flaky     not part of a full run: every test marked nondeterministic (faults, concurrency, forks,
@@ -277,6 +279,15 @@ def main(argv):
         env = lib_env("tc_venv", "tc_link_collection")
     except subprocess.CalledProcessError as exc:  # scripts/lib.sh said why
         return exc.returncode
+    if "ee" in stages and stages[0] != "ee":
+        # The ee stage comes last; a CA it will lack (a proxy that re-signs TLS) is known in seconds now.
+        try:
+            rc = run([str(REPO / "scripts" / "ee-test"), "--preflight"], env=env)
+        except Interrupted as exc:
+            return exc.code
+        if rc:
+            print("\nFAILED: the ee stage's preflight (exit %s), before any stage ran" % rc, file=sys.stderr)
+            return rc
     prepared = time.monotonic() - started
     took = {}
     with tempfile.TemporaryDirectory() as tmp:
