@@ -58,10 +58,14 @@ _STRUCK_BY_STOPPED = collections.Counter()
 
 def faults_struck():
     """Faults (and rate-limit refusals) struck so far by every emulator this process started, by name: those of
-    emulators still running, read from each (GET /_emulator/faults), plus those of emulators already stopped."""
+    emulators still running, read from each (GET /_emulator/faults), plus those of emulators already stopped.
+    None when a running emulator did not answer: the total is then unknown, not smaller."""
     total = collections.Counter(_STRUCK_BY_STOPPED)
     for emulator in list(_RUNNING):
-        total.update(emulator.faults_struck())
+        struck = emulator.faults_struck()
+        if struck is None:
+            return None
+        total.update(struck)
     return total
 
 
@@ -211,7 +215,7 @@ class EmulatorProcess:
 
     def stop(self):
         if self in _RUNNING:
-            _STRUCK_BY_STOPPED.update(self.faults_struck())
+            _STRUCK_BY_STOPPED.update(self.faults_struck() or {})
             _RUNNING.discard(self)
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -327,16 +331,16 @@ class EmulatorProcess:
         return self.control("GET", "config")
 
     def faults_struck(self):
-        """{fault name: how many times it struck} since this emulator started; empty when it does not answer (stopped,
-        killed or paused by the test): what it struck then is unknown here."""
+        """{fault name: how many times it struck} since this emulator started; None when it does not answer in time
+        (gone, or too busy): what it struck is then unknown here."""
         if self.process is None or self.process.poll() is not None:
-            return {}
+            return None
         request = urllib.request.Request(self.url + "/_emulator/faults")
         try:
             with self._opener.open(request, timeout=FAULTS_READ_TIMEOUT) as response:
                 return json.loads(response.read().decode("utf-8"))["struck"]
         except (OSError, ValueError, KeyError):
-            return {}
+            return None
 
     def ssh(self):
         """SSH mode (--ssh): {"enabled", "user", "port", "instances": {id: {"address", "listening", "authorized_key_ids"}}, ...}."""

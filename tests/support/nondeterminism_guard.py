@@ -7,7 +7,8 @@ fault or a rate-limit refusal of the emulator, in its own body or in a fixture i
 test slip out of the hunt unnoticed.
 
 It compares the emulator's fault counters (harness.faults_struck(): GET /_emulator/faults of every emulator this
-process started) before the test's setup and after its call. It sees only emulators started through
+process started) before the test's setup and after its call; when an emulator does not answer a reading, that test
+gets no verdict. It sees only emulators started through
 harness.EmulatorProcess in the pytest process; concurrency, forks, timing and randomness of other kinds are
 still marked by hand (pytest.ini names the marker).
 """
@@ -21,8 +22,9 @@ _BEFORE = pytest.StashKey()
 
 
 def met_unmarked(before, after, marked):
-    """The faults struck between two readings ({name: count}), when the test is not marked; else {}."""
-    if marked:
+    """The faults struck between two readings ({name: count}), when the test is not marked; else {}. A reading of
+    None (an emulator did not answer) gives no verdict: an unknown count must not fail a test."""
+    if marked or before is None or after is None:
         return {}
     return {name: count - before.get(name, 0) for name, count in sorted(after.items()) if count > before.get(name, 0)}
 

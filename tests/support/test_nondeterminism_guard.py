@@ -6,13 +6,16 @@ pytest run, with this repository's pytest.ini, of tests that meet them (or not) 
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from xml.etree import ElementTree
 
 import pytest
 
+import harness  # pylint: disable=import-error
 import nondeterminism_guard  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
 from shared_constants import REPO, without_proxies  # pylint: disable=import-error
 
 INNER_TESTS = '''
@@ -116,3 +119,19 @@ def test_only_faults_struck_between_the_readings_count():
     assert nondeterminism_guard.met_unmarked({"drop": 2}, {"drop": 2, "rate_limit": 1}, marked=False) == {"rate_limit": 1}
     assert nondeterminism_guard.met_unmarked({"drop": 2}, {"drop": 2}, marked=False) == {}
     assert nondeterminism_guard.met_unmarked({}, {"drop": 1}, marked=True) == {}
+    # An emulator that did not answer one of the readings: no verdict, rather than a count that only looks new.
+    assert nondeterminism_guard.met_unmarked(None, {"drop": 1}, marked=False) == {}
+    assert nondeterminism_guard.met_unmarked({"drop": 1}, None, marked=False) == {}
+
+
+@pytest.mark.nondeterministic  # a signal, and a read that must time out
+def test_an_emulator_that_does_not_answer_makes_the_total_unknown(monkeypatch):
+    monkeypatch.setattr(harness, "FAULTS_READ_TIMEOUT", 0.5)
+    with EmulatorProcess() as emu:
+        assert harness.faults_struck() is not None and emu.faults_struck() == {}
+        emu.process.send_signal(signal.SIGSTOP)  # alive but silent, as an emulator too busy to answer in time
+        try:
+            assert emu.faults_struck() is None and harness.faults_struck() is None
+        finally:
+            emu.process.send_signal(signal.SIGCONT)
+        assert emu.faults_struck() == {}
