@@ -139,10 +139,13 @@ def test_documented_definition_is_valid_and_needs_no_extra_python_requirement():
     # ansible-core 2.21 supports (3.12 or later).
     assert definition["dependencies"]["ansible_core"] == {"package_pip": "ansible-core>=2.21,<2.22"}
     assert definition["dependencies"]["python_interpreter"] == {"package_system": "python3.12", "python_path": "/usr/bin/python3.12"}
-    assert definition["dependencies"]["ansible_runner"]["package_pip"].startswith("ansible-runner>=")
+    # Every input is pinned (docs/awx/README.md, "Pinning"): ranges with an upper bound, and the base by digest.
+    assert re.fullmatch(r"ansible-runner>=[0-9.]+,<[0-9.]+", definition["dependencies"]["ansible_runner"]["package_pip"])
+    sdk = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert sdk and all(re.fullmatch(r"tencentcloud-sdk-python-[a-z]+>=[0-9.]+,<[0-9.]+", line) for line in sdk), sdk
     # The default base (what AWX's own awx-ee is built from) and the settings that base needs; README.md
     # documents both, and how to swap the base.
-    assert definition["images"]["base_image"]["name"] == "quay.io/centos/centos:stream9"
+    assert re.fullmatch(r"quay\.io/centos/centos:stream9@sha256:[0-9a-f]{64}", definition["images"]["base_image"]["name"])
     assert definition["options"] == {"package_manager_path": "/usr/bin/dnf"}
     readme = (REPO / "docs" / "awx" / "README.md").read_text()
     assert "quay.io/centos/centos:stream9" in readme and "EE_BASE_IMAGE" in readme
