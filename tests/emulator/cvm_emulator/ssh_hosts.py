@@ -17,6 +17,7 @@ May import: constants, helpers.
 
 import ctypes
 import errno
+import grp
 import os
 import pwd
 import selectors
@@ -65,18 +66,32 @@ def _die_with_parent():
 def _confinement(account):
     """The command prefix that runs an sshd as `account` (None: as the emulator's own user, who is not root).
 
-    As root: `unshare --pid --kill-child` puts each sshd and everything it starts (the session, the login's shell and what
-    that leaves in the background) in a PID namespace of its own, which the kernel empties when the sshd ends or the emulator
-    dies; `setpriv` makes it the login account, with only that account's groups and no_new_privs (no setuid program can
-    give it more), and keeps the parent-death signal across the change of user. Without PID namespaces (a container that
-    refuses them), setpriv alone, and the emulator kills each session's process group itself."""
+    As root: `unshare --pid --mount --kill-child` puts each sshd and everything it starts (the session, the login's shell and
+    what that leaves in the background) in a PID namespace of its own, which the kernel empties when the sshd ends or the
+    emulator dies, with a devpts of its own whose terminals belong to group tty (a non-root sshd cannot hand a terminal to
+    that group itself, and it refuses the login when a terminal's group is not tty); `setpriv` makes it the login account,
+    with only that account's groups and no_new_privs (no setuid program can give it more), and keeps the parent-death signal
+    across the change of user. Where namespaces are refused (some containers): the first step that works of these, down to
+    setpriv alone (the emulator then kills each session's process group itself; a login with a terminal may fail)."""
     if account is None:
         return []
     setpriv = ["setpriv", "--reuid=%d" % account.pw_uid, "--regid=%d" % account.pw_gid, "--init-groups", "--no-new-privs",
                "--pdeathsig", "keep", "--"]
-    unshare = ["unshare", "--pid", "--kill-child=SIGKILL", "--"]
-    probe = subprocess.run(unshare + ["true"], capture_output=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
-    return (unshare if probe.returncode == 0 else []) + setpriv
+    try:
+        tty_gid = grp.getgrnam("tty").gr_gid
+    except KeyError:
+        tty_gid = None
+    candidates = [["unshare", "--pid", "--kill-child=SIGKILL", "--"] + setpriv, setpriv]
+    if tty_gid is not None:
+        devpts = ("mount -t devpts -o newinstance,gid=%d,mode=0620,ptmxmode=0666 devpts /dev/pts && mount --bind /dev/pts/ptmx /dev/ptmx "
+                  "&& exec \"$@\"" % tty_gid)
+        candidates.insert(0, ["unshare", "--pid", "--mount", "--propagation", "private", "--kill-child=SIGKILL", "--",
+                              "/bin/sh", "-c", devpts, "sh"] + setpriv)
+    for prefix in candidates[:-1]:
+        probe = subprocess.run(prefix + ["true"], capture_output=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
+        if probe.returncode == 0:
+            return prefix
+    return candidates[-1]
 
 
 def login_account():

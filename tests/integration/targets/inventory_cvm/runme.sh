@@ -16,6 +16,7 @@ c = yaml.safe_load(open(sys.argv[1]))
 for name in ("secret_id", "secret_key", "region", "endpoint"):
     print("export TENCENTCLOUD_%s=%s" % (name.upper(), shlex.quote(str(c["tencentcloud_" + name]))))
 print("export EMULATOR_URL=%s" % shlex.quote(str(c["emulator_url"])))
+print("export TC_EMULATOR_TOKEN=%s" % shlex.quote(str(c["tc_emulator_token"])))  # the control API token
 ' "$config")"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
