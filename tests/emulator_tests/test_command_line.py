@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +19,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from cvm_emulator import base36  # pylint: disable=import-error
 from harness import EmulatorProcess, emulator_command  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 from .hand_signer import raw_error
 from .sdk_calls import call, error_of, make_client
@@ -85,6 +87,26 @@ def test_without_a_chosen_control_token_the_emulator_makes_one_only_its_user_can
             process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+def test_harness_start_keeps_its_record_private(tmp_path):
+    """The record holds the control token: `harness.py start` refuses a folder others can enter, and writes it 0600."""
+    harness = [sys.executable, str(REPO / "tests" / "support" / "harness.py")]
+    shared, private = tmp_path / "shared", tmp_path / "private"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    private.mkdir(mode=0o700)
+    refused = subprocess.run(harness + ["start", "--record", str(shared / "emu.json")], capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 1 and "mode 755" in refused.stderr and list(shared.iterdir()) == []
+    started = subprocess.run(harness + ["start", "--no-exports", "--record", str(private / "emu.json")], capture_output=True, text=True,
+                             timeout=60, check=False)
+    try:
+        assert started.returncode == 0, started.stderr
+        assert started.stdout.startswith("# emulator: http") and "TC_EMULATOR_TOKEN" not in started.stdout and "export" not in started.stdout
+        record = json.loads((private / "emu.json").read_text())
+        assert os.stat(private / "emu.json").st_mode & 0o777 == 0o600 and len(record["env"]["TC_EMULATOR_TOKEN"]) >= 32
+    finally:
+        subprocess.run(harness + ["stop", "--record", str(private / "emu.json")], capture_output=True, timeout=60, check=False)
 
 
 def test_bad_state_file_fails_at_startup(tmp_path):

@@ -429,8 +429,9 @@ def _private_folder(path):
                             "you can use (chmod 700 %s, or mktemp -d)" % (path, folder, mode, shlex.quote(folder)))
 
 
-def cli_start(record_path, emulator_args, python=None):
-    """Start a detached emulator, record it in record_path, print the export lines. Returns the exit status."""
+def cli_start(record_path, emulator_args, python=None, exports=True):
+    """Start a detached emulator, record it in record_path, print the export lines (only their comment line without
+    `exports`: for a caller that reads the record and logs what it prints). Returns the exit status."""
     record_path = os.path.abspath(record_path)
     state = _flag_value(emulator_args, "--state")  # handed over as state=: its credentials are the ones to export
     if state:
@@ -466,7 +467,7 @@ def cli_start(record_path, emulator_args, python=None):
         print("error: %s" % error, file=sys.stderr)
         cli_stop(record_path, tail_stderr=True)
         return 1
-    print("\n".join(_exports(record)))
+    print("\n".join(_exports(record) if exports else _exports(record)[:1]))
     return 0
 
 
@@ -514,13 +515,16 @@ def main(argv=None):
     start = commands.add_parser("start", allow_abbrev=False, help="start an emulator, record it, print export lines; other flags go to the emulator")
     start.add_argument("--record", required=True, help="the JSON file that records the emulator (pid, url, env)")
     start.add_argument("--python", help="the interpreter that runs the emulator (default: this one)")
+    start.add_argument("--no-exports", action="store_true",
+                       help="print only the comment line, not the export lines with the credentials and the control token "
+                            "(for a caller that reads the record and may log what this prints)")
     stop = commands.add_parser("stop", allow_abbrev=False, help="stop the emulator a record names, if it still runs")
     stop.add_argument("--record", required=True)
     stop.add_argument("--tail-stderr", action="store_true", help="show the last 30 lines of the emulator's stderr")
     stop.add_argument("--fail-if-running", action="store_true", help="exit 1 when the emulator was still running")
     args, rest = parser.parse_known_args(argv)
     if args.action == "start":
-        return cli_start(args.record, rest, args.python)
+        return cli_start(args.record, rest, args.python, exports=not args.no_exports)
     if rest:
         parser.error("unknown arguments: %s" % " ".join(rest))
     return cli_stop(args.record, args.tail_stderr, args.fail_if_running)
