@@ -367,7 +367,8 @@ class EmulatorProcess:
             return None
 
     def ssh(self):
-        """SSH mode (--ssh): {"enabled", "user" (the login user, never root), "uid", "port", "instances": {id: {"address", "listening", "authorized_key_ids"}}, ...}."""
+        """SSH mode (--ssh): {"enabled", "user" (the login user, never root), "uid", "port",
+        "instances": {id: {"address", "listening", "authorized_key_ids"}}, ...}."""
         return self.control("GET", "ssh")
 
     def operating(self):
