@@ -7,7 +7,8 @@ It speaks the signed JSON protocol (TC3-HMAC-SHA256) that the unmodified tencent
 keeps instances and key pairs in memory, runs the asynchronous operations (LatestOperation*) on a lazy
 clock, and can inject faults. An unsigned control API under /_emulator/ lets tests read and change state,
 configuration and the request log; every control request must carry the emulator's token (header X-Emulator-Token,
-environment variable TC_EMULATOR_TOKEN). In SSH mode the published default credential is refused and no login is root. Standard library only; see docs/emulator.md for the user guide.
+environment variable TC_EMULATOR_TOKEN). In SSH mode the published default credential is refused and no login is root.
+Standard library only; see docs/emulator.md for the user guide.
 
 Run it with tests/emulator on PYTHONPATH: `python -m cvm_emulator --port 0` (see cli.py for the flags); tests start
 it through tests/support/harness.py. This file is the package's public face, the few names a test or script may
