@@ -16,7 +16,9 @@
 #                       (for pytest, ansible-playbook, molecule)
 #   tc_unset_proxies    unset the proxy variables (tests/support/shared_constants.py lists them)
 #   tc_with_emulator    run a command while a local CVM emulator serves on a free port, then stop it
-#                       (tests/support/harness.py; flags for the emulator in TC_EMULATOR_ARGS, e.g. "--bind-semantics replace")
+#                       (tests/support/harness.py; flags for the emulator in TC_EMULATOR_ARGS, e.g. "--bind-semantics replace");
+#                       the command gets its URL, credentials and control token (TC_EMULATOR_TOKEN, for the header
+#                       X-Emulator-Token of every /_emulator/ request) in its environment
 
 # Only when executed: sourcing must not change the caller's shell options.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -120,8 +122,9 @@ tc_link_collection() {
 }
 
 # tc_with_emulator CMD [ARGS...]: start the CVM emulator on a free port (tests/support/harness.py start),
-# export its URL (EMULATOR_URL, TENCENTCLOUD_ENDPOINT) and credentials, run CMD, stop the emulator whatever
-# happens (exit, error, Ctrl-C, TERM). Runs in a subshell so the trap and exports stay local.
+# export its URL (EMULATOR_URL, TENCENTCLOUD_ENDPOINT), credentials and control token (TC_EMULATOR_TOKEN), run CMD,
+# stop the emulator whatever happens (exit, error, Ctrl-C, TERM). Runs in a subshell so the trap and exports stay
+# local. The record that holds the token is in a folder of mode 0700 (mktemp -d), the record itself 0600.
 tc_with_emulator() (
     set -euo pipefail
     tc_unset_proxies

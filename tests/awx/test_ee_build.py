@@ -77,10 +77,11 @@ def test_build_cas_come_from_the_options_then_the_environment_and_must_be_pem(tm
 
 @pytest.fixture(scope="module")
 def https_server(tmp_path_factory):
-    """An HTTPS server on 127.0.0.1 (the emulator) with a fresh self-signed certificate: (its health URL, the cert)."""
+    """An HTTPS server on 127.0.0.1 (the emulator) with a fresh self-signed certificate: (a URL of its signed API, which
+    answers anyone (an API error), unlike its control API, the cert)."""
     cert_file, key_file = self_signed_certificate(tmp_path_factory.mktemp("tls"))
     with EmulatorProcess(tls=(cert_file, key_file)) as emu:
-        yield emu.url + "/_emulator/health", str(cert_file)
+        yield emu.url + "/", str(cert_file)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from ansible_env import BIN  # pylint: disable=import-error
 from e2e_support import read_results  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
+from ssh_client import LOGIN_USER  # pylint: disable=import-error
 from sshd_setup import ensure_sshd  # pylint: disable=import-error
 
 SSHD, WHY_NOT = ensure_sshd()
@@ -37,11 +38,14 @@ def ssh_env(extra=None):
 
 
 def write_inventory(tmp_path, emu, name="fleet.cvm.yml", filters=None, extra=""):
-    """A file for the collection's inventory plugin: hosts named by instance ID, ansible_host = the loopback private IP."""
+    """A file for the collection's inventory plugin: hosts named by instance ID, ansible_host = the loopback private IP,
+    ansible_user = the emulator's login user (never root), the instance's own python3 (interpreter discovery): the login
+    user cannot run this venv's interpreter, which may live in another user's home."""
     path = tmp_path / name
     path.write_text("plugin: tencentcloud.cvm.cvm\nendpoint: %s\nregions: [%s]\nstrict: true\n" % (emu.url, emu.region)
                     + ("filters: %s\n" % json.dumps(filters) if filters else "")
-                    + "compose:\n  ansible_user: \"'root'\"\n" + textwrap.dedent(extra))
+                    + "compose:\n  ansible_user: \"'%s'\"\n  ansible_python_interpreter: \"'auto_silent'\"\n" % LOGIN_USER
+                    + textwrap.dedent(extra))
     return path
 
 

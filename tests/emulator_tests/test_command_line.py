@@ -8,7 +8,10 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -16,11 +19,13 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from cvm_emulator import base36  # pylint: disable=import-error
 from harness import EmulatorProcess, emulator_command  # pylint: disable=import-error
+from shared_constants import REPO  # pylint: disable=import-error
 
 from .hand_signer import raw_error
 from .sdk_calls import call, error_of, make_client
 
 EMULATOR, EMULATOR_ENV = emulator_command()  # the command that runs the emulator (before its flags), its environment
+EMULATOR_ENV = dict(EMULATOR_ENV, TC_EMULATOR_TOKEN="control-token-of-the-command-line-tests")  # chosen: nothing made up, nothing printed
 FLAGS = ("--port", "--host", "--state", "--secret-id", "--secret-key", "--token", "--region", "--operation-latency",
          "--operation-start-delay", "--bind-replaces-keys", "--rate-limit", "--no-rate-limit", "--seed", "--fault-internal-error",
          "--fault-http-502", "--fault-drop", "--fault-lost-response", "--fault-throttle", "--fault-operation-failed",
@@ -51,6 +56,57 @@ def test_first_line_is_the_url_and_signals_stop_it_cleanly(stop_signal):
             process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+def test_without_a_chosen_control_token_the_emulator_makes_one_only_its_user_can_read():
+    """No TC_EMULATOR_TOKEN: a random token, written as `export` lines to a file of mode 0600 in a new folder of mode 0700;
+    stderr names the file, never the token; the folder is gone after a normal stop."""
+    env = {name: value for name, value in EMULATOR_ENV.items() if name != "TC_EMULATOR_TOKEN"}
+    process = subprocess.Popen(EMULATOR + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        url = process.stdout.readline().strip()
+        note = process.stderr.readline()  # written before the URL line
+        path = note.rsplit("source ", 1)[1].strip()
+        folder = os.path.dirname(path)
+        assert (os.stat(folder).st_mode & 0o777, os.stat(path).st_mode & 0o777, os.stat(path).st_uid) == (0o700, 0o600, os.geteuid())
+        with open(path, encoding="ascii") as handle:
+            exports = handle.read()
+        token = exports.split("TC_EMULATOR_TOKEN=", 1)[1].split()[0]
+        assert len(token) >= 32 and token not in note
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with pytest.raises(urllib.error.HTTPError, match="401"):
+            opener.open(urllib.request.Request(url + "/_emulator/health"), timeout=10)
+        with opener.open(urllib.request.Request(url + "/_emulator/health", headers={"X-Emulator-Token": token}), timeout=10) as answer:
+            assert json.loads(answer.read()) == {"ok": True}
+        process.terminate()
+        assert process.wait(10) == 0
+        assert not os.path.exists(folder)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def test_harness_start_keeps_its_record_private(tmp_path):
+    """The record holds the control token: `harness.py start` refuses a folder others can enter, and writes it 0600."""
+    harness = [sys.executable, str(REPO / "tests" / "support" / "harness.py")]
+    shared, private = tmp_path / "shared", tmp_path / "private"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    private.mkdir(mode=0o700)
+    refused = subprocess.run(harness + ["start", "--record", str(shared / "emu.json")], capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 1 and "mode 755" in refused.stderr and list(shared.iterdir()) == []
+    started = subprocess.run(harness + ["start", "--no-exports", "--record", str(private / "emu.json")], capture_output=True, text=True,
+                             timeout=60, check=False)
+    try:
+        assert started.returncode == 0, started.stderr
+        assert started.stdout.startswith("# emulator: http") and "TC_EMULATOR_TOKEN" not in started.stdout and "export" not in started.stdout
+        record = json.loads((private / "emu.json").read_text())
+        assert os.stat(private / "emu.json").st_mode & 0o777 == 0o600 and len(record["env"]["TC_EMULATOR_TOKEN"]) >= 32
+    finally:
+        subprocess.run(harness + ["stop", "--record", str(private / "emu.json")], capture_output=True, timeout=60, check=False)
 
 
 def test_bad_state_file_fails_at_startup(tmp_path):

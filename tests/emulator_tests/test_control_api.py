@@ -1,7 +1,7 @@
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The unsigned control API under /_emulator/ and the harness that wraps it."""
+"""The control API under /_emulator/ (unsigned, but every request needs the control token) and the harness that wraps it."""
 
 import copy
 import json
@@ -15,8 +15,10 @@ from .sdk_calls import call, error_of
 BIND = "AssociateInstancesKeyPairs"
 
 
-def raw_control(emu, method, path, body=None):
-    request = urllib.request.Request(emu.url + path, data=body, method=method)
+def raw_control(emu, method, path, body=None, token=True):
+    """One control request by hand; token: True (the emulator's), None (no header) or a string to send instead."""
+    headers = {} if token is None else {"X-Emulator-Token": emu.control_token if token is True else token}
+    request = urllib.request.Request(emu.url + path, data=body, method=method, headers=headers)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=10) as response:
@@ -116,7 +118,9 @@ def test_config_document_and_patch(emu):
 def test_harness_env(emu):
     assert emu.env() == {"TENCENTCLOUD_SECRET_ID": "AKIDEMULATOR000000000000000000000000",
                          "TENCENTCLOUD_SECRET_KEY": "emulatorSecretKey0000000000000000",
-                         "TENCENTCLOUD_REGION": "ap-guangzhou", "TENCENTCLOUD_ENDPOINT": emu.url}
+                         "TENCENTCLOUD_REGION": "ap-guangzhou", "TENCENTCLOUD_ENDPOINT": emu.url,
+                         "TC_EMULATOR_TOKEN": emu.control_token}
+    assert len(emu.control_token) >= 32
     assert emu.endpoint == emu.url and emu.url.startswith("http://127.0.0.1:")
 
 
@@ -154,3 +158,24 @@ def test_set_instance_keys_outside_the_api(emu, client):
         with pytest.raises(Exception, match="HTTP (400|404)"):
             emu.control("PATCH", "instances/" + path, body)
     assert emu.instance("ins-a1000003")["LoginSettings"]["KeyIds"] is None
+
+
+@pytest.mark.parametrize("token", [None, "", "not-the-token", "x" * 43])
+@pytest.mark.parametrize("method, path, body", [("GET", "/_emulator/state", None), ("GET", "/_emulator/health", None),
+                                                ("PUT", "/_emulator/state", b'{"instances": [], "key_pairs": []}'),
+                                                ("PATCH", "/_emulator/instances/ins-a1000004", b'{"KeyIds": ["skey-k1000003"]}'),
+                                                ("PATCH", "/_emulator/config", b'{"hold_operations": true}'),
+                                                ("POST", "/_emulator/reset?all=1", None), ("DELETE", "/_emulator/requests", None)])
+def test_control_requests_without_the_token_are_refused_and_change_nothing(emu, client, token, method, path, body):
+    call(client, "DescribeKeyPairs")  # one logged request, which a refused DELETE /_emulator/requests must leave
+    before = (emu.state(), emu.config(), emu.requests()["requests"])
+    status, content_type, answer = raw_control(emu, method, path, body, token=token)
+    assert (status, content_type) == (401, "application/json")
+    assert "X-Emulator-Token" in answer["error"] and emu.control_token not in json.dumps(answer)
+    assert (emu.state(), emu.config(), emu.requests()["requests"]) == before
+
+
+def test_the_right_token_in_the_header_is_what_opens_the_control_api(emu):
+    assert raw_control(emu, "GET", "/_emulator/health") == (200, "application/json", {"ok": True})
+    assert raw_control(emu, "GET", "/_emulator/health", token=emu.control_token + "x")[0] == 401
+    assert raw_control(emu, "GET", "/_emulator/health", token=emu.control_token[:-1])[0] == 401

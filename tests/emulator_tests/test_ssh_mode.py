@@ -4,6 +4,7 @@
 """SSH mode (--ssh): instances answer the real OpenSSH client on loopback with exactly the keys bound to them."""
 
 import ipaddress
+import json
 import os
 import shutil
 import signal
@@ -11,9 +12,10 @@ import subprocess
 
 import pytest
 
-from .sdk_calls import FAST_LATENCY, call, make_client, wait_for as wait_for_briefly
-from harness import EmulatorProcess  # pylint: disable=import-error
-from ssh_client import login, new_key  # pylint: disable=import-error
+from .sdk_calls import FAST_LATENCY, call, error_of, make_client, wait_for as wait_for_briefly
+from harness import EmulatorError, EmulatorProcess, emulator_command  # pylint: disable=import-error
+from shared_constants import EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY  # pylint: disable=import-error
+from ssh_client import LOGIN_USER, login, new_key  # pylint: disable=import-error
 from sshd_setup import ensure_sshd  # pylint: disable=import-error
 
 SSHD, WHY_NOT = ensure_sshd()
@@ -66,12 +68,42 @@ def test_instances_show_only_loopback_addresses_and_running_ones_listen(emu):
     for item in instances:
         assert [ipaddress.ip_address(ip).is_loopback for ip in item["PrivateIpAddresses"]] == [True], item["PrivateIpAddresses"]
         assert item["PublicIpAddresses"] is None
-        assert item["DefaultLoginUser"] in ("root", "Administrator")
+        assert item["DefaultLoginUser"] == ("Administrator" if "Windows" in item["OsName"] else LOGIN_USER)
     status = emu.ssh()
-    assert status["user"] == "root" and status["port"] == 22
+    assert status["user"] == LOGIN_USER != "root" and status["uid"] != 0 and status["port"] == 22
     listening = sorted(i for i, s in status["instances"].items() if s["listening"])
     assert listening == sorted(i["InstanceId"] for i in instances if i["InstanceState"] == "RUNNING" and "Windows" not in i["OsName"])
     assert len({s["address"] for s in status["instances"].values()}) == len(instances)
+
+
+def test_ssh_mode_refuses_the_published_default_credential(emu):
+    """Anyone may know the default credential; in SSH mode it would let them bind their key to an instance and log in."""
+    assert emu.secret_id != EMULATOR_SECRET_ID and emu.secret_key != EMULATOR_SECRET_KEY  # the harness made a random one
+    assert call(make_client(emu), "DescribeInstances")["TotalCount"] == 6
+    assert error_of(make_client(emu, EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY), "DescribeInstances").code.startswith("AuthFailure.")
+    before = emu.state()
+    with_default = dict(before, credentials=[{"secret_id": EMULATOR_SECRET_ID, "secret_key": EMULATOR_SECRET_KEY}])
+    with pytest.raises(EmulatorError, match="HTTP 400.*published default credential"):
+        emu.load_state(with_default)
+    with pytest.raises(EmulatorError, match="HTTP 400.*published default credential"):
+        emu.load_state(dict(before, credentials=[{"secret_id": "AKIDother", "secret_key": EMULATOR_SECRET_KEY}]))
+    assert emu.state() == before
+    assert error_of(make_client(emu, EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY), "DescribeInstances").code.startswith("AuthFailure.")
+
+
+@pytest.mark.parametrize("how", ["state file", "flags"])
+def test_ssh_mode_will_not_start_with_the_default_credential_or_a_secret_on_the_command_line(tmp_path, how):
+    command, env = emulator_command()
+    env["TC_EMULATOR_TOKEN"] = "token-of-this-test"
+    if how == "state file":
+        state = tmp_path / "state.json"
+        state.write_text(json.dumps({"credentials": [{"secret_id": EMULATOR_SECRET_ID, "secret_key": EMULATOR_SECRET_KEY}]}))
+        args, expected = ["--state", str(state)], "published default credential"
+    else:
+        args, expected = ["--secret-id", "AKIDflag", "--secret-key", "visible-to-ps"], "TC_EMULATOR_SECRET_ID"
+    proc = subprocess.run(command + ["--port", "0", "--ssh"] + args, capture_output=True, text=True, timeout=60, check=False, env=env)
+    assert proc.returncode != 0 and proc.stdout == "" and expected in proc.stderr, proc.stderr
+    assert "visible-to-ps" not in proc.stderr
 
 
 def test_bound_key_logs_in_unbound_key_is_refused_stopped_instance_refuses_connections(emu, tmp_path):
@@ -84,7 +116,7 @@ def test_bound_key_logs_in_unbound_key_is_refused_stopped_instance_refuses_conne
     run_to_end(emu, client, "AssociateInstancesKeyPairs", {"InstanceIds": [DEBIAN], "KeyIds": [alice]})
     start(emu, client, DEBIAN)
     result = login(ip, alice_file)
-    assert result.ok and "logged-in-as-root" in result.output, result.output
+    assert result.ok and "logged-in-as-%s" % LOGIN_USER in result.output, result.output
     assert login(ip, bob_file).refused
 
     run_to_end(emu, client, "DisassociateInstancesKeyPairs", {"InstanceIds": [DEBIAN], "KeyIds": [alice], "ForceStop": True})
@@ -193,7 +225,7 @@ def test_no_sshd_outlives_the_emulator(tmp_path, how):
         run_to_end(emu, client, "AssociateInstancesKeyPairs", {"InstanceIds": [WEB1], "KeyIds": [key], "ForceStop": True})
         ip = wait_for(lambda: emu.ssh()["instances"][WEB1]["listening"] and address(emu, WEB1))
         session = subprocess.Popen(["ssh", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-                                    "-i", str(key_file), "root@" + ip, "echo started; sleep 60"],
+                                    "-i", str(key_file), LOGIN_USER + "@" + ip, "echo started; sleep 60"],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, stdin=subprocess.DEVNULL)
         assert session.stdout.readline().strip() == "started"
         pids = wait_for(lambda: emu.ssh()["session_pids"])

@@ -17,11 +17,17 @@ From a shell or a playbook (scripts/lib.sh's tc_with_emulator, extensions/molecu
 
     python tests/support/harness.py start --record FILE [EMULATOR FLAGS...]
         starts the emulator detached (its own session, output in FILE.stdout and FILE.stderr), waits until it answers,
-        writes FILE (JSON: pid, url, env, command) and prints `export` lines for its URL and credentials (after a
-        comment line `# emulator: URL (pid N)`)
+        writes FILE (JSON: pid, url, env, command; mode 0600, its folder must be 0700: the env holds the control token and the
+        credentials) and prints `export` lines for its URL, credentials and control token TC_EMULATOR_TOKEN (after a comment
+        line `# emulator: URL (pid N)`)
     python tests/support/harness.py stop --record FILE [--tail-stderr] [--fail-if-running]
         stops the emulator FILE names (only if that process is still the one started), removes FILE and its output;
         prints "stopped", "killed" or "not running"
+
+Every control call carries the emulator's control token (header X-Emulator-Token): the harness makes a new random token
+for each emulator and hands it over in the environment variable TC_EMULATOR_TOKEN, never on a command line. In SSH mode
+(--ssh) the emulator refuses the published default credential: unless the flags or the state give one, the harness makes
+a random credential and hands it over the same way (TC_EMULATOR_SECRET_ID/_KEY). env() gives clients both.
 
 Standard library only. The emulator runs with proxies removed from its environment; control calls go straight to it
 (proxies ignored). See docs/emulator.md.
@@ -31,6 +37,7 @@ import argparse
 import collections
 import json
 import os
+import secrets
 import shlex
 import signal
 import ssl
@@ -45,6 +52,9 @@ import urllib.request
 from shared_constants import EMULATOR_REGION, EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY, REPO, without_proxies  # pylint: disable=import-error
 
 EMULATOR_DIR = REPO / "tests" / "emulator"
+CONTROL_TOKEN_ENV = "TC_EMULATOR_TOKEN"  # the emulator's control token, in its environment and in its clients'
+CONTROL_TOKEN_HEADER = "X-Emulator-Token"  # ... and in every control request
+SECRET_ID_ENV, SECRET_KEY_ENV = "TC_EMULATOR_SECRET_ID", "TC_EMULATOR_SECRET_KEY"  # the credential it accepts, handed over
 
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
@@ -73,6 +83,8 @@ def emulator_command(python=None):
     """The command line that runs the emulator (before its flags) and the environment to run it in: the only place
     that knows where the emulator lives and how it is started."""
     env = without_proxies()
+    for name in (CONTROL_TOKEN_ENV, SECRET_ID_ENV, SECRET_KEY_ENV):  # never an outer emulator's: each gets its own
+        env.pop(name, None)
     # The emulator is the package tests/emulator/cvm_emulator/, run with its parent folder on PYTHONPATH.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(EMULATOR_DIR), env.get("PYTHONPATH")]))
     return [python or sys.executable, "-m", "cvm_emulator"], env
@@ -113,12 +125,19 @@ class EmulatorProcess:
         state_document = self._state_document()
         credentials = state_document.get("credentials") or []
         flag_id = _flag_value(self.extra_args, "--secret-id")
+        self.control_token = secrets.token_urlsafe(32)
+        self.ssh_mode = "--ssh" in self.extra_args
+        self._handed_credential = False  # a credential made here, handed to the emulator in its environment (SSH mode)
         if flag_id:
             self.secret_id, self.secret_key = flag_id, _flag_value(self.extra_args, "--secret-key")
             self.token = _flag_value(self.extra_args, "--token")
         elif credentials:
             self.secret_id, self.secret_key = credentials[0]["secret_id"], credentials[0]["secret_key"]
             self.token = credentials[0].get("token")
+        elif self.ssh_mode:  # the published defaults would let anyone bind a key and log in
+            self.secret_id, self.secret_key = "AKIDEMU" + secrets.token_hex(15).upper(), secrets.token_urlsafe(24)
+            self.token = _flag_value(self.extra_args, "--token")
+            self._handed_credential = True
         else:
             self.secret_id, self.secret_key = EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY
             self.token = _flag_value(self.extra_args, "--token")
@@ -161,6 +180,9 @@ class EmulatorProcess:
         a session of its own with its output in <detach>.stdout and <detach>.stderr, and outlives this process.
         on_spawn: called with this EmulatorProcess as soon as the process exists (before the wait for its URL)."""
         env = emulator_command(self.python)[1]
+        env[CONTROL_TOKEN_ENV] = self.control_token  # the environment of a process is readable by its user only
+        if self._handed_credential:
+            env[SECRET_ID_ENV], env[SECRET_KEY_ENV] = self.secret_id, self.secret_key
         command = self.command_line = self.command()
         if detach:
             self._stderr_file = open(str(detach) + ".stderr", "w+", encoding="utf-8")  # pylint: disable=consider-using-with
@@ -254,12 +276,14 @@ class EmulatorProcess:
 
     def env(self):
         """Environment variables that point a client (the module, tccli, a script) at this emulator: TENCENTCLOUD_SECRET_ID,
-        _SECRET_KEY, _REGION, _ENDPOINT (the URL), plus _SECURITY_TOKEN with a token and _CA_BUNDLE with TLS."""
+        _SECRET_KEY, _REGION, _ENDPOINT (the URL), plus _SECURITY_TOKEN with a token and _CA_BUNDLE with TLS, and
+        TC_EMULATOR_TOKEN, the control token (for a script's or playbook's control calls)."""
         variables = {
             "TENCENTCLOUD_SECRET_ID": self.secret_id,
             "TENCENTCLOUD_SECRET_KEY": self.secret_key,
             "TENCENTCLOUD_REGION": self.region,
             "TENCENTCLOUD_ENDPOINT": self.url,
+            CONTROL_TOKEN_ENV: self.control_token,
         }
         if self.token:
             variables["TENCENTCLOUD_SECURITY_TOKEN"] = self.token
@@ -273,7 +297,7 @@ class EmulatorProcess:
         """Call /_emulator/<path>; returns the decoded JSON answer, raises EmulatorError on an HTTP error."""
         data = None if document is None else json.dumps(document).encode("utf-8")
         request = urllib.request.Request(self.url + "/_emulator/" + path.lstrip("/"), data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json", CONTROL_TOKEN_HEADER: self.control_token})
         try:
             with self._opener.open(request, timeout=30) as response:
                 return json.loads(response.read().decode("utf-8"))
@@ -335,7 +359,7 @@ class EmulatorProcess:
         (gone, or too busy): what it struck is then unknown here."""
         if self.process is None or self.process.poll() is not None:
             return None
-        request = urllib.request.Request(self.url + "/_emulator/faults")
+        request = urllib.request.Request(self.url + "/_emulator/faults", headers={CONTROL_TOKEN_HEADER: self.control_token})
         try:
             with self._opener.open(request, timeout=FAULTS_READ_TIMEOUT) as response:
                 return json.loads(response.read().decode("utf-8"))["struck"]
@@ -343,7 +367,8 @@ class EmulatorProcess:
             return None
 
     def ssh(self):
-        """SSH mode (--ssh): {"enabled", "user", "port", "instances": {id: {"address", "listening", "authorized_key_ids"}}, ...}."""
+        """SSH mode (--ssh): {"enabled", "user" (the login user, never root), "uid", "port",
+        "instances": {id: {"address", "listening", "authorized_key_ids"}}, ...}."""
         return self.control("GET", "ssh")
 
     def operating(self):
@@ -378,10 +403,11 @@ def _process_command(pid):
 
 def _write_record(path, record):
     temporary = path + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
+    if os.path.lexists(temporary):
+        os.unlink(temporary)
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:  # 0600 from the start
         json.dump(record, handle, indent=2)
         handle.write("\n")
-    os.chmod(temporary, 0o600)
     os.replace(temporary, path)
 
 
@@ -395,15 +421,30 @@ def _exports(record):
     return lines
 
 
-def cli_start(record_path, emulator_args, python=None):
-    """Start a detached emulator, record it in record_path, print the export lines. Returns the exit status."""
+def _private_folder(path):
+    """Refuse a record in a folder others can enter or write: the record holds the control token and the credentials."""
+    folder = os.path.dirname(path)
+    mode = os.stat(folder).st_mode & 0o777
+    if mode & 0o077:
+        raise EmulatorError("the record %s would hold the emulator's control token, but its folder %s is mode %03o: give a folder only "
+                            "you can use (chmod 700 %s, or mktemp -d)" % (path, folder, mode, shlex.quote(folder)))
+
+
+def cli_start(record_path, emulator_args, python=None, exports=True):
+    """Start a detached emulator, record it in record_path, print the export lines (only their comment line without
+    `exports`: for a caller that reads the record and logs what it prints). Returns the exit status."""
     record_path = os.path.abspath(record_path)
     state = _flag_value(emulator_args, "--state")  # handed over as state=: its credentials are the ones to export
     if state:
         index = next(i for i, arg in enumerate(emulator_args) if arg == "--state" or arg.startswith("--state="))
         emulator_args = emulator_args[:index] + emulator_args[index + (1 if "=" in emulator_args[index] else 2):]
     emu = EmulatorProcess(extra_args=emulator_args, state=state, python=python)
-    os.makedirs(os.path.dirname(record_path), exist_ok=True)
+    os.makedirs(os.path.dirname(record_path), mode=0o700, exist_ok=True)
+    try:
+        _private_folder(record_path)
+    except EmulatorError as error:
+        print("error: %s" % error, file=sys.stderr)
+        return 1
     record = {"stdout": record_path + ".stdout", "stderr": record_path + ".stderr"}
 
     def spawned(started):
@@ -427,7 +468,7 @@ def cli_start(record_path, emulator_args, python=None):
         print("error: %s" % error, file=sys.stderr)
         cli_stop(record_path, tail_stderr=True)
         return 1
-    print("\n".join(_exports(record)))
+    print("\n".join(_exports(record) if exports else _exports(record)[:1]))
     return 0
 
 
@@ -475,13 +516,16 @@ def main(argv=None):
     start = commands.add_parser("start", allow_abbrev=False, help="start an emulator, record it, print export lines; other flags go to the emulator")
     start.add_argument("--record", required=True, help="the JSON file that records the emulator (pid, url, env)")
     start.add_argument("--python", help="the interpreter that runs the emulator (default: this one)")
+    start.add_argument("--no-exports", action="store_true",
+                       help="print only the comment line, not the export lines with the credentials and the control token "
+                            "(for a caller that reads the record and may log what this prints)")
     stop = commands.add_parser("stop", allow_abbrev=False, help="stop the emulator a record names, if it still runs")
     stop.add_argument("--record", required=True)
     stop.add_argument("--tail-stderr", action="store_true", help="show the last 30 lines of the emulator's stderr")
     stop.add_argument("--fail-if-running", action="store_true", help="exit 1 when the emulator was still running")
     args, rest = parser.parse_known_args(argv)
     if args.action == "start":
-        return cli_start(args.record, rest, args.python)
+        return cli_start(args.record, rest, args.python, exports=not args.no_exports)
     if rest:
         parser.error("unknown arguments: %s" % " ".join(rest))
     return cli_stop(args.record, args.tail_stderr, args.fail_if_running)

@@ -6,7 +6,9 @@
 It speaks the signed JSON protocol (TC3-HMAC-SHA256) that the unmodified tencentcloud SDK and tccli use,
 keeps instances and key pairs in memory, runs the asynchronous operations (LatestOperation*) on a lazy
 clock, and can inject faults. An unsigned control API under /_emulator/ lets tests read and change state,
-configuration and the request log. Standard library only; see docs/emulator.md for the user guide.
+configuration and the request log; every control request must carry the emulator's token (header X-Emulator-Token,
+environment variable TC_EMULATOR_TOKEN). In SSH mode the published default credential is refused and no login is root.
+Standard library only; see docs/emulator.md for the user guide.
 
 Run it with tests/emulator on PYTHONPATH: `python -m cvm_emulator --port 0` (see cli.py for the flags); tests start
 it through tests/support/harness.py. This file is the package's public face, the few names a test or script may
@@ -41,7 +43,7 @@ each importing only those before it:
   service         ApiService: the signed API pipeline over one lock
   control         Emulator: ApiService plus the control API under /_emulator/
   server          HTTP request handler and threaded (optionally TLS) server
-  ssh_hosts       SSH mode: a real sshd per RUNNING Linux instance on loopback
+  ssh_hosts       SSH mode: a real sshd per RUNNING Linux instance on loopback, run as an unprivileged login account
   cli             command-line flags, building the Emulator, main()
   __main__        `python -m cvm_emulator`
 """

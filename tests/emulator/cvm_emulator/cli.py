@@ -8,15 +8,17 @@ May import: every other module of the package.
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import ssl
 import sys
+import tempfile
 import threading
 
 from .actions import ACTIONS
-from .constants import (DEFAULT_OPERATION_LATENCY, DEFAULT_REGIONS, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FAULT_PROBABILITIES,
-                        INSTANCE_ID_RE, KEY_ID_RE, PLANNED_FAULTS)
+from .constants import (CONTROL_TOKEN_ENV, DEFAULT_OPERATION_LATENCY, DEFAULT_REGIONS, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FAULT_PROBABILITIES,
+                        INSTANCE_ID_RE, KEY_ID_RE, PLANNED_FAULTS, SECRET_ID_ENV, SECRET_KEY_ENV)
 from .control import Emulator
 from .resources import load_credentials
 from .runtime import Config
@@ -72,7 +74,9 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="cvm_emulator.py",
         description="Local emulator of the Tencent Cloud CVM API 2017-03-12 (key pairs, instances, start/stop). "
-                    "Prints the URL it listens on as the first line of stdout. See docs/emulator.md.")
+                    "Prints the URL it listens on as the first line of stdout. The control API (/_emulator/) needs the token of "
+                    "the environment variable %s in the header X-Emulator-Token; without that variable a random token is made "
+                    "and written to a file only this user can read (its path goes to stderr). See docs/emulator.md." % CONTROL_TOKEN_ENV)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free port (default: 0)")
     parser.add_argument("--state", metavar="FILE", help="JSON state document to start from instead of the default seed")
@@ -131,8 +135,10 @@ def build_parser():
     parser.add_argument("--generate-instances", type=int, default=0, metavar="N",
                         help="add N STOPPED Linux instances (ins-<base36 counter>, gen-00001..., tag bench=true) to the seed")
     parser.add_argument("--ssh", action="store_true",
-                        help="SSH mode: each RUNNING Linux instance answers SSH (user root, port 22) on its own loopback address, its "
-                             "private IP, with the public keys of its key pairs; CreateKeyPair makes real key pairs (needs sshd)")
+                        help="SSH mode: each RUNNING Linux instance answers SSH (port 22; user cvm-login when run as root, else the "
+                             "emulator's own user, never root) on its own loopback address, its private IP, with the public keys of its "
+                             "key pairs; CreateKeyPair makes real key pairs (needs sshd). The published default credential is refused: "
+                             "give %s/%s or a --state file's credentials, else a random one is made" % (SECRET_ID_ENV, SECRET_KEY_ENV))
     parser.add_argument("--sshd", metavar="PATH", default=None,
                         help="the OpenSSH server for --ssh (default: sshd on PATH, else /usr/sbin/sshd)")
     parser.add_argument("--ssh-slot", type=int, choices=range(100, 200), metavar="N",
@@ -144,27 +150,58 @@ def build_parser():
     return parser
 
 
-def startup_credentials(args, state_document):
-    """The command-line credential (or the default one when neither flags nor the state file give any)."""
+def startup_credentials(args, state_document, environ=None):
+    """The starting credential: --secret-id/--secret-key, else TC_EMULATOR_SECRET_ID/_KEY from the environment, else none
+    when the state file lists some, else the published default one (outside SSH mode) or a random one (SSH mode).
+    Returns (credentials, generated): generated is the random credential's (id, key), or None."""
+    environ = os.environ if environ is None else environ
     if bool(args.secret_id) != bool(args.secret_key):
         raise SystemExit("--secret-id and --secret-key go together")
-    credentials = {}
+    env_id, env_key = environ.get(SECRET_ID_ENV) or None, environ.get(SECRET_KEY_ENV) or None
+    if bool(env_id) != bool(env_key):
+        raise SystemExit("%s and %s go together" % (SECRET_ID_ENV, SECRET_KEY_ENV))
+    if args.ssh and args.secret_key:
+        raise SystemExit("SSH mode takes no --secret-key: a command line is visible to every local user (ps); give the credential "
+                         "in the environment (%s, %s) or in the --state file" % (SECRET_ID_ENV, SECRET_KEY_ENV))
+    credentials, generated = {}, None
     if args.secret_id:
         credentials[args.secret_id] = {"secret_key": args.secret_key, "token": args.token or None}
+    elif env_id:
+        credentials[env_id] = {"secret_key": env_key, "token": args.token or None}
+    elif "credentials" not in state_document and args.ssh:
+        generated = ("AKIDEMU" + secrets.token_hex(15).upper(), secrets.token_urlsafe(24))
+        credentials[generated[0]] = {"secret_key": generated[1], "token": args.token or None}
     elif "credentials" not in state_document:
         credentials[DEFAULT_SECRET_ID] = {"secret_key": DEFAULT_SECRET_KEY, "token": args.token or None}
     if "credentials" in state_document:
         credentials.update(load_credentials(state_document["credentials"]))
-    return credentials
+    if args.ssh and any(secret_id == DEFAULT_SECRET_ID or value["secret_key"] == DEFAULT_SECRET_KEY for secret_id, value in credentials.items()):
+        raise SystemExit("SSH mode refuses the emulator's published default credential (%s): anyone could sign with it and bind "
+                         "keys to instances one logs in to; leave the credentials out and the emulator makes a random one" % DEFAULT_SECRET_ID)
+    return credentials, generated
 
 
-def build_emulator(args):
+def write_secrets_file(token, generated):
+    """Write what the emulator made up (the control token, the SSH-mode credential) as shell exports to a file only this user
+    can read (0600 in a new 0700 folder); returns its path. The secrets themselves are never printed."""
+    folder = tempfile.mkdtemp(prefix="cvm-emulator-secrets-")
+    path = os.path.join(folder, "env")
+    lines = ["export %s=%s\n" % (CONTROL_TOKEN_ENV, token)]
+    if generated:
+        lines.append("export TENCENTCLOUD_SECRET_ID=%s TENCENTCLOUD_SECRET_KEY=%s\n" % generated)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as handle:
+        handle.writelines(lines)
+    return path
+
+
+def build_emulator(args, control_token=None):
+    """The Emulator the flags describe; also returns the random credential made for SSH mode (id, key), or None."""
     if args.state:
         with open(args.state, encoding="utf-8") as handle:
             state_document = json.load(handle)
     else:
         state_document = default_state_document()
-    credentials = startup_credentials(args, state_document)
+    credentials, generated = startup_credentials(args, state_document)
     state_document = dict(state_document, credentials=[dict(secret_id=key, **value) for key, value in credentials.items()])
     rate_limits = {name: None for name in ACTIONS} if args.no_rate_limit else {}
     rate_limits.update({action: limit or None for action, limit in args.rate_limit})
@@ -183,7 +220,8 @@ def build_emulator(args):
     ssh = SshHosts(args.sshd or shutil.which("sshd", path="/usr/sbin:" + os.environ.get("PATH", "")) or "/usr/sbin/sshd",
                    args.ssh_slot) if args.ssh else None
     try:
-        return Emulator(state_document, credentials, args.region or DEFAULT_REGIONS, config, args.generate_instances, args.verbose, ssh)
+        return Emulator(state_document, credentials, args.region or DEFAULT_REGIONS, config, args.generate_instances, args.verbose, ssh,
+                        control_token), generated
     except Exception:
         if ssh is not None:
             ssh.close()
@@ -202,11 +240,18 @@ def tls_context(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    token = os.environ.get(CONTROL_TOKEN_ENV) or None
     try:
-        emulator = build_emulator(args)
+        emulator, generated = build_emulator(args, token or secrets.token_urlsafe(32))
     except (OSError, ValueError) as error:
         sys.stderr.write("cvm_emulator: cannot load the state: %s\n" % error)
         return 2
+    secrets_file = None
+    if token is None or generated:  # made up here: the starting user finds them in a file only they can read
+        secrets_file = write_secrets_file(emulator.control_token, generated)
+        sys.stderr.write("cvm_emulator: the control token (header X-Emulator-Token)%s: source %s\n"
+                         % (" and the SSH-mode credential" if generated else "", secrets_file))
+        sys.stderr.flush()
     stop = threading.Event()  # handlers go in before the URL is printed: a caller may signal right after reading it
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -222,4 +267,6 @@ def main(argv=None):
     server.shutdown()
     server.server_close()
     emulator.close()
+    if secrets_file:
+        shutil.rmtree(os.path.dirname(secrets_file), ignore_errors=True)
     return 0

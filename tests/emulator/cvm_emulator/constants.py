@@ -38,6 +38,9 @@ KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 PUBLIC_KEY_TYPES = ("ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
 
 CONTROL_PREFIX = "/_emulator/"
+CONTROL_TOKEN_HEADER = "X-Emulator-Token"  # every control request carries the emulator's control token in it
+CONTROL_TOKEN_ENV = "TC_EMULATOR_TOKEN"  # the token, when the starting process chooses it (else the emulator makes one)
+SECRET_ID_ENV, SECRET_KEY_ENV = "TC_EMULATOR_SECRET_ID", "TC_EMULATOR_SECRET_KEY"  # the accepted credential, from the environment
 FAULT_PROBABILITIES = ("internal_error", "http_502", "drop", "lost_response", "throttle", "operation_failed")
 PLANNED_FAULTS = ("internal_error", "http_502", "drop", "lost_response", "throttle")  # request faults a fault plan can name
 KEY_BINDING_ACTIONS = ("AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")

@@ -6,9 +6,10 @@ May import: constants, errors, resources, service.
 """
 
 import copy
+import hmac
 import json
 
-from .constants import CONTROL_PREFIX
+from .constants import CONTROL_PREFIX, CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER
 from .errors import ControlError
 from .resources import StateError
 from .service import ApiService
@@ -19,14 +20,22 @@ class Emulator(ApiService):
 
     # -- the control API ---------------------------------------------------------------------------------------------
 
-    def handle_control_request(self, method, path, query, body):
-        """Return (HTTP status, JSON document) for /_emulator/... requests."""
+    def handle_control_request(self, method, path, query, body, token=None):
+        """Return (HTTP status, JSON document) for /_emulator/... requests; `token` is the X-Emulator-Token header as sent."""
+        self.check_control_token(token)
         route = path[len(CONTROL_PREFIX):].strip("/")
         with self.lock:
             self.sync_hold()
             self.world.advance()
             handler = self.control_route(method, route)
             return handler(route, query, body)
+
+    def check_control_token(self, token):
+        """Every control request must carry the control token (constant-time comparison); else 401 and nothing happens."""
+        presented = (token or "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(presented, self.control_token.encode("utf-8")):
+            raise ControlError(401, "the control API needs the emulator's control token in the %s header (the %s the emulator "
+                                    "was started with; the harness exports it)" % (CONTROL_TOKEN_HEADER, CONTROL_TOKEN_ENV))
 
     def control_route(self, method, route):
         head = route.split("/", 1)[0]
@@ -55,8 +64,11 @@ class Emulator(ApiService):
         return handler
 
     def control_put_state(self, _route, _query, body):
+        document = parse_json(body)
+        if self.ssh is not None and isinstance(document, dict) and self.published_credential_in(document.get("credentials")):
+            raise ControlError(400, "invalid state document: SSH mode refuses the emulator's published default credential")
         try:
-            self.world.load(parse_json(body), self.world.credentials, self.default_regions)
+            self.world.load(document, self.world.credentials, self.default_regions)
         except StateError as error:
             raise ControlError(400, "invalid state document: %s" % error) from error
         return 200, self.world.dump()

@@ -12,7 +12,7 @@ import ssl
 import sys
 from urllib.parse import parse_qs, urlsplit
 
-from .constants import CONTROL_PREFIX, MAX_BODY_BYTES
+from .constants import CONTROL_PREFIX, CONTROL_TOKEN_HEADER, MAX_BODY_BYTES
 from .errors import ControlError
 
 
@@ -57,7 +57,8 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
 
     def handle_control(self, method, split, body):
         try:
-            status, document = self.server.emulator.handle_control_request(method, split.path, parse_qs(split.query), body)
+            status, document = self.server.emulator.handle_control_request(method, split.path, parse_qs(split.query), body,
+                                                                           self.headers.get(CONTROL_TOKEN_HEADER))
         except ControlError as error:
             status, document = error.status, {"error": error.message}
         self.send(status, json.dumps(document).encode("utf-8"), "application/json")

@@ -12,6 +12,7 @@ import datetime
 import hmac
 import json
 import random
+import secrets
 import sys
 import threading
 import time
@@ -19,7 +20,7 @@ import uuid
 
 from .actions import ACTIONS, EmulatedCvm
 from .actions_common import ApiRequest
-from .constants import API_VERSION, BAD_GATEWAY_BODY, MAX_CLOCK_SKEW, SERVICE
+from .constants import API_VERSION, BAD_GATEWAY_BODY, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, MAX_CLOCK_SKEW, SERVICE
 from .errors import ApiError
 from .faults import FaultDraws
 from .params import validate_params
@@ -46,8 +47,10 @@ def api_body(response):
 class ApiService:
     """The emulated service's state and signed API. Every public method takes the lock; HTTP threads call them concurrently."""
 
-    def __init__(self, initial_state, credentials, regions, config, generate_instances=0, verbose=False, ssh=None):
+    def __init__(self, initial_state, credentials, regions, config, generate_instances=0, verbose=False, ssh=None, control_token=None):
         self.lock = threading.RLock()
+        # The control API's secret (control.Emulator checks it); never printed, logged or shown by the control API itself.
+        self.control_token = control_token or secrets.token_urlsafe(32)
         self.default_credentials = credentials
         self.default_regions = list(regions)
         self.config = config
@@ -193,6 +196,10 @@ class ApiService:
                            "`TC3-HMAC-SHA256 Credential=<SecretId>/<date>/cvm/tc3_request, SignedHeaders=..., Signature=...`.")
         record["secret_id"] = auth["secret_id"]
         credential = self.world.credentials.get(auth["secret_id"])
+        if credential is not None and self.ssh is not None and self.published_credential_in(
+                [dict(secret_id=auth["secret_id"], **credential)]):
+            raise ApiError("AuthFailure.InvalidSecretId", "The SecretId `%s` is the emulator's published default credential, which "
+                           "SSH mode refuses: use the credential the emulator was started with." % auth["secret_id"])
         if credential is None:
             raise ApiError("AuthFailure.SecretIdNotFound", "The SecretId `%s` is not found, please ensure that your SecretId is correct." % auth["secret_id"])
         timestamp = headers.get("X-TC-Timestamp") or ""
@@ -217,6 +224,12 @@ class ApiService:
             if time.time() >= credential["expires"]:
                 raise ApiError("AuthFailure.TokenFailure", "The security token of SecretId `%s` has expired." % auth["secret_id"])
         return credential
+
+    @staticmethod
+    def published_credential_in(credentials):
+        """Whether a list of credentials ({secret_id, secret_key}) holds the published default SecretId or SecretKey."""
+        return any(isinstance(item, dict) and (item.get("secret_id") == DEFAULT_SECRET_ID or item.get("secret_key") == DEFAULT_SECRET_KEY)
+                   for item in credentials or [])
 
     def tick(self):
         """Run the operation steps that are due (SSH mode: instances start and stop listening on time)."""

@@ -6,6 +6,10 @@
 The emulator holds one listening socket per RUNNING Linux instance (127.<slot>.<i // 250>.<i % 250 + 1>, port 22) and
 runs `sshd -i` (inetd mode) for each connection it accepts, so an instance accepts connections exactly while the
 emulator shows it RUNNING, and no sshd outlives the emulator (each session also dies with it: PR_SET_PDEATHSIG).
+No sshd ever runs as root: an emulator running as root runs each one as the unprivileged account cvm-login (created
+once), which is then the login user; an emulator running as another user runs sshd as itself, and that user logs in.
+A non-root sshd can log in only the user it runs as, needs no privilege separation, and no root process parses what a
+client sends. The files sshd reads are the emulator's: the login account may read them, never write them.
 An instance's authorized keys are the public keys of the key pairs bound to it, rewritten when a bind or unbind takes
 effect, unless the instance's guest agent is broken (config key_injection_failures): then they stay as they were.
 May import: constants, helpers.
@@ -13,7 +17,9 @@ May import: constants, helpers.
 
 import ctypes
 import errno
+import grp
 import os
+import pwd
 import selectors
 import shutil
 import signal
@@ -22,15 +28,17 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from .helpers import is_windows
 
-LOGIN_USER = "root"
+LOGIN_ACCOUNT = "cvm-login"  # the login user when the emulator runs as root: a system account, password locked
+LOGIN_ACCOUNT_COMMENT = "CVM emulator SSH-mode logins"
+SSHD_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 SSH_PORT = 22
 SLOTS = range(100, 200)  # second octet of the loopback addresses; each running emulator claims one
 CLAIM_HOST = 255  # 127.<slot>.255.254 is never an instance's address: the emulator holds it to claim its slot
 INSTANCES_PER_BLOCK = 250
-PRIVSEP_DIR = "/run/sshd"
 
 SSHD_CONFIG = """\
 HostKey {host_key}
@@ -55,6 +63,61 @@ def _die_with_parent():
         pass
 
 
+def _confinement(account):
+    """The command prefix that runs an sshd as `account` (None: as the emulator's own user, who is not root).
+
+    As root: `unshare --pid --mount --kill-child` puts each sshd and everything it starts (the session, the login's shell and
+    what that leaves in the background) in a PID namespace of its own, which the kernel empties when the sshd ends or the
+    emulator dies, with a devpts of its own whose terminals belong to group tty (a non-root sshd cannot hand a terminal to
+    that group itself, and it refuses the login when a terminal's group is not tty); `setpriv` makes it the login account,
+    with only that account's groups and no_new_privs (no setuid program can give it more), and keeps the parent-death signal
+    across the change of user. Where namespaces are refused (some containers): the first step that works of these, down to
+    setpriv alone (the emulator then kills each session's process group itself; a login with a terminal may fail)."""
+    if account is None:
+        return []
+    setpriv = ["setpriv", "--reuid=%d" % account.pw_uid, "--regid=%d" % account.pw_gid, "--init-groups", "--no-new-privs",
+               "--pdeathsig", "keep", "--"]
+    try:
+        tty_gid = grp.getgrnam("tty").gr_gid
+    except KeyError:
+        tty_gid = None
+    candidates = [["unshare", "--pid", "--kill-child=SIGKILL", "--"] + setpriv, setpriv]
+    if tty_gid is not None:
+        devpts = ("mount -t devpts -o newinstance,gid=%d,mode=0620,ptmxmode=0666 devpts /dev/pts && mount --bind /dev/pts/ptmx /dev/ptmx "
+                  "&& exec \"$@\"" % tty_gid)
+        candidates.insert(0, ["unshare", "--pid", "--mount", "--propagation", "private", "--kill-child=SIGKILL", "--",
+                              "/bin/sh", "-c", devpts, "sh"] + setpriv)
+    for prefix in candidates[:-1]:
+        probe = subprocess.run(prefix + ["true"], capture_output=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
+        if probe.returncode == 0:
+            return prefix
+    return candidates[-1]
+
+
+def login_account():
+    """The account sshd runs as and logs in: cvm-login (created when missing) for an emulator running as root, else the
+    emulator's own user. Never uid 0."""
+    if os.geteuid() != 0:
+        return pwd.getpwuid(os.geteuid())
+    for _attempt in range(20):  # concurrent emulators may create it at once; useradd refuses while another holds its lock
+        try:
+            account = pwd.getpwnam(LOGIN_ACCOUNT)
+            break
+        except KeyError:
+            pass
+        useradd = subprocess.run(["useradd", "--system", "--create-home", "--shell", "/bin/bash", "--comment", LOGIN_ACCOUNT_COMMENT,
+                                  LOGIN_ACCOUNT], capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL)
+        if useradd.returncode not in (0, 9, 10):  # 9: it exists now, 10: /etc/passwd is locked (another useradd)
+            raise ValueError("SSH mode runs sshd as the unprivileged account %s and cannot create it (useradd: %s)"
+                             % (LOGIN_ACCOUNT, useradd.stderr.strip()))
+        time.sleep(0.1)
+    else:
+        raise ValueError("SSH mode runs sshd as the unprivileged account %s, which could not be created" % LOGIN_ACCOUNT)
+    if account.pw_uid == 0 or account.pw_gid == 0:
+        raise ValueError("the account %s has uid or gid 0; SSH mode never logs in as root: remove it (userdel %s)" % (LOGIN_ACCOUNT, LOGIN_ACCOUNT))
+    return account
+
+
 def run_keygen(path, comment):
     """A new ed25519 key pair at path and path.pub (OpenSSH's ssh-keygen); returns (public line, private PEM)."""
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path],
@@ -73,14 +136,23 @@ class SshHosts:
             raise ValueError("SSH mode needs ssh-keygen (Debian: openssh-client)")
         self.sshd = sshd
         self.config = config
-        self.dir = tempfile.mkdtemp(prefix="cvm-emulator-ssh-")
+        self.account = login_account()
+        # Run as root, sshd runs as the login account: it may read (group) what it needs, never write it.
+        self.drop_to = self.account if os.geteuid() == 0 else None
+        if self.drop_to is not None and not (shutil.which("setpriv") and shutil.which("unshare")):
+            raise ValueError("SSH mode as root runs sshd as %s with setpriv and unshare (Debian: util-linux)" % self.user)
+        self.prefix = _confinement(self.drop_to)
+        self.dir = tempfile.mkdtemp(prefix="cvm-emulator-ssh-")  # 0700
+        self._share(self.dir, 0o750)
         self.host_key = os.path.join(self.dir, "host_ed25519_key")
         run_keygen(self.host_key, "cvm-emulator-host")
+        self._share(self.host_key, 0o640)
         self.config_path = os.path.join(self.dir, "sshd_config")
         with open(self.config_path, "w", encoding="utf-8") as handle:
             handle.write(SSHD_CONFIG.format(host_key=self.host_key))
-        os.makedirs(PRIVSEP_DIR, mode=0o755, exist_ok=True)  # sshd refuses to run without its privilege separation dir
-        self.log = open(os.path.join(self.dir, "sshd.log"), "ab")  # pylint: disable=consider-using-with
+        self._share(self.config_path, 0o640)
+        self.log = open(os.path.join(self.dir, "sshd.log"), "ab")  # pylint: disable=consider-using-with  # 0600 by umask at most
+        os.chmod(self.log.name, 0o600)
         self.slot, self.claim = self._claim_slot(slot)
         self.lock = threading.RLock()
         self.selector = selectors.DefaultSelector()
@@ -109,6 +181,18 @@ class SshHosts:
                     raise ValueError("cannot listen on 127.%d.%d.254:%d for SSH mode: %s" % (slot, CLAIM_HOST, SSH_PORT, error)) from error
         raise ValueError("every SSH slot 127.%d-%d.x.x is taken by other emulators" % (SLOTS[0], SLOTS[-1]))
 
+    @property
+    def user(self):
+        return self.account.pw_name
+
+    def _share(self, path, mode):
+        """Let the login account read `path` (group), never write it; nobody else gets anything. Owner only without root."""
+        if self.drop_to is not None:
+            os.chown(path, 0, self.drop_to.pw_gid)
+            os.chmod(path, mode)
+        else:
+            os.chmod(path, mode & 0o700)
+
     def address_of(self, index):
         return "127.%d.%d.%d" % (self.slot, index // INSTANCES_PER_BLOCK, index % INSTANCES_PER_BLOCK + 1)
 
@@ -131,6 +215,8 @@ class SshHosts:
                 data["PrivateIpAddresses"] = [address]  # loopback only: the seed's 10.x and public addresses are never shown
                 data["VirtualPrivateCloud"]["PrivateIpAddresses"] = [address]
                 data["PublicIpAddresses"] = None
+                if not is_windows(data):
+                    data["DefaultLoginUser"] = self.user  # the one user this emulator's sshd can log in
                 self._write_keys(instance)  # the keys it booted with
                 self.on_state(instance)
 
@@ -164,6 +250,7 @@ class SshHosts:
         path = self.keys_file(instance.instance_id)
         with open(path + ".new", "w", encoding="utf-8") as handle:
             handle.writelines(pairs[key_id].data["PublicKey"].strip() + "\n" for key_id in key_ids)
+        self._share(path + ".new", 0o640)
         os.replace(path + ".new", path)  # sshd reads the file at each login: never a half-written one
         self.injected[instance.instance_id] = key_ids
 
@@ -193,6 +280,10 @@ class SshHosts:
             listener.close()
         for process in self.sessions.pop(instance_id, []):
             if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)  # the sshd and whatever of its session shares its process group
+                except ProcessLookupError:
+                    pass
                 process.kill()
                 process.wait()
 
@@ -217,10 +308,12 @@ class SshHosts:
     def _spawn(self, instance_id, connection):
         """One `sshd -i` per connection, started from this (long-lived) thread so that PR_SET_PDEATHSIG holds."""
         with connection:
-            command = [self.sshd, "-i", "-e", "-f", self.config_path, "-o", "AuthorizedKeysFile=" + self.keys_file(instance_id)]
+            command = self.prefix + [self.sshd, "-i", "-e", "-f", self.config_path, "-o", "AuthorizedKeysFile=" + self.keys_file(instance_id)]
             try:
+                # A bare environment: the emulator's own (its control token, credentials) never reaches the login account.
                 process = subprocess.Popen(command, stdin=connection.fileno(), stdout=connection.fileno(),  # pylint: disable=consider-using-with
-                                           stderr=self.log, preexec_fn=_die_with_parent)  # pylint: disable=subprocess-popen-preexec-fn
+                                           stderr=self.log, env=dict(SSHD_ENV), cwd="/", start_new_session=True,
+                                           preexec_fn=_die_with_parent)  # pylint: disable=subprocess-popen-preexec-fn
             except OSError as error:
                 sys.stderr.write("cvm_emulator: cannot run sshd for %s: %s\n" % (instance_id, error))
                 return
@@ -248,7 +341,7 @@ class SshHosts:
     def status(self):
         with self.lock:
             return {
-                "enabled": True, "user": LOGIN_USER, "port": SSH_PORT, "slot": self.slot, "sshd": self.sshd, "dir": self.dir,
+                "enabled": True, "user": self.user, "uid": self.account.pw_uid, "port": SSH_PORT, "slot": self.slot, "sshd": self.sshd, "dir": self.dir,
                 "instances": {instance_id: {"address": address, "listening": instance_id in self.listeners,
                                             "authorized_key_ids": list(self.injected.get(instance_id, [])),
                                             "error": self.bind_errors.get(instance_id)}
