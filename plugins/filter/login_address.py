@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Checks every address of an instance with Python's C(ipaddress) and returns the first one that is an IP address (IPv4 or IPv6,
     neither unspecified nor multicast) inside one of the allowed networks, with the reasons the others were refused.
-  - An address the API returns is data, not an option: a value like V(-oProxyCommand=...) passed to ssh as a host would run a
+  - An address the API returns is data, not an option. A value like V(-oProxyCommand=...) passed to ssh as a host would run a
     command on the controller. Only what this filter accepts should become C(ansible_host).
   - The role C(tencentcloud.cvm.key_rotation) uses it before it logs in to an instance.
 author:
