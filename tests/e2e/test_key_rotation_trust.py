@@ -106,20 +106,28 @@ def private_mount_namespace_works():
 # -- the login check uses the new key only ----------------------------------------------------------------------------------
 
 
-@requires_sshd
-@pytest.mark.nondeterministic
-@pytest.mark.skipif(not private_mount_namespace_works(), reason="needs a private mount namespace (unshare -m, as root)")
-def test_a_hostile_ssh_config_naming_the_old_key_cannot_pass_the_login_check(ansible_env, tmp_path):
-    """The controller's ~/.ssh/config names the old key for every instance address. On ins-t0000002 the new key never
-    arrives: its login check must fail, and the old key must stay bound there and still log in."""
-    old_file, old_public = new_key(tmp_path / "old_key")
-    new_file, new_public = new_key(tmp_path / "new_key.pem")
+def hostile_ssh_config(tmp_path, old_file):
+    """A command prefix that runs ansible in a private mount namespace in which ~/.ssh of the passwd home (where ssh looks
+    for its config) holds a config naming the old key for every instance address."""
     hostile = tmp_path / "hostile_ssh"
     hostile.mkdir(mode=0o700)
     (hostile / "config").write_text("Host 127.*\n    IdentityFile %s\n    IdentitiesOnly yes\n" % old_file)
     os.chmod(hostile / "config", 0o600)
-    # A private mount namespace in which ~/.ssh of the passwd home (where ssh looks for its config) is the hostile one.
-    wrapper = ["unshare", "-m", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", str(hostile), passwd_ssh_dir()]
+    return ["unshare", "-m", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", str(hostile), passwd_ssh_dir()]
+
+
+requires_mount_namespace = pytest.mark.skipif(not private_mount_namespace_works(), reason="needs a private mount namespace (unshare -m, as root)")
+
+
+@requires_sshd
+@requires_mount_namespace
+@pytest.mark.nondeterministic
+def test_a_hostile_ssh_config_naming_the_old_key_cannot_pass_the_login_check(ansible_env, tmp_path):
+    """On ins-t0000002 the new key never arrives: its login check must fail, and the old key must stay bound there and
+    still log in, although the controller's ssh config offers the old key."""
+    old_file, old_public = new_key(tmp_path / "old_key")
+    new_file, new_public = new_key(tmp_path / "new_key.pem")
+    wrapper = hostile_ssh_config(tmp_path, old_file)
     with ssh_emulator("add", "--fault-key-injection", "ins-t0000002") as emu:
         emu.load_state(fleet_state(3, old_public))
         inventory = write_inventory(tmp_path, emu, filters={"tag:fleet": "rotation"})
@@ -133,6 +141,28 @@ def test_a_hostile_ssh_config_naming_the_old_key_cannot_pass_the_login_check(ans
         for instance_id in ("ins-t0000001", "ins-t0000003"):
             assert emu.key_ids(instance_id) == new_key_ids(emu)
             assert login(address(emu, instance_id), new_file).ok
+
+
+@requires_sshd
+@requires_mount_namespace
+def test_a_hostile_ssh_config_and_a_new_private_key_of_another_pair_rotate_nothing(ansible_env, tmp_path):
+    """The private key at key_rotation_new_private_key_path is not the imported new key pair's: no login can prove the
+    new key, so every instance keeps its old key (which still logs in), although the ssh config offers the old key."""
+    old_file, old_public = new_key(tmp_path / "old_key")
+    _imported_file, imported_public = new_key(tmp_path / "imported_key")
+    new_key(tmp_path / "new_key.pem")  # another key pair's private key at the path the role logs in with
+    wrapper = hostile_ssh_config(tmp_path, old_file)
+    with ssh_emulator("add") as emu:
+        emu.load_state(fleet_state(2, old_public))
+        inventory = write_inventory(tmp_path, emu, filters={"tag:fleet": "rotation"})
+        extra = role_vars(tmp_path, key_rotation_new_public_key=imported_public)
+        rc, _records, stdout, _stderr = run_role(ansible_env, emu, tmp_path, INVENTORY_PLAY, inventory, extra, wrapper=wrapper)
+        assert rc != 0, stdout[-4000:]
+        assert "does not belong to key pair new_key" in stdout, stdout[-4000:]
+        for instance_id in ("ins-t0000001", "ins-t0000002"):
+            assert emu.key_ids(instance_id) == [OLD_KEY_ID]
+            assert login(address(emu, instance_id), old_file).ok
+        assert [a for a in writes(emu) if a != "ImportKeyPair"] == []
 
 
 @requires_sshd
