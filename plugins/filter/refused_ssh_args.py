@@ -21,7 +21,7 @@ description:
     arguments that make ssh end without logging in or without running the command (C(-G), C(-V), C(-Q), C(-N), C(-f), C(-s), C(-W),
     C(-w), C(RemoteCommand), C(SessionType), C(ForkAfterAuthentication), C(StdinNull), C(Tunnel)); and any argument that is not an
     option, which ssh would take as the host.
-  - The role C(tencentcloud.cvm.key_rotation) refuses its O(key_rotation_ssh_extra_args) when this list is not empty.
+  - The role C(tencentcloud.cvm.key_rotation) refuses its C(key_rotation_ssh_extra_args) when this list is not empty.
 author:
   - tencentcloud.cvm maintainers (@tencentcloud-cvm)
 options:
