@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from ssh_client import login, new_key  # pylint: disable=import-error
+from ssh_client import LOGIN_USER, login, new_key  # pylint: disable=import-error
 from ssh_fleet import requires_sshd, run_playbook, ssh_emulator, write_inventory
 
 pytestmark = requires_sshd
@@ -54,7 +54,7 @@ def fleet(emu, size, old_public_key):
 def role_vars(tmp_path, **extra):
     variables = {"key_rotation_new_key_name": "new_key", "key_rotation_new_private_key_path": str(tmp_path / "new_key.pem"),
                  "key_rotation_retired_key_names": ["old_key"], "key_rotation_force_stop": True, "key_rotation_login_timeout": 5,
-                 "key_rotation_ssh_extra_args": SSH_EXTRA}
+                 "key_rotation_ssh_extra_args": SSH_EXTRA, "key_rotation_login_user": LOGIN_USER}
     variables.update(extra)
     return variables
 
