@@ -15,9 +15,14 @@ import sys
 
 
 def watch_module():
-    # This target's folder is ansible_collections/tencentcloud/cvm/tests/integration/targets/<target>/files.
-    root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 8))
-    sys.path.insert(0, root)
+    """The collection's code, from where Ansible finds the collection (ansible-test runs a copy of this target elsewhere)."""
+    roots = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.environ.get("ANSIBLE_COLLECTIONS_PATHS") or ""
+    # Else this target's own checkout: ansible_collections/tencentcloud/cvm/tests/integration/targets/<target>/files.
+    here = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 8))
+    for root in [path for path in roots.split(os.pathsep) if path] + [here]:
+        if os.path.isdir(os.path.join(root, "ansible_collections", "tencentcloud", "cvm")):
+            sys.path.insert(0, root)
+            break
     from ansible_collections.tencentcloud.cvm.plugins.plugin_utils import _instance_watch  # pylint: disable=import-outside-toplevel
     return _instance_watch
 
