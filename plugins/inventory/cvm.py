@@ -412,8 +412,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _warn_refused(self, refused, what):
         if refused:
-            self.display.warning("%s: %s." % (what, "; ".join("%s ('%s' %s)" % (instance_id, printable(text), reason)
-                                                               for instance_id, text, reason in refused)))
+            entries = ["%s ('%s' %s)" % (instance_id, printable(text), reason) for instance_id, text, reason in refused]
+            self.display.warning("%s: %s." % (what, "; ".join(entries)))
 
     def _populate(self, hosts, settings):
         strict = self.get_option("strict")
