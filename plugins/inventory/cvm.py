@@ -53,6 +53,8 @@ options:
         when none does, the instance ID.
       - Each entry is one of V(private_ip), V(public_ip), V(instance_id), V(instance_name), or a Jinja2 template over the host
         variables, like V({{ instance_name }}.{{ region }}).
+      - A name that holds C({{), C({%) or C({#), or starts with C(-), is never used; that instance is named by its instance ID
+        (see the notes). A V(private_ip) or V(public_ip) entry gives only an IP address.
       - C(ansible_host) is the address of the first V(private_ip) or V(public_ip) entry that the instance has; when no entry is an
         address, its first private IP, else its first public IP. O(compose) can set C(ansible_host) otherwise.
     type: list
@@ -68,11 +70,22 @@ options:
               EXIT_RESCUE_MODE, ENTER_SERVICE_LIVE_MIGRATE, SERVICE_LIVE_MIGRATE, EXIT_SERVICE_LIVE_MIGRATE]
 notes:
   - >-
-    Every host variable comes from the API and is untrusted: Ansible never renders it as a template, so an instance named
-    like the template C({{ lookup ... }}) stays that text in host names, groups and plays. ansible-core 2.19 and later show such
+    Every host variable comes from the API and is untrusted: the plugin marks each value unsafe, so Ansible never renders it as
+    a template on any supported ansible-core (2.16 and later), in host variables, C(compose), O(groups), O(keyed_groups) and
+    plays: an instance named like the template C({{ lookup ... }}) stays that text in C(instance_name). ansible-core 2.19 and later show such
     values in C(ansible-inventory --list) JSON output as C({"__ansible_unsafe": "10.0.3.11"}), also with C(--export).
     For plain values, use YAML output (C(ansible-inventory --list -y) or C(--yaml)) or one host's variables
     (C(ansible-inventory --host NAME), JSON); in plays and templates the values are plain strings already.
+  - >-
+    A host name is never a template: ansible-core before 2.19 would render a host name holding C({{), C({%) or C({#) wherever a
+    play reads C(inventory_hostname). An instance whose name (or whose O(hostnames) template result) holds one, or starts with
+    C(-) (an option to ssh), is named by its instance ID instead, with one warning per inventory parse naming those instances.
+    Control characters in a host name (escape sequences, carriage returns, line feeds) are written as escapes like C(\x1b), so
+    a host label never drives the terminal; the host variables keep the API's text.
+  - >-
+    C(ansible_host) is always an IP address: an instance whose private or public addresses from the API are not all IPv4 or
+    IPv6 addresses (such as C(-oProxyCommand=...), which ssh would take as an option) is left out of the inventory, with a
+    warning naming it. A C(ansible_host) set by O(compose) must be an IP address or a DNS name, else the host is left out too.
   - The cache (O(cache)) holds only the instances' host variables; credentials are never cached, nor shown in output.
   - Reads in several regions each count against that region's rate limit.
   - >-
@@ -125,6 +138,7 @@ compose:
 # strict: true
 """
 
+import ipaddress
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -138,6 +152,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._text import has_template_marker, printable
 
 HOSTNAME_KINDS = ("private_ip", "public_ip", "instance_id", "instance_name")
 ADDRESS_KINDS = ("private_ip", "public_ip")
@@ -150,6 +165,8 @@ MAX_REGION_WORKERS = 8
 _CONNECTION_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "role_arn", "role_session_name", "role_duration",
                        "role_external_id", "endpoint", "sts_endpoint", "request_timeout", "api_deadline", "allow_insecure_http")
 _GROUP_UNSAFE_RE = re.compile(r"[^A-Za-z0-9_]")
+# What a composed ansible_host may be besides an IP address: a DNS name (letters, digits, '-', '_' and dots, never starting with '-').
+_DNS_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}\Z")
 
 
 def host_vars(raw, region):
@@ -186,11 +203,44 @@ def _kind_value(kind, variables):
     return variables[kind] or None
 
 
+def is_ip(text):
+    """Whether `text` is an IPv4 or IPv6 address (a string only: '-oProxyCommand=...' from the API is not)."""
+    if not isinstance(text, str):
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def bad_addresses(variables):
+    """The addresses of an instance that are not IP addresses (the API's data, so anything)."""
+    return [address for address in variables["private_ips"] + variables["public_ips"] if not is_ip(address)]
+
+
+def is_host_address(text):
+    """Whether a composed ansible_host can be handed to ssh: an IP address or a DNS name, never an option like '-o...'."""
+    return is_ip(text) or (isinstance(text, str) and _DNS_NAME_RE.match(text) is not None)
+
+
 def ansible_host(hostnames, variables):
     for entry in hostnames:
-        if entry in ADDRESS_KINDS and _kind_value(entry, variables):
+        if entry in ADDRESS_KINDS and is_ip(_kind_value(entry, variables)):
             return _kind_value(entry, variables)
-    return _kind_value("private_ip", variables) or _kind_value("public_ip", variables)
+    for kind in ADDRESS_KINDS:
+        if is_ip(_kind_value(kind, variables)):
+            return _kind_value(kind, variables)
+    return None
+
+
+def unusable_name(name):
+    """Why a host name cannot be used as it is ('' when it can): it would be a template, or an option to ssh."""
+    if has_template_marker(name):
+        return "holds a template marker ({{, {% or {#)"
+    if name.startswith("-"):
+        return "starts with '-' (an option to ssh)"
+    return ""
 
 
 def check_hostnames(hostnames):
@@ -327,49 +377,91 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # -- building the inventory ----------------------------------------------------------------------------------------
 
-    def _hostname(self, hostnames, variables, taken):
+    def _hostname(self, hostnames, variables, taken, refused):
+        """The host name of one instance: the first preference that gives a usable name not taken, else the instance ID.
+
+        A name that would hold a template marker or start with '-' is never used: the instance keeps its ID as its name and
+        goes into `refused` (reported once per parse). Control characters are escaped (printable), as in every label.
+        """
         strict = self.get_option("strict")
         for entry in hostnames:
             if entry in HOSTNAME_KINDS:
                 name = _kind_value(entry, variables)
+                if entry in ADDRESS_KINDS and name and not is_ip(name):
+                    continue  # never reached: _populate leaves out an instance with such an address
             else:
                 self.templar.available_variables = wrap_var(variables)  # the values are data, never templates
                 try:
                     name = self.templar.template(entry)
                 except Exception as exc:  # pylint: disable=broad-except
                     if strict:
-                        raise AnsibleError("Could not render the hostnames template %r for %s: %s" % (entry, variables["instance_id"], exc)) from None
+                        raise AnsibleError("Could not render the hostnames template %r for %s: %s"
+                                           % (entry, variables["instance_id"], printable(exc))) from None
                     continue
                 name = str(name).strip() if name is not None else ""
-            if name and name not in taken:
+            if not name:
+                continue
+            reason = unusable_name(name)
+            if reason:
+                refused.append((variables["instance_id"], name, reason))
+                return variables["instance_id"]
+            name = printable(name)
+            if name not in taken:
                 return name
         return variables["instance_id"]
+
+    def _warn_refused(self, refused, what):
+        if refused:
+            entries = ["%s ('%s' %s)" % (instance_id, printable(text), reason) for instance_id, text, reason in refused]
+            self.display.warning("%s: %s." % (what, "; ".join(entries)))
 
     def _populate(self, hosts, settings):
         strict = self.get_option("strict")
         taken = set()
+        refused_names, refused_addresses, refused_hosts = [], [], []
         for variables in hosts:
             if variables["instance_state"] not in settings["states"]:
                 continue
-            name = self._hostname(settings["hostnames"], variables, taken)
+            bad = bad_addresses(variables)
+            if bad:  # never handed to ssh, nor made a host name: the instance is left out
+                refused_addresses.append((variables["instance_id"], bad[0], "is not an IP address"))
+                continue
+            name = self._hostname(settings["hostnames"], variables, taken, refused_names)
             if name in taken:  # two instances whose every preference collides: keep both, by ID
-                self.display.warning("Two CVM instances would both be named %s: %s keeps its instance ID as its name." % (name, variables["instance_id"]))
+                self.display.warning("Two CVM instances would both be named %s: %s keeps its instance ID as its name."
+                                     % (printable(name), variables["instance_id"]))
                 name = variables["instance_id"]
-            taken.add(name)
-            region_group = self.inventory.add_group(group_name(variables["region"]))
-            if variables["zone"]:  # a host of a zone group is in its region group through the child group
-                zone_group = self.inventory.add_group(group_name(variables["zone"]))
-                self.inventory.add_child(region_group, zone_group)
-                self.inventory.add_host(name, group=zone_group)
-            else:
-                self.inventory.add_host(name, group=region_group)
             # Every value comes from the API (an instance name can be anything, '{{ lookup(...) }}' too): never a template.
             # ansible-core 2.19 and later treat an inventory plugin's values so by themselves; older releases need the marking.
             variables = wrap_var(dict(variables, ansible_host=ansible_host(settings["hostnames"], variables)))
-            for key, value in variables.items():
-                self.inventory.set_variable(name, key, value)
-            # Composed variables first, so that groups and keyed groups can use them (as ansible.builtin.constructed does).
-            self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
-            variables = self.inventory.get_host(name).get_vars()
-            self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
+            host_vars_ok = self._add_host(name, variables, strict)
+            if not host_vars_ok:
+                refused_hosts.append((variables["instance_id"], self.inventory.get_host(name).get_vars().get("ansible_host"),
+                                      "is neither an IP address nor a DNS name"))
+                self.inventory.remove_host(self.inventory.get_host(name))
+                continue
+            taken.add(name)
+        self._warn_refused(refused_names, "CVM instance names that cannot be host names, so these hosts are named by their instance ID")
+        self._warn_refused(refused_addresses, "CVM instances left out of the inventory, as ansible_host would not be an address")
+        self._warn_refused(refused_hosts, "CVM instances left out of the inventory, as ansible_host would not be an address")
+
+    def _add_host(self, name, variables, strict):
+        """Add one host, its groups and variables; False when the composed ansible_host is not an address (the caller removes it)."""
+        region_group = self.inventory.add_group(group_name(variables["region"]))
+        if variables["zone"]:  # a host of a zone group is in its region group through the child group
+            zone_group = self.inventory.add_group(group_name(variables["zone"]))
+            self.inventory.add_child(region_group, zone_group)
+            self.inventory.add_host(name, group=zone_group)
+        else:
+            self.inventory.add_host(name, group=region_group)
+        for key, value in variables.items():
+            self.inventory.set_variable(name, key, value)
+        # Composed variables first, so that groups and keyed groups can use them (as ansible.builtin.constructed does).
+        self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
+        address = self.inventory.get_host(name).get_vars().get("ansible_host")
+        if address is not None and not is_host_address(address):
+            return False
+        variables = self.inventory.get_host(name).get_vars()
+        self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
+        self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
+        return True

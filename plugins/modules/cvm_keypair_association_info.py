@@ -73,6 +73,9 @@ notes:
   - O(instance_ids) and O(instance_filters) cannot be given together (the API cannot combine them).
   - Reading a whole region costs one C(DescribeInstances) request per 100 instances (40 requests per second at most).
   - Use the action group C(tencentcloud.cvm.tencentcloud) in C(module_defaults) to give the connection options once.
+  - Instance and key pair names in the results are the API's text, which whoever may edit an instance or key pair sets.
+    Ansible keeps registered results as data (unsafe before ansible-core 2.19, untrusted since), so a name like
+    C({{ lookup(...) }}) is never rendered, also when copied into facts; act on the IDs, print names only.
 seealso:
   - module: tencentcloud.cvm.cvm_keypair_association
   - module: tencentcloud.cvm.cvm_keypair

@@ -11,7 +11,10 @@ checked by ansible-core's ArgumentSpecValidator and the client's own checks befo
 API client as the modules build it (credentials chain, shared rate limit, api_deadline, error wording) and is read
 page by page through _lookup.instance_pages, at most read_rate pages a second, into its RegionTracker. A region whose
 read fails gives an error event, waits (doubling up to MAX_BACKOFF) and is read again; the other regions go on.
-May import: module_utils (_base, _client, _credentials, _ids, _lookup) and _instance_changes; the standard library.
+Every string of an event comes from the API (names, tags, an error's text) and ansible-rulebook hands the event to a
+playbook as extra vars, which Ansible trusts and renders as templates: safe_event breaks each template marker ({{, {%, {#)
+in it and lists where in `defused_fields`, so no event can run anything on the controller.
+May import: module_utils (_base, _client, _credentials, _ids, _lookup, _text) and _instance_changes; the standard library.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import KEY_PAIR
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._text import defuse_template, has_template_marker, printable
 from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._instance_changes import (
     START_CHANGES,
     START_CHOICES,
@@ -163,6 +167,38 @@ def _split_keys(values):
     return [v for v in values if KEY_PAIR.match(v)], [v for v in values if not KEY_PAIR.match(v)]
 
 
+def _defused(value, path, found):
+    """`value` with every template marker of every string (keys too) broken; the path of each changed one goes into `found`."""
+    if isinstance(value, str):
+        if has_template_marker(value):
+            found.append(path)
+            return defuse_template(value)
+        return value
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            marked = has_template_marker(key)
+            key = defuse_template(key)
+            here = "%s.%s" % (path, key) if path else str(key)
+            if marked:
+                found.append(here)
+            result[key] = _defused(item, here, found)
+        return result
+    if isinstance(value, (list, tuple)):
+        return [_defused(item, "%s[%d]" % (path, index), found) for index, item in enumerate(value)]
+    return value
+
+
+def safe_event(event):
+    """The event with no template marker left in any string ({{ -> '{ {'); its one top-level payload gets `defused_fields`,
+    the fields that held one (empty when none did), so a rule can tell."""
+    (kind, payload), = event.items()
+    found = []
+    payload = _defused(payload, "", found)
+    payload["defused_fields"] = found
+    return {kind: payload}
+
+
 def error_event(region, error, retry_in):
     """{"cvm_instances_error": {...}}: a region's read failed; it is read again in retry_in seconds."""
     if isinstance(error, _client.CvmApiError):
@@ -224,7 +260,7 @@ class RegionWatch:
             if self.tracker is None:
                 self.tracker = RegionTracker(self.api.region, self._policy(), self.settings["start_with"])
             records, complete = self.read()
-            events = self.tracker.update(records, complete)
+            events = [safe_event(event) for event in self.tracker.update(records, complete)]
         except _lookup.KeyNameError:
             raise  # bad input, not a passing failure: the source stops with the message
         except Exception as error:  # pylint: disable=broad-except  # any failure of one poll: report, back off, go on
@@ -232,8 +268,8 @@ class RegionWatch:
             interval = self.settings["interval"]
             retry_in = min(interval * 2 ** (self.failures - 1), max(interval, MAX_BACKOFF))
             self.next_at = self.clock() + retry_in
-            event = error_event(self, error, retry_in)
-            log.warning("%s Retrying in %d s.", event["cvm_instances_error"]["message"], retry_in)
+            event = safe_event(error_event(self, error, retry_in))
+            log.warning("%s Retrying in %d s.", printable(event["cvm_instances_error"]["message"]), retry_in)
             return [event]
         self.failures = 0
         self.next_at = started + self.settings["interval"]

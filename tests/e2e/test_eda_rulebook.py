@@ -71,7 +71,7 @@ def _descendants(pid):
 class RulebookRun:
     """ansible-rulebook in a session of its own; stop() ends it and every process it started, also when the test fails."""
 
-    def __init__(self, command, env, workdir):
+    def __init__(self, command, env, workdir, rulebook="tencentcloud.cvm.keep_keys_right"):
         self.log_path = workdir / "rulebook.log"
         inventory = workdir / "inventory.yml"
         inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
@@ -80,7 +80,7 @@ class RulebookRun:
         variables.write_text(yaml.safe_dump(POLICY))
         with open(self.log_path, "w", encoding="utf-8") as log:
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                command + ["-r", "tencentcloud.cvm.keep_keys_right", "-i", str(inventory), "--vars", str(variables), "-v"],
+                command + ["-r", rulebook, "-i", str(inventory), "--vars", str(variables), "-v"],
                 env=env, cwd=str(workdir), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
     def log(self):
@@ -181,5 +181,62 @@ def test_rulebook_binds_new_instances_and_repairs_drift(emulator, ansible_env, r
     writes = emulator.write_count()
     proc, results = remediate_again(emulator, ansible_env, event, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert [r["result"].get("changed") for r in results] == [False, False]
+    assert [r["result"].get("changed") for r in results] == [False, False, False]  # the check of the event's IDs, then both steps
     assert emulator.write_count() == writes
+
+
+# A rulebook as a user may write it: its playbook says which instance it repairs (by name and tags), then repairs it.
+HOSTILE_RULEBOOK = """
+- name: Keep keys right and say so
+  hosts: localhost
+  sources:
+    - tencentcloud.cvm.cvm_instances:
+        regions: "{{ cvm_regions }}"
+        filters: "{{ cvm_filters }}"
+        required_keys: "{{ cvm_required_keys }}"
+        interval: "{{ cvm_poll_interval }}"
+        start_with: "{{ cvm_start_with }}"
+  rules:
+    - name: Repair and report
+      condition: event.cvm_instance.policy.compliant == false
+      action:
+        run_playbook:
+          name: %s
+"""
+REPORTING_PLAYBOOK = """
+- name: Say which instance is repaired
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Report it
+      ansible.builtin.debug:
+        msg: "Repairing {{ ansible_eda.event.cvm_instance.instance_name }} {{ ansible_eda.event.cvm_instance.tags }}"
+
+- name: Repair it
+  ansible.builtin.import_playbook: tencentcloud.cvm.cvm_keys_remediate
+"""
+
+
+def test_a_hostile_instance_name_and_tags_never_run_through_the_rulebook(emulator, ansible_env, rulebook, tmp_path):
+    """The real ansible-rulebook passes the source's event to playbooks as extra vars, which Ansible renders as templates:
+    an instance named and tagged with a lookup that creates a file must be repaired, and the file must never appear."""
+    command, extra_env = rulebook
+    marker = tmp_path / "marker"
+    touch = "{{ lookup('ansible.builtin.pipe', 'touch %s_%%s') }}" % marker
+    playbook = tmp_path / "report_and_repair.yml"
+    playbook.write_text(REPORTING_PLAYBOOK)
+    rules = tmp_path / "hostile_rulebook.yml"
+    rules.write_text(HOSTILE_RULEBOOK % playbook)
+    env = ansible_env(emulator, dict(extra_env, PATH=str(BIN) + os.pathsep + os.environ.get("PATH", "")))
+    run = RulebookRun(command, env, tmp_path, rulebook=str(rules))
+    try:
+        wait_for("the source's second poll", lambda: describe_count(emulator) >= 2, STARTUP_BOUND, run)
+        emulator.add_instance({"InstanceId": "ins-e0000009", "InstanceState": "STOPPED", "InstanceName": touch % "name",
+                               "Tags": {"env": "prod", "role": touch % "tag"}})
+        wait_for("the ops key bound to the hostile instance", lambda: keys_of(emulator, "ins-e0000009") == [OPS], REPAIR_BOUND, run)
+        emulator.wait_idle(30)
+        wait_for("the playbook run ended", lambda: "PLAY RECAP" in run.log(), REPAIR_BOUND, run)
+    finally:
+        run.stop()
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("marker")) == [], run.log()[-6000:]
+    assert "Repairing { { lookup(" in run.log()

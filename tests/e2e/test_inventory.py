@@ -271,10 +271,11 @@ def test_a_template_looking_instance_name_is_never_templated(emulator, inventory
     for instance in state["instances"]:
         instance["InstanceName"] = {"ins-a1000001": TEMPLATE_NAME, "ins-a1000002": touching}.get(instance["InstanceId"], instance["InstanceName"])
     emulator.load_state(state)
-    # A hostnames template over the name gives the name as text.
+    # A hostnames template over the name would give a host name holding a template: those hosts keep their instance IDs.
     hostvars = listing(inventory(emulator, 'hostnames: ["{{ instance_name }}.internal"]\n'))["_meta"]["hostvars"]
-    assert hostvars[TEMPLATE_NAME + ".internal"]["instance_name"] == TEMPLATE_NAME
-    assert hostvars[touching + ".internal"]["instance_name"] == touching
+    assert hostvars["ins-a1000001"]["instance_name"] == TEMPLATE_NAME
+    assert hostvars["ins-a1000002"]["instance_name"] == touching
+    assert "batch-1.internal" in hostvars
     config = """
         hostnames: [instance_id]
         compose:
@@ -321,3 +322,60 @@ def test_the_awx_group_example_binds_the_group_only(emulator, ansible_env):
     assert [w["params"]["InstanceIds"] for w in binding_writes(emulator)] == [["ins-a1000004", "ins-a1000005"]]
     assert emulator.key_ids("ins-a1000004") == ["skey-k1000003", "skey-k1000004"]
     assert emulator.key_ids("ins-a1000001") == ["skey-k1000001"]
+
+
+def hostile_fleet(emu, marker):
+    """The seed with names, tags and addresses anyone allowed to edit an instance could set; `marker`_<where> is what they touch."""
+    touch = "{{ lookup('ansible.builtin.pipe', 'touch %s_%%s') }}" % marker
+    state = emu.state()
+    for instance in state["instances"]:
+        hostile = {
+            "ins-a1000001": {"InstanceName": touch % "name", "OsName": touch % "os",
+                             "Tags": [{"Key": "env", "Value": "prod"}, {"Key": "role", "Value": touch % "tag"}]},
+            "ins-a1000002": {"InstanceName": "web\x1b[2J\x1b[31mevil\r\nname\x9b"},
+            "ins-a1000003": {"InstanceName": "addr-probe", "PrivateIpAddresses": ["-oProxyCommand=touch %s_ssh_%%h" % marker]},
+            "ins-a1000004": {"InstanceName": "{%% if lookup('ansible.builtin.pipe', 'touch %s_stmt') %%}{%% endif %%}" % marker},
+        }.get(instance["InstanceId"], {})
+        instance.update(hostile)
+    emu.load_state(state)
+
+
+def markers(tmp_path):
+    return sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("marker"))
+
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def test_hostile_names_tags_and_addresses_never_run_and_never_reach_the_terminal(emulator, ansible_env, tmp_path):
+    """ansible-playbook and ansible over the inventory: no marker file, labels without raw control characters, one warning each."""
+    hostile_fleet(emulator, tmp_path / "marker")
+    path = tmp_path / "hostile.cvm.yml"
+    path.write_text("plugin: tencentcloud.cvm.cvm\nhostnames: [instance_name, instance_id]\nkeyed_groups:\n  - {key: cvm_tags, prefix: tag}\n")
+    play = tmp_path / "print.yml"
+    play.write_text(textwrap.dedent("""
+        - hosts: all:!addr-probe
+          gather_facts: false
+          connection: local
+          tasks:
+            - ansible.builtin.debug:
+                msg: "host={{ inventory_hostname }} name={{ instance_name }} tags={{ cvm_tags }} os={{ os_name }} groups={{ group_names }}"
+    """))
+    env = ansible_env(emulator, SHOW_WARNINGS)
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(path), str(play)], env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert markers(tmp_path) == []
+    # Host labels: the escaped name, never the raw escape sequence or a line break inside a label.
+    assert "ok: [web\\x1b[2J\\x1b[31mevil\\x0d\\x0aname\\x9b]" in proc.stdout
+    assert "ok: [ins-a1000001]" in proc.stdout and "ok: [ins-a1000004]" in proc.stdout
+    for line in (proc.stdout + proc.stderr).splitlines():
+        if line.startswith(("ok: [", "[WARNING]")):
+            assert not CONTROL.search(line), line
+    warnings = " ".join(proc.stderr.split())
+    assert warnings.count("cannot be host names") == 1 and "ins-a1000001" in warnings and "ins-a1000004" in warnings, warnings
+    assert warnings.count("left out of the inventory") == 1 and "ins-a1000003" in warnings, warnings
+    # The address is never handed to ssh: the instance is not a host (before, ssh ran its ProxyCommand on the controller).
+    proc = subprocess.run([str(BIN / "ansible"), "-i", str(path), "addr-probe", "-m", "ansible.builtin.raw", "-a", "uptime",
+                           "-c", "ssh"],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert markers(tmp_path) == [], proc.stdout + proc.stderr

@@ -156,3 +156,38 @@ def test_find_instances_over_the_sdk(emulator, lookup_api):
     views = lookup.find_instance_views(api, instance_ids=["ins-a1000003"])
     assert views["ins-a1000003"].key_ids == ("skey-k1000001",) and views["ins-a1000003"].state == "STOPPED"
     assert len(lookup.find_instances(api)) == 6
+
+
+def test_hostile_names_in_registered_results_are_data(emulator, playbook, tmp_path):
+    """Instance and key pair names are the API's text: registered, printed, copied into facts and read back, a name holding a
+    file-creating lookup never runs (registered results are unsafe before ansible-core 2.19 and untrusted since)."""
+    marker = tmp_path / "marker"
+    touch = "{{ lookup('ansible.builtin.pipe', 'touch %s_%%s') }}" % marker
+    state = emulator.state()
+    for instance in state["instances"]:
+        if instance["InstanceId"] == "ins-a1000001":
+            instance["InstanceName"] = touch % "name"
+    for pair in state["key_pairs"]:
+        if pair["KeyId"] == "skey-k1000001":
+            pair["KeyName"] = touch % "keyname"
+    emulator.load_state(state)
+    rc, tasks, stdout, stderr = playbook(emulator, """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - name: read
+              tencentcloud.cvm.cvm_keypair_association_info:
+                key_ids: [skey-k1000001]
+              register: info
+            - name: copy
+              ansible.builtin.set_fact:
+                copied: "{{ info }}"
+                first_name: "{{ info.instances[0].instance_name }}"
+            - name: print
+              ansible.builtin.debug:
+                msg: "{{ first_name }} {{ copied.key_pairs | map(attribute='key_name') | list }} {{ info.instances[0].key_names }}"
+    """)
+    assert rc == 0, stdout + stderr
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("marker")) == []
+    assert tasks["read"]["instances"][0]["instance_name"] == touch % "name"
+    assert tasks["print"]["msg"].startswith(touch % "name")

@@ -30,10 +30,15 @@ description:
   - 'Each event is C({"cvm_instance": {...}}) with C(instance_id), C(region), C(instance_name), C(state), C(key_ids),
     C(tags), C(os_name), C(changes) (a list of V(appeared), V(existing), V(state), V(keys), V(policy), V(gone)),
     C(previous) (C(state) and C(key_ids) of the previous poll, or null) and C(policy) (null without a policy or where it
-    does not apply, else C(compliant), C(missing_key_ids), C(unexpected_key_ids), C(required_key_ids), C(allowed_key_ids)).'
+    does not apply, else C(compliant), C(missing_key_ids), C(unexpected_key_ids), C(required_key_ids), C(allowed_key_ids))
+    and C(defused_fields).'
   - 'A region whose read fails gives C({"cvm_instances_error": {...}}) with C(region), C(code), C(action), C(request_id),
-    C(message) and C(retry_in) (seconds); the region is read again after that pause, doubled after each failure up to
-    10 minutes, and the other regions go on.'
+    C(message), C(retry_in) (seconds) and C(defused_fields); the region is read again after that pause, doubled after each
+    failure up to 10 minutes, and the other regions go on.'
+  - 'Events are data, never templates: ansible-rulebook passes an event to a playbook as extra variables, which Ansible renders
+    as templates, and names and tags are set by whoever may edit an instance. So every template marker (C({{), C({%), C({#))
+    in every string of an event gets a space after its brace (C({ {)), and C(defused_fields) lists the fields that held one
+    (like V(instance_name) or V(tags.role)); it is empty for almost every event. Playbooks should act on the IDs only.'
   - Events never hold a secret. Bad arguments stop the source at once with a message naming each bad value; nothing is sent.
 version_added: 0.2.0
 author:

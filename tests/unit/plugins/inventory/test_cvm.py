@@ -203,3 +203,80 @@ def test_the_cache_holds_host_variables_only(inventory_with, tmp_path):
     assert apis == {} and list(inventory.hosts) == ["ins-u0000001"]  # no client built, no request sent
     text = "".join(p.read_text() for p in cache_dir.iterdir())
     assert "ins-u0000001" in text and "unit-secret-key-value" not in text and "AKIDunit" not in text
+
+
+# ---- API data is data: names, labels and addresses from the API ----------------------------------------------------
+
+TOUCH = "{{ lookup('ansible.builtin.pipe', 'touch marker') }}"
+
+
+class _Warnings:
+    def __init__(self):
+        self.messages = []
+
+    def warning(self, msg, *args, **kwargs):
+        self.messages.append(msg)
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    """The plugin's warnings, as Display would print them."""
+    seen = _Warnings()
+    monkeypatch.setattr(inventory_loader.get("tencentcloud.cvm.cvm").display, "warning", seen.warning)
+    monkeypatch.setattr(cvm.InventoryModule, "display", seen, raising=False)
+    return seen
+
+
+def test_a_name_holding_a_template_marker_is_never_a_host_name(inventory_with, warnings):
+    instances = [raw_instance(1, name=TOUCH), raw_instance(2, name="{% if x %}{% endif %}"), raw_instance(3, name="a{#b#}"),
+                 raw_instance(4, name="-oProxyCommand=x"), raw_instance(5, name="web-5")]
+    inventory, _apis = inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [instance_name, private_ip]\n", instances)
+    assert sorted(inventory.hosts) == ["ins-u0000001", "ins-u0000002", "ins-u0000003", "ins-u0000004", "web-5"]
+    assert hostvars(inventory, "ins-u0000001")["instance_name"] == TOUCH  # the variable keeps the text, as data
+    # One warning for the whole parse, naming each instance.
+    (message,) = [m for m in warnings.messages if "cannot be host names" in m]
+    for number in (1, 2, 3, 4):
+        assert "ins-u000000%d" % number in message
+    assert "starts with '-'" in message
+
+
+def test_a_template_in_hostnames_that_renders_a_marker_falls_back_to_the_id(inventory_with, warnings):
+    inventory, _apis = inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: ['{{ instance_name }}.internal']\n",
+                                      [raw_instance(1, name=TOUCH), raw_instance(2, name="web-2")])
+    assert sorted(inventory.hosts) == ["ins-u0000001", "web-2.internal"]
+    assert len([m for m in warnings.messages if "cannot be host names" in m]) == 1
+
+
+def test_control_characters_in_host_names_are_escaped(inventory_with, warnings):
+    inventory, _apis = inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [instance_name]\n",
+                                      [raw_instance(1, name="web\x1b[2J\r\nroot\x9b\x7f")])
+    assert list(inventory.hosts) == ["web\\x1b[2J\\x0d\\x0aroot\\x9b\\x7f"]
+    assert hostvars(inventory, "web\\x1b[2J\\x0d\\x0aroot\\x9b\\x7f")["instance_name"] == "web\x1b[2J\r\nroot\x9b\x7f"
+
+
+@pytest.mark.parametrize("address", ["-oProxyCommand=touch x_%h", "10.0.0.1 -oProxyCommand=x", "10.0.0.1\n", "host.example.com", "", "10.0.0.300"])
+@pytest.mark.parametrize("kind", ["PrivateIpAddresses", "PublicIpAddresses"])
+def test_an_address_that_is_not_an_ip_leaves_the_instance_out(inventory_with, warnings, address, kind):
+    bad = dict(raw_instance(1, public=True), **{kind: [address]})
+    inventory, _apis = inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [private_ip, public_ip, instance_id]\n",
+                                      [bad, raw_instance(2, public=True)])
+    assert sorted(inventory.hosts) == ["10.1.0.2"]
+    (message,) = [m for m in warnings.messages if "left out of the inventory" in m]
+    assert "ins-u0000001" in message and "\n" not in message
+
+
+def test_ip_addresses_of_both_families_are_addresses(inventory_with, warnings):
+    v6 = dict(raw_instance(1), PrivateIpAddresses=["fd00::1"])
+    inventory, _apis = inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [private_ip]\n", [v6, raw_instance(2)])
+    assert sorted(inventory.hosts) == ["10.1.0.2", "fd00::1"]
+    assert hostvars(inventory, "fd00::1")["ansible_host"] == "fd00::1"
+    assert warnings.messages == []
+
+
+@pytest.mark.parametrize("composed, kept", [("instance_name ~ '.example.com'", True), ("'-oProxyCommand=x'", False),
+                                            ("'10.0.0.1 -oX'", False), ("private_ips[0]", True)])
+def test_a_composed_ansible_host_must_be_an_address_or_a_dns_name(inventory_with, warnings, composed, kept):
+    config = "plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\ncompose:\n  ansible_host: \"%s\"\n" % composed
+    inventory, _apis = inventory_with(config, [raw_instance(1)])
+    assert ("ins-u0000001" in inventory.hosts) is kept
+    assert any("left out of the inventory" in m for m in warnings.messages) is not kept

@@ -25,6 +25,7 @@ LAYER_NAMES = {1: "IDs", 2: "errors and rate limit", 3: "client", 4: "lookups an
 # Each file's layer; a file may import files of lower layers only (never its own layer's other files, never a higher one).
 LAYERS = {
     "_ids": 1,
+    "_text": 1,  # printable() and the template markers of text from the API
     "_errors": 2,
     "_shared_limiter": 2,  # the cross-process rate limit that _client uses
     "_client": 3,

@@ -214,3 +214,30 @@ def test_schema_matches_the_argument_spec():
     for name, prop in schema["properties"].items():
         assert (prop["type"], prop.get("enum"), prop.get("default"), prop.get("format") == "password") == (
             types[spec[name]["type"]], spec[name].get("choices"), spec[name].get("default"), bool(spec[name].get("no_log"))), name
+
+
+# -- API data is data: no event carries a template -------------------------------------------------------------------
+
+TOUCH = "{{ lookup('ansible.builtin.pipe', 'touch marker') }}"
+
+
+def test_events_carry_no_template_marker_and_say_which_fields_held_one():
+    api = FleetApi(2)
+    api.instances[0].update({"InstanceName": TOUCH, "OsName": "{% if 1 %}x{% endif %}", "InstanceState": "RUNNING",
+                             "Tags": [{"Key": "env", "Value": "prod"}, {"Key": "{#k#}", "Value": TOUCH}]})
+    api.instances[1]["InstanceName"] = "plain {name}"
+    first, second = region_watch(api, start_with="all").poll()
+    text = json.dumps([first, second])
+    assert "{{" not in text and "{%" not in text and "{#" not in text
+    payload = first["cvm_instance"]
+    assert payload["instance_name"] == "{ { lookup('ansible.builtin.pipe', 'touch marker') }}"
+    assert payload["tags"] == {"env": "prod", "{ #k#}": "{ { lookup('ansible.builtin.pipe', 'touch marker') }}"}
+    assert payload["defused_fields"] == ["instance_name", "tags.{ #k#}", "tags.{ #k#}", "os_name"]
+    assert second["cvm_instance"]["instance_name"] == "plain {name}" and second["cvm_instance"]["defused_fields"] == []
+
+
+def test_an_error_event_carries_no_template_marker():
+    api = FleetApi(1, fail=CvmApiError("DescribeInstances", "InternalError", "bad {{ lookup('pipe', 'id') }}", "req-1", attempts=1))
+    (event,) = region_watch(api).poll()
+    error = event["cvm_instances_error"]
+    assert "{{" not in json.dumps(event) and error["defused_fields"] == ["message"]
