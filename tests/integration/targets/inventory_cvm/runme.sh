@@ -8,20 +8,8 @@
 # to the group tag_env_prod in one task (run_once: one write call), then another key per host with 20 forks.
 set -eux
 
-config=../../integration_config.yml
-# The connection settings as AWX credentials give them: in the environment, never in a file of the target. Not traced:
-# they hold the credentials and the emulator's control token.
-set +x
-eval "$(python -c '
-import shlex, sys, yaml
-c = yaml.safe_load(open(sys.argv[1]))
-for name in ("secret_id", "secret_key", "region", "endpoint"):
-    print("export TENCENTCLOUD_%s=%s" % (name.upper(), shlex.quote(str(c["tencentcloud_" + name]))))
-print("export EMULATOR_URL=%s" % shlex.quote(str(c["emulator_url"])))
-print("export TC_EMULATOR_TOKEN=%s" % shlex.quote(str(c["tc_emulator_token"])))  # the control API token
-' "$config")"
-set -x
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+# The emulator's settings and token, untraced (setup_emulator_env).
+source ../setup_emulator_env/emulator_env.sh
 
 args=("$@")  # ansible-test's options (verbosity) for every ansible-playbook below
 cleanup() {

@@ -9,18 +9,8 @@
 # created a file under this run's own temporary folder: none may appear. Ansible's output holds no raw control character.
 set -eux
 
-config=../../integration_config.yml
-# The connection settings as AWX credentials give them: in the environment, never in a file of the target.
-eval "$(python -c '
-import shlex, sys, yaml
-c = yaml.safe_load(open(sys.argv[1]))
-for name in ("secret_id", "secret_key", "region", "endpoint"):
-    print("export TENCENTCLOUD_%s=%s" % (name.upper(), shlex.quote(str(c["tencentcloud_" + name]))))
-print("export EMULATOR_URL=%s" % shlex.quote(str(c["emulator_url"])))
-if c.get("tc_emulator_token"):
-    print("export TC_EMULATOR_TOKEN=%s" % shlex.quote(str(c["tc_emulator_token"])))
-' "$config")"
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+# The emulator's settings and token, untraced (setup_emulator_env).
+source ../setup_emulator_env/emulator_env.sh
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
 
 work="$(mktemp -d)"
