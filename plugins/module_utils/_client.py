@@ -133,14 +133,34 @@ class SettingsError(ValueError):
     """A connection setting is unusable; raised before any request is sent."""
 
 
-def mask_endpoint(endpoint):
-    """The endpoint text as it may be shown: any user info (user:password@) replaced by ***, at most 120 characters."""
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*\Z")
+
+
+def split_endpoint(endpoint):
+    """(scheme and its '://', user info, the rest) of an endpoint's text: the one reading of where user info is.
+
+    The scheme is the text before the first '://' when that text is a scheme's name, else there is none. User info is
+    everything after the scheme up to the last '@' of the whole text (an endpoint never holds an '@', so whatever comes
+    before one may be a password, even behind a '/', a second '://' or a '?'). The parser refuses any user info, the
+    masker hides it and modules mask it in their invocation: all through this function, so they cannot disagree.
+    """
     text = str(endpoint)
-    scheme, sep, rest = text.rpartition("://") if "://" in text else ("", "", text)
-    netloc, slash, tail = rest.partition("/")
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    shown = "%s%s%s%s%s" % (scheme, sep, netloc, slash, tail)
+    scheme, sep, rest = text.partition("://")
+    if not sep or not _SCHEME_RE.match(scheme):
+        scheme, sep, rest = "", "", text
+    user_info, at, host = rest.rpartition("@")
+    return scheme + sep, user_info + at, host
+
+
+def endpoint_user_info(endpoint):
+    """The user info of an endpoint ('' when there is none), '@' excluded; see split_endpoint."""
+    return split_endpoint(endpoint)[1][:-1]
+
+
+def mask_endpoint(endpoint):
+    """The endpoint text as it may be shown: any user info (see split_endpoint) replaced by ***, at most 120 characters."""
+    scheme, user_info, rest = split_endpoint(endpoint)
+    shown = scheme + ("***@" if user_info else "") + rest
     return shown if len(shown) <= 120 else shown[:117] + "..."
 
 
@@ -153,13 +173,12 @@ def parse_endpoint(endpoint):
         return "https", DEFAULT_ENDPOINT
     endpoint = endpoint.strip()
     shown = mask_endpoint(endpoint)
+    if endpoint_user_info(endpoint):
+        raise SettingsError("endpoint %r holds user info (user:password@), which the CVM API never uses: remove it (the password is "
+                            "not shown). Credentials go in secret_id and secret_key." % shown)
     if any(ord(char) <= 32 or ord(char) == 127 for char in endpoint):
         # urlsplit would drop tabs and newlines silently: refuse rather than guess what was meant.
         raise SettingsError("endpoint %r holds a space or a control character: give scheme://host[:port] or host[:port] alone." % shown)
-    authority = endpoint.partition("://")[2] if "://" in endpoint else endpoint
-    if "@" in authority.partition("/")[0]:
-        raise SettingsError("endpoint %r holds user info (user:password@), which the CVM API never uses: remove it (the password is "
-                            "not shown). Credentials go in secret_id and secret_key." % shown)
     if "://" in endpoint:
         try:
             parts = urlsplit(endpoint)

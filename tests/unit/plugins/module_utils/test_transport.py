@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -67,6 +69,42 @@ def test_user_info_is_refused_without_being_shown(endpoint):
     message = str(caught.value)
     assert "Pa55word-XYZ" not in message and "alice" not in message
     assert "***@" in message and "user info" in message and message.startswith("endpoint ")
+
+
+# Endpoints whose password sits where a parser splitting on the last '://' (or on the first '/') would not look, and a seeded
+# fuzz of similar shapes: the password's place (before or after a second '://', a '/', a '?', a '#') and the scheme (none, http,
+# https, a made-up one) vary. Every one is refused naming the endpoint, and the password is in no message.
+PASSWORD = "S3cretPw0rd"
+REPORTED_SHAPES = ["admin:S3cretPw0rd@127.0.0.1:1/https://cvm.tencentcloudapi.com", "http://admin:S3cretPw0rd@127.0.0.1:1/://x"]
+
+
+def fuzzed_endpoints(count=200):
+    rng = random.Random(20261207)
+    schemes = ["", "http://", "https://", "ftp://", "h ttp://", "admin:"]
+    pieces = ["/", "://", "//", "/https://", "?", "#", ":", "@", "x", "127.0.0.1:1", "cvm.tencentcloudapi.com", "%40", "[::1]"]
+    shapes = []
+    for _n in range(count):
+        before = "".join(rng.choice(pieces) for _p in range(rng.randint(0, 3)))
+        after = "".join(rng.choice(pieces) for _p in range(rng.randint(0, 3)))
+        user = rng.choice(["admin:", ":", "a@b:", "admin:x/", "a://b:"])
+        shapes.append(rng.choice(schemes) + before + user + PASSWORD + "@" + after + rng.choice(["127.0.0.1:1", "h", ""]))
+    return shapes
+
+
+@pytest.mark.parametrize("endpoint", REPORTED_SHAPES + fuzzed_endpoints())
+def test_a_password_anywhere_before_an_at_sign_is_never_shown(endpoint):
+    assert PASSWORD not in _client.mask_endpoint(endpoint)
+    assert PASSWORD in _client.endpoint_user_info(endpoint)  # the modules mask this value in their invocation too
+    with pytest.raises(SettingsError) as caught:
+        _client.parse_endpoint(endpoint)
+    assert PASSWORD not in str(caught.value) and str(caught.value).startswith("endpoint ")
+
+
+def test_the_reported_shapes_are_refused_as_user_info_with_the_host_kept():
+    for endpoint in REPORTED_SHAPES:
+        with pytest.raises(SettingsError) as caught:
+            _client.parse_endpoint(endpoint)
+        assert "user info" in str(caught.value) and "***@127.0.0.1:1/" in str(caught.value)
 
 
 def test_a_long_endpoint_is_shown_shortened():
