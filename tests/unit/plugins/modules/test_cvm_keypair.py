@@ -343,3 +343,22 @@ def test_bad_input_fails_without_any_call(run_module, cvm, params, message):
 def test_fingerprint_matches_ssh_keygen_format():
     assert _key_pairs.fingerprint(ALICE) == fingerprint_of(ALICE) and _key_pairs.fingerprint("nonsense") is None
     assert _key_pairs.fingerprint(ALICE.rsplit(" ", 1)[0]) == _key_pairs.fingerprint(ALICE)
+
+
+@pytest.mark.parametrize("target, fragment", [
+    ("secrets/", "names a directory, not a file"),
+    ("secrets/.", "names a directory, not a file"),
+    ("secrets/..", "names a directory, not a file"),
+    ("k" * 256 + ".pem", "allows at most 255 bytes (NAME_MAX) in one name"),
+    ("\u00e9" * 128 + ".pem", "allows at most 255 bytes (NAME_MAX) in one name"),  # 128 characters, 260 bytes
+    ("d" * 300 + "/ops.pem", "allows at most 255 bytes (NAME_MAX) in one name"),  # a directory the module would create
+    ("existing_dir", "already exists: the module never overwrites a file"),
+], ids=["trailing slash", "dot", "dot dot", "name of 260 bytes", "name of 128 characters and 260 bytes", "directory name of 300 bytes",
+        "an existing directory"])
+def test_a_private_key_path_that_cannot_be_written_is_refused_before_any_write(run_module, cvm, tmp_path, target, fragment):
+    api = cvm()
+    (tmp_path / "existing_dir").mkdir()
+    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(tmp_path) + "/" + target))
+    assert failed and "private_key_path" in result["msg"] and fragment in result["msg"], result["msg"]
+    assert api.key_pair_writes() == [] and not result["changed"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing_dir"]  # no directory made either
