@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -271,3 +272,43 @@ def test_corrupted_state_files_are_replaced_and_never_stop_a_bind(ansible_env, t
     for action in actions:
         with open(state_path(emu, folder, action), "rb") as handle:
             assert shared.parse_state(handle.read())[1] == ""
+
+
+def put_odd_entries(folder, tmp_path, emu, monkeypatch):
+    """A FIFO (stray, and in the place of a state file a bind uses), a folder, a socket and a link to a FIFO in the folder."""
+    monkeypatch.chdir(folder)  # a socket's name must be short
+    elsewhere = str(tmp_path / ("fifo-elsewhere-%d" % len(os.listdir(tmp_path))))
+    os.mkfifo("zz.rate")
+    state = state_path(emu, folder, "DescribeInstances")
+    if os.path.lexists(state):
+        os.unlink(state)
+    os.mkfifo(state)
+    os.mkdir("d.rate")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind("s.slot")
+    sock.close()
+    os.mkfifo(elsewhere)
+    os.symlink(elsewhere, "l.rate")
+    return ["zz.rate", "d.rate", "s.slot", "l.rate"]
+
+
+def test_a_fifo_and_other_odd_entries_in_the_folder_never_hang_a_module_or_the_inventory(ansible_env, tmp_path, emu, folder, monkeypatch):
+    names = put_odd_entries(folder, tmp_path, emu, monkeypatch)
+    proc, records = run_bind(ansible_env, tmp_path, emu, folder, bind_task("bind"))
+    (record,) = [r for r in records if r["task"] == "bind"]
+    assert record["status"] == "ok" and record["result"]["changed"], (record["result"].get("msg"), proc.stdout[-3000:])
+    warnings = [w for r in records for w in r["result"].get("warnings") or []]
+    assert len(warnings) == 1 and "not a regular file" in warnings[0] and shared.FOLDER_ENV in warnings[0], warnings
+    assert all(name in warnings[0] for name in names)
+    assert all(emu.key_ids(i) == [KEY] for i in INSTANCES)
+    assert [n for n in os.listdir(folder) if n in names] == []
+
+    put_odd_entries(folder, tmp_path, emu, monkeypatch)
+    config = tmp_path / "odd.cvm.yml"
+    config.write_text("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [instance_id]\n")
+    listing = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(config), "--list"], env=ansible_env(emu, {
+        "TENCENTCLOUD_CVM_RATE_LIMIT_DIR": folder, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}),
+        capture_output=True, text=True, timeout=600, check=False)
+    assert listing.returncode == 0, listing.stderr
+    assert set(INSTANCES) <= set(json.loads(listing.stdout)["_meta"]["hostvars"])
+    assert "not a regular file" in listing.stderr and "zz.rate" in listing.stderr
