@@ -426,8 +426,19 @@ def parse_state(raw):
     return {"paused_until": float(document["paused_until"]), "slots": slots}, ""
 
 
+# Non-empty once this process fell back for any action: from then on every action of the run uses its in-process limiter at
+# once, so a stopped process holding the locks of several state files costs one FALLBACK_AFTER in all, not one per action.
+_FELL_BACK = set()
+
+
+def fell_back():
+    """Whether this process has fallen back to its in-process limiters (for the rest of the run)."""
+    return bool(_FELL_BACK)
+
+
 class _FallbackOnError:
-    """A shared limiter that turns into the in-process one (with one warning) if its file fails later."""
+    """A shared limiter that turns into the in-process one (with one warning) if its file fails later, or as soon as another
+    action of this process has fallen back."""
 
     def __init__(self, shared, local_factory, warn):
         self._shared = shared
@@ -436,13 +447,20 @@ class _FallbackOnError:
         self._local = None
 
     def _fall_back(self, exc):
+        _FELL_BACK.add(True)
         if self._local is None:
             self._local = self._local_factory()
             _say(self._warn, exc)
         return self._local
 
+    def _off(self):
+        """True (and the in-process limiter in place) once any action of this process fell back."""
+        if self._local is None and _FELL_BACK:
+            self._local = self._local_factory()
+        return self._local is not None
+
     def acquire(self):
-        if self._local is None:
+        if not self._off():
             try:
                 return ("shared", self._shared.acquire())
             except LimiterUnavailable as exc:
@@ -463,7 +481,7 @@ class _FallbackOnError:
             self._local.release(inner)
 
     def pause(self, seconds):
-        if self._local is None:
+        if not self._off():
             try:
                 self._shared.pause(seconds)
                 return
@@ -532,13 +550,19 @@ def prune(folder, now=None, report=None):
 
 
 def make_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn=None, folder=None, sleep=time.sleep):
-    """The limiter for one action: shared between processes when the lock folder can be used, else local_factory()."""
+    """The limiter for one action: shared between processes when the lock folder can be used, else local_factory().
+
+    Once this process has fallen back (for any action), every further action gets local_factory() at once: no state file
+    is tried again, so the run waits at most one FALLBACK_AFTER on locks in all."""
+    if _FELL_BACK:
+        return local_factory()
     try:
         folder = private_folder(folder or default_folder())
         prune(folder, report=_reporter(warn))
         shared = SharedRateLimiter(os.path.join(folder, state_file_name(secret_id, region, endpoint, action)), rate, window,
                                    sleep=sleep, report=_reporter(warn))
     except LimiterUnavailable as exc:
+        _FELL_BACK.add(True)
         _say(warn, exc)
         return local_factory()
     return _FallbackOnError(shared, local_factory, warn)

@@ -230,3 +230,38 @@ def test_a_slot_file_that_is_not_a_regular_file_counts_no_more(folder, tmp_path,
     limiter.release(limiter.acquire())  # rate 1: the one slot is free only if the odd slot file counts no more
     assert not os.path.lexists(limiter._slot_path(TOKEN))
     assert len(reports) == 1 and "not a regular file" in reports[0], reports
+
+
+ACTIONS = ("DescribeInstances", "DescribeKeyPairs", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
+
+
+def test_after_one_fallback_every_action_of_the_process_uses_its_in_process_limiter_at_once(folder, monkeypatch):
+    """Every state file locked by a holder that never lets go: one wait of FALLBACK_AFTER in all, not one per action."""
+    monkeypatch.setattr(shared, "FALLBACK_AFTER", 0.2)
+    waits = []
+    real_lock_within = shared.lock_within
+
+    def counted(fd, seconds, *args, **kwargs):
+        took = real_lock_within(fd, seconds, *args, **kwargs)
+        waits.append(took)
+        return took
+    monkeypatch.setattr(shared, "lock_within", counted)
+    made = shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10), folder=folder)
+    slot = made.acquire()  # a limiter made while the folder was fine, with a request in flight when the holder comes
+    held = [hold_lock(os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, action))) for action in ACTIONS]
+    warnings = []
+    try:
+        limiters = [shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, action, 10, WINDOW, lambda: RateLimiter(10),
+                                        warn=warnings.append, folder=folder) for action in ACTIONS]
+        for limiter in limiters + [made]:
+            for _request in range(3):
+                limiter.release(limiter.acquire())
+        made.release(slot)
+        made.pause(0.01)
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert waits.count(False) == 1, waits  # one lock wait ran out (the first action's), and no lock was tried after it
+    assert len(waits) == 3  # the first limiter's check, its acquire, and the wait that fell back; nothing after
+    assert all(isinstance(limiter, RateLimiter) for limiter in limiters[1:]) and shared.fell_back()
+    assert len(warnings) == 1 and "stayed locked" in warnings[0]
