@@ -159,3 +159,37 @@ def test_a_lost_answer_says_what_happened_and_what_the_module_did(monkeypatch):
     assert _errors.retry_class(caught.value.code) == _errors.TRANSIENT
     text = caught.value.describe("bind the key pairs", "ap-guangzhou", api.endpoint_url)
     assert "closed after the request was sent" in text and "re-reading" in text and "Could not reach" not in text
+
+
+@pytest.mark.parametrize("environ, protocol, host, expected", [
+    ({"HTTP_PROXY": "http://p:3128"}, "http", "127.0.0.1:8400", "http://p:3128"),
+    ({"http_proxy": "http://p:3128"}, "http", "cvm.tencentcloudapi.com", "http://p:3128"),
+    ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "127.0.0.1"}, "http", "127.0.0.1:8400", "http://p:3128"),  # the SDK wants host:port
+    ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "127.0.0.1:8400"}, "http", "127.0.0.1:8400", "http://p:3128"),  # requests wants the IP
+    ({"HTTP_PROXY": "http://p:3128", "no_proxy": "x,127.0.0.1:8400,127.0.0.1"}, "http", "127.0.0.1:8400", None),
+    ({"HTTPS_PROXY": "http://p:3128"}, "http", "127.0.0.1:8400", None),
+    ({"ALL_PROXY": "http://a:3128"}, "http", "127.0.0.1:8400", "http://a:3128"),
+    ({"ALL_PROXY": "http://a:3128", "NO_PROXY": "cvm.tencentcloudapi.com"}, "https", "cvm.tencentcloudapi.com", None),
+    ({"HTTPS_PROXY": "http://p:3128"}, "https", "cvm.tencentcloudapi.com", "http://p:3128"),
+])
+def test_the_proxy_is_the_one_the_sdk_and_requests_choose(monkeypatch, environ, protocol, host, expected):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert _client.proxy_for(protocol, host) == expected
+
+
+def test_a_proxy_for_plain_http_is_named_without_its_password_even_to_this_machine():
+    text = _client.proxied_http_warning("http", "127.0.0.1:8400", "http://user:Pr0xyPw@127.0.0.1:3128")
+    assert "http://***@127.0.0.1:3128" in text and "Pr0xyPw" not in text and "Authorization" in text
+    assert "127.0.0.1:8400 and 127.0.0.1 in NO_PROXY" in text
+    assert _client.proxied_http_warning("https", "cvm.tencentcloudapi.com", "http://p:3128") is None
+    assert _client.proxied_http_warning("http", "127.0.0.1:8400", None) is None
+
+
+def test_a_network_error_through_a_proxy_names_it_and_masks_urls_in_the_raw_text():
+    code, message = _client._describe_network_error("ProxyError('Unable to connect to proxy http://u:Pr0xyPw@127.0.0.1:1/')",
+                                                    "http://127.0.0.1:8400", (1.0, 2.0), "http://***@127.0.0.1:1")
+    assert code.startswith("ClientNetworkError") and "through the proxy http://***@127.0.0.1:1" in message and "Pr0xyPw" not in message
