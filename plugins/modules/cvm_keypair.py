@@ -62,6 +62,10 @@ options:
       - A missing directory of the path is created, with mode C(0700) so that only its owner can enter it, before the key pair is
         created (not in check mode). Directories that exist are left as they are.
       - The private key is only available when the key pair is created. When the key pair exists and this file does not, the module warns.
+      - While the key pair is being created, a marker file (this path with C(.pending) added, mode C(0600)) says that its private key
+        is not stored yet; it is removed once the key is written. When a run is stopped in between (a cancelled job), the key pair
+        exists without its private key: the next run finds the marker and fails, saying to delete the key pair (O(state=absent)) and
+        run again, rather than report V(ok) for a key nobody holds.
       - Not allowed with O(public_key) or O(state=absent).
     type: path
   force:
@@ -247,6 +251,7 @@ error:
       sample: ImportKeyPair
 """
 
+import errno
 import os
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
@@ -314,6 +319,7 @@ def validation_errors(params):
 
 DEFAULT_NAME_MAX = 255  # bytes in one file name, when the file system does not say (os.pathconf)
 DEFAULT_PATH_MAX = 4096  # bytes in a whole path (Linux's PATH_MAX)
+PENDING_SUFFIX = ".pending"  # the marker next to private_key_path while a created key pair's private key is not stored yet
 
 
 def private_key_path_text_problem(path):
@@ -351,6 +357,7 @@ def private_key_path_problem(path):
         missing.append(os.path.basename(existing))
         existing = os.path.dirname(existing)
     name_max = _name_max(existing)
+    missing[0] += PENDING_SUFFIX  # the pending marker's name is the longest one made there
     for name in missing:
         if len(os.fsencode(name)) > name_max:
             return ("private_key_path %s holds the name %s... of %d bytes; the file system allows at most %d bytes (NAME_MAX) in one name: "
@@ -392,10 +399,36 @@ def diff_view(key_pair):
 
 
 class PrivateKeyFile:
-    """The private_key_path store of the key pair changes (_key_pairs.Goal): checks, directory and file, each failure worded."""
+    """The private_key_path store of the key pair changes (_key_pairs.Goal): checks, directory and file, each failure worded, and
+    the pending marker (private_key_path + PENDING_SUFFIX): written before CreateKeyPair is sent, removed once the private key
+    is stored, so that a run stopped in between (a cancelled job) is found by the next run instead of reported ok."""
 
     def __init__(self, path):
         self.path = path
+        self.marker = path + PENDING_SUFFIX
+
+    def pending(self):
+        return os.path.lexists(self.marker)
+
+    def begin(self):
+        try:
+            fd = os.open(self.marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                return ("%s exists: another run is creating this key pair's private key file now. Let it finish, then run again."
+                        % self.marker)
+            return "Could not write the marker %s next to private_key_path: %s." % (self.marker, exc.strerror or exc)
+        try:
+            os.write(fd, b"CreateKeyPair sent; the private key is not stored yet\n")
+        finally:
+            os.close(fd)
+        return None
+
+    def done(self):
+        try:
+            os.unlink(self.marker)
+        except FileNotFoundError:
+            pass
 
     def missing(self):
         return not os.path.lexists(self.path)

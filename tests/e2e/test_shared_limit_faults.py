@@ -350,7 +350,8 @@ print(json.dumps({"waits": waits, "results": results, "warnings": warnings, "fel
 def test_a_stopped_holder_of_every_state_file_lock_costs_one_fallback_wait_in_all(ansible_env, tmp_path, emu, folder, collections_path):
     actions = ("DescribeInstances", "DescribeKeyPairs", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
     env = ansible_env(emu, {"TENCENTCLOUD_CVM_RATE_LIMIT_DIR": folder, "PYTHONPATH": collections_path})
-    holder = subprocess.Popen([sys.executable, "-c", LOCKS_HOLDER] + [state_path(emu, folder, action) for action in actions],  # pylint: disable=consider-using-with
+    paths = [state_path(emu, folder, action) for action in actions]
+    holder = subprocess.Popen([sys.executable, "-c", LOCKS_HOLDER] + paths,  # pylint: disable=consider-using-with
                               stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert holder.stdout.readline() == "held\n"
