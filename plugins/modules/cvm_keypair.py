@@ -57,14 +57,14 @@ options:
         runs the module. The private key is then never part of the module's result.
       - The path must not exist yet. The module never overwrites a file, and fails before creating the key pair if it exists.
       - Every check of the path is made before the key pair is created, so a path the module could not write never leaves a key pair
-        behind: it must name a file (no trailing V(/)), each name in it must fit the file system (usually 255 bytes), and the nearest
+        behind. It must name a file (no trailing V(/)), each name in it must fit the file system (usually 255 bytes), and the nearest
         existing directory must be a writable directory.
       - A missing directory of the path is created, with mode C(0700) so that only its owner can enter it, before the key pair is
         created (not in check mode). Directories that exist are left as they are.
       - The private key is only available when the key pair is created. When the key pair exists and this file does not, the module warns.
       - While the key pair is being created, a marker file (this path with C(.pending) added, mode C(0600)) says that its private key
         is not stored yet; it is removed once the key is written. When a run is stopped in between (a cancelled job), the key pair
-        exists without its private key: the next run finds the marker and fails, saying to delete the key pair (O(state=absent)) and
+        exists without its private key. The next run finds the marker and fails, saying to delete the key pair (O(state=absent)) and
         run again, rather than report V(ok) for a key nobody holds.
       - Not allowed with O(public_key) or O(state=absent).
     type: path

@@ -103,4 +103,3 @@ def test_the_event_source_error_hides_the_password(emulator, ansible_env):
         assert line.startswith("SourceArgumentError: ") and "endpoint" in line and "***@" in line, line
     assert PASSWORD not in proc.stdout + proc.stderr
     assert emulator.requests()["counts"] == {}
-

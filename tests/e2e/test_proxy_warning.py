@@ -104,8 +104,8 @@ def test_no_proxy_listing_host_and_port_means_no_warning_and_no_proxy(emulator, 
 def test_a_connection_failure_through_a_proxy_names_the_proxy(emulator, adhoc, proxy):
     port = proxy.server_address[1]
     proxy.close()  # nothing listens there any more
-    run = adhoc(emulator, dict(BIND, api_deadline=5), env={"HTTP_PROXY": "http://proxyuser:%s@127.0.0.1:%d" % (PROXY_PASSWORD, port),
-                                                          "NO_PROXY": None, "no_proxy": None})
+    environment = {"HTTP_PROXY": "http://proxyuser:%s@127.0.0.1:%d" % (PROXY_PASSWORD, port), "NO_PROXY": None, "no_proxy": None}
+    run = adhoc(emulator, dict(BIND, api_deadline=5), env=environment)
     assert run.failed, run.result
     assert "through the proxy http://***@127.0.0.1:%d" % port in run.result["msg"], run.result["msg"]
     assert PROXY_PASSWORD not in run.stdout + run.stderr + json.dumps(run.result)
