@@ -184,8 +184,7 @@ class TencentCloudModule:
         endpoint = self.params["endpoint"]
         if not isinstance(endpoint, str):
             return
-        authority = (endpoint.partition("://")[2] if "://" in endpoint else endpoint).partition("/")[0]
-        user_info = authority.rpartition("@")[0]
+        user_info = _client.endpoint_user_info(endpoint)  # the parser's own reading of where user info is
         if user_info:
             # Masked wherever it could still appear; a password too short to mask safely appears nowhere anyway.
             self.no_log_values.add(user_info)

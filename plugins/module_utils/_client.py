@@ -133,14 +133,34 @@ class SettingsError(ValueError):
     """A connection setting is unusable; raised before any request is sent."""
 
 
-def mask_endpoint(endpoint):
-    """The endpoint text as it may be shown: any user info (user:password@) replaced by ***, at most 120 characters."""
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*\Z")
+
+
+def split_endpoint(endpoint):
+    """(scheme and its '://', user info, the rest) of an endpoint's text: the one reading of where user info is.
+
+    The scheme is the text before the first '://' when that text is a scheme's name, else there is none. User info is
+    everything after the scheme up to the last '@' of the whole text (an endpoint never holds an '@', so whatever comes
+    before one may be a password, even behind a '/', a second '://' or a '?'). The parser refuses any user info, the
+    masker hides it and modules mask it in their invocation: all through this function, so they cannot disagree.
+    """
     text = str(endpoint)
-    scheme, sep, rest = text.rpartition("://") if "://" in text else ("", "", text)
-    netloc, slash, tail = rest.partition("/")
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    shown = "%s%s%s%s%s" % (scheme, sep, netloc, slash, tail)
+    scheme, sep, rest = text.partition("://")
+    if not sep or not _SCHEME_RE.match(scheme):
+        scheme, sep, rest = "", "", text
+    user_info, at, host = rest.rpartition("@")
+    return scheme + sep, user_info + at, host
+
+
+def endpoint_user_info(endpoint):
+    """The user info of an endpoint ('' when there is none), '@' excluded; see split_endpoint."""
+    return split_endpoint(endpoint)[1][:-1]
+
+
+def mask_endpoint(endpoint):
+    """The endpoint text as it may be shown: any user info (see split_endpoint) replaced by ***, at most 120 characters."""
+    scheme, user_info, rest = split_endpoint(endpoint)
+    shown = scheme + ("***@" if user_info else "") + rest
     return shown if len(shown) <= 120 else shown[:117] + "..."
 
 
@@ -153,13 +173,12 @@ def parse_endpoint(endpoint):
         return "https", DEFAULT_ENDPOINT
     endpoint = endpoint.strip()
     shown = mask_endpoint(endpoint)
+    if endpoint_user_info(endpoint):
+        raise SettingsError("endpoint %r holds user info (user:password@), which the CVM API never uses: remove it (the password is "
+                            "not shown). Credentials go in secret_id and secret_key." % shown)
     if any(ord(char) <= 32 or ord(char) == 127 for char in endpoint):
         # urlsplit would drop tabs and newlines silently: refuse rather than guess what was meant.
         raise SettingsError("endpoint %r holds a space or a control character: give scheme://host[:port] or host[:port] alone." % shown)
-    authority = endpoint.partition("://")[2] if "://" in endpoint else endpoint
-    if "@" in authority.partition("/")[0]:
-        raise SettingsError("endpoint %r holds user info (user:password@), which the CVM API never uses: remove it (the password is "
-                            "not shown). Credentials go in secret_id and secret_key." % shown)
     if "://" in endpoint:
         try:
             parts = urlsplit(endpoint)
@@ -212,6 +231,43 @@ def insecure_http_warning(protocol, host):
     return ("endpoint http://%s is plain HTTP to another machine: %s travel unencrypted, readable and changeable by anyone on the "
             "way. Use https:// (or host[:port]), or set allow_insecure_http: true (TENCENTCLOUD_ALLOW_INSECURE_HTTP) on a network you "
             "trust to silence this warning." % (host, IN_CLEAR))
+
+
+def proxy_for(protocol, host):
+    """The proxy requests to protocol://host go through, as the SDK and requests choose it, or None.
+
+    Two layers decide, in this order. The SDK passes requests an explicit proxy: for http, http_proxy/HTTP_PROXY, for https,
+    https_proxy/HTTPS_PROXY, unless the text host[:port] appears in NO_PROXY/no_proxy (a plain substring test). Without one,
+    requests itself takes the environment's proxies (urllib.request.getproxies(): HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, in
+    either case) unless NO_PROXY names the host (requests.utils.should_bypass_proxies, urllib's proxy_bypass).
+    """
+    env = os.environ
+    no_proxy = env.get("NO_PROXY") or env.get("no_proxy")
+    name = "%s_proxy" % protocol
+    if not (no_proxy and host in no_proxy):
+        chosen = env.get(name) or env.get(name.upper())
+        if chosen:
+            return chosen
+    url = "%s://%s/" % (protocol, host)
+    try:
+        from requests.utils import get_environ_proxies, select_proxy  # what requests does with trust_env
+    except ImportError:
+        from urllib.request import getproxies, proxy_bypass
+        if proxy_bypass(_split_host(host)[0]):
+            return None
+        proxies = getproxies()
+        return proxies.get(protocol) or proxies.get("all")
+    return select_proxy(url, get_environ_proxies(url, no_proxy=no_proxy))
+
+
+def proxied_http_warning(protocol, host, proxy):
+    """The warning for plain-HTTP requests that leave through a proxy (even to this machine), or None."""
+    if protocol != "http" or not proxy:
+        return None
+    return ("requests to http://%s go through the proxy %s (from the proxy environment variables HTTP_PROXY, http_proxy or ALL_PROXY) "
+            "in plain HTTP: the proxy reads %s. Use https:// (or host[:port]), or, if no proxy should see this traffic, list %s in "
+            "NO_PROXY (the SDK matches host:port as written, requests the host alone)."
+            % (host, mask_endpoint(proxy), IN_CLEAR, " and ".join(sorted({host, _split_host(host)[0]}, key=len, reverse=True))))
 
 
 def seconds_problem(name, value):
@@ -320,6 +376,13 @@ class CvmApi:
         if insecure and not allow_insecure_http and warn is not None and self.host not in _WARNED_HTTP:
             _WARNED_HTTP.add(self.host)  # once per run, however many clients
             warn(insecure)
+        proxy = proxy_for(self.protocol, self.host)
+        self.proxy = mask_endpoint(proxy) if proxy else None  # as it may be shown: named in connection errors
+        proxied = proxied_http_warning(self.protocol, self.host, proxy)
+        # Not silenced by allow_insecure_http: a proxy set for the whole machine (as AWX can) is easily not noticed.
+        if proxied and warn is not None and ("proxy", self.host) not in _WARNED_HTTP:
+            _WARNED_HTTP.add(("proxy", self.host))
+            warn(proxied)
 
     @property
     def endpoint_url(self):
@@ -406,13 +469,13 @@ class CvmApi:
         except TencentCloudSDKException as exc:
             code = exc.code or "ClientError"
             if code == "ClientNetworkError":
-                code, message = _describe_network_error(str(exc.message or ""), self.endpoint_url, timeout)
+                code, message = _describe_network_error(str(exc.message or ""), self.endpoint_url, timeout, self.proxy)
             else:
                 message = _describe_sdk_message(exc, self.endpoint_url)
             raise CvmApiError(action, code, message, exc.requestId) from None
         except RequestException as exc:
             # The SDK wraps what fails while sending; a body that stops arriving fails later, unwrapped.
-            code, message = _describe_network_error(str(exc), self.endpoint_url, timeout)
+            code, message = _describe_network_error(str(exc), self.endpoint_url, timeout, self.proxy)
             raise CvmApiError(action, code, message) from None
         except (ValueError, KeyError, TypeError) as exc:
             # A 200 answer that is not the API's JSON: a wrong endpoint (a web page, a proxy).
@@ -456,8 +519,25 @@ class CvmApi:
         return client
 
 
-def _describe_network_error(raw, endpoint_url, timeout):
-    """(code, message) for a failure to talk to the endpoint, named by what happened; requests' wording is long and unstable."""
+def _describe_network_error(raw, endpoint_url, timeout, proxy=None):
+    """(code, message) for a failure to talk to the endpoint, named by what happened; requests' wording is long and unstable.
+
+    Through a proxy, the message names it (its user info masked): the failure may be the proxy's."""
+    code, message = _network_error(_masked_urls(raw), endpoint_url, timeout)
+    if proxy:
+        message += " (through the proxy %s, from the proxy environment variables; NO_PROXY lists hosts to reach directly)" % proxy
+    return code, message
+
+
+_URL_USER_INFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@'\"]*@")
+
+
+def _masked_urls(text):
+    """requests' wording can quote the proxy URL: any user info in a URL of it becomes ***."""
+    return _URL_USER_INFO_RE.sub(r"\1***@", text)
+
+
+def _network_error(raw, endpoint_url, timeout):
     text = " ".join(raw.split())
     lowered = text.lower()
     if "wrong_version_number" in lowered or "wrong version number" in lowered or "record layer failure" in lowered:

@@ -99,9 +99,10 @@ def describe(pair):
 
 class Goal:
     """What one key pair should be. `private_key_store` (present, without public_key) keeps the private key of a key pair this
-    run creates; without one, the Outcome returns it. A store has `path` and four methods: missing() (no file there yet),
-    problem() (why it could not keep a key, checked before creating), prepare() and write(private_key) (each a problem
-    sentence, or None when done)."""
+    run creates; without one, the Outcome returns it. A store has `path` and `marker` (the pending marker's path) and these
+    methods: missing() (no file there yet), problem() (why it could not keep a key, checked before creating), prepare() and
+    write(private_key) (each a problem sentence, or None when done), and the pending marker's: pending() (a marker is there),
+    begin() (write it before CreateKeyPair is sent: a problem sentence, or None) and done() (remove it)."""
 
     def __init__(self, name, state="present", public_key=None, project_id=0, private_key_store=None, force=False, force_stop=False,
                  wait_timeout=300):
@@ -159,6 +160,7 @@ class _Run:
         self.sleep = sleep
         self.outcome = Outcome()
         self.lost_answers = 0  # writes of this run whose answer was lost (settled by reading)
+        self.keep_marker = False  # a key pair of this run exists without its private key stored: the pending marker stays
 
     def converge(self):
         try:
@@ -189,6 +191,19 @@ class _Run:
     # -- present -----------------------------------------------------------------------------------------------
     def present(self, current):
         goal, outcome, store = self.goal, self.outcome, self.goal.private_key_store
+        if store and store.pending():
+            if current and store.missing():
+                # A run that created this key pair was stopped (a cancelled job) after CreateKeyPair was sent and before the
+                # private key was stored: the key is lost, and an ok here would hide that until a login fails.
+                _stop(REFUSED, "The key pair %r (%s) exists, but its private key was never stored at %s: the run that created it "
+                      "was stopped (a cancelled job?) after CreateKeyPair was sent and before the key was written, as the marker %s "
+                      "shows. Tencent Cloud returns a private key only when it creates the key pair, so this one is lost. To fix it, "
+                      "delete the key pair (this module with state: absent, and force: true if it is bound), then run this task "
+                      "again: it creates a new key pair and stores its private key. Nothing was changed."
+                      % (goal.name, current["key_id"], store.path, store.marker))
+            if not self.check_mode:
+                # Stale: the key was stored (stopped before the marker went), or CreateKeyPair never took effect.
+                store.done()
         if current:
             if store and store.missing():
                 outcome.warnings.append("The key pair %r exists, so its private key cannot be written to %s: Tencent Cloud returns a "
@@ -205,7 +220,7 @@ class _Run:
                 project_id=goal.project_id, associated_instance_ids=[], created_time=None)
             return
         if goal.public_key is None and store:
-            problem = store.prepare()
+            problem = store.prepare() or store.begin()  # the marker is there before CreateKeyPair is sent
             if problem:
                 _stop(REFUSED, problem + " Nothing was changed.")
         outcome.changed = True
@@ -237,6 +252,16 @@ class _Run:
 
     def create_key(self):
         store = self.goal.private_key_store
+        if store is None:
+            return self._create_key(None)
+        self.keep_marker = False
+        try:
+            return self._create_key(store)
+        finally:
+            if not self.keep_marker:  # kept only when a key pair of this run exists without its private key stored
+                store.done()
+
+    def _create_key(self, store):
         response = self.create_settled()
         raw = response.get("KeyPair") or {}
         private_key = raw.get("PrivateKey")
@@ -261,6 +286,7 @@ class _Run:
         try:
             self.delete_settled(key_id)
         except CvmApiError as exc:
+            self.keep_marker = True  # the next run fails too, until the key pair is deleted
             _stop(WRITE_FAILED, "%s The new key pair %s could not be deleted again (%s: %s): delete it yourself, its private key is lost."
                   % (problem, key_id, exc.code, exc.message), error=exc)
         _stop(WRITE_FAILED, "%s The new key pair %s was deleted again, since its private key would be lost." % (problem, key_id))
@@ -368,6 +394,7 @@ class _Run:
             try:
                 self.delete_settled(current["key_id"])
             except CvmApiError as exc:
+                self.keep_marker = True  # the next run fails too, until the key pair is deleted
                 _stop(WRITE_FAILED, "The answer to CreateKeyPair was lost after the key pair %r (%s) was created, and its private key with "
                       "it; deleting that key pair failed (%s: %s): delete it yourself, then run again."
                       % (goal.name, current["key_id"], exc.code, exc.message), error=exc)

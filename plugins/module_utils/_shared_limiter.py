@@ -131,8 +131,58 @@ def lock_within(fd, seconds, sleep=time.sleep, clock=time.monotonic):
         sleep(LOCK_POLL + random.uniform(0, LOCK_POLL))
 
 
+class NotRegularFile(OSError):
+    """A name in the folder is not a regular file (a FIFO, a socket, a folder, a device): never read, never waited on."""
+
+
+def kind_of(mode):
+    """What a non-regular entry is, in words."""
+    for test, word in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return word
+    return "not a regular file"
+
+
 def _open_private(path, flags):
-    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
+    """Open a regular file of the folder without ever blocking: O_NONBLOCK (opening a FIFO for reading waits for a writer
+    without it), O_NOFOLLOW (a link fails), and fstat after the open; anything but a regular file raises NotRegularFile."""
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0), 0o600)
+    except OSError as exc:
+        kind = _not_regular(path) if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR, errno.ENODEV) else None
+        if kind is not None:  # a link (O_NOFOLLOW), a socket, a folder opened for writing
+            raise NotRegularFile(errno.EINVAL, "it is %s, not a regular file" % kind, path) from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotRegularFile(errno.EINVAL, "it is %s, not a regular file" % kind_of(mode), path)
+    return fd
+
+
+def _not_regular(path):
+    """The words for a name in the folder that is not a regular file (lstat: never opened, never followed), or None."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else kind_of(mode)
+
+
+def _remove_not_regular(path):
+    """Remove what is not a regular file under one of our names (a folder only when empty): the next use makes a real file."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 class SharedRateLimiter:
@@ -169,8 +219,14 @@ class SharedRateLimiter:
         path = self._slot_path(token)
         try:
             fd = _open_private(path, os.O_RDONLY)
+        except NotRegularFile as exc:
+            # Not a slot file of ours (a FIFO, a folder...): no process can hold it, so the slot counts no more.
+            _remove_not_regular(path)
+            if self._report is not None:
+                self._report("The rate limit slot file %s was removed: %s." % (path, exc.strerror))
+            return False
         except OSError:
-            return False  # released (or never made): the slot counts no more
+            return False  # released (or never made), or a link: the slot counts no more
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -285,6 +341,8 @@ class _LockedState:
     def __enter__(self):
         try:
             self.fd = _open_private(self.path, os.O_RDWR | os.O_CREAT)
+        except NotRegularFile as exc:
+            raise LimiterUnavailable("cannot open the rate limit file %s: %s" % (self.path, exc.strerror)) from None
         except OSError as exc:
             raise LimiterUnavailable("cannot open the rate limit file %s: %s" % (self.path, exc.strerror)) from None
         try:
@@ -368,8 +426,19 @@ def parse_state(raw):
     return {"paused_until": float(document["paused_until"]), "slots": slots}, ""
 
 
+# Non-empty once this process fell back for any action: from then on every action of the run uses its in-process limiter at
+# once, so a stopped process holding the locks of several state files costs one FALLBACK_AFTER in all, not one per action.
+_FELL_BACK = set()
+
+
+def fell_back():
+    """Whether this process has fallen back to its in-process limiters (for the rest of the run)."""
+    return bool(_FELL_BACK)
+
+
 class _FallbackOnError:
-    """A shared limiter that turns into the in-process one (with one warning) if its file fails later."""
+    """A shared limiter that turns into the in-process one (with one warning) if its file fails later, or as soon as another
+    action of this process has fallen back."""
 
     def __init__(self, shared, local_factory, warn):
         self._shared = shared
@@ -378,13 +447,20 @@ class _FallbackOnError:
         self._local = None
 
     def _fall_back(self, exc):
+        _FELL_BACK.add(True)
         if self._local is None:
             self._local = self._local_factory()
             _say(self._warn, exc)
         return self._local
 
+    def _off(self):
+        """True (and the in-process limiter in place) once any action of this process fell back."""
+        if self._local is None and _FELL_BACK:
+            self._local = self._local_factory()
+        return self._local is not None
+
     def acquire(self):
-        if self._local is None:
+        if not self._off():
             try:
                 return ("shared", self._shared.acquire())
             except LimiterUnavailable as exc:
@@ -405,7 +481,7 @@ class _FallbackOnError:
             self._local.release(inner)
 
     def pause(self, seconds):
-        if self._local is None:
+        if not self._off():
             try:
                 self._shared.pause(seconds)
                 return
@@ -436,21 +512,30 @@ def _reporter(warn):
 _PRUNED = set()
 
 
-def prune(folder, now=None):
-    """Remove the state and slot files nobody used for PRUNE_AFTER seconds (once per folder and process)."""
+def prune(folder, now=None, report=None):
+    """Remove the state and slot files nobody used for PRUNE_AFTER seconds (once per folder and process).
+
+    A name of ours that is not a regular file (a FIFO, a socket, a folder, a link) is never opened: it is removed like a
+    corrupted state file is replaced, and `report(message)` hears about it (one warning per process)."""
     if folder in _PRUNED:
         return
     _PRUNED.add(folder)
     now = time.time() if now is None else now
     try:
-        names = [n for n in os.listdir(folder) if n.endswith((STATE_SUFFIX, SLOT_SUFFIX, ".limit"))]
+        names = sorted(n for n in os.listdir(folder) if n.endswith((STATE_SUFFIX, SLOT_SUFFIX, ".limit")))
     except OSError:
         return
+    odd = []
     for name in names:
         path = os.path.join(folder, name)
+        kind = _not_regular(path)
+        if kind is not None:
+            odd.append("%s (%s)" % (name, kind))
+            _remove_not_regular(path)
+            continue
         try:
             fd = _open_private(path, os.O_RDONLY)
-        except OSError:
+        except OSError:  # NotRegularFile too: replaced between the lstat and the open; the next run removes it
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # in use right now: not stale
@@ -460,16 +545,24 @@ def prune(folder, now=None):
             pass
         finally:
             os.close(fd)
+    if odd and report is not None:
+        report("The rate limit folder %s held what is not a regular file, removed: %s." % (folder, ", ".join(odd[:5])))
 
 
 def make_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn=None, folder=None, sleep=time.sleep):
-    """The limiter for one action: shared between processes when the lock folder can be used, else local_factory()."""
+    """The limiter for one action: shared between processes when the lock folder can be used, else local_factory().
+
+    Once this process has fallen back (for any action), every further action gets local_factory() at once: no state file
+    is tried again, so the run waits at most one FALLBACK_AFTER on locks in all."""
+    if _FELL_BACK:
+        return local_factory()
     try:
         folder = private_folder(folder or default_folder())
-        prune(folder)
+        prune(folder, report=_reporter(warn))
         shared = SharedRateLimiter(os.path.join(folder, state_file_name(secret_id, region, endpoint, action)), rate, window,
                                    sleep=sleep, report=_reporter(warn))
     except LimiterUnavailable as exc:
+        _FELL_BACK.add(True)
         _say(warn, exc)
         return local_factory()
     return _FallbackOnError(shared, local_factory, warn)

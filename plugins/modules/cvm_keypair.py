@@ -56,9 +56,16 @@ options:
       - Where to write the private key of a key pair the module creates (without O(public_key)), with mode C(0600), on the host that
         runs the module. The private key is then never part of the module's result.
       - The path must not exist yet. The module never overwrites a file, and fails before creating the key pair if it exists.
+      - Every check of the path is made before the key pair is created, so a path the module could not write never leaves a key pair
+        behind. It must name a file (no trailing V(/)), each name in it must fit the file system (usually 255 bytes), and the nearest
+        existing directory must be a writable directory.
       - A missing directory of the path is created, with mode C(0700) so that only its owner can enter it, before the key pair is
         created (not in check mode). Directories that exist are left as they are.
       - The private key is only available when the key pair is created. When the key pair exists and this file does not, the module warns.
+      - While the key pair is being created, a marker file (this path with C(.pending) added, mode C(0600)) says that its private key
+        is not stored yet; it is removed once the key is written. When a run is stopped in between (a cancelled job), the key pair
+        exists without its private key. The next run finds the marker and fails, saying to delete the key pair (O(state=absent)) and
+        run again, rather than report V(ok) for a key nobody holds.
       - Not allowed with O(public_key) or O(state=absent).
     type: path
   force:
@@ -244,6 +251,7 @@ error:
       sample: ImportKeyPair
 """
 
+import errno
 import os
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._base import TencentCloudModule
@@ -302,20 +310,58 @@ def validation_errors(params):
                       % (MAX_PROJECT_ID, ids.shown(params["project_id"])))
     if params["private_key_path"] and "\0" in params["private_key_path"]:
         errors.append("private_key_path holds a NUL character, which no file name can: give a plain path.")
+    elif params["private_key_path"] and params["state"] == "present":
+        errors += [p for p in [private_key_path_text_problem(params["private_key_path"])] if p]
     if seconds_problem("wait_timeout", params["wait_timeout"]):
         errors.append(seconds_problem("wait_timeout", params["wait_timeout"]))
     return errors
 
 
+DEFAULT_NAME_MAX = 255  # bytes in one file name, when the file system does not say (os.pathconf)
+DEFAULT_PATH_MAX = 4096  # bytes in a whole path (Linux's PATH_MAX)
+PENDING_SUFFIX = ".pending"  # the marker next to private_key_path while a created key pair's private key is not stored yet
+
+
+def private_key_path_text_problem(path):
+    """Why `path` cannot name a file, from its text alone (no file system access), or None."""
+    if path.endswith(("/", os.sep)) or os.path.basename(path) in ("", ".", ".."):
+        return ("private_key_path %s names a directory, not a file: give the path of the file to create, like %s."
+                % (path, os.path.join(path.rstrip("/" + os.sep) or "secrets", "key.pem")))
+    return None
+
+
+def _name_max(directory):
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return DEFAULT_NAME_MAX
+
+
 def private_key_path_problem(path):
-    """Why the private key could not be written to `path`, or None; checked before the key pair is created."""
+    """Why the private key could not be written to `path`, or None; every check here completes before the key pair is created,
+    so a path that cannot be written never costs a CreateKeyPair (and a DeleteKeyPairs, or an orphaned key pair)."""
+    problem = private_key_path_text_problem(path)
+    if problem:
+        return problem
     if os.path.lexists(path):
         return "private_key_path %s already exists: the module never overwrites a file. Remove it, or choose another path." % path
-    directory = existing = os.path.dirname(os.path.abspath(path))
+    target = os.path.abspath(path)
+    if len(os.fsencode(target)) >= DEFAULT_PATH_MAX:
+        return "private_key_path %s is %d bytes long; paths are limited to %d bytes: choose a shorter path." % (
+            path[:60] + "...", len(os.fsencode(target)), DEFAULT_PATH_MAX - 1)
+    directory = existing = os.path.dirname(target)
+    missing = [os.path.basename(target)]
     while not os.path.isdir(existing):  # the module creates the missing part (make_key_directory)
         if os.path.lexists(existing):
             return "%s in private_key_path %s is not a directory: choose another path." % (existing, path)
+        missing.append(os.path.basename(existing))
         existing = os.path.dirname(existing)
+    name_max = _name_max(existing)
+    missing[0] += PENDING_SUFFIX  # the pending marker's name is the longest one made there
+    for name in missing:
+        if len(os.fsencode(name)) > name_max:
+            return ("private_key_path %s holds the name %s... of %d bytes; the file system allows at most %d bytes (NAME_MAX) in one name: "
+                    "choose a shorter name." % (path[:60] + ("..." if len(path) > 60 else ""), name[:20], len(os.fsencode(name)), name_max))
     if not os.access(existing, os.W_OK | os.X_OK):
         if existing == directory:
             return "The directory %s of private_key_path is not writable by this user." % existing
@@ -353,10 +399,36 @@ def diff_view(key_pair):
 
 
 class PrivateKeyFile:
-    """The private_key_path store of the key pair changes (_key_pairs.Goal): checks, directory and file, each failure worded."""
+    """The private_key_path store of the key pair changes (_key_pairs.Goal): checks, directory and file, each failure worded, and
+    the pending marker (private_key_path + PENDING_SUFFIX): written before CreateKeyPair is sent, removed once the private key
+    is stored, so that a run stopped in between (a cancelled job) is found by the next run instead of reported ok."""
 
     def __init__(self, path):
         self.path = path
+        self.marker = path + PENDING_SUFFIX
+
+    def pending(self):
+        return os.path.lexists(self.marker)
+
+    def begin(self):
+        try:
+            fd = os.open(self.marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                return ("%s exists: another run is creating this key pair's private key file now. Let it finish, then run again."
+                        % self.marker)
+            return "Could not write the marker %s next to private_key_path: %s." % (self.marker, exc.strerror or exc)
+        try:
+            os.write(fd, b"CreateKeyPair sent; the private key is not stored yet\n")
+        finally:
+            os.close(fd)
+        return None
+
+    def done(self):
+        try:
+            os.unlink(self.marker)
+        except FileNotFoundError:
+            pass
 
     def missing(self):
         return not os.path.lexists(self.path)

@@ -165,3 +165,73 @@ def test_the_process_tree_check_sees_grandchildren_and_their_end():
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+
+
+CREATE = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: create
+      tencentcloud.cvm.cvm_keypair:
+        name: cancelled_key
+        private_key_path: %s
+"""
+DELETE = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: delete
+      tencentcloud.cvm.cvm_keypair:
+        name: cancelled_key
+        state: absent
+"""
+
+
+def test_a_create_cancelled_before_its_private_key_was_stored_makes_the_rerun_fail_naming_the_fix(ansible_env, playbook, tmp_path):
+    key_file = tmp_path / "keys" / "cancelled.pem"
+    with EmulatorProcess() as emu:
+        path = tmp_path / "create.yml"
+        path.write_text(CREATE % key_file)
+        emu.configure(faults={"response_latency_ms": 8000})  # every answer waits 8 s (within the read timeout): the run is cancelled while CreateKeyPair's does
+        with open(tmp_path / "out.txt", "w") as out:
+            run = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)],  # pylint: disable=consider-using-with
+                                   env=ansible_env(emu), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            tree = {}
+            try:
+                # The emulator logs a request before it waits to answer: CreateKeyPair has reached the API and taken effect.
+                wait_for(lambda: emu.requests()["counts"].get("CreateKeyPair") or run.poll() is not None, 300, "CreateKeyPair never came")
+                assert run.poll() is None, "the run ended before it could be cancelled"
+                tree = process_tree(run.pid)
+                assert any("AnsiballZ_cvm_keypair" in command_line(pid) for pid in tree), "the module should be running now"
+                os.killpg(run.pid, signal.SIGTERM)  # what AWX does on cancel
+                run.wait(60)
+            finally:
+                if run.poll() is None:
+                    os.killpg(run.pid, signal.SIGTERM)
+                    time.sleep(5)
+                for pid in still_running(tree) + ([run.pid] if run.poll() is None else []):
+                    os.kill(pid, signal.SIGKILL)  # only processes this test started, by id
+                run.wait(10)
+        wait_for(lambda: not still_running(tree), 30, "left behind: %s" % [command_line(pid) for pid in still_running(tree)])
+        emu.configure(faults={"response_latency_ms": 0})
+        created = [k for k in emu.state()["key_pairs"] if k["KeyName"] == "cancelled_key"]
+        assert len(created) == 1 and not key_file.exists()  # the cancelled run's key pair exists, its private key nowhere
+
+        seq = emu.requests()["requests"][-1]["seq"]
+        rc, tasks, out, err = playbook(emu, CREATE % key_file)
+        result = tasks["create"]
+        assert rc != 0 and result.get("failed"), result
+        msg = result["msg"]
+        assert created[0]["KeyId"] in msg and str(key_file) in msg and "never stored" in msg and "state: absent" in msg, msg
+        assert emu.write_count() == 0 or [r for r in emu.requests(since=seq)["requests"] if r["action"] not in ("DescribeKeyPairs",)] == []
+        assert not key_file.exists()
+
+        # The fix the message names: delete the key pair, then run again; the new key pair's private key is stored.
+        rc, tasks, out, err = playbook(emu, DELETE)
+        assert rc == 0 and tasks["delete"]["changed"], out[-2000:] + err[-2000:]
+        rc, tasks, out, err = playbook(emu, CREATE % key_file)
+        assert rc == 0 and tasks["create"]["changed"], out[-2000:] + err[-2000:]
+        assert key_file.exists() and (key_file.stat().st_mode & 0o777) == 0o600
+        assert not os.path.lexists(str(key_file) + ".pending")
+        rc, tasks, out, err = playbook(emu, CREATE % key_file)
+        assert rc == 0 and not tasks["create"]["changed"] and not tasks["create"].get("warnings"), tasks["create"]

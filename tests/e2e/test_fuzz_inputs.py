@@ -20,13 +20,14 @@ from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
 from e2e_support import read_results, result_log_settings  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
 
-# slow: one playbook of 78 failing tasks at -vvvv; one xdist worker runs it once for every row.
+# slow: one playbook of 85 failing tasks at -vvvv; one xdist worker runs it once for every row.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz_table")]
 
 ASSOCIATION = "tencentcloud.cvm.cvm_keypair_association"
 KEYPAIR = "tencentcloud.cvm.cvm_keypair"
 PASSWORD = "CanaryPass99xyz"
 EMU = "{emulator}"  # replaced by the emulator's host:port
+TMP = "{tmp}"  # replaced by the run's temporary folder (which holds the playbook fuzz.yml)
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbgVJ3vUrsfMpExE4qjX7o2nEh2nJ8Oy9Jf2jyM6vYb fuzz@test"
 
 
@@ -90,11 +91,18 @@ ROWS = [
     row("region with an escape", "region", region="ap-\x1bguangzhou"),
     row("endpoint with a newline inside", "endpoint", endpoint="http://" + EMU + "\r\nX-Injected: 1"),
     row("endpoint with a NUL", "endpoint", endpoint="http://127.0.0.1\x00:8400"),
+    row("private_key_path ending in a slash", "private_key_path", module=KEYPAIR, private_key_path=TMP + "/keys/"),
+    row("private_key_path with a name of 256 bytes", "private_key_path", module=KEYPAIR, private_key_path=TMP + "/" + "k" * 256),
+    row("private_key_path with a name of 130 accented letters", "private_key_path", module=KEYPAIR, private_key_path=TMP + "/" + "\u00e9" * 130),
+    row("private_key_path naming an existing directory", "private_key_path", module=KEYPAIR, private_key_path=TMP),
+    row("private_key_path under a file", "private_key_path", module=KEYPAIR, private_key_path=TMP + "/fuzz.yml/key.pem"),
     row("private_key_path with a NUL", "private_key_path", module=KEYPAIR, private_key_path="/tmp/fuzz\x00key.pem"),
     # Endpoints
     row("endpoint with a password", "endpoint", endpoint="http://admin:%s@%s" % (PASSWORD, EMU)),
     row("endpoint with a password and no scheme", "endpoint", endpoint="admin:%s@%s" % (PASSWORD, EMU)),
     row("endpoint with only a password", "endpoint", endpoint="https://:%s@cvm.tencentcloudapi.com" % PASSWORD),
+    row("endpoint with a password before a second scheme", "endpoint", endpoint="admin:%s@%s/https://cvm.tencentcloudapi.com" % (PASSWORD, EMU)),
+    row("endpoint with a password and a scheme after it", "endpoint", module=KEYPAIR, endpoint="http://admin:%s@%s/://x" % (PASSWORD, EMU)),
     row("endpoint with a password and a bad instance id", "instance_ids", instance_ids=["ins-1"], endpoint="http://u:%s@%s" % (PASSWORD, EMU)),
     row("endpoint with a foreign scheme", "endpoint", endpoint="ftp://" + EMU),
     row("endpoint with port 0", "endpoint", endpoint="http://127.0.0.1:0"),
@@ -131,7 +139,7 @@ def fuzz_run(tmp_path_factory, collections_path):
         host = emu.url.partition("://")[2]
         tasks = []
         for name, module, args, _option, environment in ROWS:
-            args = json.loads(json.dumps(args).replace(EMU, host))
+            args = json.loads(json.dumps(args).replace(EMU, host).replace(TMP, str(tmp)))
             task = {"name": name, module: args, "ignore_errors": True}
             if environment:
                 task["environment"] = environment
@@ -179,7 +187,8 @@ def test_no_traceback_and_no_password_at_vvvv(fuzz_run):
     for text in (output, json.dumps(records)):
         assert PASSWORD not in text
     for name in ("endpoint with a password", "endpoint with a password and no scheme", "endpoint with only a password",
-                 "endpoint with a password and a bad instance id"):
+                 "endpoint with a password and a bad instance id", "endpoint with a password before a second scheme",
+                 "endpoint with a password and a scheme after it"):
         result = records[name]["result"]
         assert "***@" in result["msg"] or "instance_ids" in result["msg"]
         assert PASSWORD not in json.dumps(result["invocation"]) and "***@" in result["invocation"]["module_args"]["endpoint"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -271,3 +272,98 @@ def test_corrupted_state_files_are_replaced_and_never_stop_a_bind(ansible_env, t
     for action in actions:
         with open(state_path(emu, folder, action), "rb") as handle:
             assert shared.parse_state(handle.read())[1] == ""
+
+
+def put_odd_entries(folder, tmp_path, emu, monkeypatch):
+    """A FIFO (stray, and in the place of a state file a bind uses), a folder, a socket and a link to a FIFO in the folder."""
+    monkeypatch.chdir(folder)  # a socket's name must be short
+    elsewhere = str(tmp_path / ("fifo-elsewhere-%d" % len(os.listdir(tmp_path))))
+    os.mkfifo("zz.rate")
+    state = state_path(emu, folder, "DescribeInstances")
+    if os.path.lexists(state):
+        os.unlink(state)
+    os.mkfifo(state)
+    os.mkdir("d.rate")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind("s.slot")
+    sock.close()
+    os.mkfifo(elsewhere)
+    os.symlink(elsewhere, "l.rate")
+    return ["zz.rate", "d.rate", "s.slot", "l.rate"]
+
+
+def test_a_fifo_and_other_odd_entries_in_the_folder_never_hang_a_module_or_the_inventory(ansible_env, tmp_path, emu, folder, monkeypatch):
+    names = put_odd_entries(folder, tmp_path, emu, monkeypatch)
+    proc, records = run_bind(ansible_env, tmp_path, emu, folder, bind_task("bind"))
+    (record,) = [r for r in records if r["task"] == "bind"]
+    assert record["status"] == "ok" and record["result"]["changed"], (record["result"].get("msg"), proc.stdout[-3000:])
+    warnings = [w for r in records for w in r["result"].get("warnings") or []]
+    assert len(warnings) == 1 and "not a regular file" in warnings[0] and shared.FOLDER_ENV in warnings[0], warnings
+    assert all(name in warnings[0] for name in names)
+    assert all(emu.key_ids(i) == [KEY] for i in INSTANCES)
+    assert [n for n in os.listdir(folder) if n in names] == []
+
+    put_odd_entries(folder, tmp_path, emu, monkeypatch)
+    config = tmp_path / "odd.cvm.yml"
+    config.write_text("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [instance_id]\n")
+    listing = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(config), "--list"], env=ansible_env(emu, {
+        "TENCENTCLOUD_CVM_RATE_LIMIT_DIR": folder, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}),
+        capture_output=True, text=True, timeout=600, check=False)
+    assert listing.returncode == 0, listing.stderr
+    assert set(INSTANCES) <= set(json.loads(listing.stdout)["_meta"]["hostvars"])
+    assert "not a regular file" in listing.stderr and "zz.rate" in listing.stderr
+
+
+LOCKS_HOLDER = r"""
+import fcntl, os, sys
+fds = [os.open(path, os.O_RDWR | os.O_CREAT, 0o600) for path in sys.argv[1:]]
+for fd in fds:
+    fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+os.kill(os.getpid(), __import__("signal").SIGSTOP)
+"""
+
+# A bind then an unbind of the 10 instances through the real client (real SDK, real HTTP, the real shared limiter) in one
+# process, as one module run does; the only addition is a count of the lock waits and of how each ended.
+COUNTED_RUN = r"""
+import json, os, sys
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials, _key_changes, _shared_limiter as shared
+waits = []
+real = shared.lock_within
+def counted(fd, seconds, *args, **kwargs):
+    took = real(fd, seconds, *args, **kwargs)
+    waits.append(took)
+    return took
+shared.lock_within = counted
+warnings = []
+api = _client.CvmApi(_credentials.sdk_credential.Credential(os.environ["TENCENTCLOUD_SECRET_ID"], os.environ["TENCENTCLOUD_SECRET_KEY"]),
+                     os.environ["TENCENTCLOUD_REGION"], endpoint=os.environ["TENCENTCLOUD_ENDPOINT"], warn=warnings.append, api_deadline=5)
+instances, key = json.loads(sys.argv[1]), sys.argv[2]
+results = {}
+for state in ("present", "absent"):
+    outcome = _key_changes.converge(api, _key_changes.Goal([key], instance_ids=instances, state=state))
+    results[state] = {"failure": outcome.failure and str(outcome.failure.message or outcome.failure.error), "written": len(outcome.written)}
+print(json.dumps({"waits": waits, "results": results, "warnings": warnings, "fell_back": shared.fell_back()}))
+"""
+
+
+def test_a_stopped_holder_of_every_state_file_lock_costs_one_fallback_wait_in_all(ansible_env, tmp_path, emu, folder, collections_path):
+    actions = ("DescribeInstances", "DescribeKeyPairs", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
+    env = ansible_env(emu, {"TENCENTCLOUD_CVM_RATE_LIMIT_DIR": folder, "PYTHONPATH": collections_path})
+    paths = [state_path(emu, folder, action) for action in actions]
+    holder = subprocess.Popen([sys.executable, "-c", LOCKS_HOLDER] + paths,  # pylint: disable=consider-using-with
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        run = subprocess.run([sys.executable, "-c", COUNTED_RUN, json.dumps(INSTANCES), KEY], env=env, capture_output=True, text=True,
+                             timeout=600, check=False)
+        with open("/proc/%d/stat" % holder.pid, encoding="ascii") as handle:
+            assert handle.read().rpartition(")")[2].split()[0] == "T"  # it held every lock, stopped, all along
+    finally:
+        end(holder)
+    assert run.returncode == 0, run.stderr
+    said = json.loads(run.stdout)
+    assert said["results"] == {"present": {"failure": None, "written": 10}, "absent": {"failure": None, "written": 10}}, said
+    assert said["waits"] == [False] and said["fell_back"], said  # one lock wait, which ran out; no state file was tried after it
+    assert len(said["warnings"]) == 1 and "stayed locked" in said["warnings"][0], said["warnings"]
+    assert all(emu.key_ids(i) == [] for i in INSTANCES)

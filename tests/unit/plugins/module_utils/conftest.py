@@ -16,6 +16,7 @@ def fresh_warnings(monkeypatch):
     """The shared rate limit warns once per process and prunes each folder once: every test starts as a new process."""
     monkeypatch.setattr(shared, "_WARNED", set())
     monkeypatch.setattr(shared, "_PRUNED", set())
+    monkeypatch.setattr(shared, "_FELL_BACK", set())
 
 
 @pytest.fixture

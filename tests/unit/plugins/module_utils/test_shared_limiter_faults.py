@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
+import socket
+import time
 
 import pytest
 
@@ -157,3 +160,108 @@ def test_a_pause_is_capped(folder):
     one.pause(10 ** 9)
     one.acquire()
     assert clock.now - START <= shared.MAX_PAUSE + shared.MAX_JITTER + 0.002
+
+
+# -- what is not a regular file ------------------------------------------------------------------------------------------
+
+class Hung(Exception):
+    pass
+
+
+@pytest.fixture
+def hang_guard():
+    """Turns a call that would block forever (opening a FIFO for reading) into a failure: SIGALRM interrupts it."""
+    def alarm(_signum, _frame):
+        raise Hung("blocked on a file of the rate limit folder")
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(30)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def make_odd(kind, path, outside):
+    """Put a `kind` that is not a regular file at `path` (relative to the current folder: a socket's name is short)."""
+    if kind == "FIFO":
+        os.mkfifo(path)
+    elif kind == "folder":
+        os.mkdir(path)
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(os.path.basename(path))
+        sock.close()
+    else:  # a link to a FIFO elsewhere: following it would block
+        os.mkfifo(outside)
+        os.symlink(outside, path)
+
+
+ODD = ["FIFO", "folder", "socket", "symlink to a FIFO"]
+ENDPOINT = "http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize("where", ["a stray name", "the state file"])
+@pytest.mark.parametrize("kind", ODD)
+def test_what_is_not_a_regular_file_is_removed_with_one_warning_never_opened_blocking(folder, tmp_path, monkeypatch, hang_guard, kind, where):
+    monkeypatch.chdir(folder)
+    state = shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs")
+    name = "zz.rate" if where == "a stray name" else state
+    make_odd(kind, name, str(tmp_path / "elsewhere"))
+    warnings = []
+    local = RateLimiter(10)
+    made = shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs", 10, WINDOW, lambda: local,
+                               warn=warnings.append, folder=folder)
+    for _request in range(3):
+        made.release(made.acquire())
+    assert made is not local and made._local is None  # the shared limit works: the odd entry was removed, not fallen back on
+    assert len(warnings) == 1 and "not a regular file" in warnings[0] and name in warnings[0] and shared.FOLDER_ENV in warnings[0], warnings
+    assert not os.path.lexists(os.path.join(folder, "zz.rate"))
+    with open(os.path.join(folder, state), "rb") as handle:
+        assert shared.parse_state(handle.read())[1] == ""
+
+
+@pytest.mark.parametrize("kind", ODD)
+def test_a_slot_file_that_is_not_a_regular_file_counts_no_more(folder, tmp_path, monkeypatch, hang_guard, kind):
+    monkeypatch.chdir(folder)
+    path = os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs"))
+    reports = []
+    limiter = shared.SharedRateLimiter(path, 1, WINDOW, report=reports.append)
+    write(path, b'{"paused_until":0,"slots":[["%s",%r,null]]}' % (TOKEN.encode(), time.monotonic()))
+    make_odd(kind, os.path.basename(limiter._slot_path(TOKEN)), str(tmp_path / "elsewhere"))
+    limiter.release(limiter.acquire())  # rate 1: the one slot is free only if the odd slot file counts no more
+    assert not os.path.lexists(limiter._slot_path(TOKEN))
+    assert len(reports) == 1 and "not a regular file" in reports[0], reports
+
+
+ACTIONS = ("DescribeInstances", "DescribeKeyPairs", "AssociateInstancesKeyPairs", "DisassociateInstancesKeyPairs")
+
+
+def test_after_one_fallback_every_action_of_the_process_uses_its_in_process_limiter_at_once(folder, monkeypatch):
+    """Every state file locked by a holder that never lets go: one wait of FALLBACK_AFTER in all, not one per action."""
+    monkeypatch.setattr(shared, "FALLBACK_AFTER", 0.2)
+    waits = []
+    real_lock_within = shared.lock_within
+
+    def counted(fd, seconds, *args, **kwargs):
+        took = real_lock_within(fd, seconds, *args, **kwargs)
+        waits.append(took)
+        return took
+    monkeypatch.setattr(shared, "lock_within", counted)
+    made = shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10), folder=folder)
+    slot = made.acquire()  # a limiter made while the folder was fine, with a request in flight when the holder comes
+    held = [hold_lock(os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, action))) for action in ACTIONS]
+    warnings = []
+    try:
+        limiters = [shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, action, 10, WINDOW, lambda: RateLimiter(10),
+                                        warn=warnings.append, folder=folder) for action in ACTIONS]
+        for limiter in limiters + [made]:
+            for _request in range(3):
+                limiter.release(limiter.acquire())
+        made.release(slot)
+        made.pause(0.01)
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert waits.count(False) == 1, waits  # one lock wait ran out (the first action's), and no lock was tried after it
+    assert len(waits) == 3  # the first limiter's check, its acquire, and the wait that fell back; nothing after
+    assert all(isinstance(limiter, RateLimiter) for limiter in limiters[1:]) and shared.fell_back()
+    assert len(warnings) == 1 and "stayed locked" in warnings[0]

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -69,6 +71,42 @@ def test_user_info_is_refused_without_being_shown(endpoint):
     assert "***@" in message and "user info" in message and message.startswith("endpoint ")
 
 
+# Endpoints whose password sits where a parser splitting on the last '://' (or on the first '/') would not look, and a seeded
+# fuzz of similar shapes: the password's place (before or after a second '://', a '/', a '?', a '#') and the scheme (none, http,
+# https, a made-up one) vary. Every one is refused naming the endpoint, and the password is in no message.
+PASSWORD = "S3cretPw0rd"
+REPORTED_SHAPES = ["admin:S3cretPw0rd@127.0.0.1:1/https://cvm.tencentcloudapi.com", "http://admin:S3cretPw0rd@127.0.0.1:1/://x"]
+
+
+def fuzzed_endpoints(count=200):
+    rng = random.Random(20261207)
+    schemes = ["", "http://", "https://", "ftp://", "h ttp://", "admin:"]
+    pieces = ["/", "://", "//", "/https://", "?", "#", ":", "@", "x", "127.0.0.1:1", "cvm.tencentcloudapi.com", "%40", "[::1]"]
+    shapes = []
+    for _n in range(count):
+        before = "".join(rng.choice(pieces) for _p in range(rng.randint(0, 3)))
+        after = "".join(rng.choice(pieces) for _p in range(rng.randint(0, 3)))
+        user = rng.choice(["admin:", ":", "a@b:", "admin:x/", "a://b:"])
+        shapes.append(rng.choice(schemes) + before + user + PASSWORD + "@" + after + rng.choice(["127.0.0.1:1", "h", ""]))
+    return shapes
+
+
+@pytest.mark.parametrize("endpoint", REPORTED_SHAPES + fuzzed_endpoints())
+def test_a_password_anywhere_before_an_at_sign_is_never_shown(endpoint):
+    assert PASSWORD not in _client.mask_endpoint(endpoint)
+    assert PASSWORD in _client.endpoint_user_info(endpoint)  # the modules mask this value in their invocation too
+    with pytest.raises(SettingsError) as caught:
+        _client.parse_endpoint(endpoint)
+    assert PASSWORD not in str(caught.value) and str(caught.value).startswith("endpoint ")
+
+
+def test_the_reported_shapes_are_refused_as_user_info_with_the_host_kept():
+    for endpoint in REPORTED_SHAPES:
+        with pytest.raises(SettingsError) as caught:
+            _client.parse_endpoint(endpoint)
+        assert "user info" in str(caught.value) and "***@127.0.0.1:1/" in str(caught.value)
+
+
 def test_a_long_endpoint_is_shown_shortened():
     with pytest.raises(SettingsError) as caught:
         _client.parse_endpoint("http://" + "a" * 10000 + "/x")
@@ -121,3 +159,37 @@ def test_a_lost_answer_says_what_happened_and_what_the_module_did(monkeypatch):
     assert _errors.retry_class(caught.value.code) == _errors.TRANSIENT
     text = caught.value.describe("bind the key pairs", "ap-guangzhou", api.endpoint_url)
     assert "closed after the request was sent" in text and "re-reading" in text and "Could not reach" not in text
+
+
+@pytest.mark.parametrize("environ, protocol, host, expected", [
+    ({"HTTP_PROXY": "http://p:3128"}, "http", "127.0.0.1:8400", "http://p:3128"),
+    ({"http_proxy": "http://p:3128"}, "http", "cvm.tencentcloudapi.com", "http://p:3128"),
+    ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "127.0.0.1"}, "http", "127.0.0.1:8400", "http://p:3128"),  # the SDK wants host:port
+    ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "127.0.0.1:8400"}, "http", "127.0.0.1:8400", "http://p:3128"),  # requests wants the IP
+    ({"HTTP_PROXY": "http://p:3128", "no_proxy": "x,127.0.0.1:8400,127.0.0.1"}, "http", "127.0.0.1:8400", None),
+    ({"HTTPS_PROXY": "http://p:3128"}, "http", "127.0.0.1:8400", None),
+    ({"ALL_PROXY": "http://a:3128"}, "http", "127.0.0.1:8400", "http://a:3128"),
+    ({"ALL_PROXY": "http://a:3128", "NO_PROXY": "cvm.tencentcloudapi.com"}, "https", "cvm.tencentcloudapi.com", None),
+    ({"HTTPS_PROXY": "http://p:3128"}, "https", "cvm.tencentcloudapi.com", "http://p:3128"),
+])
+def test_the_proxy_is_the_one_the_sdk_and_requests_choose(monkeypatch, environ, protocol, host, expected):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert _client.proxy_for(protocol, host) == expected
+
+
+def test_a_proxy_for_plain_http_is_named_without_its_password_even_to_this_machine():
+    text = _client.proxied_http_warning("http", "127.0.0.1:8400", "http://user:Pr0xyPw@127.0.0.1:3128")
+    assert "http://***@127.0.0.1:3128" in text and "Pr0xyPw" not in text and "Authorization" in text
+    assert "127.0.0.1:8400 and 127.0.0.1 in NO_PROXY" in text
+    assert _client.proxied_http_warning("https", "cvm.tencentcloudapi.com", "http://p:3128") is None
+    assert _client.proxied_http_warning("http", "127.0.0.1:8400", None) is None
+
+
+def test_a_network_error_through_a_proxy_names_it_and_masks_urls_in_the_raw_text():
+    code, message = _client._describe_network_error("ProxyError('Unable to connect to proxy http://u:Pr0xyPw@127.0.0.1:1/')",
+                                                    "http://127.0.0.1:8400", (1.0, 2.0), "http://***@127.0.0.1:1")
+    assert code.startswith("ClientNetworkError") and "through the proxy http://***@127.0.0.1:1" in message and "Pr0xyPw" not in message

@@ -343,3 +343,75 @@ def test_bad_input_fails_without_any_call(run_module, cvm, params, message):
 def test_fingerprint_matches_ssh_keygen_format():
     assert _key_pairs.fingerprint(ALICE) == fingerprint_of(ALICE) and _key_pairs.fingerprint("nonsense") is None
     assert _key_pairs.fingerprint(ALICE.rsplit(" ", 1)[0]) == _key_pairs.fingerprint(ALICE)
+
+
+@pytest.mark.parametrize("target, fragment", [
+    ("secrets/", "names a directory, not a file"),
+    ("secrets/.", "names a directory, not a file"),
+    ("secrets/..", "names a directory, not a file"),
+    ("k" * 256 + ".pem", "allows at most 255 bytes (NAME_MAX) in one name"),
+    ("\u00e9" * 128 + ".pem", "allows at most 255 bytes (NAME_MAX) in one name"),  # 128 characters, 260 bytes
+    ("d" * 300 + "/ops.pem", "allows at most 255 bytes (NAME_MAX) in one name"),  # a directory the module would create
+    ("existing_dir", "already exists: the module never overwrites a file"),
+], ids=["trailing slash", "dot", "dot dot", "name of 260 bytes", "name of 128 characters and 260 bytes", "directory name of 300 bytes",
+        "an existing directory"])
+def test_a_private_key_path_that_cannot_be_written_is_refused_before_any_write(run_module, cvm, tmp_path, target, fragment):
+    api = cvm()
+    (tmp_path / "existing_dir").mkdir()
+    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(tmp_path) + "/" + target))
+    assert failed and "private_key_path" in result["msg"] and fragment in result["msg"], result["msg"]
+    assert api.key_pair_writes() == [] and not result["changed"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing_dir"]  # no directory made either
+
+
+# -- the pending marker: a create stopped before its private key was stored ---------------------------------------
+
+def test_the_pending_marker_is_there_0600_while_create_key_pair_is_sent_and_gone_once_the_key_is_stored(run_module, cvm, tmp_path, monkeypatch):
+    api = cvm()
+    path = tmp_path / "ops.pem"
+    seen = []
+    real_call = api.call
+
+    def call(action, params, resend_safe=False):
+        if action == "CreateKeyPair":
+            marker = os.stat(str(path) + ".pending")
+            seen.append((stat.S_IMODE(marker.st_mode), path.exists()))
+        return real_call(action, params, resend_safe)
+    monkeypatch.setattr(api, "call", call)
+    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(path)))
+    assert not failed and result["changed"] and seen == [(0o600, False)]
+    assert path.read_text() == PRIVATE and not os.path.lexists(str(path) + ".pending")
+
+
+def test_a_key_pair_whose_private_key_was_never_stored_fails_naming_the_fix(run_module, cvm, tmp_path):
+    api = cvm(key_pairs=[dict(EXISTING, KeyName="ops_team")])
+    path = tmp_path / "ops.pem"
+    (tmp_path / "ops.pem.pending").write_text("")
+    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(path)))
+    assert failed and "never stored" in result["msg"] and "skey-aaaaaaaa" in result["msg"] and "state: absent" in result["msg"], result["msg"]
+    assert api.key_pair_writes() == [] and (tmp_path / "ops.pem.pending").exists()
+
+
+@pytest.mark.parametrize("key_pair_exists", [False, True])
+def test_a_stale_pending_marker_is_removed(run_module, cvm, tmp_path, key_pair_exists):
+    api = cvm(key_pairs=[dict(EXISTING, KeyName="ops_team")] if key_pair_exists else [])
+    path = tmp_path / "ops.pem"
+    if key_pair_exists:
+        path.write_text("stored before the run was stopped")
+    (tmp_path / "ops.pem.pending").write_text("")
+    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(path)))
+    assert not failed and result["changed"] is not key_pair_exists, result
+    assert not (tmp_path / "ops.pem.pending").exists()
+    assert [a for a, _params in api.key_pair_writes()] == ([] if key_pair_exists else ["CreateKeyPair"])
+
+
+def test_the_marker_stays_when_a_new_key_pair_without_its_private_key_could_not_be_deleted(run_module, cvm, tmp_path, monkeypatch):
+    api = cvm()
+    api.fail_on["DeleteKeyPairs"] = _base._client.CvmApiError("DeleteKeyPairs", "InternalError.Refused", "refused")
+
+    def refuse(path, content):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(module, "write_private_key", refuse)
+    failed, result = run_module(module.main, args(name="ops_team", private_key_path=str(tmp_path / "ops.pem")))
+    assert failed and "could not be deleted again" in result["msg"], result["msg"]
+    assert (tmp_path / "ops.pem.pending").exists()  # so the next run fails too, naming the fix
