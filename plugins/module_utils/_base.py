@@ -44,6 +44,9 @@ def connection_argument_spec():
         request_timeout=dict(type="int", default=_client.DEFAULT_REQUEST_TIMEOUT),
         api_deadline=dict(type="int", default=_client.DEFAULT_API_DEADLINE, fallback=(env_fallback, ["TENCENTCLOUD_API_DEADLINE"])),
         allow_insecure_http=dict(type="bool", default=False, fallback=(env_fallback, ["TENCENTCLOUD_ALLOW_INSECURE_HTTP"])),
+        rate_limit_url=dict(type="str", no_log=False, fallback=(env_fallback, ["TENCENTCLOUD_RATE_LIMIT_URL"])),
+        rate_limit_password=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_RATE_LIMIT_PASSWORD"])),
+        rate_limit_ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE"])),
     )
 
 
@@ -170,28 +173,34 @@ class TencentCloudModule:
                     params["region"] = _credentials.profile_region(params["profile"], self.warn)
                 _client.check_region(params["region"])
                 _client.parse_endpoint(params["endpoint"])
+                _client.check_rate_limit_url(params["rate_limit_url"], params["rate_limit_ca_bundle"])
                 credential = _credentials.connect(params, params["region"], warn=self.warn)
                 self._api = _client.CvmApi(credential, params["region"], endpoint=params["endpoint"],
                                            request_timeout=params["request_timeout"], ca_bundle=params["ca_bundle"],
                                            api_deadline=params["api_deadline"], warn=self.warn,
-                                           allow_insecure_http=params["allow_insecure_http"])
+                                           allow_insecure_http=params["allow_insecure_http"], rate_limit_url=params["rate_limit_url"],
+                                           rate_limit_password=params["rate_limit_password"],
+                                           rate_limit_ca_bundle=params["rate_limit_ca_bundle"])
             except _client.SettingsError as exc:
                 self.fail(str(exc))
         return self._api
 
     def mask_endpoint_user_info(self):
-        """An endpoint with user:password@ is refused (parse_endpoint); the invocation the result shows must not hold it either."""
-        endpoint = self.params["endpoint"]
-        if not isinstance(endpoint, str):
-            return
-        user_info = _client.endpoint_user_info(endpoint)  # the parser's own reading of where user info is
-        if user_info:
-            # Masked wherever it could still appear; a password too short to mask safely appears nowhere anyway.
-            self.no_log_values.add(user_info)
-            password = user_info.partition(":")[2]
-            if len(password) >= 4:
-                self.no_log_values.add(password)
-            self.params["endpoint"] = _client.mask_endpoint(endpoint)
+        """An endpoint with user:password@ is refused (parse_endpoint); the invocation the result shows must not hold it either.
+        rate_limit_url may hold a password (redis://:password@host): it is used, and masked the same way."""
+        for name in ("endpoint", "rate_limit_url"):
+            value = self.params.get(name)
+            if not isinstance(value, str):
+                continue
+            user_info = _client.endpoint_user_info(value)  # the parser's own reading of where user info is
+            if user_info:
+                # Masked wherever it could still appear; a password too short to mask safely appears nowhere anyway.
+                self.no_log_values.add(user_info)
+                password = user_info.partition(":")[2]
+                if len(password) >= 4:
+                    self.no_log_values.add(password)
+                if name == "endpoint":
+                    self.params[name] = _client.mask_endpoint(value)
 
     def fail(self, msg, **extra):
         """Fail with what has been done so far (changed, request ids...) kept in the result.

@@ -291,6 +291,26 @@ def check_region(region):
         raise SettingsError("region %r is not a Tencent Cloud region name: use a name like ap-guangzhou or na-siliconvalley." % region)
 
 
+def check_rate_limit_url(url, ca_bundle=None):
+    """(url, the url as it may be shown) of the rate_limit_url option, or (None, None) when it is not set.
+
+    Raise SettingsError, before any request, for a scheme other than redis://, rediss:// or unix://, for a space or a control
+    character, or for a CA bundle that is not a file. The password (user info) is never shown: mask_endpoint hides it."""
+    if url is None or not str(url).strip():
+        return None, None
+    url = str(url).strip()
+    shown = mask_endpoint(url)
+    if any(ord(char) <= 32 or ord(char) == 127 for char in url):
+        raise SettingsError("rate_limit_url %r holds a space or a control character: give redis://host[:port][/db], rediss://host[:port][/db] "
+                            "or unix:///path/to/socket." % shown)
+    problem = _shared_limiter.redis_url_problem(url)
+    if problem:
+        raise SettingsError("rate_limit_url %r cannot be used: %s (e.g. redis://redis.example.com:6379/0)." % (shown, problem))
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        raise SettingsError("rate_limit_ca_bundle %r does not exist or is not a file: give the path of a PEM file of CA certificates." % ca_bundle)
+    return url, shown
+
+
 class RateLimiter:
     """At most `rate` requests in any window of one second (plus a margin), shared by the threads of a process.
 
@@ -350,7 +370,8 @@ class CvmApi:
 
     def __init__(self, credential, region, endpoint=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, ca_bundle=None,
                  api_deadline=DEFAULT_API_DEADLINE, sleep=time.sleep, rng=random.uniform, clock=time.monotonic, warn=None,
-                 allow_insecure_http=False, service=SERVICE, version=API_VERSION):
+                 allow_insecure_http=False, service=SERVICE, version=API_VERSION, rate_limit_url=None, rate_limit_password=None,
+                 rate_limit_ca_bundle=None):
         check_region(region)
         check_seconds("request_timeout", request_timeout)
         check_seconds("api_deadline", api_deadline)
@@ -365,6 +386,9 @@ class CvmApi:
         self.api_deadline = api_deadline
         # Never pass an empty value on: the SDK hands it to requests as `verify`, where "" turns verification off.
         self.ca_bundle = ca_bundle or None
+        self.rate_limit_url, self.rate_limit_shown = check_rate_limit_url(rate_limit_url, rate_limit_ca_bundle)
+        self._rate_limit_password = rate_limit_password or None
+        self._rate_limit_ca_bundle = rate_limit_ca_bundle or None
         self._sleep = sleep
         self._rng = rng
         self._clock = clock
@@ -504,7 +528,8 @@ class CvmApi:
                 identity = getattr(self.credential, "rate_limit_identity", None) or getattr(self.credential, "secret_id", None)
                 self._limiters[action] = _shared_limiter.make_limiter(
                     identity, self.region, self.endpoint_url, action, rate, 1.0 + RateLimiter.MARGIN,
-                    lambda: RateLimiter(rate, sleep=self._sleep), warn=self._warn, sleep=self._sleep)
+                    lambda: RateLimiter(rate, sleep=self._sleep), warn=self._warn, sleep=self._sleep, url=self.rate_limit_url,
+                    password=self._rate_limit_password, ca_bundle=self._rate_limit_ca_bundle, shown_url=self.rate_limit_shown)
             return self._limiters[action]
 
     def _sdk_client(self):

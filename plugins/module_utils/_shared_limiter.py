@@ -34,7 +34,12 @@ account's secret_id enters only a hash.
 Times are time.monotonic(), one clock for every process of the host (CLOCK_MONOTONIC
 on Linux).
 
-Layer 2 (errors and rate limit). May import: _ids (and the standard library).
+With the option rate_limit_url (TENCENTCLOUD_RATE_LIMIT_URL) the same rule runs on a Redis server instead
+(RedisRateLimiter): every process of every machine that names the same server shares one budget per account,
+region, endpoint and action. The Python library redis is imported only then; any failure of the server (unreachable,
+lost, slow, refusing the password, answering garbage) gives one warning and the single-machine limit above.
+
+Layer 2 (errors and rate limit). May import: _ids (and the standard library; the library redis, lazily).
 """
 
 from __future__ import annotations
@@ -440,22 +445,24 @@ class _FallbackOnError:
     """A shared limiter that turns into the in-process one (with one warning) if its file fails later, or as soon as another
     action of this process has fallen back."""
 
-    def __init__(self, shared, local_factory, warn):
+    def __init__(self, shared, local_factory, warn, fell_back_flag=None, say=None):
         self._shared = shared
         self._local_factory = local_factory
         self._warn = warn
         self._local = None
+        self._flag = _FELL_BACK if fell_back_flag is None else fell_back_flag
+        self._say = say or _say
 
     def _fall_back(self, exc):
-        _FELL_BACK.add(True)
+        self._flag.add(True)
         if self._local is None:
             self._local = self._local_factory()
-            _say(self._warn, exc)
+            self._say(self._warn, exc)
         return self._local
 
     def _off(self):
         """True (and the in-process limiter in place) once any action of this process fell back."""
-        if self._local is None and _FELL_BACK:
+        if self._local is None and self._flag:
             self._local = self._local_factory()
         return self._local is not None
 
@@ -549,11 +556,34 @@ def prune(folder, now=None, report=None):
         report("The rate limit folder %s held what is not a regular file, removed: %s." % (folder, ", ".join(odd[:5])))
 
 
-def make_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn=None, folder=None, sleep=time.sleep):
-    """The limiter for one action: shared between processes when the lock folder can be used, else local_factory().
+def make_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn=None, folder=None, sleep=time.sleep,
+                 url=None, password=None, ca_bundle=None, shown_url=None):
+    """The limiter for one action: on the Redis server at `url` when one is given and answers, else shared between the
+    processes of this machine when the lock folder can be used, else local_factory().
 
     Once this process has fallen back (for any action), every further action gets local_factory() at once: no state file
-    is tried again, so the run waits at most one FALLBACK_AFTER on locks in all."""
+    is tried again, so the run waits at most one FALLBACK_AFTER on locks in all. The same holds for the Redis server: once
+    it failed, this process uses the single-machine limit for the rest of the run (one warning, one timeout at most).
+    `shown_url` is the URL as it may be shown (its password masked by the caller)."""
+    def single_machine():
+        return _folder_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn, folder, sleep)
+
+    if not url:
+        return single_machine()
+    if _REDIS_FELL_BACK:
+        return single_machine()
+    say = _redis_say(shown_url or "the rate limit server")
+    try:
+        shared = RedisRateLimiter(connect_redis(url, password, ca_bundle, shown_url), state_file_name(secret_id, region, endpoint, action),
+                                  rate, window, sleep=sleep, password=password, shown_url=shown_url)
+    except LimiterUnavailable as exc:
+        _REDIS_FELL_BACK.add(True)
+        say(warn, exc)
+        return single_machine()
+    return _FallbackOnError(shared, single_machine, warn, fell_back_flag=_REDIS_FELL_BACK, say=say)
+
+
+def _folder_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn, folder, sleep):
     if _FELL_BACK:
         return local_factory()
     try:
@@ -566,3 +596,182 @@ def make_limiter(secret_id, region, endpoint, action, rate, window, local_factor
         _say(warn, exc)
         return local_factory()
     return _FallbackOnError(shared, local_factory, warn)
+
+
+# -- the budget on a Redis server -----------------------------------------------------------------------------------------
+
+URL_ENV = "TENCENTCLOUD_RATE_LIMIT_URL"
+URL_SCHEMES = ("redis", "rediss", "unix")
+# Connect and answer timeout of every Redis command: a server slower than this is treated as lost (one warning, the
+# single-machine limit). Well below api_deadline's least value (1 s is its floor, 300 s its default): the worst a lost
+# server costs a run is one connect and one answer timeout, once.
+REDIS_TIMEOUT = 1.0
+KEY_PREFIX = "tencentcloud-cvm:"
+REDIS_POLL = 0.02  # like IN_FLIGHT_POLL: between two tries while requests of the window are in flight
+
+# One script per step, run atomically by the server with the server's clock (TIME): the machines' clocks never meet.
+# KEYS: answered (zset token -> answer time), in flight (zset token -> send time), pause (string: until when).
+# A request in flight for longer than `stale` seconds (its process stopped, or the endpoint very slow) counts as answered
+# then, as the single-machine rule does. Numbers come back as strings: Redis cuts Lua numbers to integers.
+_LUA_NOW = """
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+"""
+_LUA_TIDY = """
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - stale, 'WITHSCORES')
+for i = 1, #old, 2 do
+  redis.call('ZREM', KEYS[2], old[i])
+  redis.call('ZADD', KEYS[1], tonumber(old[i + 1]) + stale, old[i])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+"""
+_ACQUIRE = _LUA_NOW + """
+local rate, window, stale, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+""" + _LUA_TIDY + """
+local paused = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
+if paused > now then return tostring(paused - now) end
+local flying = redis.call('ZCARD', KEYS[2])
+local answered = redis.call('ZCARD', KEYS[1])
+if flying + answered < rate then
+  redis.call('ZADD', KEYS[2], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], keep)
+  return '0'
+end
+if answered == 0 or flying > 0 then return 'poll' end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(window - (now - tonumber(oldest[2])))
+"""
+_RELEASE = _LUA_NOW + """
+local keep = tonumber(ARGV[2])
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], keep)
+end
+return 'ok'
+"""
+_PAUSE = _LUA_NOW + """
+local until_ = now + tonumber(ARGV[1])
+local paused = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
+if until_ > paused then redis.call('SET', KEYS[3], tostring(until_), 'PX', tonumber(ARGV[2])) end
+return 'ok'
+"""
+
+
+def redis_url_problem(url):
+    """Why a rate_limit_url is unusable (its scheme), or None; the caller names the URL with its password masked."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in URL_SCHEMES:
+        return "the scheme must be redis://host[:port][/db], rediss:// (TLS) or unix:///path/to/socket"
+    return None
+
+
+def connect_redis(url, password=None, ca_bundle=None, shown_url=None):
+    """A client of the library redis for `url`, with short timeouts and no retries of its own; LimiterUnavailable if the
+    library is missing. No command is sent here."""
+    try:
+        import redis  # pylint: disable=import-outside-toplevel
+        from redis.backoff import NoBackoff  # pylint: disable=import-outside-toplevel
+        from redis.retry import Retry  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise LimiterUnavailable("the Python library redis is not installed on this host (pip install redis, or build the "
+                                 "execution environment from the collection's requirements.txt)") from None
+    options = dict(socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT, retry=Retry(NoBackoff(), 0),
+                   retry_on_timeout=False, health_check_interval=0, decode_responses=True)
+    if password:
+        options["password"] = password
+    if url.lower().startswith("rediss://") and ca_bundle:
+        options["ssl_ca_certs"] = ca_bundle
+    try:
+        return redis.Redis.from_url(url, **options)
+    except (ValueError, TypeError) as exc:
+        raise LimiterUnavailable("the rate limit URL %s cannot be used: %s" % (shown_url or "(not shown)", _hide(str(exc), url, password))) from None
+
+
+def _hide(text, url, password):
+    """text without the password of the URL or the option (a library's message may quote either)."""
+    secrets = [password] if password else []
+    user_info = url.partition("://")[2].rpartition("@")[0]
+    if user_info:
+        secrets.extend([user_info, user_info.partition(":")[2]])
+    for secret in sorted((item for item in secrets if item and len(item) >= 3), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text[:300]
+
+
+class RedisRateLimiter:
+    """SharedRateLimiter's rule and interface, kept on a Redis server: every machine naming it shares the budget.
+
+    Any error of the server or the library, or an answer that is not ours, raises LimiterUnavailable (no secret in it).
+    """
+
+    def __init__(self, client, name, rate, window, sleep=time.sleep, password=None, shown_url=None):
+        self.client = client
+        self.rate = rate
+        self.window = window
+        self._sleep = sleep
+        self._password = password
+        self._shown = shown_url or "the rate limit server"
+        base = KEY_PREFIX + "{" + name[:40] + "}:"
+        self.keys = [base + "answered", base + "flight", base + "pause"]
+        self._keep_ms = int((window + FALLBACK_AFTER + MAX_PAUSE) * 1000) + 1000
+        self._scripts = {}
+        # Fail now, not at the first request: a server that cannot be used means the single-machine limit.
+        self._run(_RELEASE, "0" * 16, self._keep_ms)
+
+    def _run(self, source, *args):
+        try:
+            script = self._scripts.get(source)
+            if script is None:
+                script = self._scripts[source] = self.client.register_script(source)
+            answer = script(keys=self.keys, args=list(args))
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # The library's errors (refused, lost, timeout, wrong password, a protocol it cannot read) and whatever a
+            # garbage answer makes it raise: all mean the server cannot be used.
+            raise LimiterUnavailable("the rate limit server %s cannot be used: %s: %s"
+                                     % (self._shown, type(exc).__name__, _hide(str(exc), "", self._password))) from None
+        if isinstance(answer, bytes):
+            answer = answer.decode("ascii", "replace")
+        if not isinstance(answer, str):
+            raise LimiterUnavailable("the rate limit server %s gave an answer that is not ours (%s)" % (self._shown, type(answer).__name__))
+        return answer
+
+    def acquire(self):
+        while True:
+            token = binascii.hexlify(os.urandom(8)).decode("ascii")
+            answer = self._run(_ACQUIRE, self.rate, self.window, FALLBACK_AFTER, token, self._keep_ms)
+            if answer == "0":
+                return token
+            if answer == "poll":
+                wait = REDIS_POLL
+            else:
+                try:
+                    wait = float(answer)
+                except ValueError:
+                    wait = -1.0
+                if not 0 <= wait <= MAX_PAUSE + self.window:
+                    raise LimiterUnavailable("the rate limit server %s gave an answer that is not ours" % self._shown)
+            self._sleep(max(wait, 0.001) + random.uniform(0, MAX_JITTER))
+
+    def release(self, token):
+        self._run(_RELEASE, token, self._keep_ms)
+
+    def abandon(self, token):
+        """Fallen back: the slot stays in flight on the server and counts as answered FALLBACK_AFTER after it was taken."""
+
+    def pause(self, seconds):
+        self._run(_PAUSE, min(seconds, MAX_PAUSE), int(MAX_PAUSE * 1000) + 1000)
+
+
+_REDIS_FELL_BACK = set()
+
+
+def _redis_say(shown):
+    def say(warn, exc):
+        if warn is not None and "redis" not in _WARNED:
+            _WARNED.add("redis")
+            warn("The rate limit shared through %s is off for the rest of this run (%s): this process falls back to the "
+                 "single-machine limit, so processes of other machines are not counted. Check that the server runs and "
+                 "answers within %.0f s, and its password (rate_limit_password, TENCENTCLOUD_RATE_LIMIT_PASSWORD)."
+                 % (shown, exc, REDIS_TIMEOUT))
+    return say

@@ -17,6 +17,7 @@ def fresh_warnings(monkeypatch):
     monkeypatch.setattr(shared, "_WARNED", set())
     monkeypatch.setattr(shared, "_PRUNED", set())
     monkeypatch.setattr(shared, "_FELL_BACK", set())
+    monkeypatch.setattr(shared, "_REDIS_FELL_BACK", set())
 
 
 @pytest.fixture

@@ -1,0 +1,297 @@
+# Copyright (c) 2026, tencentcloud.cvm contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The rate limit shared through a real redis-server (rate_limit_url): one budget for processes that share no folder, and
+every fault of the server (unreachable, lost, slow, wrong password, garbage) turned into one warning and the
+single-machine limit. redis-server is started by the fixtures on 127.0.0.1 at a free port (tests/support/redis_setup.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import RateLimiter, check_rate_limit_url, SettingsError
+from ansible_env import clean_environment  # pylint: disable=import-error
+from harness import EmulatorProcess  # pylint: disable=import-error
+from redis_setup import garbage_server, redis_server, redis_server_with_password, silent_server  # noqa: F401 pylint: disable=import-error,unused-import
+
+redis = pytest.importorskip("redis")  # in requirements.txt: the project's venv has it
+
+WINDOW = 1.01
+ENDPOINT = "http://127.0.0.1:1"
+PASSWORD = "rl-secret-pw"
+
+
+class Waited(Exception):
+    """acquire() had to wait: the budget is used up."""
+
+
+def refuse_to_wait(_seconds):
+    raise Waited()
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state(monkeypatch):
+    """Every test starts as a new process: no warning given yet, nothing fallen back."""
+    monkeypatch.setattr(shared, "_WARNED", set())
+    monkeypatch.setattr(shared, "_PRUNED", set())
+    monkeypatch.setattr(shared, "_FELL_BACK", set())
+    monkeypatch.setattr(shared, "_REDIS_FELL_BACK", set())
+
+
+@pytest.fixture
+def hang_guard():
+    """A call that would block forever fails instead (SIGALRM), so a hang is a failure, not a stuck run."""
+    def alarm(_signum, _frame):
+        raise TimeoutError("blocked on the rate limit server")
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(30)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def redis_limiter(url, rate=3, secret_id="AKIDx", region="ap-guangzhou", action="DescribeKeyPairs", sleep=refuse_to_wait, password=None):
+    client = shared.connect_redis(url, password)
+    return shared.RedisRateLimiter(client, shared.state_file_name(secret_id, region, ENDPOINT, action), rate, WINDOW, sleep=sleep,
+                                   password=password, shown_url=url)
+
+
+def made(url, tmp_path, warnings, password=None, local=None):
+    local = local or RateLimiter(10)
+    limiter = shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs", 10, WINDOW, lambda: local,
+                                  warn=warnings.append, folder=str(tmp_path / "limits"), url=url, password=password,
+                                  shown_url=check_rate_limit_url(url)[1])
+    return limiter, local
+
+
+# -- the budget --------------------------------------------------------------------------------------------------------
+
+def test_two_limiters_on_one_server_share_the_rate(redis_server):
+    first, second = redis_limiter(redis_server.url), redis_limiter(redis_server.url)
+    tokens = [first.acquire(), second.acquire(), first.acquire()]
+    with pytest.raises(Waited):
+        second.acquire()  # the fourth request of the window waits, whichever limiter sent the three
+    for token, owner in zip(tokens, (first, second, first)):
+        owner.release(token)
+    with pytest.raises(Waited):
+        first.acquire()  # answered now: the three still count for one window after their answers
+
+
+def test_a_request_in_flight_holds_its_slot_and_counts_one_window_after_its_answer(redis_server):
+    waits = []
+    first = redis_limiter(redis_server.url, rate=1)
+    token = first.acquire()
+    time.sleep(WINDOW + 0.2)  # in flight for longer than a window: still counted (the server may count it at any moment)
+
+    def answer_then_refuse(seconds):
+        waits.append(seconds)
+        if len(waits) == 1:
+            first.release(token)
+            return
+        raise Waited()
+    second = redis_limiter(redis_server.url, rate=1, sleep=answer_then_refuse)
+    with pytest.raises(Waited):
+        second.acquire()
+    assert waits[0] == pytest.approx(shared.REDIS_POLL, abs=shared.MAX_JITTER + 0.001)  # polled while in flight
+    assert waits[1] > 0.5  # then the window of the answer, not of the send long ago
+
+
+def test_accounts_regions_and_actions_have_budgets_of_their_own(redis_server):
+    base = redis_limiter(redis_server.url, rate=1)
+    base.acquire()
+    for other in (dict(secret_id="AKIDy"), dict(region="ap-shanghai"), dict(action="DescribeInstances")):
+        redis_limiter(redis_server.url, rate=1, **other).acquire()  # does not wait
+    with pytest.raises(Waited):
+        redis_limiter(redis_server.url, rate=1).acquire()
+
+
+def test_a_pause_holds_back_every_limiter_of_the_server(redis_server):
+    first, second = redis_limiter(redis_server.url), redis_limiter(redis_server.url)
+    first.pause(2.0)
+    with pytest.raises(Waited):
+        second.acquire()
+
+
+def test_the_keys_name_no_account(redis_server):
+    redis_limiter(redis_server.url, secret_id="AKIDsecretish").release(redis_limiter(redis_server.url, secret_id="AKIDsecretish").acquire())
+    keys = redis.Redis.from_url(redis_server.url).keys("*")
+    assert keys and all(b"AKIDsecretish" not in key and key.startswith(shared.KEY_PREFIX.encode()) for key in keys)
+
+
+def test_the_password_option_opens_a_server_that_requires_one(redis_server_with_password, tmp_path):
+    warnings = []
+    limiter, local = made(redis_server_with_password.url, tmp_path, warnings, password=PASSWORD)
+    limiter.release(limiter.acquire())
+    assert warnings == [] and limiter._local is None and limiter is not local  # pylint: disable=protected-access
+    assert isinstance(limiter._shared, shared.RedisRateLimiter)  # pylint: disable=protected-access
+
+
+# -- faults: one warning naming the URL without its password, the single-machine limit, no hang -------------------------
+
+def assert_one_clean_warning(warnings, shown_port, secret=PASSWORD):
+    assert len(warnings) == 1, warnings
+    assert "127.0.0.1:%d" % shown_port in warnings[0] and secret not in warnings[0], warnings
+
+
+def test_unreachable_at_start_falls_back_to_the_folder_with_one_warning(tmp_path, hang_guard):
+    port = __import__("redis_setup").free_port()  # nothing listens there
+    warnings = []
+    url = "redis://:%s@127.0.0.1:%d/0" % (PASSWORD, port)
+    limiter, local = made(url, tmp_path, warnings)
+    limiter.release(limiter.acquire())
+    again, _local = made(url, tmp_path, warnings)  # another action of the same run: no second try, no second warning
+    again.release(again.acquire())
+    assert_one_clean_warning(warnings, port)
+    assert "***@127.0.0.1" in warnings[0]
+    assert isinstance(limiter._shared, shared.SharedRateLimiter) and limiter is not local  # pylint: disable=protected-access
+
+
+def test_a_server_lost_mid_run_falls_back_once_and_every_request_goes_on(redis_server, tmp_path, hang_guard):
+    warnings = []
+    limiter, _local = made(redis_server.url, tmp_path, warnings)
+    for _request in range(3):
+        limiter.release(limiter.acquire())
+    token = limiter.acquire()
+    redis_server.kill()
+    limiter.release(token)  # the answer of a request sent before the loss
+    for _request in range(5):
+        limiter.release(limiter.acquire())
+    assert_one_clean_warning(warnings, redis_server.port)
+    assert isinstance(limiter._local, shared._FallbackOnError)  # pylint: disable=protected-access  # the folder's limit
+
+
+def test_a_silent_server_costs_one_timeout_and_falls_back(silent_server, tmp_path, hang_guard):
+    warnings = []
+    limiter, _local = made(silent_server.url, tmp_path, warnings)
+    limiter.release(limiter.acquire())
+    assert_one_clean_warning(warnings, silent_server.port)
+    assert "Timeout" in warnings[0]
+
+
+def test_a_wrong_password_falls_back_with_one_warning_that_does_not_show_it(redis_server_with_password, tmp_path, hang_guard):
+    warnings = []
+    wrong = "not-the-pw-123"
+    url = "redis://:%s@127.0.0.1:%d/0" % (wrong, redis_server_with_password.port)
+    limiter, _local = made(url, tmp_path, warnings)
+    limiter.release(limiter.acquire())
+    assert_one_clean_warning(warnings, redis_server_with_password.port, secret=wrong)
+    assert "***@127.0.0.1" in warnings[0] and PASSWORD not in warnings[0]
+
+
+def test_no_password_at_all_falls_back_with_one_warning(redis_server_with_password, tmp_path, hang_guard):
+    warnings = []
+    limiter, _local = made(redis_server_with_password.url, tmp_path, warnings)
+    limiter.release(limiter.acquire())
+    assert_one_clean_warning(warnings, redis_server_with_password.port)
+
+
+def test_a_garbage_answer_falls_back_with_one_warning(garbage_server, tmp_path, hang_guard):
+    warnings = []
+    limiter, _local = made(garbage_server.url, tmp_path, warnings)
+    limiter.release(limiter.acquire())
+    assert_one_clean_warning(warnings, garbage_server.port)
+
+
+def test_an_answer_that_is_not_ours_falls_back(redis_server, tmp_path, hang_guard):
+    """Another program wrote a key of ours with another type: the script fails on the server, and the run goes on."""
+    name = shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs")
+    redis.Redis.from_url(redis_server.url).set(shared.KEY_PREFIX + "{" + name[:40] + "}:flight", "not a sorted set")
+    warnings = []
+    limiter, _local = made(redis_server.url, tmp_path, warnings)
+    limiter.release(limiter.acquire())
+    assert_one_clean_warning(warnings, redis_server.port)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379", "redis//127.0.0.1", "redis://127.0.0.1:6379/0 x", "memcached://:pw-xyz@h"])
+def test_a_url_that_is_not_redis_is_refused_naming_it_without_password(url):
+    with pytest.raises(SettingsError) as refused:
+        check_rate_limit_url(url)
+    assert "rate_limit_url" in str(refused.value) and "pw-xyz" not in str(refused.value)
+
+
+def test_without_the_option_nothing_changes_and_redis_is_not_imported(tmp_path, collections_path):
+    code = ("import sys; from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as s, _client as c\n"
+            "l = s.make_limiter('AKIDx', 'r', 'e', 'A', 3, 1.01, lambda: c.RateLimiter(3), folder=sys.argv[1])\n"
+            "l.release(l.acquire()); print(type(l._shared).__name__, 'redis' in sys.modules)")
+    env = clean_environment(tmp_path, PYTHONPATH=collections_path)
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "limits")], env=env, capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["SharedRateLimiter", "False"]
+
+
+# -- processes against the emulator -------------------------------------------------------------------------------------
+
+WORKER = r"""
+import json, os, sys, time
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials
+calls, start_at = int(sys.argv[1]), float(sys.argv[2])
+warnings = []
+api = _client.CvmApi(_credentials.resolve_credential(os.environ["TENCENTCLOUD_SECRET_ID"], os.environ["TENCENTCLOUD_SECRET_KEY"]),
+                     os.environ["TENCENTCLOUD_REGION"], endpoint=os.environ["TENCENTCLOUD_ENDPOINT"], warn=warnings.append,
+                     rate_limit_url=os.environ.get("TENCENTCLOUD_RATE_LIMIT_URL"))
+time.sleep(max(0.0, start_at - time.time()))  # every process starts its burst at the same moment
+done = 0
+for _ in range(calls):
+    api.call("DescribeKeyPairs", {"Limit": 1})
+    done += 1
+    if done == 3:
+        open(os.environ["TC_WORKER_MARK"], "a").close()
+print(json.dumps({"warnings": warnings, "done": done}))
+"""
+
+
+def start_workers(collections_path, emu, tmp_path, url, processes, calls):
+    """Processes with a folder and a TMPDIR each (as on separate machines or pods), sharing only the Redis URL."""
+    start_at = time.time() + 1.5 + processes * 0.1
+    workers = []
+    for number in range(processes):
+        home = tmp_path / ("node%d" % number)
+        (home / "tmp").mkdir(parents=True)
+        env = clean_environment(home, PYTHONPATH=collections_path, TENCENTCLOUD_CVM_RATE_LIMIT_DIR=home / "limits", TMPDIR=home / "tmp",
+                                TENCENTCLOUD_RATE_LIMIT_URL=url, TC_WORKER_MARK=home / "mark", **emu.env())
+        workers.append(subprocess.Popen([sys.executable, "-c", WORKER, str(calls), str(start_at)], env=env,  # pylint: disable=consider-using-with
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    return workers
+
+
+def finish(workers):
+    outputs = []
+    for worker in workers:
+        stdout, stderr = worker.communicate(timeout=300)
+        assert worker.returncode == 0, stderr
+        outputs.append(json.loads(stdout))
+    return outputs
+
+
+@pytest.mark.nondeterministic
+def test_processes_with_separate_folders_share_one_budget_through_redis(collections_path, redis_server, tmp_path):
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:  # documented limits: 10/s for DescribeKeyPairs
+        outputs = finish(start_workers(collections_path, emu, tmp_path, redis_server.url, processes=8, calls=5))
+        log = emu.requests()
+        assert all(output["warnings"] == [] for output in outputs)
+        assert log["ok_counts"]["DescribeKeyPairs"] == 40
+        assert [r for r in log["requests"] if r["error_code"] == "RequestLimitExceeded"] == [] and log["counts"]["DescribeKeyPairs"] == 40
+
+
+@pytest.mark.nondeterministic
+def test_redis_killed_mid_run_every_request_still_succeeds(collections_path, redis_server, tmp_path):
+    with EmulatorProcess(extra_args=["--operation-latency", "0.2"]) as emu:
+        workers = start_workers(collections_path, emu, tmp_path, redis_server.url, processes=4, calls=12)
+        deadline = time.monotonic() + 120
+        while not all((tmp_path / ("node%d" % number) / "mark").exists() for number in range(4)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        redis_server.kill()
+        outputs = finish(workers)
+        assert emu.requests()["ok_counts"]["DescribeKeyPairs"] == 48
+    assert all(output["done"] == 12 for output in outputs)
+    warned = [output["warnings"] for output in outputs]
+    assert all(len(w) <= 1 for w in warned) and any(len(w) == 1 for w in warned)
+    assert all("127.0.0.1:%d" % redis_server.port in w[0] for w in warned if w)
