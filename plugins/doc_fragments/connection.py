@@ -107,6 +107,34 @@ options:
       - Certificate verification cannot be turned off; name the CA of a private or self-signed endpoint here.
       - If not set, the environment variable E(TENCENTCLOUD_CA_BUNDLE) is used.
     type: path
+  rate_limit_url:
+    description:
+      - A Redis server that keeps the client-side rate limit for every process of every machine that names it. The budget of
+        each API action is shared per account (a hash of O(secret_id)), region and endpoint, as the processes of one machine share
+        it without this option. Use it when several machines or pods (AWX execution nodes, container groups, sliced jobs) call the
+        API with one account.
+      - V(redis://host[:port][/db]), V(rediss://host[:port][/db]) (TLS, see O(rate_limit_ca_bundle)) or V(unix:///path/to/socket).
+        Any other scheme is refused before any request.
+      - A password may be given in the URL (V(redis://:password@host)) or in O(rate_limit_password); it is never shown (messages and
+        the invocation show C(***) in its place).
+      - If the server cannot be used (unreachable, lost in mid-run, slower than 1 s, refusing the password, answering what is not
+        Redis), the module warns once, naming the URL without its password, and goes on with the single-machine limit. It never
+        waits on the server for longer than one connect and one answer timeout.
+      - Needs the Python library C(redis) on the host that runs the module (in the collection's C(requirements.txt)); without this
+        option it is never imported.
+      - If not set, the environment variable E(TENCENTCLOUD_RATE_LIMIT_URL) is used. Not set means the single-machine limit.
+    type: str
+  rate_limit_password:
+    description:
+      - The password of the O(rate_limit_url) server, when the URL holds none. Never shown in output or logs.
+      - If not set, the environment variable E(TENCENTCLOUD_RATE_LIMIT_PASSWORD) is used.
+    type: str
+  rate_limit_ca_bundle:
+    description:
+      - Path of a PEM file of CA certificates to verify a V(rediss://) O(rate_limit_url) server's certificate with, instead of
+        the system's CAs.
+      - If not set, the environment variable E(TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE) is used.
+    type: path
   request_timeout:
     description:
       - The longest one attempt of an API request may take, in seconds, before it counts as a network error (which is retried
@@ -185,4 +213,13 @@ options:
   allow_insecure_http:
     env:
       - name: TENCENTCLOUD_ALLOW_INSECURE_HTTP
+  rate_limit_url:
+    env:
+      - name: TENCENTCLOUD_RATE_LIMIT_URL
+  rate_limit_password:
+    env:
+      - name: TENCENTCLOUD_RATE_LIMIT_PASSWORD
+  rate_limit_ca_bundle:
+    env:
+      - name: TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE
 """

@@ -340,10 +340,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "api_filters": api_filters}
 
     def _ca_bundle(self):
-        value, origin = self.get_option_and_origin("ca_bundle")
-        # An empty TENCENTCLOUD_CA_BUNDLE (an AWX credential without a CA sets one) means none, but the option's path
+        return self._path_option("ca_bundle", "TENCENTCLOUD_CA_BUNDLE")
+
+    def _path_option(self, name, variable):
+        value, origin = self.get_option_and_origin(name)
+        # An empty variable (an AWX credential without a CA sets one) means none, but the option's path
         # type has already turned it into the current folder.
-        if str(origin).startswith("env") and not os.environ.get("TENCENTCLOUD_CA_BUNDLE"):
+        if str(origin).startswith("env") and not os.environ.get(variable):
             return None
         return value
 
@@ -360,7 +363,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             credential = _credentials.connect(options, settings["regions"][0], warn=self.display.warning)
             apis = [_client.CvmApi(credential, region, endpoint=self.get_option("endpoint"), request_timeout=self.get_option("request_timeout"),
                                    ca_bundle=self._ca_bundle(), api_deadline=self.get_option("api_deadline"), warn=self.display.warning,
-                                   allow_insecure_http=self.get_option("allow_insecure_http"))
+                                   allow_insecure_http=self.get_option("allow_insecure_http"), rate_limit_url=self.get_option("rate_limit_url"),
+                                   rate_limit_password=self.get_option("rate_limit_password"),
+                                   rate_limit_ca_bundle=self._path_option("rate_limit_ca_bundle", "TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE"))
                     for region in settings["regions"]]
         except _client.SettingsError as exc:
             raise AnsibleParserError(str(exc)) from None

@@ -131,6 +131,7 @@ def parse_arguments(args):
         for region in settings["regions"]:
             _client.check_region(region)
         _client.parse_endpoint(settings["endpoint"])
+        _client.check_rate_limit_url(settings["rate_limit_url"], settings["rate_limit_ca_bundle"])
     except _client.SettingsError as exc:
         problems.append(str(exc))
     if settings["filters"]:
@@ -156,7 +157,8 @@ def connect(settings, warn):
         credential = _credentials.connect(settings, settings["regions"][0], warn=warn)
         return {region: _client.CvmApi(credential, region, endpoint=settings["endpoint"], request_timeout=settings["request_timeout"],
                                        ca_bundle=settings["ca_bundle"], api_deadline=settings["api_deadline"], warn=warn,
-                                       allow_insecure_http=settings["allow_insecure_http"])
+                                       allow_insecure_http=settings["allow_insecure_http"], rate_limit_url=settings["rate_limit_url"],
+                                       rate_limit_password=settings["rate_limit_password"], rate_limit_ca_bundle=settings["rate_limit_ca_bundle"])
                 for region in settings["regions"]}
     except _client.SettingsError as exc:
         raise SourceArgumentError(_masked(str(exc), settings["_secrets"])) from None

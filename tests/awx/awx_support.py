@@ -140,6 +140,10 @@ def validation_errors(credential_type):
         tower.filename = "EXAMPLE_FILENAME"
         if len(templates) > 1:
             errors.append("must use multi-file syntax when injecting multiple files")
+    elif templates:  # multi-file syntax: template.NAME is tower.filename.NAME
+        tower.filename = _Namespace()
+        for label in templates:
+            setattr(tower.filename, label.split(".", 1)[1], "EXAMPLE_FILENAME")
     valid_namespace["tower"] = tower
     for kind, injector in injectors.items():
         for key, template in (injector or {}).items():

@@ -65,6 +65,7 @@ def test_injected_variables_are_exactly_the_modules_environment_fallbacks(creden
     assert sorted(credential_type["injectors"]["env"]) == sorted(fallbacks.values())
     assert sorted(fallbacks.values()) == [
         "TENCENTCLOUD_ALLOW_INSECURE_HTTP", "TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_CA_BUNDLE", "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_PROFILE",
+        "TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE", "TENCENTCLOUD_RATE_LIMIT_PASSWORD", "TENCENTCLOUD_RATE_LIMIT_URL",
         "TENCENTCLOUD_REGION", "TENCENTCLOUD_ROLE_ARN", "TENCENTCLOUD_ROLE_DURATION", "TENCENTCLOUD_ROLE_EXTERNAL_ID",
         "TENCENTCLOUD_ROLE_SESSION_NAME", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SECURITY_TOKEN",
         "TENCENTCLOUD_STS_ENDPOINT",
@@ -78,7 +79,7 @@ def test_inputs_are_the_options_with_an_environment_fallback(credential_type, fa
 def test_secret_inputs_are_exactly_the_no_log_options(credential_type, spec, fallbacks):
     secret_inputs = {field_id for field_id, field in fields_by_id(credential_type).items() if field.get("secret")}
     no_log_options = {option for option in fallbacks if spec[option].get("no_log")}
-    assert secret_inputs == no_log_options == {"secret_key", "security_token", "role_external_id"}
+    assert secret_inputs == no_log_options == {"secret_key", "security_token", "role_external_id", "rate_limit_password"}
     # secret_id is deliberately not secret (like an AWS access key id): shown in output, useful in support cases.
     assert spec["secret_id"]["no_log"] is False
 
@@ -119,6 +120,9 @@ def test_inputs_left_empty_inject_empty_values(credential_type, tmp_path):
         "TENCENTCLOUD_ALLOW_INSECURE_HTTP": "",  # the modules drop it, so the default (false) applies
         "TENCENTCLOUD_CA_BUNDLE": "",  # AWX writes the (empty) file anyway; the variable does not point at it
         "TENCENTCLOUD_API_DEADLINE": "",  # the modules drop it, so the default applies
+        "TENCENTCLOUD_RATE_LIMIT_URL": "",  # not set: the single-machine limit
+        "TENCENTCLOUD_RATE_LIMIT_PASSWORD": "",
+        "TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE": "",  # as TENCENTCLOUD_CA_BUNDLE
     }
 
 
