@@ -295,3 +295,54 @@ def test_redis_killed_mid_run_every_request_still_succeeds(collections_path, red
     warned = [output["warnings"] for output in outputs]
     assert all(len(w) <= 1 for w in warned) and any(len(w) == 1 for w in warned)
     assert all("127.0.0.1:%d" % redis_server.port in w[0] for w in warned if w)
+
+
+# -- through a module, as a playbook uses it ----------------------------------------------------------------------------
+
+def info_task(name, url, extra=""):
+    return """
+      - name: %s
+        tencentcloud.cvm.cvm_keypair_association_info:
+          instance_ids: [ins-a1000004]
+          rate_limit_url: %s%s
+        ignore_errors: true
+    """ % (name, json.dumps(url), extra)
+
+
+def run_info(playbook, emulator, tasks, env=None):
+    rc, results, stdout, stderr = playbook(emulator, """
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+    """ + tasks, verbosity=4, env=dict({"ANSIBLE_INJECT_INVOCATION": "1"}, **(env or {})))
+    assert rc == 0, stderr
+    return results, stdout + stderr + json.dumps(results)
+
+
+def test_a_module_shares_its_budget_through_redis_and_never_shows_the_password(emulator, playbook, redis_server_with_password):
+    url = "redis://:%s@127.0.0.1:%d/0" % (PASSWORD, redis_server_with_password.port)
+    results, output = run_info(playbook, emulator, info_task("in url", url)
+                               + info_task("in option", redis_server_with_password.url, "\n          rate_limit_password: %s" % PASSWORD))
+    for result in results.values():
+        assert not result.get("failed") and not result.get("warnings"), result
+    assert PASSWORD not in output
+    keys = redis.Redis.from_url(redis_server_with_password.url, password=PASSWORD).keys(shared.KEY_PREFIX + "*")
+    assert keys  # the requests were counted on the server
+
+
+def test_a_module_with_a_wrong_password_warns_once_and_succeeds(emulator, playbook, redis_server_with_password):
+    url = "redis://:wrong-pw-4567@127.0.0.1:%d/0" % redis_server_with_password.port
+    results, output = run_info(playbook, emulator, info_task("wrong", url))
+    result = results["wrong"]
+    assert not result.get("failed") and [i["instance_id"] for i in result["instances"]] == ["ins-a1000004"], result
+    warnings = [w for w in result.get("warnings", []) if "rate limit" in w]
+    assert len(warnings) == 1 and "***@127.0.0.1:%d" % redis_server_with_password.port in warnings[0], result
+    assert "wrong-pw-4567" not in output
+
+
+def test_a_module_refuses_a_url_that_is_not_redis_before_any_request(emulator, playbook):
+    results, output = run_info(playbook, emulator, info_task("bad", "http://:pw-bad-999@127.0.0.1:6379"))
+    result = results["bad"]
+    assert result.get("failed") and "rate_limit_url" in result["msg"] and "redis://" in result["msg"], result
+    assert "pw-bad-999" not in output
+    assert emulator.requests()["counts"] == {}
