@@ -20,7 +20,9 @@ import pytest
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import RateLimiter, check_rate_limit_url, SettingsError
 from ansible_env import clean_environment  # pylint: disable=import-error
+from fleet import fleet_state  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
+from node_fleet import run_nodes  # pylint: disable=import-error
 from redis_setup import garbage_server, redis_server, redis_server_with_password, silent_server  # noqa: F401 pylint: disable=import-error,unused-import
 
 redis = pytest.importorskip("redis")  # in requirements.txt: the project's venv has it
@@ -346,3 +348,41 @@ def test_a_module_refuses_a_url_that_is_not_redis_before_any_request(emulator, p
     assert result.get("failed") and "rate_limit_url" in result["msg"] and "redis://" in result["msg"], result
     assert "pw-bad-999" not in output
     assert emulator.requests()["counts"] == {}
+
+
+# -- four nodes on one fleet (tests/support/node_fleet.py) --------------------------------------------------------------
+
+FLEET = 10000  # as docs/performance.md measures it
+NODES = 4
+OPERATION_SECONDS = 2.0  # real operations take seconds
+
+
+@pytest.mark.slow
+@pytest.mark.nondeterministic
+def test_four_nodes_on_10000_instances_share_one_budget_through_redis(collections_path, redis_server, tmp_path):
+    document = fleet_state(FLEET)
+    with EmulatorProcess(state=document, extra_args=["--operation-latency", str(OPERATION_SECONDS)]) as emu:
+        row = run_nodes(emu, document, NODES, tmp_path, collections_path, url=redis_server.url)
+    assert row["rcs"] == [0] * NODES and row["failed"] == 0, row
+    assert row["bound"] == FLEET == row["instances"], row
+    assert row["refused"] <= 0.01 * row["requests"], row
+    assert row["warnings"] == [], row
+
+
+@pytest.mark.slow
+@pytest.mark.nondeterministic
+def test_redis_killed_while_four_nodes_work_every_instance_is_still_bound(collections_path, redis_server, tmp_path):
+    fleet = 2000
+    document = fleet_state(fleet)
+
+    def kill_after_the_first_writes(_started):
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and emu.requests()["counts"].get("AssociateInstancesKeyPairs", 0) < NODES:
+            time.sleep(0.2)
+        redis_server.kill()
+    with EmulatorProcess(state=document, extra_args=["--operation-latency", str(OPERATION_SECONDS)]) as emu:
+        row = run_nodes(emu, document, NODES, tmp_path, collections_path, url=redis_server.url, during=kill_after_the_first_writes)
+    assert redis_server.proc.poll() is not None  # it was killed while the nodes worked
+    assert row["rcs"] == [0] * NODES and row["failed"] == 0, row
+    assert row["bound"] == fleet == row["instances"], row
+    assert 1 <= len(row["warnings"]) and all("127.0.0.1:%d" % redis_server.port in w for w in row["warnings"]), row
