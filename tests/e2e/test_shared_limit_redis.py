@@ -19,7 +19,7 @@ import pytest
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import RateLimiter, check_rate_limit_url, SettingsError
-from ansible_env import clean_environment  # pylint: disable=import-error
+from ansible_env import BIN, clean_environment  # pylint: disable=import-error
 from fleet import fleet_state  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
 from node_fleet import run_nodes  # pylint: disable=import-error
@@ -386,3 +386,42 @@ def test_redis_killed_while_four_nodes_work_every_instance_is_still_bound(collec
     assert row["rcs"] == [0] * NODES and row["failed"] == 0, row
     assert row["bound"] == fleet == row["instances"], row
     assert 1 <= len(row["warnings"]) and all("127.0.0.1:%d" % redis_server.port in w for w in row["warnings"]), row
+
+
+# -- the inventory plugin and the event source --------------------------------------------------------------------------
+
+def test_the_inventory_plugin_counts_its_reads_on_redis(emulator, ansible_env, tmp_path, redis_server_with_password):
+    path = tmp_path / "fleet.cvm.yml"
+    path.write_text("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [instance_id]\n")
+    url = "redis://:%s@127.0.0.1:%d/0" % (PASSWORD, redis_server_with_password.port)
+    proc = subprocess.run([str(BIN / "ansible-inventory"), "-vvvv", "-i", str(path), "--list"],
+                          env=ansible_env(emulator, {"TENCENTCLOUD_RATE_LIMIT_URL": url}), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0 and "ins-a1000004" in proc.stdout, proc.stderr
+    assert "rate limit" not in proc.stderr and PASSWORD not in proc.stdout + proc.stderr
+    assert redis.Redis.from_url(redis_server_with_password.url, password=PASSWORD).keys(shared.KEY_PREFIX + "*")
+
+
+def test_the_inventory_plugin_refuses_a_url_that_is_not_redis_before_any_request(emulator, ansible_env, tmp_path):
+    path = tmp_path / "fleet.cvm.yml"
+    path.write_text("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nrate_limit_url: 'ftp://:pw-inv-777@127.0.0.1:1'\n")
+    proc = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(path), "--list"],
+                          env=ansible_env(emulator, {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode != 0 and "rate_limit_url" in proc.stderr and "***@" in proc.stderr, proc.stderr
+    assert "pw-inv-777" not in proc.stdout + proc.stderr
+    assert emulator.requests()["counts"] == {}
+
+
+def test_the_event_source_refuses_a_url_that_is_not_redis_naming_it_without_password():
+    from ansible_collections.tencentcloud.cvm.plugins.plugin_utils import _instance_watch as watch  # pylint: disable=import-outside-toplevel
+    with pytest.raises(watch.SourceArgumentError) as refused:
+        watch.parse_arguments({"region": "ap-guangzhou", "rate_limit_url": "http://:pw-eda-888@127.0.0.1:6379", "secret_id": "AKIDx",
+                               "secret_key": "k"})
+    assert "rate_limit_url" in str(refused.value) and "pw-eda-888" not in str(refused.value)
+
+
+def test_the_event_source_builds_its_clients_with_the_redis_url(redis_server):
+    from ansible_collections.tencentcloud.cvm.plugins.plugin_utils import _instance_watch as watch  # pylint: disable=import-outside-toplevel
+    settings = watch.parse_arguments({"region": "ap-guangzhou", "rate_limit_url": redis_server.url, "secret_id": "AKIDx", "secret_key": "k",
+                                      "endpoint": "http://127.0.0.1:1"})
+    apis = watch.connect(settings, warn=None)
+    assert [api.rate_limit_url for api in apis.values()] == [redis_server.url]
