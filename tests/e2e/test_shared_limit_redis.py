@@ -23,7 +23,7 @@ from ansible_env import BIN, clean_environment  # pylint: disable=import-error
 from fleet import fleet_state  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
 from node_fleet import run_nodes  # pylint: disable=import-error
-from redis_setup import garbage_server, redis_server, redis_server_with_password, silent_server  # noqa: F401 pylint: disable=import-error,unused-import
+from redis_setup import garbage_server, redis_server, redis_server_with_password, redis_tls_server, silent_server  # noqa: F401 pylint: disable=import-error,unused-import
 
 redis = pytest.importorskip("redis")  # in requirements.txt: the project's venv has it
 
@@ -67,11 +67,11 @@ def redis_limiter(url, rate=3, secret_id="AKIDx", region="ap-guangzhou", action=
                                    password=password, shown_url=url)
 
 
-def made(url, tmp_path, warnings, password=None, local=None):
+def made(url, tmp_path, warnings, password=None, local=None, ca_bundle=None):
     local = local or RateLimiter(10)
     limiter = shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs", 10, WINDOW, lambda: local,
                                   warn=warnings.append, folder=str(tmp_path / "limits"), url=url, password=password,
-                                  shown_url=check_rate_limit_url(url)[1])
+                                  shown_url=check_rate_limit_url(url)[1], ca_bundle=ca_bundle)
     return limiter, local
 
 
@@ -135,6 +135,20 @@ def test_the_password_option_opens_a_server_that_requires_one(redis_server_with_
     limiter.release(limiter.acquire())
     assert warnings == [] and limiter._local is None and limiter is not local  # pylint: disable=protected-access
     assert isinstance(limiter._shared, shared.RedisRateLimiter)  # pylint: disable=protected-access
+
+
+def test_rediss_with_the_servers_ca_shares_the_budget_over_tls(redis_tls_server, tmp_path, hang_guard):
+    warnings = []
+    limiter, _local = made(redis_tls_server.url, tmp_path, warnings, ca_bundle=redis_tls_server.ca)
+    limiter.release(limiter.acquire())
+    assert warnings == [] and isinstance(limiter._shared, shared.RedisRateLimiter) and limiter._local is None  # pylint: disable=protected-access
+
+
+def test_rediss_without_its_ca_does_not_trust_the_server_and_falls_back(redis_tls_server, tmp_path, hang_guard):
+    warnings = []
+    limiter, _local = made(redis_tls_server.url, tmp_path, warnings)
+    limiter.release(limiter.acquire())
+    assert len(warnings) == 1 and "rediss://127.0.0.1:%d" % redis_tls_server.port in warnings[0] and "certificate" in warnings[0].lower(), warnings
 
 
 # -- faults: one warning naming the URL without its password, the single-machine limit, no hang -------------------------

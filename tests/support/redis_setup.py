@@ -55,20 +55,24 @@ def free_port():
 class RedisServer:
     """One redis-server process on 127.0.0.1; `password` makes it require one (requirepass)."""
 
-    def __init__(self, binary, folder, password=None):
+    def __init__(self, binary, folder, password=None, tls=None):
         self.binary = binary
         self.folder = folder
         self.password = password
+        self.tls = tls  # (certificate, key) PEM paths: TLS only, on rediss://
         self.port = free_port()
         self.proc = None
 
     @property
     def url(self):
-        return "redis://127.0.0.1:%d/0" % self.port
+        return "%s://127.0.0.1:%d/0" % ("rediss" if self.tls else "redis", self.port)
 
     def start(self):
-        args = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+        args = [self.binary, "--bind", "127.0.0.1", "--port", "0" if self.tls else str(self.port), "--save", "", "--appendonly", "no",
                 "--dir", self.folder, "--protected-mode", "no", "--loglevel", "warning"]
+        if self.tls:
+            args += ["--tls-port", str(self.port), "--tls-cert-file", self.tls[0], "--tls-key-file", self.tls[1],
+                     "--tls-ca-cert-file", self.tls[0], "--tls-auth-clients", "no"]
         if self.password:
             args += ["--requirepass", self.password]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # pylint: disable=consider-using-with
@@ -78,6 +82,8 @@ class RedisServer:
                 raise RuntimeError("redis-server exited at start (exit %d)" % self.proc.returncode)
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as sock:
+                    if self.tls:
+                        return self  # listening; the TLS handshake is the client's test
                     sock.sendall(b"PING\r\n")
                     if sock.recv(64):
                         return self
@@ -119,6 +125,21 @@ def redis_server(tmp_path_factory):
 def redis_server_with_password(tmp_path_factory):
     """A fresh redis-server that requires the password 'rl-secret-pw', stopped afterwards."""
     server = _start(tmp_path_factory, password="rl-secret-pw")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_tls_server(tmp_path_factory):
+    """A fresh redis-server that speaks only TLS (rediss://), with a self-signed certificate for 127.0.0.1: `.ca` is its PEM."""
+    from awx_support import self_signed_certificate  # pylint: disable=import-error,import-outside-toplevel
+    folder = tmp_path_factory.mktemp("redis-tls")
+    cert, key = self_signed_certificate(folder)
+    binary, reason = ensure_redis_server()
+    if binary is None:
+        pytest.fail("no redis-server for the shared rate limit tests: %s" % reason)
+    server = RedisServer(binary, str(folder), tls=(str(cert), str(key))).start()
+    server.ca = str(cert)
     yield server
     server.stop()
 
