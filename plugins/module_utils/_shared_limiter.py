@@ -725,7 +725,7 @@ class RedisRateLimiter:
             if script is None:
                 script = self._scripts[source] = self.client.register_script(source)
             answer = script(keys=self.keys, args=list(args))
-        except Exception as exc:  # pylint: disable=broad-exception-caught
+        except Exception as exc:  # pylint: disable=broad-except
             # The library's errors (refused, lost, timeout, wrong password, a protocol it cannot read) and whatever a
             # garbage answer makes it raise: all mean the server cannot be used.
             raise LimiterUnavailable("the rate limit server %s cannot be used: %s: %s"
