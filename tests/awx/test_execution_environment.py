@@ -30,6 +30,8 @@ ansible_builder = pytest.importorskip("ansible_builder", reason="ansible-builder
 from ansible_builder.ee_schema import validate_schema  # noqa: E402  pylint: disable=wrong-import-position
 
 SDK_PACKAGES = {"tencentcloud-sdk-python-common", "tencentcloud-sdk-python-cvm"}
+# What requirements.txt names: the SDK, and redis for the option rate_limit_url (imported only when it is set).
+REQUIRED_PACKAGES = SDK_PACKAGES | {"redis"}
 
 
 def requirement_names(lines):
@@ -57,7 +59,7 @@ def test_collection_metadata_is_a_valid_v3_definition_naming_the_sdk():
     # Paths are relative to the collection root (ansible-builder's introspection joins them to it).
     python_file, system_file = REPO / deps["python"], REPO / deps["system"]
     assert python_file == REPO / "requirements.txt", "the EE must get the same requirements as `pip install -r requirements.txt`"
-    assert set(requirement_names(python_file.read_text().splitlines())) == SDK_PACKAGES
+    assert set(requirement_names(python_file.read_text().splitlines())) == REQUIRED_PACKAGES
     assert system_file.is_file()
     # No system package is needed: the SDK is pure Python. The file says so and lists nothing.
     assert [line for line in system_file.read_text().splitlines() if line.strip() and not line.startswith("#")] == []
@@ -116,7 +118,7 @@ def test_ansible_builder_context_installs_the_collection_and_its_sdk(tarball, tm
     report = yaml.safe_load(proc.stdout)
     assert report["system"] == []
     lines = pip_file.read_text().splitlines()
-    assert set(requirement_names(lines)) == SDK_PACKAGES
+    assert set(requirement_names(lines)) == REQUIRED_PACKAGES
     assert all(line.endswith("# from collection tencentcloud.cvm") for line in lines if line.strip())
     assert not bindep_file.exists()  # nothing for the system package manager
 
@@ -142,7 +144,7 @@ def test_documented_definition_is_valid_and_needs_no_extra_python_requirement():
     # Every input is pinned (docs/awx/README.md, "Pinning"): ranges with an upper bound, and the base by digest.
     assert re.fullmatch(r"ansible-runner>=[0-9.]+,<[0-9.]+", definition["dependencies"]["ansible_runner"]["package_pip"])
     sdk = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
-    assert sdk and all(re.fullmatch(r"tencentcloud-sdk-python-[a-z]+>=[0-9.]+,<[0-9.]+", line) for line in sdk), sdk
+    assert sdk and all(re.fullmatch(r"(tencentcloud-sdk-python-[a-z]+|redis)>=[0-9.]+,<[0-9.]+", line) for line in sdk), sdk
     # The default base (what AWX's own awx-ee is built from) and the settings that base needs; README.md
     # documents both, and how to swap the base.
     assert re.fullmatch(r"quay\.io/centos/centos:stream9@sha256:[0-9a-f]{64}", definition["images"]["base_image"]["name"])
