@@ -575,7 +575,7 @@ def make_limiter(secret_id, region, endpoint, action, rate, window, local_factor
     say = _redis_say(shown_url or "the rate limit server")
     try:
         shared = RedisRateLimiter(connect_redis(url, password, ca_bundle, shown_url), state_file_name(secret_id, region, endpoint, action),
-                                  rate, window, sleep=sleep, password=password, shown_url=shown_url)
+                                  rate, window, sleep=sleep, password=password, shown_url=shown_url, url=url)
     except LimiterUnavailable as exc:
         _REDIS_FELL_BACK.add(True)
         say(warn, exc)
@@ -705,8 +705,9 @@ class RedisRateLimiter:
     Any error of the server or the library, or an answer that is not ours, raises LimiterUnavailable (no secret in it).
     """
 
-    def __init__(self, client, name, rate, window, sleep=time.sleep, password=None, shown_url=None):
+    def __init__(self, client, name, rate, window, sleep=time.sleep, password=None, shown_url=None, url=""):
         self.client = client
+        self._secret_url = url  # only to cut its password out of a library's message
         self.rate = rate
         self.window = window
         self._sleep = sleep
@@ -729,7 +730,7 @@ class RedisRateLimiter:
             # The library's errors (refused, lost, timeout, wrong password, a protocol it cannot read) and whatever a
             # garbage answer makes it raise: all mean the server cannot be used.
             raise LimiterUnavailable("the rate limit server %s cannot be used: %s: %s"
-                                     % (self._shown, type(exc).__name__, _hide(str(exc), "", self._password))) from None
+                                     % (self._shown, type(exc).__name__, _hide(str(exc), self._secret_url, self._password))) from None
         if isinstance(answer, bytes):
             answer = answer.decode("ascii", "replace")
         if not isinstance(answer, str):

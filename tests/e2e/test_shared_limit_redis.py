@@ -439,3 +439,10 @@ def test_the_event_source_builds_its_clients_with_the_redis_url(redis_server):
                                       "endpoint": "http://127.0.0.1:1"})
     apis = watch.connect(settings, warn=None)
     assert [api.rate_limit_url for api in apis.values()] == [redis_server.url]
+
+
+@pytest.mark.parametrize("url, password", [("redis://:pw-url-123@127.0.0.1:1/0", None), ("redis://user:pw-url-123@h", None),
+                                           ("redis://127.0.0.1:1/0", "pw-url-123")])
+def test_a_library_message_quoting_the_password_is_cut(url, password):
+    text = shared._hide("AuthenticationError: pw-url-123 refused for redis://user:pw-url-123@h", url, password)  # pylint: disable=protected-access
+    assert "pw-url-123" not in text and "***" in text
