@@ -62,9 +62,9 @@ def main():
     print(json.dumps(rows, indent=1))
     print("\n| nodes | rate_limit_url | time | requests | refused for rate | failed hosts | bound |\n|---|---|---:|---:|---:|---:|---:|")
     for row in rows:
-        print("| %d | %s | %.1f s | %d | %d (%.1f%%) | %d | %d/%d |" % (row["nodes"], "redis" if row["option"] else "not set", row["wall"],
-                                                                      row["requests"], row["refused"], row["refused_pct"], row["failed"],
-                                                                      row["bound"], row["instances"]))
+        shown = (row["nodes"], "redis" if row["option"] else "not set", row["wall"], row["requests"], row["refused"], row["refused_pct"],
+                 row["failed"], row["bound"], row["instances"])
+        print("| %d | %s | %.1f s | %d | %d (%.1f%%) | %d | %d/%d |" % shown)
 
 
 if __name__ == "__main__":

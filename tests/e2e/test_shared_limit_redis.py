@@ -9,7 +9,6 @@ single-machine limit. redis-server is started by the fixtures on 127.0.0.1 at a 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

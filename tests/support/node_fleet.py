@@ -58,7 +58,8 @@ def start_nodes(emu, document, nodes, folder, collections_path, url=None):
         env = ansible_environment(home, collections_path, emulator=emu, TMPDIR=home / "tmp", TENCENTCLOUD_CVM_RATE_LIMIT_DIR=home / "limits",
                                   TENCENTCLOUD_RATE_LIMIT_URL=url)
         cmd = [str(BIN / "ansible-playbook"), "-i", str(home / "inventory.json"), str(home / "bind.yml")]
-        started.append((subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), home))  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # pylint: disable=consider-using-with
+        started.append((proc, home))
     return started
 
 
