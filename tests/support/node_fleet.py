@@ -85,7 +85,8 @@ def tally(emu, results):
     bound = sum(1 for i in instances if KEY_ID in ((i.get("LoginSettings") or {}).get("KeyIds") or []))
     warnings = [line.strip() for _rc, out in results for line in out.splitlines() if "[WARNING]" in line and "rate limit" in line]
     return {"requests": len(records), "refused": refused, "refused_pct": 100.0 * refused / max(1, len(records)), "failed": failed,
-            "bound": bound, "instances": len(instances), "warnings": warnings, "rcs": [rc for rc, _out in results]}
+            "bound": bound, "instances": len(instances), "warnings": warnings, "rcs": [rc for rc, _out in results],
+            "failed_output": [out[-1500:] for rc, out in results if rc][:1]}
 
 
 def run_nodes(emu, document, nodes, folder, collections_path, url=None, during=None):
