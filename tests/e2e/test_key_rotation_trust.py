@@ -42,12 +42,6 @@ def run_role(ansible_env, emu, tmp_path, play, inventory, extra_vars, env=None, 
     return proc.returncode, read_results(proc, run_env), proc.stdout, proc.stderr
 
 
-
-
-
-
-
-
 def writes(emu):
     return [r["action"] for r in emu.requests()["requests"] if r["action"] in WRITE_ACTIONS]
 
