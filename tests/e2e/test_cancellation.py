@@ -92,6 +92,32 @@ def wait_for(condition, timeout, what):
         time.sleep(0.05)
 
 
+def cancel_mid_run(path, env, log_path, ready, what, module):
+    """Run ansible-playbook on `path` in a session of its own; once `ready()` holds (within 300 s) and `module` runs, send
+    SIGTERM to the playbook's process group, as AWX does on cancel. Whatever still runs after that (it should be nothing)
+    is killed, by id. Returns (the finished playbook process, the process tree seen while it ran)."""
+    with open(log_path, "w") as out:
+        run = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)],  # pylint: disable=consider-using-with
+                               env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        tree = {}
+        try:
+            wait_for(lambda: ready() or run.poll() is not None, 300, what)
+            assert run.poll() is None, "the run ended before it could be cancelled"
+            # Ansible's workers call setsid(): the module runs in the worker's session, not in the playbook's group.
+            tree = process_tree(run.pid)
+            assert any(module in command_line(pid) for pid in tree), "the module should be running now"
+            os.killpg(run.pid, signal.SIGTERM)  # what AWX does on cancel
+            run.wait(60)
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGTERM)  # SIGTERM first: ansible passes it on to its workers' sessions
+                time.sleep(5)
+            for pid in still_running(tree) + ([run.pid] if run.poll() is None else []):
+                os.kill(pid, signal.SIGKILL)  # only processes this test started, by id
+            run.wait(10)
+    return run, tree
+
+
 def test_sigterm_to_the_process_group_mid_writes_leaves_nothing_behind_and_a_rerun_finishes_the_job(ansible_env, playbook, tmp_path):
     extra = ["--generate-instances", str(INSTANCES), "--operation-latency", "1.0", "--response-latency", "150"]
     with EmulatorProcess(extra_args=extra) as emu:
@@ -101,26 +127,9 @@ def test_sigterm_to_the_process_group_mid_writes_leaves_nothing_behind_and_a_rer
         path = tmp_path / "playbook.yml"
         path.write_text(PLAYBOOK)
         env = ansible_env(emu)
-        with open(tmp_path / "out.txt", "w") as out:
-            run = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)],  # pylint: disable=consider-using-with
-                                   env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-            tree = {}
-            try:
-                wait_for(lambda: sum(w["outcome"] == "ok" for w in binding_writes(emu)) >= KILL_AFTER_WRITES or run.poll() is not None, 300,
-                         "the run never reached its writes")
-                assert run.poll() is None, "the run ended before it could be cancelled"
-                # Ansible's workers call setsid(): the module runs in the worker's session, not in the playbook's group.
-                tree = process_tree(run.pid)
-                assert any("AnsiballZ_cvm_keypair_association" in command_line(pid) for pid in tree), "the module should be running now"
-                os.killpg(run.pid, signal.SIGTERM)  # what AWX does on cancel
-                run.wait(60)
-            finally:
-                if run.poll() is None:
-                    os.killpg(run.pid, signal.SIGTERM)  # SIGTERM first: ansible passes it on to its workers' sessions
-                    time.sleep(5)
-                for pid in still_running(tree) + ([run.pid] if run.poll() is None else []):
-                    os.kill(pid, signal.SIGKILL)  # only processes this test started, by id
-                run.wait(10)
+        run, tree = cancel_mid_run(path, env, tmp_path / "out.txt",
+                                   lambda: sum(w["outcome"] == "ok" for w in binding_writes(emu)) >= KILL_AFTER_WRITES,
+                                   "the run never reached its writes", "AnsiballZ_cvm_keypair_association")
         assert run.returncode != 0
 
         # No worker and no module process of the run is left.
@@ -193,25 +202,9 @@ def test_a_create_cancelled_before_its_private_key_was_stored_makes_the_rerun_fa
         path = tmp_path / "create.yml"
         path.write_text(CREATE % key_file)
         emu.configure(faults={"response_latency_ms": 8000})  # every answer waits 8 s (within the read timeout): the run is cancelled while CreateKeyPair's does
-        with open(tmp_path / "out.txt", "w") as out:
-            run = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)],  # pylint: disable=consider-using-with
-                                   env=ansible_env(emu), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-            tree = {}
-            try:
-                # The emulator logs a request before it waits to answer: CreateKeyPair has reached the API and taken effect.
-                wait_for(lambda: emu.requests()["counts"].get("CreateKeyPair") or run.poll() is not None, 300, "CreateKeyPair never came")
-                assert run.poll() is None, "the run ended before it could be cancelled"
-                tree = process_tree(run.pid)
-                assert any("AnsiballZ_cvm_keypair" in command_line(pid) for pid in tree), "the module should be running now"
-                os.killpg(run.pid, signal.SIGTERM)  # what AWX does on cancel
-                run.wait(60)
-            finally:
-                if run.poll() is None:
-                    os.killpg(run.pid, signal.SIGTERM)
-                    time.sleep(5)
-                for pid in still_running(tree) + ([run.pid] if run.poll() is None else []):
-                    os.kill(pid, signal.SIGKILL)  # only processes this test started, by id
-                run.wait(10)
+        # The emulator logs a request before it waits to answer: once logged, CreateKeyPair has reached the API and taken effect.
+        _run, tree = cancel_mid_run(path, ansible_env(emu), tmp_path / "out.txt", lambda: emu.requests()["counts"].get("CreateKeyPair"),
+                                    "CreateKeyPair never came", "AnsiballZ_cvm_keypair")
         wait_for(lambda: not still_running(tree), 30, "left behind: %s" % [command_line(pid) for pid in still_running(tree)])
         emu.configure(faults={"response_latency_ms": 0})
         created = [k for k in emu.state()["key_pairs"] if k["KeyName"] == "cancelled_key"]

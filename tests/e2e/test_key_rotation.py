@@ -13,62 +13,29 @@ import re
 
 import pytest
 
-from ssh_client import LOGIN_USER, login, new_key  # pylint: disable=import-error
+import rotation_support
+from rotation_support import API_PLAY, INVENTORY_PLAY, OLD_KEY_ID, address, fleet_ids, new_key_ids, role_vars
+from ssh_client import login, new_key  # pylint: disable=import-error
 from ssh_fleet import requires_sshd, run_playbook, ssh_emulator, write_inventory
 
 pytestmark = requires_sshd
 
-OLD_KEY_ID = "skey-old00001"
-SSH_EXTRA = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-
-INVENTORY_PLAY = """
-- name: Rotate the fleet's key
-  hosts: all
-  gather_facts: false
-  roles:
-    - role: tencentcloud.cvm.key_rotation
-"""
-
-API_PLAY = """
-- name: Rotate the key of the instances a filter selects
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  roles:
-    - role: tencentcloud.cvm.key_rotation
-"""
-
 
 def fleet_state(size, old_public_key):
-    instances = [{"InstanceId": "ins-r%07d" % number, "InstanceName": "rot-%02d" % number, "InstanceState": "RUNNING",
-                  "OsName": "Debian 12.0 64bit", "Tags": {"fleet": "rotation"}, "LoginSettings": {"KeyIds": [OLD_KEY_ID]}}
-                 for number in range(1, size + 1)]
-    return {"instances": instances, "key_pairs": [{"KeyId": OLD_KEY_ID, "KeyName": "old_key", "PublicKey": old_public_key}]}
+    return rotation_support.fleet_state(size, old_public_key, "r", "rot")
 
 
 def fleet(emu, size, old_public_key):
     emu.load_state(fleet_state(size, old_public_key))
-    return ["ins-r%07d" % number for number in range(1, size + 1)]
-
-
-def role_vars(tmp_path, **extra):
-    variables = {"key_rotation_new_key_name": "new_key", "key_rotation_new_private_key_path": str(tmp_path / "new_key.pem"),
-                 "key_rotation_retired_key_names": ["old_key"], "key_rotation_force_stop": True, "key_rotation_login_timeout": 5,
-                 "key_rotation_ssh_extra_args": SSH_EXTRA, "key_rotation_login_user": LOGIN_USER}
-    variables.update(extra)
-    return variables
+    return fleet_ids(size, "r")
 
 
 def changed_counts(stdout):
     return [int(count) for count in re.findall(r"changed=(\d+)", stdout)]
 
 
-def address(emu, instance_id):
-    return emu.ssh()["instances"][instance_id]["address"]
-
-
 def new_key_id(emu):
-    return [pair["KeyId"] for pair in emu.state()["key_pairs"] if pair["KeyName"] == "new_key"][0]
+    return new_key_ids(emu)[0]
 
 
 @pytest.mark.slow

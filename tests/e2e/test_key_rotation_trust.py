@@ -20,44 +20,14 @@ import pytest
 from ansible_env import BIN  # pylint: disable=import-error
 from e2e_support import read_results  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
-from ssh_client import LOGIN_USER, login, new_key  # pylint: disable=import-error
+import rotation_support
+from rotation_support import API_PLAY, INVENTORY_PLAY, OLD_KEY_ID, SSH_EXTRA, address, new_key_ids, role_vars
+from ssh_client import login, new_key  # pylint: disable=import-error
 from ssh_fleet import requires_sshd, ssh_emulator, ssh_env, write_inventory
-
-OLD_KEY_ID = "skey-old00001"
-SSH_EXTRA = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-
-INVENTORY_PLAY = """
-- name: Rotate the fleet's key
-  hosts: all
-  gather_facts: false
-  roles:
-    - role: tencentcloud.cvm.key_rotation
-"""
-
-API_PLAY = """
-- name: Rotate the key of the instances a filter selects
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  roles:
-    - role: tencentcloud.cvm.key_rotation
-"""
 
 
 def fleet_state(size, old_public_key, extra_key_pairs=()):
-    instances = [{"InstanceId": "ins-t%07d" % number, "InstanceName": "trust-%02d" % number, "InstanceState": "RUNNING",
-                  "OsName": "Debian 12.0 64bit", "Tags": {"fleet": "rotation"}, "LoginSettings": {"KeyIds": [OLD_KEY_ID]}}
-                 for number in range(1, size + 1)]
-    key_pairs = [{"KeyId": OLD_KEY_ID, "KeyName": "old_key", "PublicKey": old_public_key}] + list(extra_key_pairs)
-    return {"instances": instances, "key_pairs": key_pairs}
-
-
-def role_vars(tmp_path, **extra):
-    variables = {"key_rotation_new_key_name": "new_key", "key_rotation_new_private_key_path": str(tmp_path / "new_key.pem"),
-                 "key_rotation_retired_key_names": ["old_key"], "key_rotation_force_stop": True, "key_rotation_login_timeout": 5,
-                 "key_rotation_ssh_extra_args": SSH_EXTRA, "key_rotation_login_user": LOGIN_USER}
-    variables.update(extra)
-    return variables
+    return rotation_support.fleet_state(size, old_public_key, "t", "trust", extra_key_pairs)
 
 
 def run_role(ansible_env, emu, tmp_path, play, inventory, extra_vars, env=None, options=(), wrapper=()):
@@ -70,14 +40,6 @@ def run_role(ansible_env, emu, tmp_path, play, inventory, extra_vars, env=None, 
     run_env = ansible_env(emu, ssh_env(env))
     proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=600, check=False)
     return proc.returncode, read_results(proc, run_env), proc.stdout, proc.stderr
-
-
-def address(emu, instance_id):
-    return emu.ssh()["instances"][instance_id]["address"]
-
-
-def new_key_ids(emu):
-    return [pair["KeyId"] for pair in emu.state()["key_pairs"] if pair["KeyName"] == "new_key"]
 
 
 def writes(emu):

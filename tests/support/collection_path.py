@@ -69,10 +69,11 @@ def collections_path(given=None, root=None):
 
 
 def import_through_ansible(path):
-    """Install ansible's collection finder over a collections path, unless one is installed already (tests/unit's
-    inventory test installs one too). Every import of the collection's own code in this process then goes through the
-    finder, as in ansible itself: a package imported plainly first is refused by a finder installed later, so suites
-    sharing one pytest process must all take this way, in whatever order they run."""
+    """Install ansible's collection finder over a collections path, unless one is installed already (ansible-test
+    units installs one; tests/unit/conftest.py and tests/e2e/conftest.py call this before any test module is imported).
+    Every import of the collection's own code in this process then goes through the finder, as in ansible itself: a
+    package imported plainly first is refused by a finder installed later, so suites sharing one pytest process must
+    all take this way, in whatever order they run."""
     from ansible.plugins.loader import init_plugin_loader  # pylint: disable=import-outside-toplevel
     from ansible.utils.collection_loader import AnsibleCollectionConfig  # pylint: disable=import-outside-toplevel
     if AnsibleCollectionConfig.collection_finder is None:

@@ -13,6 +13,16 @@ from unittest import mock
 import pytest
 
 from ansible.module_utils import basic
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+# Every unit test imports the collection through ansible's collection finder, installed here before any test module is
+# imported: a package imported plainly first is refused by a finder installed later (collection_path.import_through_ansible),
+# so the order the test modules run in must not decide it. ansible-test units installs the finder itself; under plain
+# pytest, tests/support is on pytest.ini's pythonpath.
+if AnsibleCollectionConfig.collection_finder is None:
+    from collection_path import collections_path, import_through_ansible  # pylint: disable=import-error
+
+    import_through_ansible(collections_path())
 
 try:
     from ansible.module_utils.testing import patch_module_args

@@ -5,36 +5,16 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader, inventory_loader
-from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.plugins.loader import inventory_loader
 
-
-def _configure_plugin_loader():
-    """The loader must know this collection: an inventory plugin's options come from its documentation.
-
-    ansible-test units configures it already. Under plain pytest, the collection is found through the
-    ansible_collections folder on sys.path that holds this checkout (scripts/lib.sh's PYTHONPATH or
-    tests/support/collection_path.py put one there).
-    """
-    if AnsibleCollectionConfig.collection_finder is not None:
-        return
-    # tests/support is on plain pytest's pythonpath (pytest.ini); ansible-test units never gets here.
-    from collection_path import holds_checkout  # pylint: disable=import-error,import-outside-toplevel
-    init_plugin_loader([entry for entry in sys.path if holds_checkout(entry)][:1])
-
-
-_configure_plugin_loader()
-
-from ansible_collections.tencentcloud.cvm.plugins.inventory import cvm  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import InMemoryCvm  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.tencentcloud.cvm.plugins.inventory import cvm
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import InMemoryCvm
 
 
 def raw_instance(number, region="ap-guangzhou", state="STOPPED", name=None, private=True, public=False, keys=(), tags=None):
