@@ -11,7 +11,9 @@ tests/e2e/test_shared_limit_redis.py and the benchmark (tests/benchmark/bench_no
 
 import json
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,12 +53,16 @@ def start_nodes(emu, document, nodes, folder, collections_path, url=None):
     started = []
     for node, inventory in enumerate(shares(document, nodes)):
         home = folder / ("node%d" % node)
-        (home / "tmp").mkdir(parents=True)
+        home.mkdir(parents=True)
         (home / "limits").mkdir(mode=0o700)
         (home / "inventory.json").write_text(json.dumps(inventory))
         (home / "bind.yml").write_text(RUN_ONCE)
-        env = ansible_environment(home, collections_path, emulator=emu, TMPDIR=home / "tmp", TENCENTCLOUD_CVM_RATE_LIMIT_DIR=home / "limits",
-                                  TENCENTCLOUD_RATE_LIMIT_URL=url)
+        # A short TMPDIR of its own, not one inside `folder`: ansible-core 2.19+ opens a multiprocessing listener socket
+        # under it, and a deep pytest folder (xdist adds popen-gwN/) makes that path longer than AF_UNIX's 108 bytes,
+        # so the playbook dies with "Local RPC server did not start" before its first request.
+        (home / "tmp").symlink_to(tempfile.mkdtemp(prefix="tc-node%d-" % node))
+        env = ansible_environment(home, collections_path, emulator=emu, TMPDIR=(home / "tmp").resolve(),
+                                  TENCENTCLOUD_CVM_RATE_LIMIT_DIR=home / "limits", TENCENTCLOUD_RATE_LIMIT_URL=url)
         cmd = [str(BIN / "ansible-playbook"), "-i", str(home / "inventory.json"), str(home / "bind.yml")]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # pylint: disable=consider-using-with
         started.append((proc, home))
@@ -98,10 +104,11 @@ def run_nodes(emu, document, nodes, folder, collections_path, url=None, during=N
             during(started)
         results = finish_nodes(started)
     finally:
-        for proc, _home in started:
+        for proc, home in started:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            shutil.rmtree((home / "tmp").resolve(), ignore_errors=True)
     row = tally(emu, results)
     row["wall"] = time.monotonic() - began
     return row
