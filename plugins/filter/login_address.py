@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -108,6 +107,6 @@ def login_address(value, allowed_networks=None):
     return {"address": "", "refused": refused or ["the instance has no IP address"]}
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"login_address": login_address}

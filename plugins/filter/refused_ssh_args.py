@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -58,14 +57,43 @@ from ansible.module_utils.common.text.converters import to_text
 FLAGS_WITH_VALUE = "BbcDEeFIiJLlmOoPpQRSWw"
 FLAGS_WITHOUT_VALUE = "46AaCfGgKkMNnqsTtVvXxYy"
 REFUSED_FLAGS = "FIiJOQSWwfGMNsV"
-REFUSED_KEYWORDS = frozenset((
-    "identityfile", "identityagent", "certificatefile", "addkeystoagent", "pkcs11provider", "securitykeyprovider", "identitiesonly",
-    "proxyjump", "proxycommand", "proxyusefdpass", "localcommand", "permitlocalcommand", "knownhostscommand",
-    "include", "match", "host", "hostname", "controlmaster", "controlpath", "controlpersist",
-    "preferredauthentications", "passwordauthentication", "kbdinteractiveauthentication", "challengeresponseauthentication",
-    "hostbasedauthentication", "gssapiauthentication", "enablesshkeysign", "batchmode",
-    "remotecommand", "sessiontype", "forkafterauthentication", "stdinnull", "tunnel",
-))
+REFUSED_KEYWORDS = frozenset(
+    (
+        "identityfile",
+        "identityagent",
+        "certificatefile",
+        "addkeystoagent",
+        "pkcs11provider",
+        "securitykeyprovider",
+        "identitiesonly",
+        "proxyjump",
+        "proxycommand",
+        "proxyusefdpass",
+        "localcommand",
+        "permitlocalcommand",
+        "knownhostscommand",
+        "include",
+        "match",
+        "host",
+        "hostname",
+        "controlmaster",
+        "controlpath",
+        "controlpersist",
+        "preferredauthentications",
+        "passwordauthentication",
+        "kbdinteractiveauthentication",
+        "challengeresponseauthentication",
+        "hostbasedauthentication",
+        "gssapiauthentication",
+        "enablesshkeysign",
+        "batchmode",
+        "remotecommand",
+        "sessiontype",
+        "forkafterauthentication",
+        "stdinnull",
+        "tunnel",
+    )
+)
 
 
 def _keyword(option):
@@ -113,6 +141,6 @@ def refused_ssh_args(value):
     return refused
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"refused_ssh_args": refused_ssh_args}

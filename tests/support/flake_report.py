@@ -23,7 +23,7 @@ def distinct_name(classname, name):
     match = REPEAT_SUFFIX.search(name)
     if match:
         params = match.group(1)
-        name = name[:match.start()] + (params + "]" if params != "[" else "")
+        name = name[: match.start()] + (params + "]" if params != "[" else "")
     return "%s::%s" % (classname, name)
 
 

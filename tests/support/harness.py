@@ -187,15 +187,27 @@ class EmulatorProcess:
         if detach:
             self._stderr_file = open(str(detach) + ".stderr", "w+", encoding="utf-8")  # pylint: disable=consider-using-with
             with open(str(detach) + ".stdout", "w", encoding="utf-8") as stdout:
-                self.process = subprocess.Popen(command, stdout=stdout, stderr=self._stderr_file,  # pylint: disable=consider-using-with
-                                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                self.process = subprocess.Popen(
+                    command,
+                    stdout=stdout,
+                    stderr=self._stderr_file,  # pylint: disable=consider-using-with
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,
+                )
             if on_spawn:
                 on_spawn(self)
             self.url = self._wait_for_url_file(str(detach) + ".stdout")
         else:
             self._stderr_file = tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with
-            self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr_file,  # pylint: disable=consider-using-with
-                                            stdin=subprocess.DEVNULL, env=env, text=True)
+            self.process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr_file,  # pylint: disable=consider-using-with
+                stdin=subprocess.DEVNULL,
+                env=env,
+                text=True,
+            )
             if on_spawn:
                 on_spawn(self)
             self.url = self._read_url_line()
@@ -296,8 +308,12 @@ class EmulatorProcess:
     def control(self, method, path, document=None):
         """Call /_emulator/<path>; returns the decoded JSON answer, raises EmulatorError on an HTTP error."""
         data = None if document is None else json.dumps(document).encode("utf-8")
-        request = urllib.request.Request(self.url + "/_emulator/" + path.lstrip("/"), data=data, method=method,
-                                         headers={"Content-Type": "application/json", CONTROL_TOKEN_HEADER: self.control_token})
+        request = urllib.request.Request(
+            self.url + "/_emulator/" + path.lstrip("/"),
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", CONTROL_TOKEN_HEADER: self.control_token},
+        )
         try:
             with self._opener.open(request, timeout=30) as response:
                 return json.loads(response.read().decode("utf-8"))
@@ -340,10 +356,10 @@ class EmulatorProcess:
         return self.control("GET", "requests?since=%d" % since)
 
     def counts(self):
-        return self.requests(since=2 ** 62)["counts"]
+        return self.requests(since=2**62)["counts"]
 
     def write_count(self):
-        return self.requests(since=2 ** 62)["write_count"]
+        return self.requests(since=2**62)["write_count"]
 
     def clear_requests(self):
         return self.control("DELETE", "requests")
@@ -389,6 +405,7 @@ class EmulatorProcess:
 
 # -- the command line: a detached emulator for shells and playbooks -----------------------------------------------------
 
+
 def _process_command(pid):
     """The command line of a live (not zombie) process, or None when there is none (Linux /proc)."""
     try:
@@ -426,8 +443,10 @@ def _private_folder(path):
     folder = os.path.dirname(path)
     mode = os.stat(folder).st_mode & 0o777
     if mode & 0o077:
-        raise EmulatorError("the record %s would hold the emulator's control token, but its folder %s is mode %03o: give a folder only "
-                            "you can use (chmod 700 %s, or mktemp -d)" % (path, folder, mode, shlex.quote(folder)))
+        raise EmulatorError(
+            "the record %s would hold the emulator's control token, but its folder %s is mode %03o: give a folder only "
+            "you can use (chmod 700 %s, or mktemp -d)" % (path, folder, mode, shlex.quote(folder))
+        )
 
 
 def cli_start(record_path, emulator_args, python=None, exports=True):
@@ -437,7 +456,8 @@ def cli_start(record_path, emulator_args, python=None, exports=True):
     state = _flag_value(emulator_args, "--state")  # handed over as state=: its credentials are the ones to export
     if state:
         index = next(i for i, arg in enumerate(emulator_args) if arg == "--state" or arg.startswith("--state="))
-        emulator_args = emulator_args[:index] + emulator_args[index + (1 if "=" in emulator_args[index] else 2):]
+        after = index + (1 if "=" in emulator_args[index] else 2)  # --state=FILE is one argument, --state FILE two
+        emulator_args = emulator_args[:index] + emulator_args[after:]
     emu = EmulatorProcess(extra_args=emulator_args, state=state, python=python)
     os.makedirs(os.path.dirname(record_path), mode=0o700, exist_ok=True)
     try:
@@ -451,6 +471,7 @@ def cli_start(record_path, emulator_args, python=None, exports=True):
         # Recorded before the wait: whatever happens next, `stop` finds the process.
         record.update(pid=started.process.pid, command=started.command_line)
         _write_record(record_path, record)
+
     try:
         emu.start(detach=record_path, on_spawn=spawned)
     except EmulatorError as error:  # start() stopped the process
@@ -516,9 +537,12 @@ def main(argv=None):
     start = commands.add_parser("start", allow_abbrev=False, help="start an emulator, record it, print export lines; other flags go to the emulator")
     start.add_argument("--record", required=True, help="the JSON file that records the emulator (pid, url, env)")
     start.add_argument("--python", help="the interpreter that runs the emulator (default: this one)")
-    start.add_argument("--no-exports", action="store_true",
-                       help="print only the comment line, not the export lines with the credentials and the control token "
-                            "(for a caller that reads the record and may log what this prints)")
+    start.add_argument(
+        "--no-exports",
+        action="store_true",
+        help="print only the comment line, not the export lines with the credentials and the control token "
+        "(for a caller that reads the record and may log what this prints)",
+    )
     stop = commands.add_parser("stop", allow_abbrev=False, help="stop the emulator a record names, if it still runs")
     stop.add_argument("--record", required=True)
     stop.add_argument("--tail-stderr", action="store_true", help="show the last 30 lines of the emulator's stderr")

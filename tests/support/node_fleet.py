@@ -19,7 +19,8 @@ from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
 from fleet import fleet_key_id  # pylint: disable=import-error
 
 KEY_ID = fleet_key_id(0)
-RUN_ONCE = """\
+RUN_ONCE = (
+    """\
 - name: Bind the key to the instances of all hosts of the play in one task
   hosts: fleet
   gather_facts: false
@@ -30,7 +31,9 @@ RUN_ONCE = """\
         key_ids: [%s]
       delegate_to: localhost
       run_once: true
-""" % KEY_ID
+"""
+    % KEY_ID
+)
 RECAP_RE = re.compile(r"^\S+\s+: ok=\d+\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 
@@ -55,8 +58,9 @@ def start_nodes(emu, document, nodes, folder, collections_path, url=None):
         (home / "limits").mkdir(mode=0o700)
         (home / "inventory.json").write_text(json.dumps(inventory))
         (home / "bind.yml").write_text(RUN_ONCE)
-        env = ansible_environment(home, collections_path, emulator=emu, TMPDIR=home / "tmp", TENCENTCLOUD_CVM_RATE_LIMIT_DIR=home / "limits",
-                                  TENCENTCLOUD_RATE_LIMIT_URL=url)
+        env = ansible_environment(
+            home, collections_path, emulator=emu, TMPDIR=home / "tmp", TENCENTCLOUD_CVM_RATE_LIMIT_DIR=home / "limits", TENCENTCLOUD_RATE_LIMIT_URL=url
+        )
         cmd = [str(BIN / "ansible-playbook"), "-i", str(home / "inventory.json"), str(home / "bind.yml")]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # pylint: disable=consider-using-with
         started.append((proc, home))
@@ -84,9 +88,17 @@ def tally(emu, results):
     refused = sum(1 for r in records if (r.get("error_code") or "").startswith("RequestLimitExceeded"))
     bound = sum(1 for i in instances if KEY_ID in ((i.get("LoginSettings") or {}).get("KeyIds") or []))
     warnings = [line.strip() for _rc, out in results for line in out.splitlines() if "[WARNING]" in line and "rate limit" in line]
-    return {"requests": len(records), "refused": refused, "refused_pct": 100.0 * refused / max(1, len(records)), "failed": failed,
-            "bound": bound, "instances": len(instances), "warnings": warnings, "rcs": [rc for rc, _out in results],
-            "failed_output": [out[-1500:] for rc, out in results if rc][:1]}
+    return {
+        "requests": len(records),
+        "refused": refused,
+        "refused_pct": 100.0 * refused / max(1, len(records)),
+        "failed": failed,
+        "bound": bound,
+        "instances": len(instances),
+        "warnings": warnings,
+        "rcs": [rc for rc, _out in results],
+        "failed_output": [out[-1500:] for rc, out in results if rc][:1],
+    }
 
 
 def run_nodes(emu, document, nodes, folder, collections_path, url=None, during=None):

@@ -86,7 +86,7 @@ def parse_args(argv):
         elif arg == "--stage" or arg.startswith("--stage="):
             if arg == "--stage" and not args:
                 raise UsageError("--stage needs a NAME")
-            stages.append(arg[len("--stage="):] if "=" in arg else args.pop(0))
+            stages.append(arg.partition("=")[2] if "=" in arg else args.pop(0))
         elif arg == "--list":
             print("\n".join(ALL_STAGES + EXTRA_STAGES))
             return None
@@ -132,8 +132,12 @@ class Run:
         if rc:
             return rc
         # Every shell script of scripts/ and .ci/ (by shebang), following what they source.
-        scripts = [str(path.relative_to(REPO)) for folder in ("scripts", ".ci") for path in sorted((REPO / folder).iterdir())
-                   if path.is_file() and re.match(rb"#!.*\b(ba)?sh\b", path.read_bytes().split(b"\n", 1)[0])]
+        scripts = [
+            str(path.relative_to(REPO))
+            for folder in ("scripts", ".ci")
+            for path in sorted((REPO / folder).iterdir())
+            if path.is_file() and re.match(rb"#!.*\b(ba)?sh\b", path.read_bytes().split(b"\n", 1)[0])
+        ]
         return run(["shellcheck", "-x", *scripts], env=self.env)
 
     def stage_minimal(self):
@@ -141,8 +145,7 @@ class Run:
         found = subprocess.run(["bash", str(LIB), "tc_find_python", "3.11"], env=self.env, stdout=subprocess.PIPE, text=True, check=False)
         python = found.stdout.strip() or shutil.which("python3", path=self.env["PATH"])
         # A pyenv shim runs whatever version pyenv selects for the name it is called by: link the interpreter behind it.
-        python = subprocess.run([python, "-c", "import sys; print(sys.executable)"], env=self.env, stdout=subprocess.PIPE,
-                                text=True, check=True).stdout.strip()
+        python = subprocess.run([python, "-c", "import sys; print(sys.executable)"], env=self.env, stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
         bin_dir = self.tmp / "minimal-bin"
         bin_dir.mkdir()
         (bin_dir / "python3").symlink_to(python)
@@ -158,8 +161,7 @@ class Run:
         # pytest-xdist: the end-to-end tests mostly wait on the emulator's operation clock, so three times as many
         # workers as cores keeps both cores busy. loadgroup: the tests of an xdist_group (those sharing one costly
         # module fixture) run on one worker.
-        command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-ra", "-n", self.workers, "--dist", "loadgroup",
-                   *self.options, *self.paths]
+        command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-ra", "-n", self.workers, "--dist", "loadgroup", *self.options, *self.paths]
         with Commands() as commands:
             proc = commands.start(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for line in proc.stdout:
@@ -171,9 +173,29 @@ class Run:
 
     def stage_flaky(self):
         env, count, report = without_proxies(self.env), os.environ.get("TC_FLAKY_COUNT", "20"), self.tmp / "flaky.xml"
-        rc = run(["python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", self.workers, "--dist", "loadgroup",
-                  "-m", "nondeterministic", "--count", count, "--junitxml", str(report), *self.options, *self.paths],
-                 env=env)
+        rc = run(
+            [
+                "python",
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                "-n",
+                self.workers,
+                "--dist",
+                "loadgroup",
+                "-m",
+                "nondeterministic",
+                "--count",
+                count,
+                "--junitxml",
+                str(report),
+                *self.options,
+                *self.paths,
+            ],
+            env=env,
+        )
         report_rc = run(["python", str(SUPPORT / "flake_report.py"), "--count", count, str(report)], env=env)
         return rc or (1 if report_rc else 0)
 
@@ -182,8 +204,7 @@ class Run:
         """The rule of this collection: fix the code, never add a sanity ignore entry."""
         for path in sorted((REPO / "tests" / "sanity").glob("ignore-*.txt")):
             if any(line.strip() and not line.strip().startswith("#") for line in path.read_text().splitlines()):
-                print("error: %s has entries; sanity ignores are not allowed in this collection" % path.relative_to(REPO),
-                      file=sys.stderr)
+                print("error: %s has entries; sanity ignores are not allowed in this collection" % path.relative_to(REPO), file=sys.stderr)
                 return False
         return True
 
@@ -239,8 +260,12 @@ class Run:
                 rc = run(["molecule", "test", "--scenario-name", scenario], env=dict(env, MOLECULE_EPHEMERAL_DIRECTORY=ephemeral))
             finally:
                 # However the scenario ended: if the emulator its record names still runs, molecule failed to stop it.
-                leftover = subprocess.run(["python", str(SUPPORT / "harness.py"), "stop", "--record", ephemeral + "/emulator.json",
-                                           "--fail-if-running"], env=env, stdout=subprocess.DEVNULL, check=False).returncode
+                leftover = subprocess.run(
+                    ["python", str(SUPPORT / "harness.py"), "stop", "--record", ephemeral + "/emulator.json", "--fail-if-running"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    check=False,
+                ).returncode
                 shutil.rmtree(ephemeral, ignore_errors=True)
             if leftover:
                 print("error: molecule scenario %s left its emulator running" % scenario, file=sys.stderr)

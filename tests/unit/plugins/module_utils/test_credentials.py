@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -37,10 +36,13 @@ def test_explicit_credentials_win(no_ambient_credentials):
     assert cred.get_credential_info() == ("AKIDexample", "secretvalue", "tokenvalue")
 
 
-@pytest.mark.parametrize("secret_id, secret_key, missing", [
-    ("AKIDexample", None, "secret_key (TENCENTCLOUD_SECRET_KEY)"),
-    (None, "secretvalue", "secret_id (TENCENTCLOUD_SECRET_ID)"),
-])
+@pytest.mark.parametrize(
+    "secret_id, secret_key, missing",
+    [
+        ("AKIDexample", None, "secret_key (TENCENTCLOUD_SECRET_KEY)"),
+        (None, "secretvalue", "secret_id (TENCENTCLOUD_SECRET_ID)"),
+    ],
+)
 def test_half_a_key_is_refused(no_ambient_credentials, secret_id, secret_key, missing):
     with pytest.raises(SettingsError) as caught:
         _credentials.resolve_credential(secret_id, secret_key)
@@ -59,6 +61,7 @@ def test_instance_role_is_used_last(no_ambient_credentials, monkeypatch):
     class Role:
         def get_credential_info(self):
             return ("AKIDrole", "rolesecret", "roletoken")
+
     monkeypatch.setattr(_credentials._BoundedCvmRoleCredential, "get_credential", lambda self: Role())
     assert _credentials.resolve_credential().get_credential_info() == ("AKIDrole", "rolesecret", "roletoken")
 
@@ -74,6 +77,7 @@ def test_no_credentials_message_names_every_way(no_ambient_credentials):
 def test_sdk_default_chain_bare_oserror_is_not_what_we_raise(no_ambient_credentials):
     """The SDK's own provider chain ends in a bare OSError; ours ends in the readable message."""
     from tencentcloud.common import credential as sdk_credential
+
     with pytest.raises(Exception):
         sdk_credential.DefaultTkeOIDCRoleArnProvider().get_credential()
     with pytest.raises(SettingsError):
@@ -145,9 +149,15 @@ def test_tccli_profile_of_a_type_only_tccli_renews_is_refused(no_ambient_credent
         _credentials.resolve_credential(profile="prod")
 
 
-@pytest.mark.parametrize("folder_mode, file_mode, warned", [
-    (0o700, 0o644, False), (0o755, 0o644, True), (0o755, 0o600, False), (0o750, 0o640, True),
-])
+@pytest.mark.parametrize(
+    "folder_mode, file_mode, warned",
+    [
+        (0o700, 0o644, False),
+        (0o755, 0o644, True),
+        (0o755, 0o600, False),
+        (0o750, 0o640, True),
+    ],
+)
 def test_a_profile_other_users_can_read_is_warned_about(no_ambient_credentials, folder_mode, file_mode, warned):
     path = write_tccli_profile(no_ambient_credentials, folder_mode=folder_mode, file_mode=file_mode)
     warnings = []
@@ -165,15 +175,18 @@ def test_the_profile_names_a_role_when_role_arn_is_not_set(no_ambient_credential
     assert credential.role_arn == ROLE and credential._params["RoleSessionName"] == "from-tccli"
 
 
-@pytest.mark.parametrize("settings, fragment", [
-    (dict(role_arn="arn:aws:iam::1:role/x"), "role_arn 'arn:aws:iam::1:role/x' is not a CAM role ARN"),
-    (dict(role_arn=ROLE, session_name="a"), "role_session_name 'a' is not valid"),
-    (dict(role_arn=ROLE, session_name="has space"), "role_session_name 'has space' is not valid"),
-    (dict(role_arn=ROLE, duration=0), "role_duration must be a whole number of seconds from 1 to 43200"),
-    (dict(role_arn=ROLE, duration=43201), "got 43201"),
-    (dict(role_arn=ROLE, duration=True), "got True"),
-    (dict(role_arn=ROLE, external_id="bad id!"), "role_external_id (7 characters) is not valid"),
-])
+@pytest.mark.parametrize(
+    "settings, fragment",
+    [
+        (dict(role_arn="arn:aws:iam::1:role/x"), "role_arn 'arn:aws:iam::1:role/x' is not a CAM role ARN"),
+        (dict(role_arn=ROLE, session_name="a"), "role_session_name 'a' is not valid"),
+        (dict(role_arn=ROLE, session_name="has space"), "role_session_name 'has space' is not valid"),
+        (dict(role_arn=ROLE, duration=0), "role_duration must be a whole number of seconds from 1 to 43200"),
+        (dict(role_arn=ROLE, duration=43201), "got 43201"),
+        (dict(role_arn=ROLE, duration=True), "got True"),
+        (dict(role_arn=ROLE, external_id="bad id!"), "role_external_id (7 characters) is not valid"),
+    ],
+)
 def test_role_settings_are_checked_before_any_request(settings, fragment):
     values = dict(dict(session_name=_credentials.DEFAULT_SESSION_NAME, duration=7200, external_id=None), **settings)
     with pytest.raises(SettingsError) as caught:
@@ -182,13 +195,16 @@ def test_role_settings_are_checked_before_any_request(settings, fragment):
     assert "bad id!" not in str(caught.value)
 
 
-@pytest.mark.parametrize("endpoint, sts_endpoint, expected", [
-    (None, None, "sts.tencentcloudapi.com"),
-    ("cvm.tencentcloudapi.com", None, "sts.tencentcloudapi.com"),
-    ("https://cvm.ap-guangzhou.tencentcloudapi.com", None, "https://sts.ap-guangzhou.tencentcloudapi.com"),
-    ("http://127.0.0.1:8400", None, "http://127.0.0.1:8400"),
-    ("cvm.tencentcloudapi.com", "sts.internal.example", "sts.internal.example"),
-])
+@pytest.mark.parametrize(
+    "endpoint, sts_endpoint, expected",
+    [
+        (None, None, "sts.tencentcloudapi.com"),
+        ("cvm.tencentcloudapi.com", None, "sts.tencentcloudapi.com"),
+        ("https://cvm.ap-guangzhou.tencentcloudapi.com", None, "https://sts.ap-guangzhou.tencentcloudapi.com"),
+        ("http://127.0.0.1:8400", None, "http://127.0.0.1:8400"),
+        ("cvm.tencentcloudapi.com", "sts.internal.example", "sts.internal.example"),
+    ],
+)
 def test_the_sts_endpoint_is_derived_from_the_cvm_endpoint(endpoint, sts_endpoint, expected):
     assert _credentials.sts_endpoint_for(endpoint, sts_endpoint) == expected
 
@@ -208,8 +224,14 @@ class ScriptedSts:
         if self.failures:
             raise self.failures.pop(0)
         number = len(self.calls)
-        return {"Response": {"Credentials": {"TmpSecretId": "AKIDtmp%d" % number, "TmpSecretKey": "key%d" % number, "Token": "token%d" % number},
-                             "ExpiredTime": int(self.wall() + self.lifetimes.pop(0)), "Expiration": "", "RequestId": "req-%d" % number}}
+        return {
+            "Response": {
+                "Credentials": {"TmpSecretId": "AKIDtmp%d" % number, "TmpSecretKey": "key%d" % number, "Token": "token%d" % number},
+                "ExpiredTime": int(self.wall() + self.lifetimes.pop(0)),
+                "Expiration": "",
+                "RequestId": "req-%d" % number,
+            }
+        }
 
 
 def assumed(monkeypatch, lifetimes=(), failures=(), duration=7200, external_id=None):
@@ -219,8 +241,17 @@ def assumed(monkeypatch, lifetimes=(), failures=(), duration=7200, external_id=N
     def sleep(seconds):
         clock.sleep(seconds)
         wall.sleep(seconds)
-    sts_api = CvmApi(_credentials.sdk_credential.Credential("AKIDbase", "basesecret"), "ap-guangzhou", endpoint="http://127.0.0.1:9",
-                     sleep=sleep, rng=lambda low, high: high, clock=clock, service="sts", version="2018-08-13")
+
+    sts_api = CvmApi(
+        _credentials.sdk_credential.Credential("AKIDbase", "basesecret"),
+        "ap-guangzhou",
+        endpoint="http://127.0.0.1:9",
+        sleep=sleep,
+        rng=lambda low, high: high,
+        clock=clock,
+        service="sts",
+        version="2018-08-13",
+    )
     client = ScriptedSts(wall, lifetimes, failures)
     monkeypatch.setattr(sts_api, "_sdk_client", lambda: client)
     monkeypatch.setattr(sts_api, "_limiter", lambda action: RateLimiter(1000, clock=clock, sleep=clock.sleep))
