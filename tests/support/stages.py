@@ -172,32 +172,12 @@ class Run:
             return proc.wait()
 
     def stage_flaky(self):
-        env, count, report = without_proxies(self.env), os.environ.get("TC_FLAKY_COUNT", "20"), self.tmp / "flaky.xml"
-        rc = run(
-            [
-                "python",
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-q",
-                "-n",
-                self.workers,
-                "--dist",
-                "loadgroup",
-                "-m",
-                "nondeterministic",
-                "--count",
-                count,
-                "--junitxml",
-                str(report),
-                *self.options,
-                *self.paths,
-            ],
-            env=env,
-        )
-        report_rc = run(["python", str(SUPPORT / "flake_report.py"), "--count", count, str(report)], env=env)
-        return rc or (1 if report_rc else 0)
+        """Every test marked nondeterministic, TC_FLAKY_COUNT times over (pytest-repeat's --count, each repetition a test
+        of its own, e.g. test_x[3-20]); pytest's short summary (-r fE) names every repetition that failed or erred."""
+        hunt = ["-m", "nondeterministic", "--count", os.environ.get("TC_FLAKY_COUNT", "20"), "-r", "fE"]
+        workers = ["-n", self.workers, "--dist", "loadgroup"]
+        command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-q", *workers, *hunt, *self.options, *self.paths]
+        return run(command, env=without_proxies(self.env))
 
     @staticmethod
     def sanity_ignores_empty():
