@@ -4,9 +4,9 @@
 """The project's test command, ./scripts/test (which runs this file). Runs every stage in order, cheap ones first, and
 stops at the first failure:
 
-  checks    antsibull-nox: yamllint, docs-check, license-check (REUSE), extra-checks (action groups,
-            unwanted files), build-import-check (galaxy-importer), ansible-lint; repo-hygiene;
-            shellcheck on the shell scripts of scripts/ and .ci/
+  checks    antsibull-nox: lint (ruff format --check, ruff check, pylint, mypy, yamllint), docs-check,
+            license-check (REUSE), extra-checks (action groups, unwanted files), build-import-check
+            (galaxy-importer), ansible-lint; repo-hygiene; shellcheck on the shell scripts of scripts/ and .ci/
   minimal   a newcomer's machine: ./scripts/test --quick -x with only python3 (3.11) on PATH and no pyenv, in a
             venv of its own (.venv-minimal/), on tests/support and tests/unit
   pytest    unit, emulator, end-to-end and AWX tests (pytest, from .venv/: the newest ansible-core on
@@ -128,7 +128,9 @@ class Run:
         return ["nox", "--noxfile", str(REPO / "noxfile.py"), "--reuse-venv=yes", "--stop-on-first-error", *args]
 
     def stage_checks(self):
-        rc = run(self.nox_command("--session", *CHECK_SESSIONS), env=self.env)
+        # CI=true: antsibull-nox's formatters session then checks (ruff format --check) instead of reformatting the
+        # checkout, as it does in .ci/run; `nox -s formatters` outside CI is the way to reformat.
+        rc = run(self.nox_command("--session", *CHECK_SESSIONS), env=dict(self.env, CI="true"))
         if rc:
             return rc
         # Every shell script of scripts/ and .ci/ (by shebang), following what they source.
