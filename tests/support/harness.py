@@ -62,8 +62,8 @@ FAULTS_READ_TIMEOUT = 5.0
 
 # The emulators this process started and has not stopped, and the faults the stopped ones had struck: what
 # faults_struck() adds up for tests/support/nondeterminism_guard.py.
-_RUNNING = set()
-_STRUCK_BY_STOPPED = collections.Counter()
+_RUNNING: set = set()
+_STRUCK_BY_STOPPED: collections.Counter = collections.Counter()
 
 
 def faults_struck():
@@ -104,7 +104,7 @@ def _flag_value(args, flag):
     return None
 
 
-class EmulatorProcess:
+class EmulatorProcess:  # pylint: disable=too-many-instance-attributes,too-many-public-methods  # the control API's client
     """A running emulator process, seen from the test side (the emulator itself is cvm_emulator.control.Emulator);
     use it as a context manager (or call start() and stop())."""
 
@@ -162,10 +162,10 @@ class EmulatorProcess:
         return self.tls[0] if self.tls else None
 
     def command(self):
+        """The emulator's command line: its flags, and its starting state (a dict is written to a temporary file)."""
         command = emulator_command(self.python)[0] + ["--port", "0"]
         if isinstance(self.state_source, dict):
-            handle = tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cvm-emulator-state-", delete=False)  # pylint: disable=consider-using-with
-            with handle:
+            with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cvm-emulator-state-", delete=False) as handle:
                 json.dump(self.state_source, handle)
             self._state_file = handle.name
             command += ["--state", handle.name]
@@ -185,7 +185,8 @@ class EmulatorProcess:
             env[SECRET_ID_ENV], env[SECRET_KEY_ENV] = self.secret_id, self.secret_key
         command = self.command_line = self.command()
         if detach:
-            self._stderr_file = open(str(detach) + ".stderr", "w+", encoding="utf-8")  # pylint: disable=consider-using-with
+            # Open until stop(): the emulator writes to it for its whole life.
+            self._stderr_file = open(str(detach) + ".stderr", "w+", encoding="utf-8")  # noqa: SIM115  # pylint: disable=consider-using-with
             with open(str(detach) + ".stdout", "w", encoding="utf-8") as stdout:
                 self.process = subprocess.Popen(
                     command,
@@ -199,7 +200,7 @@ class EmulatorProcess:
                 on_spawn(self)
             self.url = self._wait_for_url_file(str(detach) + ".stdout")
         else:
-            self._stderr_file = tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with
+            self._stderr_file = tempfile.TemporaryFile("w+")  # noqa: SIM115  # pylint: disable=consider-using-with
             self.process = subprocess.Popen(
                 command,
                 stdout=subprocess.PIPE,
@@ -248,6 +249,7 @@ class EmulatorProcess:
         return [arg for arg in self.extra_args if "secret" not in arg.lower()]
 
     def stop(self):
+        """Stop the emulator (TERM, then KILL), keep the faults it struck for faults_struck(), and tidy its files."""
         if self in _RUNNING:
             _STRUCK_BY_STOPPED.update(self.faults_struck() or {})
             _RUNNING.discard(self)
@@ -532,6 +534,7 @@ def cli_stop(record_path, tail_stderr=False, fail_if_running=False):
 
 
 def main(argv=None):
+    """The CLI: start (detached, recorded in --record FILE) or stop an emulator; 0 when it did."""
     parser = argparse.ArgumentParser(prog="python tests/support/harness.py", allow_abbrev=False, description="Start or stop a detached CVM emulator.")
     commands = parser.add_subparsers(dest="action", required=True)
     start = commands.add_parser("start", allow_abbrev=False, help="start an emulator, record it, print export lines; other flags go to the emulator")

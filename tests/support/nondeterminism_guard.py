@@ -18,7 +18,7 @@ import pytest
 from harness import faults_struck  # pylint: disable=import-error
 
 MARKER = "nondeterministic"
-_BEFORE = pytest.StashKey()
+_BEFORE = pytest.StashKey[dict]()
 
 
 def met_unmarked(before, after, marked):

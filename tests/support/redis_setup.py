@@ -60,6 +60,7 @@ class RedisServer:
         self.folder = folder
         self.password = password
         self.tls = tls  # (certificate, key) PEM paths: TLS only, on rediss://
+        self.ca = tls[0] if tls else None  # the certificate is self-signed: it is its own CA
         self.port = free_port()
         self.proc = None
 
@@ -68,6 +69,7 @@ class RedisServer:
         return "%s://127.0.0.1:%d/0" % ("rediss" if self.tls else "redis", self.port)
 
     def start(self):
+        """Start redis-server (no persistence, its folder `folder`) and wait until it answers; returns self."""
         args = [
             self.binary,
             "--bind",
@@ -165,7 +167,6 @@ def redis_tls_server(tmp_path_factory):
     if binary is None:
         pytest.fail("no redis-server for the shared rate limit tests: %s" % reason)
     server = RedisServer(binary, str(folder), tls=(str(cert), str(key))).start()
-    server.ca = str(cert)
     yield server
     server.stop()
 

@@ -42,6 +42,8 @@ SSH_OPTIONS = (
 
 
 class LoginResult(namedtuple("LoginResult", "rc output")):
+    """What ssh did: its exit code and its output."""
+
     @property
     def ok(self):
         return self.rc == 0

@@ -156,6 +156,7 @@ class Run:
         return run([str(REPO / "scripts" / "test"), "--quick", "-x", "--", "tests/support", "tests/unit"], env=env)
 
     def stage_pytest(self):
+        """The pytest suites (or the paths after --) with pytest-xdist; pytest's summary line is kept for the end."""
         # The emulator listens on 127.0.0.1: no proxy may see that traffic.
         env = without_proxies(self.env)
         version = subprocess.run(["ansible", "--version"], env=env, stdout=subprocess.PIPE, text=True, check=False)
@@ -205,11 +206,7 @@ class Run:
         if not self.sanity_ignores_empty():
             return 1
         env = lib_env("tc_pythons", base=self.env)
-        # ansible-test makes its SSH key on first use: two lanes would race to make it (and one would fail).
-        key = Path.home() / ".ansible" / "test" / "id_rsa"
-        if not key.exists():
-            key.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["ssh-keygen", "-m", "PEM", "-q", "-t", "rsa", "-N", "", "-f", str(key)], check=True)
+        make_ansible_test_key()
         lanes = []
         for cores in MATRIX_LANES:
             sessions = ["%s-%s" % (kind, core) for core in cores for kind in ("units", "integration")]
@@ -231,6 +228,7 @@ class Run:
         return status
 
     def stage_molecule(self):
+        """molecule test for each scenario under extensions/molecule/, one after another."""
         # A scenario starts its own emulator in prepare.yml and stops it in cleanup.yml/destroy.yml.
         env = without_proxies(self.env)
         for config in sorted((REPO / "extensions" / "molecule").glob("*/molecule.yml")):
@@ -268,7 +266,28 @@ def print_timings(took, prepared, started):
     print("  %-10s %4ds" % ("total", time.monotonic() - started), flush=True)
 
 
+def make_ansible_test_key():
+    """ansible-test makes its SSH key on first use: two lanes would race to make it (and one would fail)."""
+    key = Path.home() / ".ansible" / "test" / "id_rsa"
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ssh-keygen", "-m", "PEM", "-q", "-t", "rsa", "-N", "", "-f", str(key)], check=True)
+
+
+def ee_preflight(env):
+    """scripts/ee-test --preflight: the ee stage comes last, but a CA it will lack (a proxy that re-signs TLS) is known
+    in seconds. 0 when the build will trust the package index."""
+    try:
+        rc = run([str(REPO / "scripts" / "ee-test"), "--preflight"], env=env)
+    except Interrupted as exc:
+        return exc.code
+    if rc:
+        print("\nFAILED: the ee stage's preflight (exit %s), before any stage ran" % rc, file=sys.stderr)
+    return rc
+
+
 def main(argv):
+    """./scripts/test: prepare the environment once, then run each stage in order; the first failing stage's code."""
     started = time.monotonic()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `./scripts/test --help | head` ends quietly, as a shell tool would
     try:
@@ -287,13 +306,8 @@ def main(argv):
     except subprocess.CalledProcessError as exc:  # scripts/lib.sh said why
         return exc.returncode
     if "ee" in stages and stages[0] != "ee":
-        # The ee stage comes last; a CA it will lack (a proxy that re-signs TLS) is known in seconds now.
-        try:
-            rc = run([str(REPO / "scripts" / "ee-test"), "--preflight"], env=env)
-        except Interrupted as exc:
-            return exc.code
+        rc = ee_preflight(env)
         if rc:
-            print("\nFAILED: the ee stage's preflight (exit %s), before any stage ran" % rc, file=sys.stderr)
             return rc
     prepared = time.monotonic() - started
     took = {}

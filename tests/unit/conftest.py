@@ -23,10 +23,10 @@ if AnsibleCollectionConfig.collection_finder is None:
 @pytest.fixture
 def use_api(monkeypatch):
     """Make TencentCloudModule.api hand out the given in-memory API instead of building a real client."""
-    from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client  # pylint: disable=import-outside-toplevel
 
     def install(api):
-        monkeypatch.setattr(_base._client, "CvmApi", lambda *args, **kwargs: api)
+        monkeypatch.setattr(_client, "CvmApi", lambda *args, **kwargs: api)
         return api
 
     return install
@@ -36,12 +36,12 @@ def use_api(monkeypatch):
 def run_module(monkeypatch):
     """Run a module's main() with args; return (failed, result) as exit_json/fail_json would have sent them."""
     # Imported here, after the collection finder above is in place.
-    from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_runner import ModuleExit, patch_module_args
+    from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_runner import ModuleExit, patch_module_args  # pylint: disable=import-outside-toplevel
 
     def fake_exit(self, **kwargs):
         raise ModuleExit(False, kwargs)
 
-    def fake_fail(self, msg, **kwargs):
+    def fake_fail(_self, msg, **kwargs):
         kwargs["msg"] = msg
         raise ModuleExit(True, kwargs)
 

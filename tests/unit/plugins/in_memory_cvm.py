@@ -58,7 +58,7 @@ def key_pair(key_id, name, public=None, bound=(), **fields):
     return data
 
 
-class InMemoryCvm:
+class InMemoryCvm:  # pylint: disable=too-many-instance-attributes  # one attribute per API behaviour a test sets
     """Answers like the API, in memory. Records every call as (action, params).
 
     Readings of what the API leaves open: replace (a bind sets the key list), strict (duplicate binds and unbinds of keys
@@ -68,7 +68,7 @@ class InMemoryCvm:
     fail_on: {action (or "*" for every action): CvmApiError to raise}.
     """
 
-    def __init__(
+    def __init__(  # pylint: disable=too-many-arguments,too-many-positional-arguments  # each optional: the readings a test picks
         self,
         instances=(),
         key_pairs=(),

@@ -18,10 +18,13 @@ try:
     from ansible.module_utils.testing import patch_module_args
 except ImportError:  # ansible-core < 2.19 has no helper; setting _ANSIBLE_ARGS is what it replaces.
 
-    @contextlib.contextmanager  # type: ignore[no-redef]  # the same contract as ansible-core's helper
+    @contextlib.contextmanager  # the same contract as ansible-core's helper
     def patch_module_args(args=None):
         with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()):
             yield
+
+
+__all__ = ["ModuleExit", "patch_module_args"]
 
 
 class ModuleExit(Exception):

@@ -15,6 +15,7 @@ from ansible.plugins.loader import inventory_loader
 from ansible_collections.tencentcloud.cvm.plugins.inventory import cvm
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import InMemoryCvm
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 
 def raw_instance(number, region="ap-guangzhou", state="STOPPED", name=None, private=True, public=False, keys=(), tags=None):
@@ -40,7 +41,7 @@ def inventory_with(monkeypatch, tmp_path):
     def run(config, instances=(), fail=None, cache=True):
         apis = {}
 
-        def make_api(credential, region, **kwargs):
+        def make_api(_credential, region, **_kwargs):
             # An instance lives in ap-guangzhou unless its _region says otherwise.
             here = [{k: v for k, v in i.items() if k != "_region"} for i in instances if i.get("_region", "ap-guangzhou") == region]
             apis[region] = InMemoryCvm(here, region=region, fail_on={"*": fail} if fail else None)
@@ -228,7 +229,7 @@ class _Warnings:
     def __init__(self):
         self.messages = []
 
-    def warning(self, msg, *args, **kwargs):
+    def warning(self, msg, *_args, **_kwargs):
         self.messages.append(msg)
 
 
@@ -268,7 +269,8 @@ def test_a_template_in_hostnames_that_renders_a_marker_falls_back_to_the_id(inve
     assert len([m for m in warnings.messages if "cannot be host names" in m]) == 1
 
 
-def test_control_characters_in_host_names_are_escaped(inventory_with, warnings):
+@pytest.mark.usefixtures("warnings")
+def test_control_characters_in_host_names_are_escaped(inventory_with):
     inventory, _apis = inventory_with(
         "plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [instance_name]\n", [raw_instance(1, name="web\x1b[2J\r\nroot\x9b\x7f")]
     )

@@ -13,6 +13,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials, _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 
 @pytest.mark.parametrize(
@@ -146,7 +147,7 @@ class ScriptedClient:
         self.request = Request()
         self.timeouts = []
 
-    def call_json(self, action, params):
+    def call_json(self, action, params):  # pylint: disable=unused-argument  # the SDK's signature
         self.calls += 1
         self.timeouts.append(self.request.conn.timeout)
         item = self.script.pop(0) if self.script else {"Response": {"RequestId": "req-ok"}}
@@ -158,6 +159,7 @@ class ScriptedClient:
 
 
 def make_api(script, monkeypatch, **settings):
+    """(CvmApi on a scripted SDK client and a fake clock, that client, the clock)."""
     clock = FakeClock()
     api = CvmApi(
         _credentials.sdk_credential.Credential("AKIDx", "secret"),
@@ -211,7 +213,7 @@ def test_ambiguous_failures_are_not_resent_by_default(monkeypatch, code):
 @pytest.mark.parametrize("code", ["RequestLimitExceeded", "OperationDenied.InstanceOperationInProgress"])
 def test_refusals_are_still_retried_without_ambiguous_retries(monkeypatch, code):
     """Throttled or busy: the request was refused, so resending it cannot apply it twice."""
-    api, client, clock = make_api([sdk_error(code)], monkeypatch)
+    api, client, _clock = make_api([sdk_error(code)], monkeypatch)
     assert api.call("AssociateInstancesKeyPairs", {}, resend_safe=False) == {"RequestId": "req-ok"}
     assert client.calls == 2
 
@@ -267,7 +269,7 @@ def test_unreachable_endpoints_are_named_and_tried_three_times(monkeypatch, raw,
 
 def test_other_network_errors_keep_the_transient_cap(monkeypatch):
     """A dropped or reset connection is the flaky network that retries are for: ten attempts, as before."""
-    api, client, clock = make_api([sdk_error("ClientNetworkError", RESET, None)] * 12, monkeypatch)
+    api, client, _clock = make_api([sdk_error("ClientNetworkError", RESET, None)] * 12, monkeypatch)
     with pytest.raises(CvmApiError) as caught:
         api.call("DescribeInstances", {}, resend_safe=True)
     assert caught.value.code == "ClientNetworkError.ConnectionDropped"
@@ -279,14 +281,14 @@ def test_three_timeouts_among_other_failures_end_the_call(monkeypatch):
     """The cap counts failures of the code, not attempts: two 502s do not use up the timeouts' three."""
     timeout = sdk_error("ClientNetworkError", "Read timed out. (read timeout=20.0)", None)
     script = [timeout, sdk_error("ServerNetworkError", b"", None), timeout, sdk_error("ServerNetworkError", b"", None), timeout, {}]
-    api, client, clock = make_api(script, monkeypatch)
+    api, client, _clock = make_api(script, monkeypatch)
     with pytest.raises(CvmApiError) as caught:
         api.call("DescribeInstances", {}, resend_safe=True)
     assert (caught.value.code, caught.value.attempts, client.calls) == ("ClientNetworkError.Timeout", 5, 5)
 
 
 def test_each_attempt_splits_request_timeout_between_connecting_and_answering(monkeypatch):
-    api, client, clock = make_api([sdk_error("InternalError")], monkeypatch, request_timeout=30)
+    api, client, _clock = make_api([sdk_error("InternalError")], monkeypatch, request_timeout=30)
     api.call("DescribeInstances", {}, resend_safe=True)
     assert client.timeouts == [(10.0, 20.0), (10.0, 20.0)]
     api, client, clock = make_api([], monkeypatch, request_timeout=3)
@@ -363,7 +365,7 @@ def test_rate_limit_waits_and_busy_or_throttled_backoff_do_not_count_against_the
 
 
 def test_transient_backoff_counts_against_the_deadline(monkeypatch):
-    api, client, clock = make_api([sdk_error("InternalError", request_id="req-%d" % n) for n in range(10)], monkeypatch, api_deadline=5)
+    api, _client, clock = make_api([sdk_error("InternalError", request_id="req-%d" % n) for n in range(10)], monkeypatch, api_deadline=5)
     with pytest.raises(CvmApiError) as caught:
         api.call("DescribeInstances", {}, resend_safe=True)
     # backoff 0.25 + 0.5 + 1 + 2 = 3.75 s used; 4 s more would leave less than a second.
@@ -372,7 +374,7 @@ def test_transient_backoff_counts_against_the_deadline(monkeypatch):
 
 
 def test_a_body_that_stops_arriving_is_a_network_error(monkeypatch):
-    api, client, clock = make_api([ReadTimeout("HTTPConnectionPool(host='127.0.0.1', port=9): Read timed out.")] * 3, monkeypatch)
+    api, _client, _clock = make_api([ReadTimeout("HTTPConnectionPool(host='127.0.0.1', port=9): Read timed out.")] * 3, monkeypatch)
     with pytest.raises(CvmApiError) as caught:
         api.call("DescribeInstances", {}, resend_safe=True)
     assert (caught.value.code, caught.value.attempts) == ("ClientNetworkError.Timeout", 3)
@@ -400,13 +402,13 @@ def test_permanent_codes_fail_at_once(monkeypatch, code):
 
 def test_error_body_that_the_sdk_took_for_success_is_still_an_error(monkeypatch):
     answer = {"Response": {"Error": {"Code": "InternalError", "Message": "x"}, "RequestId": "req-9"}}
-    api, client, clock = make_api([answer, answer, {"Response": {"RequestId": "req-ok", "TotalCount": 0}}], monkeypatch)
+    api, client, _clock = make_api([answer, answer, {"Response": {"RequestId": "req-ok", "TotalCount": 0}}], monkeypatch)
     assert api.call("DescribeInstances", {}, resend_safe=True)["TotalCount"] == 0
     assert client.calls == 3
 
 
 def test_non_api_answer_is_reported_not_raised_raw(monkeypatch):
-    api, client, clock = make_api([ValueError("Expecting value")], monkeypatch)
+    api, _client, _clock = make_api([ValueError("Expecting value")], monkeypatch)
     with pytest.raises(CvmApiError) as caught:
         api.call("DescribeInstances", {}, resend_safe=True)
     assert caught.value.code == "InvalidResponse"
@@ -414,7 +416,7 @@ def test_non_api_answer_is_reported_not_raised_raw(monkeypatch):
 
 
 def test_throttling_pauses_the_action_limiter(monkeypatch):
-    api, client, clock = make_api([sdk_error("RequestLimitExceeded")], monkeypatch)
+    api, _client, clock = make_api([sdk_error("RequestLimitExceeded")], monkeypatch)
     limiter = RateLimiter(1000, clock=clock, sleep=clock.sleep)
     monkeypatch.setattr(api, "_limiter", lambda action: limiter)
     api.call("DescribeInstances", {}, resend_safe=True)
@@ -430,7 +432,7 @@ def test_ca_bundle_must_exist(tmp_path):
 
 @pytest.mark.parametrize("ca_bundle", [None, ""])
 def test_default_is_https_with_certificate_verification(ca_bundle):
-    import certifi
+    import certifi  # pylint: disable=import-outside-toplevel  # requests' CA bundle, read where it is compared
 
     api = CvmApi(_credentials.sdk_credential.Credential("AKIDx", "secret"), "ap-guangzhou", ca_bundle=ca_bundle)
     assert api.endpoint_url == "https://cvm.tencentcloudapi.com"

@@ -15,6 +15,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 ROLE = "qcs::cam::uin/100000000001:roleName/ops"
 
@@ -31,7 +32,8 @@ def no_ambient_credentials(monkeypatch, tmp_path):
     return tmp_path
 
 
-def test_explicit_credentials_win(no_ambient_credentials):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_explicit_credentials_win():
     cred = _credentials.resolve_credential("AKIDexample", "secretvalue", "tokenvalue")
     assert cred.get_credential_info() == ("AKIDexample", "secretvalue", "tokenvalue")
 
@@ -43,7 +45,8 @@ def test_explicit_credentials_win(no_ambient_credentials):
         (None, "secretvalue", "secret_id (TENCENTCLOUD_SECRET_ID)"),
     ],
 )
-def test_half_a_key_is_refused(no_ambient_credentials, secret_id, secret_key, missing):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_half_a_key_is_refused(secret_id, secret_key, missing):
     with pytest.raises(SettingsError) as caught:
         _credentials.resolve_credential(secret_id, secret_key)
     assert missing in str(caught.value)
@@ -57,16 +60,18 @@ def test_profile_file_is_used(no_ambient_credentials):
     assert _credentials.resolve_credential().get_credential_info()[:2] == ("AKIDprofile", "profilesecret")
 
 
-def test_instance_role_is_used_last(no_ambient_credentials, monkeypatch):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_instance_role_is_used_last(monkeypatch):
     class Role:
-        def get_credential_info(self):
+        def get_credential_info(self):  # pylint: disable=no-self-use  # the SDK's role credential interface
             return ("AKIDrole", "rolesecret", "roletoken")
 
     monkeypatch.setattr(_credentials._BoundedCvmRoleCredential, "get_credential", lambda self: Role())
     assert _credentials.resolve_credential().get_credential_info() == ("AKIDrole", "rolesecret", "roletoken")
 
 
-def test_no_credentials_message_names_every_way(no_ambient_credentials):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_no_credentials_message_names_every_way():
     with pytest.raises(SettingsError) as caught:
         _credentials.resolve_credential()
     assert str(caught.value) == _credentials.NO_CREDENTIALS_MSG
@@ -74,11 +79,12 @@ def test_no_credentials_message_names_every_way(no_ambient_credentials):
         assert name in _credentials.NO_CREDENTIALS_MSG
 
 
-def test_sdk_default_chain_bare_oserror_is_not_what_we_raise(no_ambient_credentials):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_sdk_default_chain_bare_oserror_is_not_what_we_raise():
     """The SDK's own provider chain ends in a bare OSError; ours ends in the readable message."""
-    from tencentcloud.common import credential as sdk_credential
+    from tencentcloud.common import credential as sdk_credential  # pylint: disable=import-outside-toplevel
 
-    with pytest.raises(Exception):
+    with pytest.raises(OSError):
         sdk_credential.DefaultTkeOIDCRoleArnProvider().get_credential()
     with pytest.raises(SettingsError):
         _credentials.resolve_credential()
@@ -116,7 +122,8 @@ def test_tccli_profile_region_from_its_configure_file(no_ambient_credentials):
     assert _credentials.profile_region(None) is None
 
 
-def test_missing_tccli_profile_names_the_file_and_the_fix(no_ambient_credentials):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_missing_tccli_profile_names_the_file_and_the_fix():
     with pytest.raises(SettingsError) as caught:
         _credentials.resolve_credential(profile="nosuch")
     assert "nosuch.credential does not exist" in str(caught.value) and "tccli configure --profile nosuch" in str(caught.value)
@@ -131,7 +138,8 @@ def test_unreadable_tccli_profile_never_shows_its_text(no_ambient_credentials):
 
 
 @pytest.mark.parametrize("name", ["../etc/passwd", "a b", "x" * 65, 5])
-def test_profile_names_are_checked(no_ambient_credentials, name):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_profile_names_are_checked(name):
     with pytest.raises(SettingsError, match="is not a tccli profile name"):
         _credentials.resolve_credential(profile=name)
 
@@ -235,6 +243,7 @@ class ScriptedSts:
 
 
 def assumed(monkeypatch, lifetimes=(), failures=(), duration=7200, external_id=None):
+    """(an STS role credential whose assume-role calls answer `lifetimes` or raise `failures`, its client, its sleeps)."""
     clock = FakeClock()
     wall = FakeClock(1_800_000_000.0)
 
@@ -307,7 +316,7 @@ def test_a_failed_assume_role_says_it_was_assuming_the_role(monkeypatch):
 
 
 def test_sts_unauthorized_gets_the_role_hint_not_the_cvm_one(monkeypatch):
-    credential, _client_, _sleep = assumed(monkeypatch, failures=[TencentCloudSDKException("UnauthorizedOperation", "denied", "req-7")])
+    credential, _client, _sleep = assumed(monkeypatch, failures=[TencentCloudSDKException("UnauthorizedOperation", "denied", "req-7")])
     with pytest.raises(CvmApiError) as caught:
         credential.ensure_fresh()
     assert "may not assume role_arn" in caught.value.describe("read", "ap-guangzhou", "http://127.0.0.1:9")

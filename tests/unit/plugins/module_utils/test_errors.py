@@ -83,6 +83,7 @@ def test_fail_api_payload_with_request_id(run_module):
 def test_fail_api_payload_after_retries_without_request_id(run_module):
     error = CvmApiError("DescribeInstances", "ClientNetworkError", "could not reach http://127.0.0.1:9: refused", None, attempts=6)
     failed, result = run_module(fail_with(error, "read the instances"), ARGS)
+    assert failed
     assert result["msg"] == (
         "Failed to read the instances: could not reach http://127.0.0.1:9: refused (ClientNetworkError). Gave up after 6 attempts. "
         + _errors.hint("ClientNetworkError")
@@ -99,6 +100,7 @@ def test_fail_api_says_how_long_how_many_attempts_and_the_deadline(run_module):
     error = CvmApiError("DescribeInstances", "ClientNetworkError.Timeout", "could not reach http://127.0.0.1:9: no answer within 12.8 s", None, attempts=2)
     error.elapsed, error.deadline_reached = 58.25, 60
     failed, result = run_module(fail_with(error, "read the instances"), ARGS)
+    assert failed
     assert result["msg"] == (
         "Failed to read the instances: could not reach http://127.0.0.1:9: no answer within 12.8 s (ClientNetworkError.Timeout). "
         "Gave up after 2 attempts in 58.2 s: api_deadline=60s leaves no time for another. " + _errors.hint("ClientNetworkError.Timeout")
@@ -151,7 +153,7 @@ def test_settings_errors_fail_before_any_request(run_module, monkeypatch, args, 
     monkeypatch.delenv("TENCENTCLOUD_REGION", raising=False)
 
     def main():
-        TencentCloudModule({}).api  # pylint: disable=expression-not-assigned
+        return TencentCloudModule({}).api  # reading the property builds the client, which fails first
 
     failed, result = run_module(main, args)
     assert failed and fragment in result["msg"]

@@ -13,6 +13,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_chang
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids, _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins import in_memory_cvm as cvm
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 
 def view(instance_id, keys=(), state="STOPPED", os_name="TencentOS Server 3.1"):
@@ -182,7 +183,7 @@ def test_settling_by_reading_follows_what_took_effect_and_resends_the_rest():
 
 
 class _Clockless:
-    def first_poll_delay(self):
+    def first_poll_delay(self):  # pylint: disable=no-self-use  # the tracker's interface
         return 0.5
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import stat
 
 import pytest
@@ -144,12 +145,22 @@ def test_the_folder_is_private(tmp_path):
     assert shared.private_folder(path) == path  # an existing private folder is fine
 
 
+def open_folder(path):
+    os.mkdir(path, 0o755)
+    os.chmod(path, 0o755)  # whatever the umask
+
+
+def link_to_folder(path):
+    os.mkdir(path + "-target", 0o700)
+    os.symlink(path + "-target", path)
+
+
 @pytest.mark.parametrize(
     "make, reason",
     [
-        (lambda p: os.mkdir(p, 0o755) or os.chmod(p, 0o755), "is open to other users (mode 755): it must be 0700"),
-        (lambda p: open(p, "w", encoding="ascii").close(), "is not a folder"),
-        (lambda p: os.mkdir(p + "-target", 0o700) or os.symlink(p + "-target", p), "is not a folder (a link or a file is in its place)"),
+        (open_folder, "is open to other users (mode 755): it must be 0700"),
+        (lambda p: pathlib.Path(p).touch(), "is not a folder"),
+        (link_to_folder, "is not a folder (a link or a file is in its place)"),
     ],
 )
 def test_an_unusable_folder_means_the_in_process_limiter_with_a_warning(tmp_path, make, reason):
@@ -195,11 +206,11 @@ def test_state_files_unused_for_an_hour_are_pruned(folder):
     old, recent = os.path.join(folder, "old.rate"), os.path.join(folder, "recent.rate")
     orphan = os.path.join(folder, "old-0123456789abcdef.slot")  # left by a process that died between two steps
     for path in (old, recent, orphan):
-        open(path, "w", encoding="ascii").close()
+        pathlib.Path(path).touch()
     os.utime(old, (1000.0, 1000.0))
     os.utime(orphan, (1000.0, 1000.0))
     other = os.path.join(folder, "notes.txt")
-    open(other, "w", encoding="ascii").close()
+    pathlib.Path(other).touch()
     os.utime(other, (1000.0, 1000.0))
     shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10), folder=folder)
     names = sorted(os.listdir(folder))

@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import RateLimiter
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 WINDOW = 1.01
 START = 1000.0
@@ -206,7 +207,8 @@ ENDPOINT = "http://127.0.0.1:9"
 
 @pytest.mark.parametrize("where", ["a stray name", "the state file"])
 @pytest.mark.parametrize("kind", ODD)
-def test_what_is_not_a_regular_file_is_removed_with_one_warning_never_opened_blocking(folder, tmp_path, monkeypatch, hang_guard, kind, where):
+@pytest.mark.usefixtures("hang_guard")
+def test_what_is_not_a_regular_file_is_removed_with_one_warning_never_opened_blocking(folder, tmp_path, monkeypatch, kind, where):
     monkeypatch.chdir(folder)
     state = shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs")
     name = "zz.rate" if where == "a stray name" else state
@@ -224,7 +226,8 @@ def test_what_is_not_a_regular_file_is_removed_with_one_warning_never_opened_blo
 
 
 @pytest.mark.parametrize("kind", ODD)
-def test_a_slot_file_that_is_not_a_regular_file_counts_no_more(folder, tmp_path, monkeypatch, hang_guard, kind):
+@pytest.mark.usefixtures("hang_guard")
+def test_a_slot_file_that_is_not_a_regular_file_counts_no_more(folder, tmp_path, monkeypatch, kind):
     monkeypatch.chdir(folder)
     path = os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs"))
     reports = []

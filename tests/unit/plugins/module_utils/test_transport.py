@@ -14,6 +14,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials, _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 CREDENTIAL = _credentials.sdk_credential.Credential("AKIDx", "secret") if _client.HAS_SDK else None
 WRONG_VERSION = (
@@ -157,7 +158,7 @@ class OneFailure:
         self.calls = 0
         self.request = type("Request", (), {"conn": type("Conn", (), {"timeout": None})()})()
 
-    def call_json(self, action, params):
+    def call_json(self, action, params):  # pylint: disable=unused-argument  # the SDK's signature
         self.calls += 1
         raise TencentCloudSDKException("ClientNetworkError", self.message, None)
 

@@ -17,6 +17,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes, _key_pairs
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair as module
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import PRIVATE_KEY as PRIVATE, InMemoryCvm, instance, public_key
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 
 def fingerprint_of(line):

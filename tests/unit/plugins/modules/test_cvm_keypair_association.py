@@ -76,6 +76,7 @@ def test_check_mode_plans_the_same_and_writes_nothing(run_module, cvm):
 def test_absent_unbinds_only_listed_keys(run_module, cvm):
     api = cvm({"ins-00000001": {"keys": {"skey-aaaaaaaa", "skey-bbbbbbbb"}}})
     failed, result = run_module(module.main, args(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent"))
+    assert not failed
     assert result["instances"][0]["key_ids"] == ["skey-bbbbbbbb"]
     assert [c[0] for c in api.calls if c[0] in WRITES] == ["DisassociateInstancesKeyPairs"]
 
@@ -83,6 +84,7 @@ def test_absent_unbinds_only_listed_keys(run_module, cvm):
 def test_exclusive_binds_before_unbinding(run_module, cvm):
     api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}})
     failed, result = run_module(module.main, args(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], exclusive=True))
+    assert not failed
     assert [c[0] for c in api.calls if c[0] in WRITES] == list(WRITES)
     assert result["instances"][0]["key_ids"] == ["skey-aaaaaaaa"]
 
@@ -90,7 +92,7 @@ def test_exclusive_binds_before_unbinding(run_module, cvm):
 @pytest.mark.parametrize("count, reads, writes", [(1, 1, 1), (100, 1, 1), (101, 2, 2), (250, 3, 3)])
 def test_batching_counts(run_module, cvm, count, reads, writes):
     api = cvm(stopped(count))
-    failed, result = run_module(module.main, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
+    failed, _result = run_module(module.main, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
     assert not failed
     assert api.count(*WRITES) == writes
     assert all(len(p.get("InstanceIds", ())) <= 100 for a, p in api.calls)
@@ -239,7 +241,8 @@ def test_operations_shown_under_their_own_ids_still_count(run_module, cvm):
     assert result["changed"] and len(api.writes()) == 1
 
 
-def test_a_duplicate_refusal_of_a_full_set_resends_only_the_missing_keys(run_module, cvm):
+@pytest.mark.usefixtures("run_module")
+def test_a_duplicate_refusal_of_a_full_set_resends_only_the_missing_keys(cvm):
     """Strict add semantics, and a full-set bind (as after a replace was seen): the refusal is settled by reading."""
     api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}}, strict=True)
     binder = module.key_changes.Binder(api)

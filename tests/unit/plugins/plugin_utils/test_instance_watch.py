@@ -25,6 +25,7 @@ SECRET = "s3cretKeyValue0000"
 
 @pytest.fixture(autouse=True)
 def no_environment(monkeypatch):
+    """No TENCENTCLOUD_* variable of the calling shell reaches the plugin."""
     for name in (
         "TENCENTCLOUD_SECRET_ID",
         "TENCENTCLOUD_SECRET_KEY",
@@ -50,6 +51,7 @@ class FleetApi:
         self.endpoint_url = "https://cvm.tencentcloudapi.com"
 
     def call(self, action, params, resend_safe=False):
+        """CvmApi.call's contract: one page of instances (or the key pairs asked for) per call."""
         assert resend_safe, "%s is a read: it must be sent with resend_safe=True" % action
         self.calls.append((action, params))
         if self.fail is not None:
