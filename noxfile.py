@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """nox sessions of tencentcloud.cvm, driven by antsibull-nox (the community's collection test runner).
 
-`nox -l` lists them. From antsibull-nox.toml: lint (yamllint), docs-check, license-check, extra-checks,
-build-import-check (with galaxy-importer), ansible-lint. Added here, without containers:
+`nox -l` lists them. From antsibull-nox.toml: lint (ruff format, ruff check, pylint, mypy, yamllint), docs-check,
+license-check, extra-checks, build-import-check (with galaxy-importer), ansible-lint. Added here, without containers:
 
   units-2.16 ... units-2.21              ansible-test units --local, on every ansible-core release tested
   integration-2.16 ... integration-2.21  ansible-test integration --local against the CVM emulator
