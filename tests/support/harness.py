@@ -201,10 +201,10 @@ class EmulatorProcess:  # pylint: disable=too-many-instance-attributes,too-many-
             self.url = self._wait_for_url_file(str(detach) + ".stdout")
         else:
             self._stderr_file = tempfile.TemporaryFile("w+")  # noqa: SIM115  # pylint: disable=consider-using-with
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # pylint: disable=consider-using-with  # runs until stop()
                 command,
                 stdout=subprocess.PIPE,
-                stderr=self._stderr_file,  # pylint: disable=consider-using-with
+                stderr=self._stderr_file,
                 stdin=subprocess.DEVNULL,
                 env=env,
                 text=True,

@@ -128,6 +128,7 @@ class Run:
         return ["nox", "--noxfile", str(REPO / "noxfile.py"), "--reuse-venv=yes", "--stop-on-first-error", *args]
 
     def stage_checks(self):
+        """The nox sessions of CHECK_SESSIONS, then shellcheck on every shell script of scripts/ and .ci/."""
         # CI=true: antsibull-nox's formatters session then checks (ruff format --check) instead of reformatting the
         # checkout, as it does in .ci/run; `nox -s formatters` outside CI is the way to reformat.
         rc = run(self.nox_command("--session", *CHECK_SESSIONS), env=dict(self.env, CI="true"))

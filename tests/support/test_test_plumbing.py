@@ -79,7 +79,7 @@ def test_a_lazy_third_party_import_is_seen(tmp_path):
 
 
 def is_fixture(node):
-    return any(ast.unparse(decorator).split("(")[0] in ("pytest.fixture", "fixture") for decorator in node.decorator_list)
+    return any(ast.unparse(decorator).split("(", maxsplit=1)[0] in ("pytest.fixture", "fixture") for decorator in node.decorator_list)
 
 
 def public_names(node):

@@ -291,7 +291,7 @@ def test_each_attempt_splits_request_timeout_between_connecting_and_answering(mo
     api, client, _clock = make_api([sdk_error("InternalError")], monkeypatch, request_timeout=30)
     api.call("DescribeInstances", {}, resend_safe=True)
     assert client.timeouts == [(10.0, 20.0), (10.0, 20.0)]
-    api, client, clock = make_api([], monkeypatch, request_timeout=3)
+    api, client, _clock = make_api([], monkeypatch, request_timeout=3)
     api.call("DescribeInstances", {}, resend_safe=True)
     assert client.timeouts == [(1.0, 2.0)]
 
