@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -58,14 +57,43 @@ from ansible.module_utils.common.text.converters import to_text
 FLAGS_WITH_VALUE = "BbcDEeFIiJLlmOoPpQRSWw"
 FLAGS_WITHOUT_VALUE = "46AaCfGgKkMNnqsTtVvXxYy"
 REFUSED_FLAGS = "FIiJOQSWwfGMNsV"
-REFUSED_KEYWORDS = frozenset((
-    "identityfile", "identityagent", "certificatefile", "addkeystoagent", "pkcs11provider", "securitykeyprovider", "identitiesonly",
-    "proxyjump", "proxycommand", "proxyusefdpass", "localcommand", "permitlocalcommand", "knownhostscommand",
-    "include", "match", "host", "hostname", "controlmaster", "controlpath", "controlpersist",
-    "preferredauthentications", "passwordauthentication", "kbdinteractiveauthentication", "challengeresponseauthentication",
-    "hostbasedauthentication", "gssapiauthentication", "enablesshkeysign", "batchmode",
-    "remotecommand", "sessiontype", "forkafterauthentication", "stdinnull", "tunnel",
-))
+REFUSED_KEYWORDS = frozenset(
+    (
+        "identityfile",
+        "identityagent",
+        "certificatefile",
+        "addkeystoagent",
+        "pkcs11provider",
+        "securitykeyprovider",
+        "identitiesonly",
+        "proxyjump",
+        "proxycommand",
+        "proxyusefdpass",
+        "localcommand",
+        "permitlocalcommand",
+        "knownhostscommand",
+        "include",
+        "match",
+        "host",
+        "hostname",
+        "controlmaster",
+        "controlpath",
+        "controlpersist",
+        "preferredauthentications",
+        "passwordauthentication",
+        "kbdinteractiveauthentication",
+        "challengeresponseauthentication",
+        "hostbasedauthentication",
+        "gssapiauthentication",
+        "enablesshkeysign",
+        "batchmode",
+        "remotecommand",
+        "sessiontype",
+        "forkafterauthentication",
+        "stdinnull",
+        "tunnel",
+    )
+)
 
 
 def _keyword(option):
@@ -90,29 +118,40 @@ def refused_ssh_args(value):
         if not word.startswith("-") or word in ("-", "--"):
             refused.append("%s (not an option: ssh would take it as the host)" % word)
             continue
-        position = 1
-        while position < len(word):
-            flag = word[position]
-            position += 1
-            if flag in FLAGS_WITH_VALUE:
-                if position < len(word):
-                    option_value = word[position:]
-                elif index < len(words):
-                    option_value = words[index]
-                    index += 1
-                else:
-                    option_value = ""
-                shown = "-%s %s" % (flag, option_value)
-                if flag in REFUSED_FLAGS or (flag == "o" and _keyword(option_value) in REFUSED_KEYWORDS):
-                    refused.append(shown.strip())
-                elif flag == "o" and not option_value.strip():
-                    refused.append("-o (without an option)")
-                break
-            if flag not in FLAGS_WITHOUT_VALUE or flag in REFUSED_FLAGS:
-                refused.append("-%s" % flag)
+        more, index = _refused_in_option(word, words, index)
+        refused.extend(more)
     return refused
 
 
-class FilterModule(object):
-    def filters(self):
+def _refused_in_option(word, words, index):
+    """What one option word (its bundled flags, and the value the last may take: the rest of the word or words[index])
+    adds to the refused list, and the index of the next word."""
+    refused = []
+    position = 1
+    while position < len(word):
+        flag = word[position]
+        position += 1
+        if flag in FLAGS_WITH_VALUE:
+            if position < len(word):
+                option_value = word[position:]
+            elif index < len(words):
+                option_value = words[index]
+                index += 1
+            else:
+                option_value = ""
+            shown = "-%s %s" % (flag, option_value)
+            if flag in REFUSED_FLAGS or (flag == "o" and _keyword(option_value) in REFUSED_KEYWORDS):
+                refused.append(shown.strip())
+            elif flag == "o" and not option_value.strip():
+                refused.append("-o (without an option)")
+            break
+        if flag not in FLAGS_WITHOUT_VALUE or flag in REFUSED_FLAGS:
+            refused.append("-%s" % flag)
+    return refused, index
+
+
+class FilterModule:
+    """The filters of this file, as ansible-core's filter loader asks for them."""
+
+    def filters(self):  # pylint: disable=no-self-use  # the loader calls it on an instance
         return {"refused_ssh_args": refused_ssh_args}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -45,6 +44,7 @@ Layer 2 (errors and rate limit). May import: _ids (and the standard library; the
 from __future__ import annotations
 
 import binascii
+import contextlib
 import errno
 import hashlib
 import json
@@ -55,11 +55,12 @@ import re
 import stat
 import tempfile
 import time
+from typing import Any, Callable, Optional, Protocol
 
 try:
     import fcntl
 except ImportError:  # not POSIX: no shared limit, the in-process limiter does the work
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None, tested before any use
 
 FOLDER_ENV = "TENCENTCLOUD_CVM_RATE_LIMIT_DIR"
 STATE_SUFFIX = ".rate"  # one per account, region, endpoint and action
@@ -78,16 +79,35 @@ MAX_JITTER = 0.005  # spreads the processes that wait for the same free slot
 
 _TOKEN_RE = re.compile(r"[0-9a-f]{16}\Z")
 
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+Warn = Optional[Callable[[str], None]]  # a module's warn(), or None for no warnings
+Report = Optional[Callable[[str], None]]
+State = dict[str, Any]  # {"paused_until": float, "slots": [[token, sent, answered or None], ...]}
+
+
+class Limiter(Protocol):
+    """What every limiter here, and _client.RateLimiter, offers: acquire() a slot, release() it, pause() everyone."""
+
+    def acquire(self) -> Any:
+        """A slot for release(), once the budget has room (waits until then)."""
+
+    def release(self, slot: Any) -> None:
+        """The request of `slot` was answered: its slot counts until its window ends."""
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request back for `seconds` (after the API throttled one)."""
+
 
 class LimiterUnavailable(Exception):
     """The shared lock folder or a state file cannot be used; the message says why (no secret in it)."""
 
 
-def default_folder():
+def default_folder() -> str:
     return os.environ.get(FOLDER_ENV) or os.path.join(tempfile.gettempdir(), "tencentcloud-cvm-%d" % os.getuid())
 
 
-def private_folder(path):
+def private_folder(path: str) -> str:
     """Create the folder (0700) if needed and check that only this user can use it; return its path."""
     if fcntl is None:
         raise LimiterUnavailable("file locks (fcntl) are not available on this system")
@@ -112,14 +132,14 @@ def private_folder(path):
     return path
 
 
-def state_file_name(secret_id, region, endpoint, action):
+def state_file_name(secret_id: str | None, region: str | None, endpoint: str | None, action: str) -> str:
     """A name that tells nothing: a hash of the account (itself hashed first), region, endpoint and action."""
     account = hashlib.sha256((secret_id or "").encode("utf-8")).hexdigest()
     key = "\0".join((account, region or "", endpoint or "", action))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40] + STATE_SUFFIX
 
 
-def lock_within(fd, seconds, sleep=time.sleep, clock=time.monotonic):
+def lock_within(fd: int, seconds: float, sleep: Sleep = time.sleep, clock: Clock = time.monotonic) -> bool:
     """flock(LOCK_EX) on fd, trying without blocking until `seconds` have passed; False if it stayed locked."""
     deadline = clock() + seconds
     while True:
@@ -140,16 +160,22 @@ class NotRegularFile(OSError):
     """A name in the folder is not a regular file (a FIFO, a socket, a folder, a device): never read, never waited on."""
 
 
-def kind_of(mode):
+def kind_of(mode: int) -> str:
     """What a non-regular entry is, in words."""
-    for test, word in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
-                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+    for test, word in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
         if test(mode):
             return word
     return "not a regular file"
 
 
-def _open_private(path, flags):
+def _open_private(path: str, flags: int) -> int:
     """Open a regular file of the folder without ever blocking: O_NONBLOCK (opening a FIFO for reading waits for a writer
     without it), O_NOFOLLOW (a link fails), and fstat after the open; anything but a regular file raises NotRegularFile."""
     try:
@@ -170,7 +196,7 @@ def _open_private(path, flags):
     return fd
 
 
-def _not_regular(path):
+def _not_regular(path: str) -> str | None:
     """The words for a name in the folder that is not a regular file (lstat: never opened, never followed), or None."""
     try:
         mode = os.lstat(path).st_mode
@@ -179,7 +205,7 @@ def _not_regular(path):
     return None if stat.S_ISREG(mode) else kind_of(mode)
 
 
-def _remove_not_regular(path):
+def _remove_not_regular(path: str) -> None:
     """Remove what is not a regular file under one of our names (a folder only when empty): the next use makes a real file."""
     try:
         if stat.S_ISDIR(os.lstat(path).st_mode):
@@ -197,27 +223,27 @@ class SharedRateLimiter:
     `report(message)` hears (once per process) about a state file that had to be replaced.
     """
 
-    def __init__(self, path, rate, window, clock=time.monotonic, sleep=time.sleep, report=None):
+    def __init__(self, path: str, rate: int, window: float, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, report: Report = None) -> None:
         self.path = path
         self.rate = rate
         self.window = window
         self._clock = clock
         self._sleep = sleep
         self._report = report
-        self._held = {}  # token -> the open, locked slot file of a request of this process in flight
+        self._held: dict[str, int] = {}  # token -> the open, locked slot file of a request of this process in flight
         # Fail now, not at the first request: a state file that cannot be used means the in-process limiter.
         with self._locked():
             pass
 
-    def _locked(self):
+    def _locked(self) -> _LockedState:
         return _LockedState(self.path, self._report)
 
-    def _slot_path(self, token):
-        return "%s-%s%s" % (self.path[:-len(STATE_SUFFIX)] if self.path.endswith(STATE_SUFFIX) else self.path, token, SLOT_SUFFIX)
+    def _slot_path(self, token: str) -> str:
+        return "%s-%s%s" % (self.path[: -len(STATE_SUFFIX)] if self.path.endswith(STATE_SUFFIX) else self.path, token, SLOT_SUFFIX)
 
     # -- slots ---------------------------------------------------------------------------------------------------------
 
-    def _holder_alive(self, token):
+    def _holder_alive(self, token: str) -> bool:
         """Whether some process still holds the slot file's lock; a slot whose lock is free (or gone) is removed."""
         if token in self._held:
             return True
@@ -242,7 +268,7 @@ class SharedRateLimiter:
         finally:
             os.close(fd)
 
-    def _take_slot(self):
+    def _take_slot(self) -> str:
         token = binascii.hexlify(os.urandom(8)).decode("ascii")
         path = self._slot_path(token)
         try:
@@ -258,13 +284,13 @@ class SharedRateLimiter:
         self._held[token] = fd
         return token
 
-    def _drop_slot(self, token):
+    def _drop_slot(self, token: str) -> None:
         fd = self._held.pop(token, None)
         if fd is not None:
             _unlink_quietly(self._slot_path(token))
             os.close(fd)  # closing releases the lock
 
-    def _tidy(self, state, now):
+    def _tidy(self, state: State, now: float) -> None:
         """Drop slots whose window has passed, slots in flight whose process is gone, and times from another boot."""
         kept = []
         for slot in state["slots"]:
@@ -288,7 +314,8 @@ class SharedRateLimiter:
 
     # -- the limiter interface -----------------------------------------------------------------------------------------
 
-    def acquire(self):
+    def acquire(self) -> str:
+        """A slot (its token) once the state file has room for one more request in the window; waits until then."""
         while True:
             with self._locked() as state:
                 now = self._clock()
@@ -304,7 +331,7 @@ class SharedRateLimiter:
                     wait = IN_FLIGHT_POLL if len(answered) < len(state["slots"]) else self.window - (now - min(answered))
             self._sleep(max(wait, 0.001) + random.uniform(0, MAX_JITTER))
 
-    def release(self, token):
+    def release(self, token: str) -> None:
         try:
             with self._locked() as state:
                 now = self._clock()
@@ -317,33 +344,31 @@ class SharedRateLimiter:
         finally:
             self._drop_slot(token)  # even when the state file failed: the slot must not outlive the request
 
-    def abandon(self, token):
+    def abandon(self, token: str) -> None:
         """Release a slot without the state file (it cannot be used): its lock goes, so readers drop the slot."""
         self._drop_slot(token)
 
-    def pause(self, seconds):
+    def pause(self, seconds: float) -> None:
         with self._locked() as state:
             state["paused_until"] = max(state["paused_until"], self._clock() + min(seconds, MAX_PAUSE))
 
 
-def _unlink_quietly(path):
-    try:
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 class _LockedState:
     """The state file, exclusively locked for the `with` block; the dict it yields is written back on a clean exit."""
 
-    def __init__(self, path, report=None):
+    def __init__(self, path: str, report: Report = None) -> None:
         self.path = path
         self.report = report
-        self.fd = None
+        self.fd = -1
         self.raw = b""
-        self.state = None
+        self.state: State = {}
 
-    def __enter__(self):
+    def __enter__(self) -> State:
         try:
             self.fd = _open_private(self.path, os.O_RDWR | os.O_CREAT)
         except NotRegularFile as exc:
@@ -352,8 +377,7 @@ class _LockedState:
             raise LimiterUnavailable("cannot open the rate limit file %s: %s" % (self.path, exc.strerror)) from None
         try:
             if not lock_within(self.fd, FALLBACK_AFTER):
-                raise LimiterUnavailable("the rate limit file %s stayed locked for %.0f s (a stopped process holds it?)"
-                                         % (self.path, FALLBACK_AFTER))
+                raise LimiterUnavailable("the rate limit file %s stayed locked for %.0f s (a stopped process holds it?)" % (self.path, FALLBACK_AFTER))
             info = os.fstat(self.fd)
             if not stat.S_ISREG(info.st_mode):
                 raise LimiterUnavailable("the rate limit file %s is not a regular file" % self.path)
@@ -371,7 +395,7 @@ class _LockedState:
             self.raw = b"\0"  # differs from anything json.dumps writes: the file is rewritten
         return self.state
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
             data = json.dumps(self.state, separators=(",", ":")).encode("ascii")
             if exc_type is None and data != self.raw:  # waiting processes only read
@@ -384,10 +408,9 @@ class _LockedState:
             raise LimiterUnavailable("cannot write the rate limit file %s: the disk is full" % self.path) from None
         finally:
             os.close(self.fd)  # closing the descriptor releases the lock
-        return False
 
 
-def _read_at_most(fd, limit):
+def _read_at_most(fd: int, limit: int) -> bytes:
     """Up to `limit` bytes from the start of fd, in one join (never by repeated concatenation)."""
     chunks = []
     size = 0
@@ -401,17 +424,17 @@ def _read_at_most(fd, limit):
     return b"".join(chunks)
 
 
-def _finite(value):
+def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _reject_constant(name):
+def _reject_constant(name: str) -> Any:
     raise ValueError("%s is not a number" % name)
 
 
-def parse_state(raw):
+def parse_state(raw: bytes) -> tuple[State, str]:
     """(state, problem): the state in a file, or an empty one and why the file could not be used ('' for an empty file)."""
-    empty = {"paused_until": 0.0, "slots": []}
+    empty: State = {"paused_until": 0.0, "slots": []}
     if not raw:
         return empty, ""
     if len(raw) > MAX_STATE_BYTES:
@@ -422,10 +445,16 @@ def parse_state(raw):
         return empty, "it is not ASCII JSON"
     if not isinstance(document, dict) or not isinstance(document.get("slots"), list) or not _finite(document.get("paused_until")):
         return empty, "it is not a state object (paused_until, slots)"
-    slots = []
+    slots: list[list] = []
     for slot in document["slots"]:
-        if not (isinstance(slot, list) and len(slot) == 3 and isinstance(slot[0], str) and _TOKEN_RE.match(slot[0])
-                and _finite(slot[1]) and (slot[2] is None or _finite(slot[2]))):
+        if not (
+            isinstance(slot, list)
+            and len(slot) == 3
+            and isinstance(slot[0], str)
+            and _TOKEN_RE.match(slot[0])
+            and _finite(slot[1])
+            and (slot[2] is None or _finite(slot[2]))
+        ):
             return empty, "a slot is not [token, sent, answered]"
         slots.append([slot[0], float(slot[1]), None if slot[2] is None else float(slot[2])])
     return {"paused_until": float(document["paused_until"]), "slots": slots}, ""
@@ -433,10 +462,10 @@ def parse_state(raw):
 
 # Non-empty once this process fell back for any action: from then on every action of the run uses its in-process limiter at
 # once, so a stopped process holding the locks of several state files costs one FALLBACK_AFTER in all, not one per action.
-_FELL_BACK = set()
+_FELL_BACK: set[bool] = set()
 
 
-def fell_back():
+def fell_back() -> bool:
     """Whether this process has fallen back to its in-process limiters (for the rest of the run)."""
     return bool(_FELL_BACK)
 
@@ -445,36 +474,49 @@ class _FallbackOnError:
     """A shared limiter that turns into the in-process one (with one warning) if its file fails later, or as soon as another
     action of this process has fallen back."""
 
-    def __init__(self, shared, local_factory, warn, fell_back_flag=None, say=None):
+    def __init__(
+        self,
+        shared: Any,
+        local_factory: Callable[[], Limiter],
+        warn: Warn,
+        fell_back_flag: set[bool] | None = None,
+        say: Callable[[Warn, Exception], None] | None = None,
+    ) -> None:
         self._shared = shared
         self._local_factory = local_factory
         self._warn = warn
-        self._local = None
+        self._local: Limiter | None = None
         self._flag = _FELL_BACK if fell_back_flag is None else fell_back_flag
         self._say = say or _say
 
-    def _fall_back(self, exc):
+    def _fall_back(self, exc: Exception) -> Limiter:
         self._flag.add(True)
         if self._local is None:
             self._local = self._local_factory()
             self._say(self._warn, exc)
         return self._local
 
-    def _off(self):
+    def _in_process(self) -> Limiter:
+        """The in-process limiter (in place once _off() is true or _fall_back() ran)."""
+        if self._local is None:
+            self._local = self._local_factory()
+        return self._local
+
+    def _off(self) -> bool:
         """True (and the in-process limiter in place) once any action of this process fell back."""
         if self._local is None and self._flag:
             self._local = self._local_factory()
         return self._local is not None
 
-    def acquire(self):
+    def acquire(self) -> tuple[str, Any]:
         if not self._off():
             try:
                 return ("shared", self._shared.acquire())
             except LimiterUnavailable as exc:
                 self._fall_back(exc)
-        return ("local", self._local.acquire())
+        return ("local", self._in_process().acquire())
 
-    def release(self, slot):
+    def release(self, slot: tuple[str, Any]) -> None:
         kind, inner = slot
         if kind == "shared" and self._local is not None:
             # Fallen back meanwhile: do not wait on the state file again; freeing the slot file frees the slot.
@@ -485,41 +527,45 @@ class _FallbackOnError:
             except LimiterUnavailable as exc:
                 self._fall_back(exc)
         else:
-            self._local.release(inner)
+            self._in_process().release(inner)
 
-    def pause(self, seconds):
+    def pause(self, seconds: float) -> None:
         if not self._off():
             try:
                 self._shared.pause(seconds)
                 return
             except LimiterUnavailable as exc:
                 self._fall_back(exc)
-        self._local.pause(seconds)
+        self._in_process().pause(seconds)
 
 
-_WARNED = set()  # what this process has already warned about: one warning per kind, however many actions and clients
+_WARNED: set[str] = set()  # what this process has already warned about: one warning per kind, however many actions and clients
 
 
-def _say(warn, exc):
+def _say(warn: Warn, exc: Exception) -> None:
     if warn is not None and "fallback" not in _WARNED:
         _WARNED.add("fallback")
-        warn("The rate limit shared between Ansible processes is off (%s): this process limits only its own requests, so "
-             "many forks at once may be throttled by the API. Set %s to a private folder to fix it." % (exc, FOLDER_ENV))
+        warn(
+            "The rate limit shared between Ansible processes is off (%s): this process limits only its own requests, so "
+            "many forks at once may be throttled by the API. Set %s to a private folder to fix it." % (exc, FOLDER_ENV)
+        )
 
 
-def _reporter(warn):
+def _reporter(warn: Warn) -> Callable[[str], None]:
     """What a limiter calls when it replaced a state file: one warning per process."""
-    def report(message):
+
+    def report(message: str) -> None:
         if warn is not None and "replaced" not in _WARNED:
             _WARNED.add("replaced")
             warn(message + " Another program may be writing to the rate limit folder; set %s to a private folder." % FOLDER_ENV)
+
     return report
 
 
-_PRUNED = set()
+_PRUNED: set[str] = set()
 
 
-def prune(folder, now=None, report=None):
+def prune(folder: str, now: float | None = None, report: Report = None) -> None:
     """Remove the state and slot files nobody used for PRUNE_AFTER seconds (once per folder and process).
 
     A name of ours that is not a regular file (a FIFO, a socket, a folder, a link) is never opened: it is removed like a
@@ -556,8 +602,23 @@ def prune(folder, now=None, report=None):
         report("The rate limit folder %s held what is not a regular file, removed: %s." % (folder, ", ".join(odd[:5])))
 
 
-def make_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn=None, folder=None, sleep=time.sleep,
-                 url=None, password=None, ca_bundle=None, shown_url=None):
+# Every connection option that decides the limiter arrives here, once: hence the many arguments.
+def make_limiter(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
+    secret_id: str | None,
+    region: str | None,
+    endpoint: str | None,
+    action: str,
+    rate: int,
+    window: float,
+    local_factory: Callable[[], Limiter],
+    warn: Warn = None,
+    folder: str | None = None,
+    sleep: Sleep = time.sleep,
+    url: str | None = None,
+    password: str | None = None,
+    ca_bundle: str | None = None,
+    shown_url: str | None = None,
+) -> Limiter:
     """The limiter for one action: on the Redis server at `url` when one is given and answers, else shared between the
     processes of this machine when the lock folder can be used, else local_factory().
 
@@ -565,7 +626,8 @@ def make_limiter(secret_id, region, endpoint, action, rate, window, local_factor
     is tried again, so the run waits at most one FALLBACK_AFTER on locks in all. The same holds for the Redis server: once
     it failed, this process uses the single-machine limit for the rest of the run (one warning, one timeout at most).
     `shown_url` is the URL as it may be shown (its password masked by the caller)."""
-    def single_machine():
+
+    def single_machine() -> Limiter:
         return _folder_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn, folder, sleep)
 
     if not url:
@@ -574,8 +636,16 @@ def make_limiter(secret_id, region, endpoint, action, rate, window, local_factor
         return single_machine()
     say = _redis_say(shown_url or "the rate limit server")
     try:
-        shared = RedisRateLimiter(connect_redis(url, password, ca_bundle, shown_url), state_file_name(secret_id, region, endpoint, action),
-                                  rate, window, sleep=sleep, password=password, shown_url=shown_url, url=url)
+        shared = RedisRateLimiter(
+            connect_redis(url, password, ca_bundle, shown_url),
+            state_file_name(secret_id, region, endpoint, action),
+            rate,
+            window,
+            sleep=sleep,
+            password=password,
+            shown_url=shown_url,
+            url=url,
+        )
     except LimiterUnavailable as exc:
         _REDIS_FELL_BACK.add(True)
         say(warn, exc)
@@ -583,14 +653,27 @@ def make_limiter(secret_id, region, endpoint, action, rate, window, local_factor
     return _FallbackOnError(shared, single_machine, warn, fell_back_flag=_REDIS_FELL_BACK, say=say)
 
 
-def _folder_limiter(secret_id, region, endpoint, action, rate, window, local_factory, warn, folder, sleep):
+# make_limiter's own options, passed on.
+def _folder_limiter(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    secret_id: str | None,
+    region: str | None,
+    endpoint: str | None,
+    action: str,
+    rate: int,
+    window: float,
+    local_factory: Callable[[], Limiter],
+    warn: Warn,
+    folder: str | None,
+    sleep: Sleep,
+) -> Limiter:
     if _FELL_BACK:
         return local_factory()
     try:
         folder = private_folder(folder or default_folder())
         prune(folder, report=_reporter(warn))
-        shared = SharedRateLimiter(os.path.join(folder, state_file_name(secret_id, region, endpoint, action)), rate, window,
-                                   sleep=sleep, report=_reporter(warn))
+        shared = SharedRateLimiter(
+            os.path.join(folder, state_file_name(secret_id, region, endpoint, action)), rate, window, sleep=sleep, report=_reporter(warn)
+        )
     except LimiterUnavailable as exc:
         _FELL_BACK.add(True)
         _say(warn, exc)
@@ -626,9 +709,13 @@ for i = 1, #old, 2 do
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 """
-_ACQUIRE = _LUA_NOW + """
+_ACQUIRE = (
+    _LUA_NOW
+    + """
 local rate, window, stale, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
-""" + _LUA_TIDY + """
+"""
+    + _LUA_TIDY
+    + """
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
 if paused > now then return tostring(paused - now) end
 local flying = redis.call('ZCARD', KEYS[2])
@@ -642,7 +729,10 @@ if answered == 0 or flying > 0 then return 'poll' end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return tostring(window - (now - tonumber(oldest[2])))
 """
-_RELEASE = _LUA_NOW + """
+)
+_RELEASE = (
+    _LUA_NOW
+    + """
 local keep = tonumber(ARGV[2])
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
   redis.call('ZADD', KEYS[1], now, ARGV[1])
@@ -650,15 +740,19 @@ if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
 end
 return 'ok'
 """
-_PAUSE = _LUA_NOW + """
+)
+_PAUSE = (
+    _LUA_NOW
+    + """
 local until_ = now + tonumber(ARGV[1])
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
 if until_ > paused then redis.call('SET', KEYS[3], tostring(until_), 'PX', tonumber(ARGV[2])) end
 return 'ok'
 """
+)
 
 
-def redis_url_problem(url):
+def redis_url_problem(url: str) -> str | None:
     """Why a rate_limit_url is unusable (its scheme), or None; the caller names the URL with its password masked."""
     scheme = url.partition("://")[0].lower() if "://" in url else ""
     if scheme not in URL_SCHEMES:
@@ -666,7 +760,7 @@ def redis_url_problem(url):
     return None
 
 
-def connect_redis(url, password=None, ca_bundle=None, shown_url=None):
+def connect_redis(url: str, password: str | None = None, ca_bundle: str | None = None, shown_url: str | None = None) -> Any:
     """A client of the library redis for `url`, with short timeouts and no retries of its own; LimiterUnavailable if the
     library is missing. No command is sent here."""
     try:
@@ -674,10 +768,18 @@ def connect_redis(url, password=None, ca_bundle=None, shown_url=None):
         from redis.backoff import NoBackoff  # pylint: disable=import-outside-toplevel
         from redis.retry import Retry  # pylint: disable=import-outside-toplevel
     except ImportError:
-        raise LimiterUnavailable("the Python library redis is not installed on this host (pip install redis, or build the "
-                                 "execution environment from the collection's requirements.txt)") from None
-    options = dict(socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT, retry=Retry(NoBackoff(), 0),
-                   retry_on_timeout=False, health_check_interval=0, decode_responses=True)
+        raise LimiterUnavailable(
+            "the Python library redis is not installed on this host (pip install redis, or build the "
+            "execution environment from the collection's requirements.txt)"
+        ) from None
+    options: dict[str, Any] = dict(
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+        retry_on_timeout=False,
+        health_check_interval=0,
+        decode_responses=True,
+    )
     if password:
         options["password"] = password
     if url.lower().startswith("rediss://") and ca_bundle:
@@ -688,7 +790,7 @@ def connect_redis(url, password=None, ca_bundle=None, shown_url=None):
         raise LimiterUnavailable("the rate limit URL %s cannot be used: %s" % (shown_url or "(not shown)", _hide(str(exc), url, password))) from None
 
 
-def _hide(text, url, password):
+def _hide(text: str, url: str, password: str | None) -> str:
     """text without the password of the URL or the option (a library's message may quote either)."""
     secrets = [password] if password else []
     user_info = url.partition("://")[2].rpartition("@")[0]
@@ -705,7 +807,17 @@ class RedisRateLimiter:
     Any error of the server or the library, or an answer that is not ours, raises LimiterUnavailable (no secret in it).
     """
 
-    def __init__(self, client, name, rate, window, sleep=time.sleep, password=None, shown_url=None, url=""):
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        rate: int,
+        window: float,
+        sleep: Sleep = time.sleep,
+        password: str | None = None,
+        shown_url: str | None = None,
+        url: str = "",
+    ) -> None:
         self.client = client
         self._secret_url = url  # only to cut its password out of a library's message
         self.rate = rate
@@ -716,11 +828,11 @@ class RedisRateLimiter:
         base = KEY_PREFIX + "{" + name[:40] + "}:"
         self.keys = [base + "answered", base + "flight", base + "pause"]
         self._keep_ms = int((window + FALLBACK_AFTER + MAX_PAUSE) * 1000) + 1000
-        self._scripts = {}
+        self._scripts: dict[str, Any] = {}
         # Fail now, not at the first request: a server that cannot be used means the single-machine limit.
         self._run(_RELEASE, "0" * 16, self._keep_ms)
 
-    def _run(self, source, *args):
+    def _run(self, source: str, *args: Any) -> str:
         try:
             script = self._scripts.get(source)
             if script is None:
@@ -729,15 +841,17 @@ class RedisRateLimiter:
         except Exception as exc:  # pylint: disable=broad-except
             # The library's errors (refused, lost, timeout, wrong password, a protocol it cannot read) and whatever a
             # garbage answer makes it raise: all mean the server cannot be used.
-            raise LimiterUnavailable("the rate limit server %s cannot be used: %s: %s"
-                                     % (self._shown, type(exc).__name__, _hide(str(exc), self._secret_url, self._password))) from None
+            raise LimiterUnavailable(
+                "the rate limit server %s cannot be used: %s: %s" % (self._shown, type(exc).__name__, _hide(str(exc), self._secret_url, self._password))
+            ) from None
         if isinstance(answer, bytes):
             answer = answer.decode("ascii", "replace")
         if not isinstance(answer, str):
             raise LimiterUnavailable("the rate limit server %s gave an answer that is not ours (%s)" % (self._shown, type(answer).__name__))
         return answer
 
-    def acquire(self):
+    def acquire(self) -> str:
+        """A slot (its token) once the server's budget has room for one more request in the window; waits until then."""
         while True:
             token = binascii.hexlify(os.urandom(8)).decode("ascii")
             answer = self._run(_ACQUIRE, self.rate, self.window, FALLBACK_AFTER, token, self._keep_ms)
@@ -754,25 +868,27 @@ class RedisRateLimiter:
                     raise LimiterUnavailable("the rate limit server %s gave an answer that is not ours" % self._shown)
             self._sleep(max(wait, 0.001) + random.uniform(0, MAX_JITTER))
 
-    def release(self, token):
+    def release(self, token: str) -> None:
         self._run(_RELEASE, token, self._keep_ms)
 
-    def abandon(self, token):
+    def abandon(self, token: str) -> None:
         """Fallen back: the slot stays in flight on the server and counts as answered FALLBACK_AFTER after it was taken."""
 
-    def pause(self, seconds):
+    def pause(self, seconds: float) -> None:
         self._run(_PAUSE, min(seconds, MAX_PAUSE), int(MAX_PAUSE * 1000) + 1000)
 
 
-_REDIS_FELL_BACK = set()
+_REDIS_FELL_BACK: set[bool] = set()
 
 
-def _redis_say(shown):
-    def say(warn, exc):
+def _redis_say(shown: str) -> Callable[[Warn, Exception], None]:
+    def say(warn: Warn, exc: Exception) -> None:
         if warn is not None and "redis" not in _WARNED:
             _WARNED.add("redis")
-            warn("The rate limit shared through %s is off for the rest of this run (%s): this process falls back to the "
-                 "single-machine limit, so processes of other machines are not counted. Check that the server runs and "
-                 "answers within %.0f s, and its password (rate_limit_password, TENCENTCLOUD_RATE_LIMIT_PASSWORD)."
-                 % (shown, exc, REDIS_TIMEOUT))
+            warn(
+                "The rate limit shared through %s is off for the rest of this run (%s): this process falls back to the "
+                "single-machine limit, so processes of other machines are not counted. Check that the server runs and "
+                "answers within %.0f s, and its password (rate_limit_password, TENCENTCLOUD_RATE_LIMIT_PASSWORD)." % (shown, exc, REDIS_TIMEOUT)
+            )
+
     return say

@@ -3,53 +3,25 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures of the emulator's own tests: a shared emulator reset before each test, an SDK client, and the cached
 tccli wheel / virtualenv (under $TCCVM_CACHE or <repo>/.cache/). Tests ask for these by name; what they import
-(SDK calls, the hand signer) is in sdk_calls.py and hand_signer.py."""
+(SDK calls, the hand signer) is in sdk_calls.py and hand_signer.py; the cache's helpers are in tccli_cache.py."""
 
-import contextlib
-import fcntl
 import json
 import os
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
 # tests/support is on pytest's pythonpath (pytest.ini).
 from harness import EmulatorProcess  # pylint: disable=import-error
-from shared_constants import PROXY_VARIABLES, REPO  # pylint: disable=import-error
+from shared_constants import PROXY_VARIABLES  # pylint: disable=import-error
 
 from .sdk_calls import FAST_LATENCY, make_client
-
-TCCLI_VERSION = "3.1.189.1"  # the pinned tccli whose api.json is the contract and whose CLI is the second client
+from .tccli_cache import TCCLI_VERSION, cache_dir, cache_lock, pip_output_tail
 
 for _name in PROXY_VARIABLES:  # the emulator is on 127.0.0.1: no proxy may see that traffic
     os.environ.pop(_name, None)
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# The cache of downloaded things (tccli wheel, tccli virtualenv).
-
-def cache_dir():
-    path = Path(os.environ.get("TCCVM_CACHE") or REPO / ".cache")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@contextlib.contextmanager
-def cache_lock(name):
-    """Serialize cache building between concurrent test processes (xdist workers, two terminals)."""
-    with open(cache_dir() / (name + ".lock"), "w", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def pip_output_tail(error):
-    return "\n".join(((error.stdout or "") + (error.stderr or "")).splitlines()[-20:])
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,11 @@ def clean_environment(home=None, proxies=False, **extra):
     """os.environ without Tencent Cloud settings, Ansible settings and PYTHONPATH (and without proxies unless
     `proxies`), with the venv's bin first on PATH and HOME moved to `home` when given; then `extra` (a None value
     removes that variable)."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("TENCENTCLOUD_", "ANSIBLE_")) and name != "PYTHONPATH" and (proxies or name not in PROXY_VARIABLES)}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("TENCENTCLOUD_", "ANSIBLE_")) and name != "PYTHONPATH" and (proxies or name not in PROXY_VARIABLES)
+    }
     env["PATH"] = os.pathsep.join(filter(None, [str(BIN), env.get("PATH")]))
     if home is not None:
         env["HOME"] = str(home)

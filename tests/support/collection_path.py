@@ -76,14 +76,14 @@ def import_through_ansible(path):
     all take this way, in whatever order they run."""
     from ansible.plugins.loader import init_plugin_loader  # pylint: disable=import-outside-toplevel
     from ansible.utils.collection_loader import AnsibleCollectionConfig  # pylint: disable=import-outside-toplevel
+
     if AnsibleCollectionConfig.collection_finder is None:
         init_plugin_loader([entry for entry in str(path).split(os.pathsep) if entry])
 
 
 def main(argv):
     if len(argv) != 1 or argv[0].startswith("-"):
-        print("usage: python tests/support/collection_path.py DIR  (links this checkout as DIR/ansible_collections/tencentcloud/cvm)",
-              file=sys.stderr)
+        print("usage: python tests/support/collection_path.py DIR  (links this checkout as DIR/ansible_collections/tencentcloud/cvm)", file=sys.stderr)
         return 2
     print(link_collection(argv[0]))
     return 0

@@ -62,8 +62,8 @@ FAULTS_READ_TIMEOUT = 5.0
 
 # The emulators this process started and has not stopped, and the faults the stopped ones had struck: what
 # faults_struck() adds up for tests/support/nondeterminism_guard.py.
-_RUNNING = set()
-_STRUCK_BY_STOPPED = collections.Counter()
+_RUNNING: set = set()
+_STRUCK_BY_STOPPED: collections.Counter = collections.Counter()
 
 
 def faults_struck():
@@ -104,7 +104,7 @@ def _flag_value(args, flag):
     return None
 
 
-class EmulatorProcess:
+class EmulatorProcess:  # pylint: disable=too-many-instance-attributes,too-many-public-methods  # the control API's client
     """A running emulator process, seen from the test side (the emulator itself is cvm_emulator.control.Emulator);
     use it as a context manager (or call start() and stop())."""
 
@@ -162,10 +162,10 @@ class EmulatorProcess:
         return self.tls[0] if self.tls else None
 
     def command(self):
+        """The emulator's command line: its flags, and its starting state (a dict is written to a temporary file)."""
         command = emulator_command(self.python)[0] + ["--port", "0"]
         if isinstance(self.state_source, dict):
-            handle = tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cvm-emulator-state-", delete=False)  # pylint: disable=consider-using-with
-            with handle:
+            with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cvm-emulator-state-", delete=False) as handle:
                 json.dump(self.state_source, handle)
             self._state_file = handle.name
             command += ["--state", handle.name]
@@ -185,17 +185,30 @@ class EmulatorProcess:
             env[SECRET_ID_ENV], env[SECRET_KEY_ENV] = self.secret_id, self.secret_key
         command = self.command_line = self.command()
         if detach:
-            self._stderr_file = open(str(detach) + ".stderr", "w+", encoding="utf-8")  # pylint: disable=consider-using-with
+            # Open until stop(): the emulator writes to it for its whole life.
+            self._stderr_file = open(str(detach) + ".stderr", "w+", encoding="utf-8")  # noqa: SIM115  # pylint: disable=consider-using-with
             with open(str(detach) + ".stdout", "w", encoding="utf-8") as stdout:
-                self.process = subprocess.Popen(command, stdout=stdout, stderr=self._stderr_file,  # pylint: disable=consider-using-with
-                                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                self.process = subprocess.Popen(
+                    command,
+                    stdout=stdout,
+                    stderr=self._stderr_file,  # pylint: disable=consider-using-with
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,
+                )
             if on_spawn:
                 on_spawn(self)
             self.url = self._wait_for_url_file(str(detach) + ".stdout")
         else:
-            self._stderr_file = tempfile.TemporaryFile("w+")  # pylint: disable=consider-using-with
-            self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr_file,  # pylint: disable=consider-using-with
-                                            stdin=subprocess.DEVNULL, env=env, text=True)
+            self._stderr_file = tempfile.TemporaryFile("w+")  # noqa: SIM115  # pylint: disable=consider-using-with
+            self.process = subprocess.Popen(  # pylint: disable=consider-using-with  # runs until stop()
+                command,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr_file,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                text=True,
+            )
             if on_spawn:
                 on_spawn(self)
             self.url = self._read_url_line()
@@ -236,6 +249,7 @@ class EmulatorProcess:
         return [arg for arg in self.extra_args if "secret" not in arg.lower()]
 
     def stop(self):
+        """Stop the emulator (TERM, then KILL), keep the faults it struck for faults_struck(), and tidy its files."""
         if self in _RUNNING:
             _STRUCK_BY_STOPPED.update(self.faults_struck() or {})
             _RUNNING.discard(self)
@@ -296,8 +310,12 @@ class EmulatorProcess:
     def control(self, method, path, document=None):
         """Call /_emulator/<path>; returns the decoded JSON answer, raises EmulatorError on an HTTP error."""
         data = None if document is None else json.dumps(document).encode("utf-8")
-        request = urllib.request.Request(self.url + "/_emulator/" + path.lstrip("/"), data=data, method=method,
-                                         headers={"Content-Type": "application/json", CONTROL_TOKEN_HEADER: self.control_token})
+        request = urllib.request.Request(
+            self.url + "/_emulator/" + path.lstrip("/"),
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", CONTROL_TOKEN_HEADER: self.control_token},
+        )
         try:
             with self._opener.open(request, timeout=30) as response:
                 return json.loads(response.read().decode("utf-8"))
@@ -340,10 +358,10 @@ class EmulatorProcess:
         return self.control("GET", "requests?since=%d" % since)
 
     def counts(self):
-        return self.requests(since=2 ** 62)["counts"]
+        return self.requests(since=2**62)["counts"]
 
     def write_count(self):
-        return self.requests(since=2 ** 62)["write_count"]
+        return self.requests(since=2**62)["write_count"]
 
     def clear_requests(self):
         return self.control("DELETE", "requests")
@@ -389,6 +407,7 @@ class EmulatorProcess:
 
 # -- the command line: a detached emulator for shells and playbooks -----------------------------------------------------
 
+
 def _process_command(pid):
     """The command line of a live (not zombie) process, or None when there is none (Linux /proc)."""
     try:
@@ -426,8 +445,10 @@ def _private_folder(path):
     folder = os.path.dirname(path)
     mode = os.stat(folder).st_mode & 0o777
     if mode & 0o077:
-        raise EmulatorError("the record %s would hold the emulator's control token, but its folder %s is mode %03o: give a folder only "
-                            "you can use (chmod 700 %s, or mktemp -d)" % (path, folder, mode, shlex.quote(folder)))
+        raise EmulatorError(
+            "the record %s would hold the emulator's control token, but its folder %s is mode %03o: give a folder only "
+            "you can use (chmod 700 %s, or mktemp -d)" % (path, folder, mode, shlex.quote(folder))
+        )
 
 
 def cli_start(record_path, emulator_args, python=None, exports=True):
@@ -437,7 +458,8 @@ def cli_start(record_path, emulator_args, python=None, exports=True):
     state = _flag_value(emulator_args, "--state")  # handed over as state=: its credentials are the ones to export
     if state:
         index = next(i for i, arg in enumerate(emulator_args) if arg == "--state" or arg.startswith("--state="))
-        emulator_args = emulator_args[:index] + emulator_args[index + (1 if "=" in emulator_args[index] else 2):]
+        after = index + (1 if "=" in emulator_args[index] else 2)  # --state=FILE is one argument, --state FILE two
+        emulator_args = emulator_args[:index] + emulator_args[after:]
     emu = EmulatorProcess(extra_args=emulator_args, state=state, python=python)
     os.makedirs(os.path.dirname(record_path), mode=0o700, exist_ok=True)
     try:
@@ -451,6 +473,7 @@ def cli_start(record_path, emulator_args, python=None, exports=True):
         # Recorded before the wait: whatever happens next, `stop` finds the process.
         record.update(pid=started.process.pid, command=started.command_line)
         _write_record(record_path, record)
+
     try:
         emu.start(detach=record_path, on_spawn=spawned)
     except EmulatorError as error:  # start() stopped the process
@@ -511,14 +534,18 @@ def cli_stop(record_path, tail_stderr=False, fail_if_running=False):
 
 
 def main(argv=None):
+    """The CLI: start (detached, recorded in --record FILE) or stop an emulator; 0 when it did."""
     parser = argparse.ArgumentParser(prog="python tests/support/harness.py", allow_abbrev=False, description="Start or stop a detached CVM emulator.")
     commands = parser.add_subparsers(dest="action", required=True)
     start = commands.add_parser("start", allow_abbrev=False, help="start an emulator, record it, print export lines; other flags go to the emulator")
     start.add_argument("--record", required=True, help="the JSON file that records the emulator (pid, url, env)")
     start.add_argument("--python", help="the interpreter that runs the emulator (default: this one)")
-    start.add_argument("--no-exports", action="store_true",
-                       help="print only the comment line, not the export lines with the credentials and the control token "
-                            "(for a caller that reads the record and may log what this prints)")
+    start.add_argument(
+        "--no-exports",
+        action="store_true",
+        help="print only the comment line, not the export lines with the credentials and the control token "
+        "(for a caller that reads the record and may log what this prints)",
+    )
     stop = commands.add_parser("stop", allow_abbrev=False, help="stop the emulator a record names, if it still runs")
     stop.add_argument("--record", required=True)
     stop.add_argument("--tail-stderr", action="store_true", help="show the last 30 lines of the emulator's stderr")

@@ -21,7 +21,8 @@ from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
 from fleet import fleet_key_id  # pylint: disable=import-error
 
 KEY_ID = fleet_key_id(0)
-RUN_ONCE = """\
+RUN_ONCE = (
+    """\
 - name: Bind the key to the instances of all hosts of the play in one task
   hosts: fleet
   gather_facts: false
@@ -32,7 +33,9 @@ RUN_ONCE = """\
         key_ids: [%s]
       delegate_to: localhost
       run_once: true
-""" % KEY_ID
+"""
+    % KEY_ID
+)
 RECAP_RE = re.compile(r"^\S+\s+: ok=\d+\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 
@@ -61,8 +64,14 @@ def start_nodes(emu, document, nodes, folder, collections_path, url=None):
         # under it, and a deep pytest folder (xdist adds popen-gwN/) makes that path longer than AF_UNIX's 108 bytes,
         # so the playbook dies with "Local RPC server did not start" before its first request.
         (home / "tmp").symlink_to(tempfile.mkdtemp(prefix="tc-node%d-" % node))
-        env = ansible_environment(home, collections_path, emulator=emu, TMPDIR=(home / "tmp").resolve(),
-                                  TENCENTCLOUD_CVM_RATE_LIMIT_DIR=home / "limits", TENCENTCLOUD_RATE_LIMIT_URL=url)
+        env = ansible_environment(
+            home,
+            collections_path,
+            emulator=emu,
+            TMPDIR=(home / "tmp").resolve(),
+            TENCENTCLOUD_CVM_RATE_LIMIT_DIR=home / "limits",
+            TENCENTCLOUD_RATE_LIMIT_URL=url,
+        )
         cmd = [str(BIN / "ansible-playbook"), "-i", str(home / "inventory.json"), str(home / "bind.yml")]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # pylint: disable=consider-using-with
         started.append((proc, home))
@@ -90,9 +99,17 @@ def tally(emu, results):
     refused = sum(1 for r in records if (r.get("error_code") or "").startswith("RequestLimitExceeded"))
     bound = sum(1 for i in instances if KEY_ID in ((i.get("LoginSettings") or {}).get("KeyIds") or []))
     warnings = [line.strip() for _rc, out in results for line in out.splitlines() if "[WARNING]" in line and "rate limit" in line]
-    return {"requests": len(records), "refused": refused, "refused_pct": 100.0 * refused / max(1, len(records)), "failed": failed,
-            "bound": bound, "instances": len(instances), "warnings": warnings, "rcs": [rc for rc, _out in results],
-            "failed_output": [out[-1500:] for rc, out in results if rc][:1]}
+    return {
+        "requests": len(records),
+        "refused": refused,
+        "refused_pct": 100.0 * refused / max(1, len(records)),
+        "failed": failed,
+        "bound": bound,
+        "instances": len(instances),
+        "warnings": warnings,
+        "rcs": [rc for rc, _out in results],
+        "failed_output": [out[-1500:] for rc, out in results if rc][:1],
+    }
 
 
 def run_nodes(emu, document, nodes, folder, collections_path, url=None, during=None):

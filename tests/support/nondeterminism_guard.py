@@ -18,7 +18,7 @@ import pytest
 from harness import faults_struck  # pylint: disable=import-error
 
 MARKER = "nondeterministic"
-_BEFORE = pytest.StashKey()
+_BEFORE = pytest.StashKey[dict]()
 
 
 def met_unmarked(before, after, marked):
@@ -31,9 +31,10 @@ def met_unmarked(before, after, marked):
 
 def message(nodeid, struck):
     faults = ", ".join("%s %d" % (name, count) for name, count in struck.items())
-    return ("%s met the emulator's injected faults or rate limit (%s) but is not marked %s: add "
-            "@pytest.mark.%s (or pytestmark) so that ./scripts/test --stage flaky repeats it"
-            % (nodeid, faults, MARKER, MARKER))
+    return (
+        "%s met the emulator's injected faults or rate limit (%s) but is not marked %s: add "
+        "@pytest.mark.%s (or pytestmark) so that ./scripts/test --stage flaky repeats it" % (nodeid, faults, MARKER, MARKER)
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

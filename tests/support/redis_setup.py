@@ -60,6 +60,7 @@ class RedisServer:
         self.folder = folder
         self.password = password
         self.tls = tls  # (certificate, key) PEM paths: TLS only, on rediss://
+        self.ca = tls[0] if tls else None  # the certificate is self-signed: it is its own CA
         self.port = free_port()
         self.proc = None
 
@@ -68,11 +69,37 @@ class RedisServer:
         return "%s://127.0.0.1:%d/0" % ("rediss" if self.tls else "redis", self.port)
 
     def start(self):
-        args = [self.binary, "--bind", "127.0.0.1", "--port", "0" if self.tls else str(self.port), "--save", "", "--appendonly", "no",
-                "--dir", self.folder, "--protected-mode", "no", "--loglevel", "warning"]
+        """Start redis-server (no persistence, its folder `folder`) and wait until it answers; returns self."""
+        args = [
+            self.binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0" if self.tls else str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            self.folder,
+            "--protected-mode",
+            "no",
+            "--loglevel",
+            "warning",
+        ]
         if self.tls:
-            args += ["--tls-port", str(self.port), "--tls-cert-file", self.tls[0], "--tls-key-file", self.tls[1],
-                     "--tls-ca-cert-file", self.tls[0], "--tls-auth-clients", "no"]
+            args += [
+                "--tls-port",
+                str(self.port),
+                "--tls-cert-file",
+                self.tls[0],
+                "--tls-key-file",
+                self.tls[1],
+                "--tls-ca-cert-file",
+                self.tls[0],
+                "--tls-auth-clients",
+                "no",
+            ]
         if self.password:
             args += ["--requirepass", self.password]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # pylint: disable=consider-using-with
@@ -133,13 +160,13 @@ def redis_server_with_password(tmp_path_factory):
 def redis_tls_server(tmp_path_factory):
     """A fresh redis-server that speaks only TLS (rediss://), with a self-signed certificate for 127.0.0.1: `.ca` is its PEM."""
     from awx_support import self_signed_certificate  # pylint: disable=import-error,import-outside-toplevel
+
     folder = tmp_path_factory.mktemp("redis-tls")
     cert, key = self_signed_certificate(folder)
     binary, reason = ensure_redis_server()
     if binary is None:
         pytest.fail("no redis-server for the shared rate limit tests: %s" % reason)
     server = RedisServer(binary, str(folder), tls=(str(cert), str(key))).start()
-    server.ca = str(cert)
     yield server
     server.stop()
 

@@ -34,20 +34,30 @@ EXEMPT_PREFIXES = ("changelogs/fragments/",)
 
 # Each rule: (name, compiled pattern, what to do instead).
 RULES = (
-    ("machine-path",
-     # The literal folder names are written as classes ([t], [e], ...) so that this file does not match itself.
-     re.compile(r"(?<![\w.~$-])(?:/roo[t]/|/hom[e]/[A-Za-z_][\w.-]*/|/User[s]/[A-Za-z_][\w.-]*/|/wor[k]/|\.\./share[d]\b)"),
-     "name the file inside the repository, or describe the location (e.g. ~/.cache/...)"),
-    ("temp-path",
-     re.compile(r"/tmp/(?:pytest-of-[\w.-]+|bash_jobs[\w.-]*|[\w-]*?[._](?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,}\b"
-                r"|tmp[a-z0-9_]{8}\b)"),
-     "a temporary folder of one run: use a fixed example path or a placeholder"),
-    ("issue-number",
-     re.compile(r"(?i)\b(?:issues?|bugs?|tickets?)\s*(?:#\s*|no\.\s*|number\s*)?\d+\b|(?<![\w&#/$'\"{\\:])(?<!:\s)#\d{1,5}\b(?![\w-])"),
-     "state the requirement or target itself, not a tracker number"),
-    ("issue-without-number",
-     re.compile(r"(?i)\b(?:the|this|that)\s+issue(?:'s)?(?=[\s.,;:)])"),
-     "state what the text relies on, in the repository's own words"),
+    (
+        "machine-path",
+        # The literal folder names are written as classes ([t], [e], ...) so that this file does not match itself.
+        re.compile(r"(?<![\w.~$-])(?:/roo[t]/|/hom[e]/[A-Za-z_][\w.-]*/|/User[s]/[A-Za-z_][\w.-]*/|/wor[k]/|\.\./share[d]\b)"),
+        "name the file inside the repository, or describe the location (e.g. ~/.cache/...)",
+    ),
+    (
+        "temp-path",
+        re.compile(
+            r"/tmp/(?:pytest-of-[\w.-]+|bash_jobs[\w.-]*|[\w-]*?[._](?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,}\b"
+            r"|tmp[a-z0-9_]{8}\b)"
+        ),
+        "a temporary folder of one run: use a fixed example path or a placeholder",
+    ),
+    (
+        "issue-number",
+        re.compile(r"(?i)\b(?:issues?|bugs?|tickets?)\s*(?:#\s*|no\.\s*|number\s*)?\d+\b|(?<![\w&#/$'\"{\\:])(?<!:\s)#\d{1,5}\b(?![\w-])"),
+        "state the requirement or target itself, not a tracker number",
+    ),
+    (
+        "issue-without-number",
+        re.compile(r"(?i)\b(?:the|this|that)\s+issue(?:'s)?(?=[\s.,;:)])"),
+        "state what the text relies on, in the repository's own words",
+    ),
 )
 
 

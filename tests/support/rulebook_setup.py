@@ -37,8 +37,7 @@ def rulebook_path():
 
 def java_home():
     """(JAVA_HOME of a Java >= MIN_JAVA, None) or (None, why not)."""
-    java = shutil.which("java", path=os.pathsep.join(filter(None, [os.path.join(os.environ.get("JAVA_HOME", ""), "bin"),
-                                                                   os.environ.get("PATH", "")])))
+    java = shutil.which("java", path=os.pathsep.join(filter(None, [os.path.join(os.environ.get("JAVA_HOME", ""), "bin"), os.environ.get("PATH", "")])))
     if not java:
         return None, "no java on PATH"
     proc = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60, check=False)
@@ -72,8 +71,7 @@ def ensure_rulebook():
     """(command, environment additions, None) to run ansible-rulebook; (None, None, reason) when it cannot run here."""
     rulebook = rulebook_path()
     if rulebook is None:
-        return None, None, ("ansible-rulebook is not installed in this environment: it is in tests/requirements.txt "
-                            "(source scripts/lib.sh; tc_venv)")
+        return None, None, ("ansible-rulebook is not installed in this environment: it is in tests/requirements.txt (source scripts/lib.sh; tc_venv)")
     home, reason = ensure_java()
     if home is None:
         return None, None, reason

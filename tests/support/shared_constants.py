@@ -23,8 +23,7 @@ EMULATOR_SECRET_ID = "AKIDEMULATOR000000000000000000000000"
 EMULATOR_SECRET_KEY = "emulatorSecretKey0000000000000000"
 EMULATOR_REGION = "ap-guangzhou"
 
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY",
-                   "http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy")
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy")
 
 
 def without_proxies(env=None):

@@ -23,11 +23,27 @@ from collections import namedtuple
 
 LOGIN_ACCOUNT = "cvm-login"  # cvm_emulator.ssh_hosts.LOGIN_ACCOUNT
 LOGIN_USER = LOGIN_ACCOUNT if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
-SSH_OPTIONS = ("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-               "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-F", "/dev/null")
+SSH_OPTIONS = (
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "ConnectTimeout=5",
+    "-o",
+    "LogLevel=ERROR",
+    "-F",
+    "/dev/null",
+)
 
 
 class LoginResult(namedtuple("LoginResult", "rc output")):
+    """What ssh did: its exit code and its output."""
+
     @property
     def ok(self):
         return self.rc == 0
@@ -47,8 +63,14 @@ def login(address, key_path, command="echo logged-in-as-$(id -un)", timeout=30, 
     """Run `command` over SSH as `user` (default: LOGIN_USER, the emulator's login user) on a loopback address with one private key file."""
     if not ipaddress.ip_address(address).is_loopback:
         raise ValueError("only loopback addresses are logged in to, not %s" % address)
-    proc = subprocess.run(["ssh", *SSH_OPTIONS, "-i", str(key_path), "%s@%s" % (user or LOGIN_USER, address), command],
-                          capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        ["ssh", *SSH_OPTIONS, "-i", str(key_path), "%s@%s" % (user or LOGIN_USER, address), command],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     return LoginResult(proc.returncode, proc.stdout + proc.stderr)
 
 

@@ -4,9 +4,9 @@
 """The project's test command, ./scripts/test (which runs this file). Runs every stage in order, cheap ones first, and
 stops at the first failure:
 
-  checks    antsibull-nox: yamllint, docs-check, license-check (REUSE), extra-checks (action groups,
-            unwanted files), build-import-check (galaxy-importer), ansible-lint; repo-hygiene;
-            shellcheck on the shell scripts of scripts/ and .ci/
+  checks    antsibull-nox: lint (ruff format --check, ruff check, pylint, mypy, yamllint), docs-check,
+            license-check (REUSE), extra-checks (action groups, unwanted files), build-import-check
+            (galaxy-importer), ansible-lint; repo-hygiene; shellcheck on the shell scripts of scripts/ and .ci/
   minimal   a newcomer's machine: ./scripts/test --quick -x with only python3 (3.11) on PATH and no pyenv, in a
             venv of its own (.venv-minimal/), on tests/support and tests/unit
   pytest    unit, emulator, end-to-end and AWX tests (pytest, from .venv/: the newest ansible-core on
@@ -86,7 +86,7 @@ def parse_args(argv):
         elif arg == "--stage" or arg.startswith("--stage="):
             if arg == "--stage" and not args:
                 raise UsageError("--stage needs a NAME")
-            stages.append(arg[len("--stage="):] if "=" in arg else args.pop(0))
+            stages.append(arg.partition("=")[2] if "=" in arg else args.pop(0))
         elif arg == "--list":
             print("\n".join(ALL_STAGES + EXTRA_STAGES))
             return None
@@ -128,12 +128,19 @@ class Run:
         return ["nox", "--noxfile", str(REPO / "noxfile.py"), "--reuse-venv=yes", "--stop-on-first-error", *args]
 
     def stage_checks(self):
-        rc = run(self.nox_command("--session", *CHECK_SESSIONS), env=self.env)
+        """The nox sessions of CHECK_SESSIONS, then shellcheck on every shell script of scripts/ and .ci/."""
+        # CI=true: antsibull-nox's formatters session then checks (ruff format --check) instead of reformatting the
+        # checkout, as it does in .ci/run; `nox -s formatters` outside CI is the way to reformat.
+        rc = run(self.nox_command("--session", *CHECK_SESSIONS), env=dict(self.env, CI="true"))
         if rc:
             return rc
         # Every shell script of scripts/ and .ci/ (by shebang), following what they source.
-        scripts = [str(path.relative_to(REPO)) for folder in ("scripts", ".ci") for path in sorted((REPO / folder).iterdir())
-                   if path.is_file() and re.match(rb"#!.*\b(ba)?sh\b", path.read_bytes().split(b"\n", 1)[0])]
+        scripts = [
+            str(path.relative_to(REPO))
+            for folder in ("scripts", ".ci")
+            for path in sorted((REPO / folder).iterdir())
+            if path.is_file() and re.match(rb"#!.*\b(ba)?sh\b", path.read_bytes().split(b"\n", 1)[0])
+        ]
         return run(["shellcheck", "-x", *scripts], env=self.env)
 
     def stage_minimal(self):
@@ -141,8 +148,7 @@ class Run:
         found = subprocess.run(["bash", str(LIB), "tc_find_python", "3.11"], env=self.env, stdout=subprocess.PIPE, text=True, check=False)
         python = found.stdout.strip() or shutil.which("python3", path=self.env["PATH"])
         # A pyenv shim runs whatever version pyenv selects for the name it is called by: link the interpreter behind it.
-        python = subprocess.run([python, "-c", "import sys; print(sys.executable)"], env=self.env, stdout=subprocess.PIPE,
-                                text=True, check=True).stdout.strip()
+        python = subprocess.run([python, "-c", "import sys; print(sys.executable)"], env=self.env, stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
         bin_dir = self.tmp / "minimal-bin"
         bin_dir.mkdir()
         (bin_dir / "python3").symlink_to(python)
@@ -151,6 +157,7 @@ class Run:
         return run([str(REPO / "scripts" / "test"), "--quick", "-x", "--", "tests/support", "tests/unit"], env=env)
 
     def stage_pytest(self):
+        """The pytest suites (or the paths after --) with pytest-xdist; pytest's summary line is kept for the end."""
         # The emulator listens on 127.0.0.1: no proxy may see that traffic.
         env = without_proxies(self.env)
         version = subprocess.run(["ansible", "--version"], env=env, stdout=subprocess.PIPE, text=True, check=False)
@@ -158,8 +165,7 @@ class Run:
         # pytest-xdist: the end-to-end tests mostly wait on the emulator's operation clock, so three times as many
         # workers as cores keeps both cores busy. loadgroup: the tests of an xdist_group (those sharing one costly
         # module fixture) run on one worker.
-        command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-ra", "-n", self.workers, "--dist", "loadgroup",
-                   *self.options, *self.paths]
+        command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-ra", "-n", self.workers, "--dist", "loadgroup", *self.options, *self.paths]
         with Commands() as commands:
             proc = commands.start(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for line in proc.stdout:
@@ -170,20 +176,19 @@ class Run:
             return proc.wait()
 
     def stage_flaky(self):
-        env, count, report = without_proxies(self.env), os.environ.get("TC_FLAKY_COUNT", "20"), self.tmp / "flaky.xml"
-        rc = run(["python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", self.workers, "--dist", "loadgroup",
-                  "-m", "nondeterministic", "--count", count, "--junitxml", str(report), *self.options, *self.paths],
-                 env=env)
-        report_rc = run(["python", str(SUPPORT / "flake_report.py"), "--count", count, str(report)], env=env)
-        return rc or (1 if report_rc else 0)
+        """Every test marked nondeterministic, TC_FLAKY_COUNT times over (pytest-repeat's --count, each repetition a test
+        of its own, e.g. test_x[3-20]); pytest's short summary (-r fE) names every repetition that failed or erred."""
+        hunt = ["-m", "nondeterministic", "--count", os.environ.get("TC_FLAKY_COUNT", "20"), "-r", "fE"]
+        workers = ["-n", self.workers, "--dist", "loadgroup"]
+        command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-q", *workers, *hunt, *self.options, *self.paths]
+        return run(command, env=without_proxies(self.env))
 
     @staticmethod
     def sanity_ignores_empty():
         """The rule of this collection: fix the code, never add a sanity ignore entry."""
         for path in sorted((REPO / "tests" / "sanity").glob("ignore-*.txt")):
             if any(line.strip() and not line.strip().startswith("#") for line in path.read_text().splitlines()):
-                print("error: %s has entries; sanity ignores are not allowed in this collection" % path.relative_to(REPO),
-                      file=sys.stderr)
+                print("error: %s has entries; sanity ignores are not allowed in this collection" % path.relative_to(REPO), file=sys.stderr)
                 return False
         return True
 
@@ -202,11 +207,7 @@ class Run:
         if not self.sanity_ignores_empty():
             return 1
         env = lib_env("tc_pythons", base=self.env)
-        # ansible-test makes its SSH key on first use: two lanes would race to make it (and one would fail).
-        key = Path.home() / ".ansible" / "test" / "id_rsa"
-        if not key.exists():
-            key.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["ssh-keygen", "-m", "PEM", "-q", "-t", "rsa", "-N", "", "-f", str(key)], check=True)
+        make_ansible_test_key()
         lanes = []
         for cores in MATRIX_LANES:
             sessions = ["%s-%s" % (kind, core) for core in cores for kind in ("units", "integration")]
@@ -228,6 +229,7 @@ class Run:
         return status
 
     def stage_molecule(self):
+        """molecule test for each scenario under extensions/molecule/, one after another."""
         # A scenario starts its own emulator in prepare.yml and stops it in cleanup.yml/destroy.yml.
         env = without_proxies(self.env)
         for config in sorted((REPO / "extensions" / "molecule").glob("*/molecule.yml")):
@@ -239,8 +241,12 @@ class Run:
                 rc = run(["molecule", "test", "--scenario-name", scenario], env=dict(env, MOLECULE_EPHEMERAL_DIRECTORY=ephemeral))
             finally:
                 # However the scenario ended: if the emulator its record names still runs, molecule failed to stop it.
-                leftover = subprocess.run(["python", str(SUPPORT / "harness.py"), "stop", "--record", ephemeral + "/emulator.json",
-                                           "--fail-if-running"], env=env, stdout=subprocess.DEVNULL, check=False).returncode
+                leftover = subprocess.run(
+                    ["python", str(SUPPORT / "harness.py"), "stop", "--record", ephemeral + "/emulator.json", "--fail-if-running"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    check=False,
+                ).returncode
                 shutil.rmtree(ephemeral, ignore_errors=True)
             if leftover:
                 print("error: molecule scenario %s left its emulator running" % scenario, file=sys.stderr)
@@ -261,7 +267,28 @@ def print_timings(took, prepared, started):
     print("  %-10s %4ds" % ("total", time.monotonic() - started), flush=True)
 
 
+def make_ansible_test_key():
+    """ansible-test makes its SSH key on first use: two lanes would race to make it (and one would fail)."""
+    key = Path.home() / ".ansible" / "test" / "id_rsa"
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ssh-keygen", "-m", "PEM", "-q", "-t", "rsa", "-N", "", "-f", str(key)], check=True)
+
+
+def ee_preflight(env):
+    """scripts/ee-test --preflight: the ee stage comes last, but a CA it will lack (a proxy that re-signs TLS) is known
+    in seconds. 0 when the build will trust the package index."""
+    try:
+        rc = run([str(REPO / "scripts" / "ee-test"), "--preflight"], env=env)
+    except Interrupted as exc:
+        return exc.code
+    if rc:
+        print("\nFAILED: the ee stage's preflight (exit %s), before any stage ran" % rc, file=sys.stderr)
+    return rc
+
+
 def main(argv):
+    """./scripts/test: prepare the environment once, then run each stage in order; the first failing stage's code."""
     started = time.monotonic()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `./scripts/test --help | head` ends quietly, as a shell tool would
     try:
@@ -280,13 +307,8 @@ def main(argv):
     except subprocess.CalledProcessError as exc:  # scripts/lib.sh said why
         return exc.returncode
     if "ee" in stages and stages[0] != "ee":
-        # The ee stage comes last; a CA it will lack (a proxy that re-signs TLS) is known in seconds now.
-        try:
-            rc = run([str(REPO / "scripts" / "ee-test"), "--preflight"], env=env)
-        except Interrupted as exc:
-            return exc.code
+        rc = ee_preflight(env)
         if rc:
-            print("\nFAILED: the ee stage's preflight (exit %s), before any stage ran" % rc, file=sys.stderr)
             return rc
     prepared = time.monotonic() - started
     took = {}

@@ -35,8 +35,9 @@ def defined_tests():
 
 
 def test_cited_names_are_found_in_code_spans_and_file_names_are_not():
-    text = ("checked by [`tests/e2e/test_bad_input.py`, `test_a_b`] and [unit `test_c_d`,\n"
-            "`test_e`; `tests/emulator_tests/test_*.py`] but not test_outside_a_span")
+    text = (
+        "checked by [`tests/e2e/test_bad_input.py`, `test_a_b`] and [unit `test_c_d`,\n`test_e`; `tests/emulator_tests/test_*.py`] but not test_outside_a_span"
+    )
     assert cited_tests(text) == {"test_a_b", "test_c_d", "test_e"}
 
 

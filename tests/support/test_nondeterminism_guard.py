@@ -84,9 +84,29 @@ def inner_run(tmp_path):
     """{test name: (outcome, message)} of the inner tests, run with the repository's pytest.ini (so the guard)."""
     (tmp_path / "test_inner.py").write_text(INNER_TESTS, encoding="utf-8")
     junit = tmp_path / "results.xml"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(REPO / "pytest.ini"),
-                           "--rootdir", str(REPO), "--junitxml", str(junit), str(tmp_path / "test_inner.py")],
-                          capture_output=True, text=True, env=without_proxies(), cwd=str(tmp_path), timeout=300, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(REPO / "pytest.ini"),
+            "--rootdir",
+            str(REPO),
+            "--junitxml",
+            str(junit),
+            str(tmp_path / "test_inner.py"),
+        ],
+        capture_output=True,
+        text=True,
+        env=without_proxies(),
+        cwd=str(tmp_path),
+        timeout=300,
+        check=False,
+    )
     assert junit.exists(), proc.stdout + proc.stderr
     results = {}
     for case in ElementTree.parse(junit).getroot().iter("testcase"):
@@ -98,12 +118,19 @@ def inner_run(tmp_path):
 @pytest.mark.nondeterministic  # an inner test meets the emulator's rate limit, which counts requests per second
 def test_a_test_that_met_faults_or_the_rate_limit_unmarked_fails_and_is_told_how_to_mark_it(tmp_path):
     results = inner_run(tmp_path)
-    assert set(results) == {"test_unmarked_meets_the_rate_limit", "test_unmarked_meets_a_fixtures_fault",
-                            "test_unmarked_meets_a_fault_it_configured", "test_marked_meets_a_fault",
-                            "test_unmarked_meets_none", "test_unmarked_fails_for_its_own_reason"}
-    expected_faults = {"test_unmarked_meets_the_rate_limit": "(rate_limit 1)",
-                       "test_unmarked_meets_a_fixtures_fault": "(internal_error 1)",
-                       "test_unmarked_meets_a_fault_it_configured": "(internal_error 1)"}
+    assert set(results) == {
+        "test_unmarked_meets_the_rate_limit",
+        "test_unmarked_meets_a_fixtures_fault",
+        "test_unmarked_meets_a_fault_it_configured",
+        "test_marked_meets_a_fault",
+        "test_unmarked_meets_none",
+        "test_unmarked_fails_for_its_own_reason",
+    }
+    expected_faults = {
+        "test_unmarked_meets_the_rate_limit": "(rate_limit 1)",
+        "test_unmarked_meets_a_fixtures_fault": "(internal_error 1)",
+        "test_unmarked_meets_a_fault_it_configured": "(internal_error 1)",
+    }
     for name, faults in expected_faults.items():
         outcome, text = results[name]
         assert outcome == "failed", (name, results[name])

@@ -25,43 +25,49 @@ def rules_of(text):
     return sorted({rule for _line, rule, _advice, _text in repo_hygiene.findings_in_text(text)})
 
 
-@pytest.mark.parametrize("text, rule", [
-    ("see %s/alice/.ssh/config" % HOME, "machine-path"),
-    ("cached in %s/.cache/x" % ROOT, "machine-path"),
-    ("as %s/shared/docs/api-facts.md says" % WORK, "machine-path"),
-    ("(`../sha" + "red/docs/style.md`)", "machine-path"),
-    ("/" + "Users/bob/src", "machine-path"),
-    ("log: %s/pytest-of-root/pytest-16/x" % TMP, "temp-path"),
-    ("kept in %s/tc-ee-test.Olq492/context" % TMP, "temp-path"),
-    ("written to %s/tmpa8x_3kq1" % TMP, "temp-path"),
-    ("The benchmark command (%s 6)." % ISSUE, "issue-number"),
-    ("fixed in %s %s12" % (ISSUE, HASH), "issue-number"),
-    ("see %ss 11 and 15" % ISSUE, "issue-number"),
-    ("as reported in %s27, the hint" % HASH, "issue-number"),
-    ("(%s3)" % HASH, "issue-number"),
-    ("The %s's bound assumes" % ISSUE, "issue-without-number"),
-    ("as the %s measured: operations take seconds" % ISSUE, "issue-without-number"),
-])
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("see %s/alice/.ssh/config" % HOME, "machine-path"),
+        ("cached in %s/.cache/x" % ROOT, "machine-path"),
+        ("as %s/shared/docs/api-facts.md says" % WORK, "machine-path"),
+        ("(`../sha" + "red/docs/style.md`)", "machine-path"),
+        ("/" + "Users/bob/src", "machine-path"),
+        ("log: %s/pytest-of-root/pytest-16/x" % TMP, "temp-path"),
+        ("kept in %s/tc-ee-test.Olq492/context" % TMP, "temp-path"),
+        ("written to %s/tmpa8x_3kq1" % TMP, "temp-path"),
+        ("The benchmark command (%s 6)." % ISSUE, "issue-number"),
+        ("fixed in %s %s12" % (ISSUE, HASH), "issue-number"),
+        ("see %ss 11 and 15" % ISSUE, "issue-number"),
+        ("as reported in %s27, the hint" % HASH, "issue-number"),
+        ("(%s3)" % HASH, "issue-number"),
+        ("The %s's bound assumes" % ISSUE, "issue-without-number"),
+        ("as the %s measured: operations take seconds" % ISSUE, "issue-without-number"),
+    ],
+)
 def test_flagged(text, rule):
     assert rules_of(text) == [rule]
 
 
-@pytest.mark.parametrize("text", [
-    "ansible-galaxy collection build --output-path %s/build ../.." % TMP,  # a fixed example path
-    "python harness.py start --record %s/emu.json" % TMP,
-    "private_key_path: %s/k.pem" % TMP,
-    "~/.cache/tencentcloud-cvm/ee",
-    "the home folder is %s on Linux" % HOME,  # no folder under it
-    "graphroot = \"$EE_CACHE/storage\"",
-    "url: https://github.com/org/repo/%ss/new" % ISSUE,  # the tracker, no number
-    "known_%ss:" % ISSUE,
-    "echo ${#files[@]} files; exit $#",
-    "color: %s333; fill:%s000000; &%s39; &%sx27;" % (HASH, HASH, HASH, HASH),
-    "# 1. read the instances",
-    "# -*- coding: utf-8 -*-",
-    "issuer_name(name)",
-    "a link to [the guide](docs/guide.md#section-2)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ansible-galaxy collection build --output-path %s/build ../.." % TMP,  # a fixed example path
+        "python harness.py start --record %s/emu.json" % TMP,
+        "private_key_path: %s/k.pem" % TMP,
+        "~/.cache/tencentcloud-cvm/ee",
+        "the home folder is %s on Linux" % HOME,  # no folder under it
+        'graphroot = "$EE_CACHE/storage"',
+        "url: https://github.com/org/repo/%ss/new" % ISSUE,  # the tracker, no number
+        "known_%ss:" % ISSUE,
+        "echo ${#files[@]} files; exit $#",
+        "color: %s333; fill:%s000000; &%s39; &%sx27;" % (HASH, HASH, HASH, HASH),
+        "# 1. read the instances",
+        "# -*- coding: utf-8 -*-",
+        "issuer_name(name)",
+        "a link to [the guide](docs/guide.md#section-2)",
+    ],
+)
 def test_left_alone(text):
     assert rules_of(text) == []
 

@@ -21,19 +21,21 @@ def test_a_full_run_is_every_stage_of_a_full_run_in_order_on_every_suite():
 
 
 def test_quick_x_and_paths_make_one_fast_pytest_run():
-    assert stages.parse_args(["--quick", "-x", "--", "tests/support", "tests/unit"]) == (
-        ["pytest"], ["-m", "not slow", "-x"], ["tests/support", "tests/unit"])
+    assert stages.parse_args(["--quick", "-x", "--", "tests/support", "tests/unit"]) == (["pytest"], ["-m", "not slow", "-x"], ["tests/support", "tests/unit"])
 
 
 def test_stages_are_repeatable_in_both_spellings_and_keep_their_order():
     assert stages.parse_args(["--stage", "flaky", "--stage=checks"])[0] == ["flaky", "checks"]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--stage", "lint"], "unknown stage: lint (stages: checks minimal pytest matrix molecule ee sanity flaky)"),
-    (["--stage"], "--stage needs a NAME"),
-    (["--fast"], "unknown argument: --fast (see --help)"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--stage", "lint"], "unknown stage: lint (stages: checks minimal pytest matrix molecule ee sanity flaky)"),
+        (["--stage"], "--stage needs a NAME"),
+        (["--fast"], "unknown argument: --fast (see --help)"),
+    ],
+)
 def test_bad_arguments_are_named(argv, message):
     with pytest.raises(stages.UsageError) as raised:
         stages.parse_args(argv)
@@ -48,15 +50,15 @@ def test_list_and_help_answer_without_preparing_anything(capsys):
 
 
 def test_an_unknown_stage_fails_before_the_environment_is_prepared():
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "support" / "stages.py"), "--stage", "lint"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "support" / "stages.py"), "--stage", "lint"], capture_output=True, text=True, check=False)
     assert (proc.returncode, proc.stdout) == (1, "")
     assert proc.stderr == "error: unknown stage: lint (stages: checks minimal pytest matrix molecule ee sanity flaky)\n"
 
 
 def nox_sessions(*args):
-    listed = subprocess.run([sys.executable, "-m", "nox", "--noxfile", str(REPO / "noxfile.py"), "--list", "--json", *args],
-                            capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        [sys.executable, "-m", "nox", "--noxfile", str(REPO / "noxfile.py"), "--list", "--json", *args], capture_output=True, text=True, check=True
+    )
     return [session["session"] for session in json.loads(listed.stdout)]
 
 

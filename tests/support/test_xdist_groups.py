@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-GROUPED = '''
+GROUPED = """
 import os
 
 import pytest
@@ -33,7 +33,7 @@ def table(tmp_path_factory):
 def test_row(table, row):
     with open(os.environ["TRACE"], "a", encoding="utf-8") as trace:
         trace.write("row %s\\n" % os.environ["PYTEST_XDIST_WORKER"])
-'''
+"""
 
 
 def test_a_group_runs_on_one_worker_and_builds_its_module_fixture_once(tmp_path):
@@ -42,9 +42,31 @@ def test_a_group_runs_on_one_worker_and_builds_its_module_fixture_once(tmp_path)
     trace = tmp_path / "trace.txt"
     env = dict(os.environ, TRACE=str(trace))
     env.pop("PYTEST_ADDOPTS", None)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "3", "--dist", "loadgroup",
-                           "--rootdir", str(tmp_path), "-c", str(tmp_path / "pytest.ini"), str(tmp_path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-n",
+            "3",
+            "--dist",
+            "loadgroup",
+            "--rootdir",
+            str(tmp_path),
+            "-c",
+            str(tmp_path / "pytest.ini"),
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = trace.read_text(encoding="utf-8").splitlines()
     workers = {line.split()[1] for line in lines if line.startswith("row ")}

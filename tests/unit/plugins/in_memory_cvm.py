@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -45,13 +44,21 @@ def instance(instance_id, keys=(), state="STOPPED", **fields):
 
 def key_pair(key_id, name, public=None, bound=(), **fields):
     """A key pair as DescribeKeyPairs shows it."""
-    data = {"KeyId": key_id, "KeyName": name, "ProjectId": 0, "Description": "", "PublicKey": public or public_key(key_id, name),
-            "AssociatedInstanceIds": list(bound), "CreatedTime": "2026-01-10T08:00:00Z", "Tags": []}
+    data = {
+        "KeyId": key_id,
+        "KeyName": name,
+        "ProjectId": 0,
+        "Description": "",
+        "PublicKey": public or public_key(key_id, name),
+        "AssociatedInstanceIds": list(bound),
+        "CreatedTime": "2026-01-10T08:00:00Z",
+        "Tags": [],
+    }
     data.update(fields)
     return data
 
 
-class InMemoryCvm:
+class InMemoryCvm:  # pylint: disable=too-many-instance-attributes  # one attribute per API behaviour a test sets
     """Answers like the API, in memory. Records every call as (action, params).
 
     Readings of what the API leaves open: replace (a bind sets the key list), strict (duplicate binds and unbinds of keys
@@ -61,8 +68,19 @@ class InMemoryCvm:
     fail_on: {action (or "*" for every action): CvmApiError to raise}.
     """
 
-    def __init__(self, instances=(), key_pairs=(), region="ap-guangzhou", replace=False, strict=False, op_ids=False, faults=(),
-                 page_cap=100, loose_names=False, fail_on=None):
+    def __init__(  # pylint: disable=too-many-arguments,too-many-positional-arguments  # each optional: the readings a test picks
+        self,
+        instances=(),
+        key_pairs=(),
+        region="ap-guangzhou",
+        replace=False,
+        strict=False,
+        op_ids=False,
+        faults=(),
+        page_cap=100,
+        loose_names=False,
+        fail_on=None,
+    ):
         self.instances = {i["InstanceId"]: dict(i) for i in instances}
         self.key_pairs = {k["KeyId"]: dict(k) for k in key_pairs}
         self.region = region
@@ -145,7 +163,7 @@ class InMemoryCvm:
 
     def _page(self, items, params, set_name):
         offset, limit = params.get("Offset", 0), min(params.get("Limit", 20), self.page_cap)
-        return {"TotalCount": len(items), set_name: items[offset:offset + limit]}
+        return {"TotalCount": len(items), set_name: items[slice(offset, offset + limit)]}
 
     def _AssociateInstancesKeyPairs(self, params, request_id):  # pylint: disable=invalid-name
         return self._change_keys("AssociateInstancesKeyPairs", params, request_id)
@@ -172,8 +190,9 @@ class InMemoryCvm:
                 self.set_keys(instance_id, wanted if self.replace else have | wanted)
             else:
                 self.set_keys(instance_id, have - wanted)
-            self.instances[instance_id].update(LatestOperation=action, LatestOperationState="SUCCESS",
-                                               LatestOperationRequestId="op-" + request_id if self.op_ids else request_id)
+            self.instances[instance_id].update(
+                LatestOperation=action, LatestOperationState="SUCCESS", LatestOperationRequestId="op-" + request_id if self.op_ids else request_id
+            )
         if fault == "lost":
             raise CvmApiError(action, "ClientNetworkError", "connection reset", None)
         return {}

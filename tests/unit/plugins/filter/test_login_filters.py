@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -19,7 +18,8 @@ def test_the_first_ip_address_inside_the_allowed_networks_is_chosen():
     instance = {"instance_id": "ins-1", "private_ips": ["-oProxyCommand=touch x", "192.168.1.5"], "public_ips": ["10.1.2.3"]}
     assert login_address(instance, ["10.0.0.0/8"]) == {
         "address": "10.1.2.3",
-        "refused": ["'-oProxyCommand=touch x' is not an IP address", "192.168.1.5 is outside the allowed networks 10.0.0.0/8"]}
+        "refused": ["'-oProxyCommand=touch x' is not an IP address", "192.168.1.5 is outside the allowed networks 10.0.0.0/8"],
+    }
     assert login_address(instance)["address"] == "192.168.1.5"
     assert login_address("fd00::1", ["10.0.0.0/8", "fd00::/8"]) == {"address": "fd00::1", "refused": []}
 
@@ -36,35 +36,41 @@ def test_a_value_that_is_not_a_network_fails_naming_it(networks):
         login_address("10.0.0.1", networks)
 
 
-@pytest.mark.parametrize("args", ["", "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null", "-p 2222 -4 -v", "-p2222",
-                                  "-o ConnectTimeout=10", "-o 'ServerAliveInterval 5'"])
+@pytest.mark.parametrize(
+    "args", ["", "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null", "-p 2222 -4 -v", "-p2222", "-o ConnectTimeout=10", "-o 'ServerAliveInterval 5'"]
+)
 def test_options_that_keep_the_new_key_only_are_accepted(args):
     assert refused_ssh_args(args) == []
 
 
-@pytest.mark.parametrize("args,refused", [
-    ("-i old.pem", ["-i old.pem"]),
-    ("-4i old.pem", ["-i old.pem"]),
-    ("-iold.pem", ["-i old.pem"]),
-    ("-o IdentityFile=old.pem", ["-o IdentityFile=old.pem"]),
-    ("-oidentityfile old.pem", ["-o identityfile", "old.pem (not an option: ssh would take it as the host)"]),
-    ("-o 'IdentityAgent /run/agent'", ["-o IdentityAgent /run/agent"]),
-    ("-o CertificateFile=c -o AddKeysToAgent=yes -o PKCS11Provider=p -o SecurityKeyProvider=s",
-     ["-o CertificateFile=c", "-o AddKeysToAgent=yes", "-o PKCS11Provider=p", "-o SecurityKeyProvider=s"]),
-    ("-J bastion", ["-J bastion"]),
-    ("-o ProxyJump=bastion -o 'ProxyCommand nc %h 22'", ["-o ProxyJump=bastion", "-o ProxyCommand nc %h 22"]),
-    ("-o LocalCommand=id -o PermitLocalCommand=yes", ["-o LocalCommand=id", "-o PermitLocalCommand=yes"]),
-    ("-F cfg", ["-F cfg"]),
-    ("-o 'Include cfg'", ["-o Include cfg"]),
-    ("-o 'Match exec \"id\"'", ['-o Match exec "id"']),
-    ("-o ControlPath=/run/master -S /run/master", ["-o ControlPath=/run/master", "-S /run/master"]),
-    ("-G", ["-G"]),
-    ("-V", ["-V"]),
-    ("-N -f", ["-N", "-f"]),
-    ("otherhost", ["otherhost (not an option: ssh would take it as the host)"]),
-    ("-o", ["-o (without an option)"]),
-    ("-Z", ["-Z"]),
-])
+@pytest.mark.parametrize(
+    "args,refused",
+    [
+        ("-i old.pem", ["-i old.pem"]),
+        ("-4i old.pem", ["-i old.pem"]),
+        ("-iold.pem", ["-i old.pem"]),
+        ("-o IdentityFile=old.pem", ["-o IdentityFile=old.pem"]),
+        ("-oidentityfile old.pem", ["-o identityfile", "old.pem (not an option: ssh would take it as the host)"]),
+        ("-o 'IdentityAgent /run/agent'", ["-o IdentityAgent /run/agent"]),
+        (
+            "-o CertificateFile=c -o AddKeysToAgent=yes -o PKCS11Provider=p -o SecurityKeyProvider=s",
+            ["-o CertificateFile=c", "-o AddKeysToAgent=yes", "-o PKCS11Provider=p", "-o SecurityKeyProvider=s"],
+        ),
+        ("-J bastion", ["-J bastion"]),
+        ("-o ProxyJump=bastion -o 'ProxyCommand nc %h 22'", ["-o ProxyJump=bastion", "-o ProxyCommand nc %h 22"]),
+        ("-o LocalCommand=id -o PermitLocalCommand=yes", ["-o LocalCommand=id", "-o PermitLocalCommand=yes"]),
+        ("-F cfg", ["-F cfg"]),
+        ("-o 'Include cfg'", ["-o Include cfg"]),
+        ("-o 'Match exec \"id\"'", ['-o Match exec "id"']),
+        ("-o ControlPath=/run/master -S /run/master", ["-o ControlPath=/run/master", "-S /run/master"]),
+        ("-G", ["-G"]),
+        ("-V", ["-V"]),
+        ("-N -f", ["-N", "-f"]),
+        ("otherhost", ["otherhost (not an option: ssh would take it as the host)"]),
+        ("-o", ["-o (without an option)"]),
+        ("-Z", ["-Z"]),
+    ],
+)
 def test_options_that_could_log_in_otherwise_are_named(args, refused):
     assert refused_ssh_args(args) == refused
 

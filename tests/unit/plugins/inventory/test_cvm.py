@@ -15,15 +15,19 @@ from ansible.plugins.loader import inventory_loader
 from ansible_collections.tencentcloud.cvm.plugins.inventory import cvm
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import InMemoryCvm
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 
 def raw_instance(number, region="ap-guangzhou", state="STOPPED", name=None, private=True, public=False, keys=(), tags=None):
     return {
-        "InstanceId": "ins-u%07d" % number, "InstanceName": name or "host-%d" % number, "InstanceState": state,
+        "InstanceId": "ins-u%07d" % number,
+        "InstanceName": name or "host-%d" % number,
+        "InstanceState": state,
         "Placement": {"Zone": region + "-3", "ProjectId": 0},
         "PrivateIpAddresses": ["10.1.0.%d" % number] if private else None,
         "PublicIpAddresses": ["203.0.113.%d" % number] if public else None,
-        "OsName": "Debian 12.0 64bit", "InstanceType": "S5.MEDIUM4",
+        "OsName": "Debian 12.0 64bit",
+        "InstanceType": "S5.MEDIUM4",
         "LoginSettings": {"KeyIds": list(keys) or None},
         "Tags": [{"Key": k, "Value": v} for k, v in (tags or {"env": "prod"}).items()],
         "VirtualPrivateCloud": {"VpcId": "vpc-u0000001", "SubnetId": "subnet-u0000001"},
@@ -33,14 +37,16 @@ def raw_instance(number, region="ap-guangzhou", state="STOPPED", name=None, priv
 @pytest.fixture
 def inventory_with(monkeypatch, tmp_path):
     """Run the plugin's parse() for a config text over instances; return (InventoryData, the fake APIs by region)."""
+
     def run(config, instances=(), fail=None, cache=True):
         apis = {}
 
-        def make_api(credential, region, **kwargs):
+        def make_api(_credential, region, **_kwargs):
             # An instance lives in ap-guangzhou unless its _region says otherwise.
             here = [{k: v for k, v in i.items() if k != "_region"} for i in instances if i.get("_region", "ap-guangzhou") == region]
             apis[region] = InMemoryCvm(here, region=region, fail_on={"*": fail} if fail else None)
             return apis[region]
+
         monkeypatch.setattr(cvm._client, "CvmApi", make_api)
         monkeypatch.setattr(cvm._credentials, "connect", lambda *args, **kwargs: object())
         path = tmp_path / "test.cvm.yml"
@@ -52,6 +58,7 @@ def inventory_with(monkeypatch, tmp_path):
         if plugin.get_option("cache"):
             plugin.update_cache_if_changed()  # what the inventory manager does after parse()
         return inventory, apis
+
     return run
 
 
@@ -60,13 +67,22 @@ def hostvars(inventory, name):
 
 
 def test_host_vars_are_snake_case_and_complete():
-    variables = cvm.host_vars(raw_instance(7, public=True, keys=("skey-b0000002", "skey-a0000001"), tags={"env": "dev", "role": "web"}),
-                              "ap-guangzhou")
+    variables = cvm.host_vars(raw_instance(7, public=True, keys=("skey-b0000002", "skey-a0000001"), tags={"env": "dev", "role": "web"}), "ap-guangzhou")
     assert variables == {
-        "instance_id": "ins-u0000007", "instance_name": "host-7", "instance_state": "STOPPED", "region": "ap-guangzhou",
-        "zone": "ap-guangzhou-3", "private_ips": ["10.1.0.7"], "public_ips": ["203.0.113.7"], "os_name": "Debian 12.0 64bit",
-        "instance_type": "S5.MEDIUM4", "key_ids": ["skey-a0000001", "skey-b0000002"], "cvm_tags": {"env": "dev", "role": "web"},
-        "vpc_id": "vpc-u0000001", "subnet_id": "subnet-u0000001"}
+        "instance_id": "ins-u0000007",
+        "instance_name": "host-7",
+        "instance_state": "STOPPED",
+        "region": "ap-guangzhou",
+        "zone": "ap-guangzhou-3",
+        "private_ips": ["10.1.0.7"],
+        "public_ips": ["203.0.113.7"],
+        "os_name": "Debian 12.0 64bit",
+        "instance_type": "S5.MEDIUM4",
+        "key_ids": ["skey-a0000001", "skey-b0000002"],
+        "cvm_tags": {"env": "dev", "role": "web"},
+        "vpc_id": "vpc-u0000001",
+        "subnet_id": "subnet-u0000001",
+    }
 
 
 def test_ansible_host_follows_the_address_preference():
@@ -78,11 +94,14 @@ def test_ansible_host_follows_the_address_preference():
     assert cvm.ansible_host(["private_ip"], cvm.host_vars(raw_instance(3, private=False), "ap-guangzhou")) is None
 
 
-@pytest.mark.parametrize("hostnames, fragment", [
-    ([], "hostnames is empty"),
-    (["dns_name"], "hostnames has 'dns_name'"),
-    ([["private_ip"]], "hostnames has ['private_ip']"),
-])
+@pytest.mark.parametrize(
+    "hostnames, fragment",
+    [
+        ([], "hostnames is empty"),
+        (["dns_name"], "hostnames has 'dns_name'"),
+        ([["private_ip"]], "hostnames has ['private_ip']"),
+    ],
+)
 def test_bad_hostnames(hostnames, fragment):
     with pytest.raises(AnsibleParserError, match=r"^" + __import__("re").escape(fragment)):
         cvm.check_hostnames(hostnames)
@@ -94,10 +113,15 @@ def test_unknown_states_are_named():
 
 
 def test_parse_names_groups_and_composes(inventory_with):
-    instances = [raw_instance(1, state="RUNNING", keys=("skey-a0000001",)), raw_instance(2, name="host-1"),
-                 raw_instance(3, private=False), dict(raw_instance(4, region="ap-shanghai", tags={"env": "dev"}), _region="ap-shanghai"),
-                 raw_instance(5, state="TERMINATING")]
-    inventory, apis = inventory_with("""
+    instances = [
+        raw_instance(1, state="RUNNING", keys=("skey-a0000001",)),
+        raw_instance(2, name="host-1"),
+        raw_instance(3, private=False),
+        dict(raw_instance(4, region="ap-shanghai", tags={"env": "dev"}), _region="ap-shanghai"),
+        raw_instance(5, state="TERMINATING"),
+    ]
+    inventory, apis = inventory_with(
+        """
 plugin: tencentcloud.cvm.cvm
 regions: [ap-guangzhou, ap-shanghai]
 hostnames: [instance_name, private_ip]
@@ -108,7 +132,9 @@ compose:
   login: "'admin_' ~ instance_name"
 groups:
   composed_ok: login.startswith('admin_')
-""", instances)
+""",
+        instances,
+    )
     assert sorted(apis) == ["ap-guangzhou", "ap-shanghai"]
     # host-1 twice: the second instance falls back to its private IP; TERMINATING is left out by default.
     assert sorted(inventory.hosts) == ["10.1.0.2", "host-1", "host-3", "host-4"]
@@ -123,12 +149,15 @@ groups:
 
 
 def test_templates_in_hostnames_and_include_states(inventory_with):
-    inventory, _apis = inventory_with("""
+    inventory, _apis = inventory_with(
+        """
 plugin: tencentcloud.cvm.cvm
 regions: [ap-guangzhou]
 hostnames: ["{{ instance_name }}.{{ region }}.internal"]
 include_states: [RUNNING]
-""", [raw_instance(1, state="RUNNING"), raw_instance(2)])
+""",
+        [raw_instance(1, state="RUNNING"), raw_instance(2)],
+    )
     assert list(inventory.hosts) == ["host-1.ap-guangzhou.internal"]
 
 
@@ -143,14 +172,17 @@ filters: {"tag:env": prod, zone: [ap-guangzhou-3, ap-tokyo-1]}
         assert api.calls == [("DescribeInstances", {"Filters": filters, "Offset": 0, "Limit": 100})]
 
 
-@pytest.mark.parametrize("config, fragment", [
-    ("regions: [Guangzhou]", "region 'Guangzhou' is not a Tencent Cloud region name"),
-    ("regions: [ap-guangzhou]\nfilters: {instance_state: x}", "filters has an unknown filter 'instance_state'. Did you mean 'instance-state'?"),
-    ("regions: [ap-guangzhou]\nendpoint: ftp://x", "endpoint 'ftp://x': the scheme must be http:// or https://"),
-    ("regions: [ap-guangzhou]\nrequest_timeout: 0", "request_timeout must be a whole number of seconds from 1 to 86400 (one day), got 0."),
-    ("regions: [ap-guangzhou]\ninclude_states: [Running]", "include_states has unknown states 'Running'"),
-    ("regions: [ap-guangzhou]\nfilter: {zone: x}", "Unknown options in the inventory file: 'filter' (did you mean 'filters'?)."),
-])
+@pytest.mark.parametrize(
+    "config, fragment",
+    [
+        ("regions: [Guangzhou]", "region 'Guangzhou' is not a Tencent Cloud region name"),
+        ("regions: [ap-guangzhou]\nfilters: {instance_state: x}", "filters has an unknown filter 'instance_state'. Did you mean 'instance-state'?"),
+        ("regions: [ap-guangzhou]\nendpoint: ftp://x", "endpoint 'ftp://x': the scheme must be http:// or https://"),
+        ("regions: [ap-guangzhou]\nrequest_timeout: 0", "request_timeout must be a whole number of seconds from 1 to 86400 (one day), got 0."),
+        ("regions: [ap-guangzhou]\ninclude_states: [Running]", "include_states has unknown states 'Running'"),
+        ("regions: [ap-guangzhou]\nfilter: {zone: x}", "Unknown options in the inventory file: 'filter' (did you mean 'filters'?)."),
+    ],
+)
 def test_bad_configuration_fails_before_any_request(inventory_with, config, fragment):
     with pytest.raises(AnsibleParserError) as raised:
         inventory_with("plugin: tencentcloud.cvm.cvm\n" + config)
@@ -169,14 +201,17 @@ def test_api_failures_use_the_modules_wording(inventory_with):
         inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\n", fail=error)
     assert str(raised.value).startswith(
         "Failed to read the instances of region ap-guangzhou: The SecretId is not found (AuthFailure.SecretIdNotFound). "
-        "The secret_id is not known to Tencent Cloud")
+        "The secret_id is not known to Tencent Cloud"
+    )
     assert str(raised.value).endswith("RequestId: req-1.")
 
 
 def test_the_cache_holds_host_variables_only(inventory_with, tmp_path):
     cache_dir = tmp_path / "cache"
-    config = ("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nsecret_id: AKIDunit\nsecret_key: unit-secret-key-value\n"
-              "cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\n" % cache_dir)
+    config = (
+        "plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nsecret_id: AKIDunit\nsecret_key: unit-secret-key-value\n"
+        "cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\n" % cache_dir
+    )
     _inventory, apis = inventory_with(config, [raw_instance(1)], cache=False)
     assert len(apis["ap-guangzhou"].calls) == 1
     inventory, apis = inventory_with(config, [raw_instance(1)], cache=True)
@@ -194,7 +229,7 @@ class _Warnings:
     def __init__(self):
         self.messages = []
 
-    def warning(self, msg, *args, **kwargs):
+    def warning(self, msg, *_args, **_kwargs):
         self.messages.append(msg)
 
 
@@ -208,8 +243,13 @@ def warnings(monkeypatch):
 
 
 def test_a_name_holding_a_template_marker_is_never_a_host_name(inventory_with, warnings):
-    instances = [raw_instance(1, name=TOUCH), raw_instance(2, name="{% if x %}{% endif %}"), raw_instance(3, name="a{#b#}"),
-                 raw_instance(4, name="-oProxyCommand=x"), raw_instance(5, name="web-5")]
+    instances = [
+        raw_instance(1, name=TOUCH),
+        raw_instance(2, name="{% if x %}{% endif %}"),
+        raw_instance(3, name="a{#b#}"),
+        raw_instance(4, name="-oProxyCommand=x"),
+        raw_instance(5, name="web-5"),
+    ]
     inventory, _apis = inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [instance_name, private_ip]\n", instances)
     assert sorted(inventory.hosts) == ["ins-u0000001", "ins-u0000002", "ins-u0000003", "ins-u0000004", "web-5"]
     assert hostvars(inventory, "ins-u0000001")["instance_name"] == TOUCH  # the variable keeps the text, as data
@@ -221,15 +261,19 @@ def test_a_name_holding_a_template_marker_is_never_a_host_name(inventory_with, w
 
 
 def test_a_template_in_hostnames_that_renders_a_marker_falls_back_to_the_id(inventory_with, warnings):
-    inventory, _apis = inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: ['{{ instance_name }}.internal']\n",
-                                      [raw_instance(1, name=TOUCH), raw_instance(2, name="web-2")])
+    inventory, _apis = inventory_with(
+        "plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: ['{{ instance_name }}.internal']\n",
+        [raw_instance(1, name=TOUCH), raw_instance(2, name="web-2")],
+    )
     assert sorted(inventory.hosts) == ["ins-u0000001", "web-2.internal"]
     assert len([m for m in warnings.messages if "cannot be host names" in m]) == 1
 
 
-def test_control_characters_in_host_names_are_escaped(inventory_with, warnings):
-    inventory, _apis = inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [instance_name]\n",
-                                      [raw_instance(1, name="web\x1b[2J\r\nroot\x9b\x7f")])
+@pytest.mark.usefixtures("warnings")
+def test_control_characters_in_host_names_are_escaped(inventory_with):
+    inventory, _apis = inventory_with(
+        "plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [instance_name]\n", [raw_instance(1, name="web\x1b[2J\r\nroot\x9b\x7f")]
+    )
     assert list(inventory.hosts) == ["web\\x1b[2J\\x0d\\x0aroot\\x9b\\x7f"]
     assert hostvars(inventory, "web\\x1b[2J\\x0d\\x0aroot\\x9b\\x7f")["instance_name"] == "web\x1b[2J\r\nroot\x9b\x7f"
 
@@ -238,8 +282,9 @@ def test_control_characters_in_host_names_are_escaped(inventory_with, warnings):
 @pytest.mark.parametrize("kind", ["PrivateIpAddresses", "PublicIpAddresses"])
 def test_an_address_that_is_not_an_ip_leaves_the_instance_out(inventory_with, warnings, address, kind):
     bad = dict(raw_instance(1, public=True), **{kind: [address]})
-    inventory, _apis = inventory_with("plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [private_ip, public_ip, instance_id]\n",
-                                      [bad, raw_instance(2, public=True)])
+    inventory, _apis = inventory_with(
+        "plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\nhostnames: [private_ip, public_ip, instance_id]\n", [bad, raw_instance(2, public=True)]
+    )
     assert sorted(inventory.hosts) == ["10.1.0.2"]
     (message,) = [m for m in warnings.messages if "left out of the inventory" in m]
     assert "ins-u0000001" in message and "\n" not in message
@@ -253,10 +298,11 @@ def test_ip_addresses_of_both_families_are_addresses(inventory_with, warnings):
     assert warnings.messages == []
 
 
-@pytest.mark.parametrize("composed, kept", [("instance_name ~ '.example.com'", True), ("'-oProxyCommand=x'", False),
-                                            ("'10.0.0.1 -oX'", False), ("private_ips[0]", True)])
+@pytest.mark.parametrize(
+    "composed, kept", [("instance_name ~ '.example.com'", True), ("'-oProxyCommand=x'", False), ("'10.0.0.1 -oX'", False), ("private_ips[0]", True)]
+)
 def test_a_composed_ansible_host_must_be_an_address_or_a_dns_name(inventory_with, warnings, composed, kept):
-    config = "plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\ncompose:\n  ansible_host: \"%s\"\n" % composed
+    config = 'plugin: tencentcloud.cvm.cvm\nregions: [ap-guangzhou]\ncompose:\n  ansible_host: "%s"\n' % composed
     inventory, _apis = inventory_with(config, [raw_instance(1)])
     assert ("ins-u0000001" in inventory.hosts) is kept
     assert any("left out of the inventory" in m for m in warnings.messages) is not kept

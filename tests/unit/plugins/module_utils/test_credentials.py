@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,6 +15,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 ROLE = "qcs::cam::uin/100000000001:roleName/ops"
 
@@ -32,16 +32,21 @@ def no_ambient_credentials(monkeypatch, tmp_path):
     return tmp_path
 
 
-def test_explicit_credentials_win(no_ambient_credentials):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_explicit_credentials_win():
     cred = _credentials.resolve_credential("AKIDexample", "secretvalue", "tokenvalue")
     assert cred.get_credential_info() == ("AKIDexample", "secretvalue", "tokenvalue")
 
 
-@pytest.mark.parametrize("secret_id, secret_key, missing", [
-    ("AKIDexample", None, "secret_key (TENCENTCLOUD_SECRET_KEY)"),
-    (None, "secretvalue", "secret_id (TENCENTCLOUD_SECRET_ID)"),
-])
-def test_half_a_key_is_refused(no_ambient_credentials, secret_id, secret_key, missing):
+@pytest.mark.parametrize(
+    "secret_id, secret_key, missing",
+    [
+        ("AKIDexample", None, "secret_key (TENCENTCLOUD_SECRET_KEY)"),
+        (None, "secretvalue", "secret_id (TENCENTCLOUD_SECRET_ID)"),
+    ],
+)
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_half_a_key_is_refused(secret_id, secret_key, missing):
     with pytest.raises(SettingsError) as caught:
         _credentials.resolve_credential(secret_id, secret_key)
     assert missing in str(caught.value)
@@ -55,15 +60,18 @@ def test_profile_file_is_used(no_ambient_credentials):
     assert _credentials.resolve_credential().get_credential_info()[:2] == ("AKIDprofile", "profilesecret")
 
 
-def test_instance_role_is_used_last(no_ambient_credentials, monkeypatch):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_instance_role_is_used_last(monkeypatch):
     class Role:
-        def get_credential_info(self):
+        def get_credential_info(self):  # pylint: disable=no-self-use  # the SDK's role credential interface
             return ("AKIDrole", "rolesecret", "roletoken")
+
     monkeypatch.setattr(_credentials._BoundedCvmRoleCredential, "get_credential", lambda self: Role())
     assert _credentials.resolve_credential().get_credential_info() == ("AKIDrole", "rolesecret", "roletoken")
 
 
-def test_no_credentials_message_names_every_way(no_ambient_credentials):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_no_credentials_message_names_every_way():
     with pytest.raises(SettingsError) as caught:
         _credentials.resolve_credential()
     assert str(caught.value) == _credentials.NO_CREDENTIALS_MSG
@@ -71,10 +79,12 @@ def test_no_credentials_message_names_every_way(no_ambient_credentials):
         assert name in _credentials.NO_CREDENTIALS_MSG
 
 
-def test_sdk_default_chain_bare_oserror_is_not_what_we_raise(no_ambient_credentials):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_sdk_default_chain_bare_oserror_is_not_what_we_raise():
     """The SDK's own provider chain ends in a bare OSError; ours ends in the readable message."""
-    from tencentcloud.common import credential as sdk_credential
-    with pytest.raises(Exception):
+    from tencentcloud.common import credential as sdk_credential  # pylint: disable=import-outside-toplevel
+
+    with pytest.raises(OSError):
         sdk_credential.DefaultTkeOIDCRoleArnProvider().get_credential()
     with pytest.raises(SettingsError):
         _credentials.resolve_credential()
@@ -112,7 +122,8 @@ def test_tccli_profile_region_from_its_configure_file(no_ambient_credentials):
     assert _credentials.profile_region(None) is None
 
 
-def test_missing_tccli_profile_names_the_file_and_the_fix(no_ambient_credentials):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_missing_tccli_profile_names_the_file_and_the_fix():
     with pytest.raises(SettingsError) as caught:
         _credentials.resolve_credential(profile="nosuch")
     assert "nosuch.credential does not exist" in str(caught.value) and "tccli configure --profile nosuch" in str(caught.value)
@@ -127,7 +138,8 @@ def test_unreadable_tccli_profile_never_shows_its_text(no_ambient_credentials):
 
 
 @pytest.mark.parametrize("name", ["../etc/passwd", "a b", "x" * 65, 5])
-def test_profile_names_are_checked(no_ambient_credentials, name):
+@pytest.mark.usefixtures("no_ambient_credentials")
+def test_profile_names_are_checked(name):
     with pytest.raises(SettingsError, match="is not a tccli profile name"):
         _credentials.resolve_credential(profile=name)
 
@@ -145,9 +157,15 @@ def test_tccli_profile_of_a_type_only_tccli_renews_is_refused(no_ambient_credent
         _credentials.resolve_credential(profile="prod")
 
 
-@pytest.mark.parametrize("folder_mode, file_mode, warned", [
-    (0o700, 0o644, False), (0o755, 0o644, True), (0o755, 0o600, False), (0o750, 0o640, True),
-])
+@pytest.mark.parametrize(
+    "folder_mode, file_mode, warned",
+    [
+        (0o700, 0o644, False),
+        (0o755, 0o644, True),
+        (0o755, 0o600, False),
+        (0o750, 0o640, True),
+    ],
+)
 def test_a_profile_other_users_can_read_is_warned_about(no_ambient_credentials, folder_mode, file_mode, warned):
     path = write_tccli_profile(no_ambient_credentials, folder_mode=folder_mode, file_mode=file_mode)
     warnings = []
@@ -165,15 +183,18 @@ def test_the_profile_names_a_role_when_role_arn_is_not_set(no_ambient_credential
     assert credential.role_arn == ROLE and credential._params["RoleSessionName"] == "from-tccli"
 
 
-@pytest.mark.parametrize("settings, fragment", [
-    (dict(role_arn="arn:aws:iam::1:role/x"), "role_arn 'arn:aws:iam::1:role/x' is not a CAM role ARN"),
-    (dict(role_arn=ROLE, session_name="a"), "role_session_name 'a' is not valid"),
-    (dict(role_arn=ROLE, session_name="has space"), "role_session_name 'has space' is not valid"),
-    (dict(role_arn=ROLE, duration=0), "role_duration must be a whole number of seconds from 1 to 43200"),
-    (dict(role_arn=ROLE, duration=43201), "got 43201"),
-    (dict(role_arn=ROLE, duration=True), "got True"),
-    (dict(role_arn=ROLE, external_id="bad id!"), "role_external_id (7 characters) is not valid"),
-])
+@pytest.mark.parametrize(
+    "settings, fragment",
+    [
+        (dict(role_arn="arn:aws:iam::1:role/x"), "role_arn 'arn:aws:iam::1:role/x' is not a CAM role ARN"),
+        (dict(role_arn=ROLE, session_name="a"), "role_session_name 'a' is not valid"),
+        (dict(role_arn=ROLE, session_name="has space"), "role_session_name 'has space' is not valid"),
+        (dict(role_arn=ROLE, duration=0), "role_duration must be a whole number of seconds from 1 to 43200"),
+        (dict(role_arn=ROLE, duration=43201), "got 43201"),
+        (dict(role_arn=ROLE, duration=True), "got True"),
+        (dict(role_arn=ROLE, external_id="bad id!"), "role_external_id (7 characters) is not valid"),
+    ],
+)
 def test_role_settings_are_checked_before_any_request(settings, fragment):
     values = dict(dict(session_name=_credentials.DEFAULT_SESSION_NAME, duration=7200, external_id=None), **settings)
     with pytest.raises(SettingsError) as caught:
@@ -182,13 +203,16 @@ def test_role_settings_are_checked_before_any_request(settings, fragment):
     assert "bad id!" not in str(caught.value)
 
 
-@pytest.mark.parametrize("endpoint, sts_endpoint, expected", [
-    (None, None, "sts.tencentcloudapi.com"),
-    ("cvm.tencentcloudapi.com", None, "sts.tencentcloudapi.com"),
-    ("https://cvm.ap-guangzhou.tencentcloudapi.com", None, "https://sts.ap-guangzhou.tencentcloudapi.com"),
-    ("http://127.0.0.1:8400", None, "http://127.0.0.1:8400"),
-    ("cvm.tencentcloudapi.com", "sts.internal.example", "sts.internal.example"),
-])
+@pytest.mark.parametrize(
+    "endpoint, sts_endpoint, expected",
+    [
+        (None, None, "sts.tencentcloudapi.com"),
+        ("cvm.tencentcloudapi.com", None, "sts.tencentcloudapi.com"),
+        ("https://cvm.ap-guangzhou.tencentcloudapi.com", None, "https://sts.ap-guangzhou.tencentcloudapi.com"),
+        ("http://127.0.0.1:8400", None, "http://127.0.0.1:8400"),
+        ("cvm.tencentcloudapi.com", "sts.internal.example", "sts.internal.example"),
+    ],
+)
 def test_the_sts_endpoint_is_derived_from_the_cvm_endpoint(endpoint, sts_endpoint, expected):
     assert _credentials.sts_endpoint_for(endpoint, sts_endpoint) == expected
 
@@ -208,19 +232,35 @@ class ScriptedSts:
         if self.failures:
             raise self.failures.pop(0)
         number = len(self.calls)
-        return {"Response": {"Credentials": {"TmpSecretId": "AKIDtmp%d" % number, "TmpSecretKey": "key%d" % number, "Token": "token%d" % number},
-                             "ExpiredTime": int(self.wall() + self.lifetimes.pop(0)), "Expiration": "", "RequestId": "req-%d" % number}}
+        return {
+            "Response": {
+                "Credentials": {"TmpSecretId": "AKIDtmp%d" % number, "TmpSecretKey": "key%d" % number, "Token": "token%d" % number},
+                "ExpiredTime": int(self.wall() + self.lifetimes.pop(0)),
+                "Expiration": "",
+                "RequestId": "req-%d" % number,
+            }
+        }
 
 
 def assumed(monkeypatch, lifetimes=(), failures=(), duration=7200, external_id=None):
+    """(an STS role credential whose assume-role calls answer `lifetimes` or raise `failures`, its client, its sleeps)."""
     clock = FakeClock()
     wall = FakeClock(1_800_000_000.0)
 
     def sleep(seconds):
         clock.sleep(seconds)
         wall.sleep(seconds)
-    sts_api = CvmApi(_credentials.sdk_credential.Credential("AKIDbase", "basesecret"), "ap-guangzhou", endpoint="http://127.0.0.1:9",
-                     sleep=sleep, rng=lambda low, high: high, clock=clock, service="sts", version="2018-08-13")
+
+    sts_api = CvmApi(
+        _credentials.sdk_credential.Credential("AKIDbase", "basesecret"),
+        "ap-guangzhou",
+        endpoint="http://127.0.0.1:9",
+        sleep=sleep,
+        rng=lambda low, high: high,
+        clock=clock,
+        service="sts",
+        version="2018-08-13",
+    )
     client = ScriptedSts(wall, lifetimes, failures)
     monkeypatch.setattr(sts_api, "_sdk_client", lambda: client)
     monkeypatch.setattr(sts_api, "_limiter", lambda action: RateLimiter(1000, clock=clock, sleep=clock.sleep))
@@ -276,7 +316,7 @@ def test_a_failed_assume_role_says_it_was_assuming_the_role(monkeypatch):
 
 
 def test_sts_unauthorized_gets_the_role_hint_not_the_cvm_one(monkeypatch):
-    credential, _client_, _sleep = assumed(monkeypatch, failures=[TencentCloudSDKException("UnauthorizedOperation", "denied", "req-7")])
+    credential, _client, _sleep = assumed(monkeypatch, failures=[TencentCloudSDKException("UnauthorizedOperation", "denied", "req-7")])
     with pytest.raises(CvmApiError) as caught:
         credential.ensure_fresh()
     assert "may not assume role_arn" in caught.value.describe("read", "ap-guangzhou", "http://127.0.0.1:9")

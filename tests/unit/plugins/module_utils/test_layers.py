@@ -48,11 +48,11 @@ def module_utils_imports(path):
             if module == PACKAGE:
                 names.update(alias.name for alias in node.names)
             elif module.startswith(PACKAGE + "."):
-                names.add(module[len(PACKAGE) + 1:].split(".")[0])
+                names.add(module.partition(PACKAGE + ".")[2].split(".")[0])
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith(PACKAGE + "."):
-                    names.add(alias.name[len(PACKAGE) + 1:].split(".")[0])
+                    names.add(alias.name.partition(PACKAGE + ".")[2].split(".")[0])
     return names
 
 
@@ -89,8 +89,7 @@ def test_imports_only_from_lower_layers(path):
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_the_docstring_names_the_files_layer(path):
     number = LAYERS[path.stem]
-    assert docstring_layer(path) == (number, LAYER_NAMES[number].lower()), \
-        "%s's docstring must say 'Layer %d (%s).'" % (path.name, number, LAYER_NAMES[number])
+    assert docstring_layer(path) == (number, LAYER_NAMES[number].lower()), "%s's docstring must say 'Layer %d (%s).'" % (path.name, number, LAYER_NAMES[number])
 
 
 def test_the_architecture_page_has_the_same_layers():
@@ -102,16 +101,19 @@ def test_the_architecture_page_has_the_same_layers():
 
 def test_the_table_parser_reads_every_row():
     """The page test must see each row, or it could pass while checking nothing."""
-    text = ("| Layer | File | Owns |\n|---|---|---|\n| 1. IDs | `_ids.py` | kinds |\n"
-            "| 2. Errors and rate limit | `_errors.py` | codes |\n| 2. Errors and rate limit | `_shared_limiter.py` | limits |\n")
+    text = (
+        "| Layer | File | Owns |\n|---|---|---|\n| 1. IDs | `_ids.py` | kinds |\n"
+        "| 2. Errors and rate limit | `_errors.py` | codes |\n| 2. Errors and rate limit | `_shared_limiter.py` | limits |\n"
+    )
     assert architecture_table(text) == {"_ids": (1, "ids"), "_errors": (2, "errors and rate limit"), "_shared_limiter": (2, "errors and rate limit")}
 
 
 def test_the_checker_sees_an_upward_import(tmp_path):
     """The parser must catch each import form, or the layer test above could pass while checking nothing."""
     sample = tmp_path / "_ids.py"
-    sample.write_text("from %s import _lookup\nfrom %s._base import X\nimport %s._client\nfrom . import _errors\n"
-                      % (PACKAGE, PACKAGE, PACKAGE), encoding="utf-8")
+    sample.write_text(
+        "from %s import _lookup\nfrom %s._base import X\nimport %s._client\nfrom . import _errors\n" % (PACKAGE, PACKAGE, PACKAGE), encoding="utf-8"
+    )
     assert module_utils_imports(sample) == {"_lookup", "_base", "_client", "_errors"}
 
 
@@ -120,8 +122,11 @@ MODULES = sorted((ROOT / "plugins" / "modules").glob("*.py"))
 
 def api_calls(path):
     """Line numbers of every `<something>.call(...)` in a file: the client's one way to send a request."""
-    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "call"]
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "call"
+    ]
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)

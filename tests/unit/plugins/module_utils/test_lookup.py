@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -24,6 +23,7 @@ def key_pair(key_id, name, bound=()):
 
 # -- filters_to_api -------------------------------------------------------------------------------------------------
 
+
 def test_filters_to_api_converts_sorts_and_deduplicates():
     assert lookup.filters_to_api({"zone": ["ap-guangzhou-3", "ap-guangzhou-3", "ap-guangzhou-4"], "tag:env": "prod", "project-id": 0}) == [
         {"Name": "project-id", "Values": ["0"]},
@@ -32,19 +32,22 @@ def test_filters_to_api_converts_sorts_and_deduplicates():
     ]
 
 
-@pytest.mark.parametrize("filters, message", [
-    ("tag:env=prod", "instance_filters must be a mapping of filter name to value(s), like {'tag:env': 'prod', 'zone': 'ap-guangzhou-3'}; got str."),
-    ({}, "instance_filters is empty: give at least one filter, like {'tag:env': 'prod'}, or leave the option out."),
-    ({"instance_name": "web-1"}, "instance_filters has an unknown filter 'instance_name'. Did you mean 'instance-name'? Known filters: "),
-    ({"tag:": "x"}, "instance_filters has the filter 'tag:' without a tag key: write 'tag:<key>', like 'tag:env'."),
-    ({"zone": ["a", "b", "c", "d", "e", "f"]}, "instance_filters['zone'] has 6 values: the API allows at most 5 per filter."),
-    ({"tag:enabled": True}, "instance_filters['tag:enabled'] has the boolean True: YAML reads an unquoted yes/no/true/false as a boolean"),
-    ({"zone": None}, "instance_filters['zone'] has no value: give a value or a list of at most 5 values."),
-    ({"zone": []}, "instance_filters['zone'] has no value"),
-    ({"zone": [{"a": 1}]}, "instance_filters['zone'] has the value {'a': 1}: each value must be a non-empty string or an integer."),
-    ({"zone": ""}, "instance_filters['zone'] has the value '': each value must be a non-empty string or an integer."),
-    ({"tag:k%d" % n: "v" for n in range(11)}, "instance_filters has 11 filters: the API allows at most 10."),
-])
+@pytest.mark.parametrize(
+    "filters, message",
+    [
+        ("tag:env=prod", "instance_filters must be a mapping of filter name to value(s), like {'tag:env': 'prod', 'zone': 'ap-guangzhou-3'}; got str."),
+        ({}, "instance_filters is empty: give at least one filter, like {'tag:env': 'prod'}, or leave the option out."),
+        ({"instance_name": "web-1"}, "instance_filters has an unknown filter 'instance_name'. Did you mean 'instance-name'? Known filters: "),
+        ({"tag:": "x"}, "instance_filters has the filter 'tag:' without a tag key: write 'tag:<key>', like 'tag:env'."),
+        ({"zone": ["a", "b", "c", "d", "e", "f"]}, "instance_filters['zone'] has 6 values: the API allows at most 5 per filter."),
+        ({"tag:enabled": True}, "instance_filters['tag:enabled'] has the boolean True: YAML reads an unquoted yes/no/true/false as a boolean"),
+        ({"zone": None}, "instance_filters['zone'] has no value: give a value or a list of at most 5 values."),
+        ({"zone": []}, "instance_filters['zone'] has no value"),
+        ({"zone": [{"a": 1}]}, "instance_filters['zone'] has the value {'a': 1}: each value must be a non-empty string or an integer."),
+        ({"zone": ""}, "instance_filters['zone'] has the value '': each value must be a non-empty string or an integer."),
+        ({"tag:k%d" % n: "v" for n in range(11)}, "instance_filters has 11 filters: the API allows at most 10."),
+    ],
+)
 def test_filters_to_api_explains_each_bad_filter(filters, message):
     with pytest.raises(lookup.FilterError) as caught:
         lookup.filters_to_api(filters)
@@ -60,6 +63,7 @@ def test_filters_to_api_names_every_bad_filter_at_once():
 
 
 # -- find_instances -------------------------------------------------------------------------------------------------
+
 
 def test_find_instances_by_ids_batches_100_and_drops_unknown_and_duplicates():
     api = cvm.InMemoryCvm([instance(n) for n in range(250)])
@@ -110,11 +114,14 @@ def test_find_instances_empty_id_list_selects_nothing_without_a_call():
     assert api.calls == []
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(instance_ids=["ins-00000001"], filters={"zone": "x"}), "Give instance IDs or instance filters, not both"),
-    (dict(instance_ids=["ins-1122", "ins-00000001", "INS-ABCDEFGH"]), "Malformed instance IDs: 'ins-1122', 'INS-ABCDEFGH'."),
-    (dict(filters={"zoen": "x"}), "instance_filters has an unknown filter 'zoen'."),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(instance_ids=["ins-00000001"], filters={"zone": "x"}), "Give instance IDs or instance filters, not both"),
+        (dict(instance_ids=["ins-1122", "ins-00000001", "INS-ABCDEFGH"]), "Malformed instance IDs: 'ins-1122', 'INS-ABCDEFGH'."),
+        (dict(filters={"zoen": "x"}), "instance_filters has an unknown filter 'zoen'."),
+    ],
+)
 def test_find_instances_bad_input_sends_nothing(kwargs, message):
     api = cvm.InMemoryCvm([instance(1)])
     with pytest.raises(lookup.LookupInputError) as caught:
@@ -142,8 +149,14 @@ KEYS = [key_pair("skey-%08d" % n, "key_%d" % n, bound=["ins-00000001"] if n == 1
 
 def test_key_pair_dict_is_plain_snake_case():
     assert lookup.key_pair_dict(dict(KEYS[1], PrivateKey="SECRET")) == {
-        "key_id": "skey-00000001", "key_name": "key_1", "project_id": 0, "description": "", "public_key": "ssh-ed25519 AAAA key_1",
-        "associated_instance_ids": ["ins-00000001"], "created_time": "2026-01-10T08:00:00Z", "tags": {"team": "ops"},
+        "key_id": "skey-00000001",
+        "key_name": "key_1",
+        "project_id": 0,
+        "description": "",
+        "public_key": "ssh-ed25519 AAAA key_1",
+        "associated_instance_ids": ["ins-00000001"],
+        "created_time": "2026-01-10T08:00:00Z",
+        "tags": {"team": "ops"},
     }
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import stat
 
 import pytest
@@ -56,6 +57,7 @@ def test_in_flight_requests_hold_their_slot_until_answered(folder):
         clock.now += seconds
         if len(second_sleeps) == 3:
             first.release(token)
+
     second._sleep = answer_after_three_polls  # pylint: disable=protected-access
     second.acquire()
     # Three short polls while the request was in flight, then one window after its answer.
@@ -74,8 +76,8 @@ def test_slots_of_dead_processes_are_dropped(folder):
     survivor.acquire()
     survivor.acquire()
     assert clock.sleeps == []
-    assert sorted(n for n in os.listdir(folder) if n.endswith(shared.SLOT_SUFFIX)) == sorted(
-        survivor._slot_path(t).rsplit("/", 1)[1] for t in survivor._held)  # pylint: disable=protected-access
+    held = [os.path.basename(survivor._slot_path(token)) for token in survivor._held]  # pylint: disable=protected-access
+    assert sorted(n for n in os.listdir(folder) if n.endswith(shared.SLOT_SUFFIX)) == sorted(held)
 
 
 def test_a_slot_of_a_live_process_counts_until_answered_or_the_fallback_bound(folder):
@@ -118,11 +120,15 @@ def test_file_names_and_contents_hold_no_secret(folder):
     name = shared.state_file_name("AKIDsecretid123", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeInstances")
     assert "AKID" not in name and "guangzhou" not in name
     assert name == shared.state_file_name("AKIDsecretid123", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeInstances")
-    others = {shared.state_file_name(*args) for args in (
-        ("AKIDother", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeInstances"),
-        ("AKIDsecretid123", "ap-shanghai", "https://cvm.tencentcloudapi.com", "DescribeInstances"),
-        ("AKIDsecretid123", "ap-guangzhou", "http://127.0.0.1:8400", "DescribeInstances"),
-        ("AKIDsecretid123", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "AssociateInstancesKeyPairs"))}
+    others = {
+        shared.state_file_name(*args)
+        for args in (
+            ("AKIDother", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeInstances"),
+            ("AKIDsecretid123", "ap-shanghai", "https://cvm.tencentcloudapi.com", "DescribeInstances"),
+            ("AKIDsecretid123", "ap-guangzhou", "http://127.0.0.1:8400", "DescribeInstances"),
+            ("AKIDsecretid123", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "AssociateInstancesKeyPairs"),
+        )
+    }
     assert len(others) == 4 and name not in others
     path = os.path.join(folder, name)
     one = limiter(path, clock)
@@ -139,22 +145,37 @@ def test_the_folder_is_private(tmp_path):
     assert shared.private_folder(path) == path  # an existing private folder is fine
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda p: os.mkdir(p, 0o755) or os.chmod(p, 0o755), "is open to other users (mode 755): it must be 0700"),
-    (lambda p: open(p, "w", encoding="ascii").close(), "is not a folder"),
-    (lambda p: os.mkdir(p + "-target", 0o700) or os.symlink(p + "-target", p), "is not a folder (a link or a file is in its place)"),
-])
+def open_folder(path):
+    os.mkdir(path, 0o755)
+    os.chmod(path, 0o755)  # whatever the umask
+
+
+def link_to_folder(path):
+    os.mkdir(path + "-target", 0o700)
+    os.symlink(path + "-target", path)
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (open_folder, "is open to other users (mode 755): it must be 0700"),
+        (lambda p: pathlib.Path(p).touch(), "is not a folder"),
+        (link_to_folder, "is not a folder (a link or a file is in its place)"),
+    ],
+)
 def test_an_unusable_folder_means_the_in_process_limiter_with_a_warning(tmp_path, make, reason):
     path = str(tmp_path / "limits")
     make(path)
     warnings = []
     local = RateLimiter(10)
-    made = shared.make_limiter("AKIDx", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeKeyPairs", 10, WINDOW,
-                               lambda: local, warn=warnings.append, folder=path)
+    made = shared.make_limiter(
+        "AKIDx", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeKeyPairs", 10, WINDOW, lambda: local, warn=warnings.append, folder=path
+    )
     assert made is local
     assert len(warnings) == 1 and reason in warnings[0] and shared.FOLDER_ENV in warnings[0] and "AKIDx" not in warnings[0]
-    shared.make_limiter("AKIDx", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeInstances", 40, WINDOW,
-                        lambda: RateLimiter(40), warn=warnings.append, folder=path)
+    shared.make_limiter(
+        "AKIDx", "ap-guangzhou", "https://cvm.tencentcloudapi.com", "DescribeInstances", 40, WINDOW, lambda: RateLimiter(40), warn=warnings.append, folder=path
+    )
     assert len(warnings) == 1  # once per process, not once per action
 
 
@@ -168,8 +189,9 @@ def test_a_folder_of_another_user_is_refused(tmp_path, monkeypatch):
 
 def test_a_file_that_fails_later_falls_back_once(folder):
     warnings = []
-    made = shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW,
-                               lambda: RateLimiter(10), warn=warnings.append, folder=folder)
+    made = shared.make_limiter(
+        "AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10), warn=warnings.append, folder=folder
+    )
     made.release(made.acquire())
     assert warnings == []
     (name,) = os.listdir(folder)
@@ -184,11 +206,11 @@ def test_state_files_unused_for_an_hour_are_pruned(folder):
     old, recent = os.path.join(folder, "old.rate"), os.path.join(folder, "recent.rate")
     orphan = os.path.join(folder, "old-0123456789abcdef.slot")  # left by a process that died between two steps
     for path in (old, recent, orphan):
-        open(path, "w", encoding="ascii").close()
+        pathlib.Path(path).touch()
     os.utime(old, (1000.0, 1000.0))
     os.utime(orphan, (1000.0, 1000.0))
     other = os.path.join(folder, "notes.txt")
-    open(other, "w", encoding="ascii").close()
+    pathlib.Path(other).touch()
     os.utime(other, (1000.0, 1000.0))
     shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10), folder=folder)
     names = sorted(os.listdir(folder))

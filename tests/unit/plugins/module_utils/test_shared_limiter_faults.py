@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _shared_limiter as shared
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import RateLimiter
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 WINDOW = 1.01
 START = 1000.0
@@ -45,7 +46,7 @@ CORRUPTED = {
     "a string": b'"state"',
     "null": b"null",
     "torn": b'{"paused_until":0,"slots":[[',
-    "not ASCII": "{\"paused_until\":0,\"slots\":[],\"n\":\"\u00e9\"}".encode("utf-8"),
+    "not ASCII": '{"paused_until":0,"slots":[],"n":"\u00e9"}'.encode("utf-8"),
     "binary": bytes(range(256)),
     "zeros": b"\0" * 4096,
     "deep nesting": b"[" * 200000,
@@ -58,8 +59,7 @@ ABSURD = {
     "pause before the epoch of the clock": b'{"paused_until":-1e300,"slots":[]}',
     "slot sent in the future": b'{"paused_until":0,"slots":[["0123456789abcdef",1e300,null]]}',
     "slot answered in the future": b'{"paused_until":0,"slots":[["0123456789abcdef",1000.0,1e300]]}',
-    "slots of processes long gone": ('{"paused_until":0,"slots":[%s]}' % ",".join(
-        '["%016x",1000.0,null]' % n for n in range(1000))).encode("ascii"),
+    "slots of processes long gone": ('{"paused_until":0,"slots":[%s]}' % ",".join('["%016x",1000.0,null]' % n for n in range(1000))).encode("ascii"),
 }
 
 
@@ -97,15 +97,16 @@ def test_absurd_times_are_dropped_not_waited_on(folder, name):
 
 
 def test_a_50_mb_file_is_not_read_whole():
-    assert shared.parse_state(CORRUPTED["oversized, 50 MB"][:shared.MAX_STATE_BYTES + 1])[1] == "it is larger than %d bytes" % shared.MAX_STATE_BYTES
+    assert shared.parse_state(CORRUPTED["oversized, 50 MB"][: shared.MAX_STATE_BYTES + 1])[1] == "it is larger than %d bytes" % shared.MAX_STATE_BYTES
 
 
 def test_make_limiter_warns_once_for_a_replaced_file(folder):
     warnings = []
     for action in ("DescribeKeyPairs", "DescribeInstances"):
         write(os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", action)), b"NaN")
-        made = shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", action, 10, WINDOW, lambda: RateLimiter(10),
-                                   warn=warnings.append, folder=folder)
+        made = shared.make_limiter(
+            "AKIDx", "ap-guangzhou", "http://127.0.0.1:9", action, 10, WINDOW, lambda: RateLimiter(10), warn=warnings.append, folder=folder
+        )
         made.release(made.acquire())
     assert len(warnings) == 1 and "was replaced" in warnings[0] and "AKIDx" not in warnings[0]
 
@@ -123,8 +124,9 @@ def test_a_lock_nobody_releases_means_the_in_process_limiter_after_the_bound(fol
     fd = hold_lock(path)
     try:
         local = RateLimiter(10)
-        made = shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: local,
-                                   warn=warnings.append, folder=folder)
+        made = shared.make_limiter(
+            "AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: local, warn=warnings.append, folder=folder
+        )
     finally:
         os.close(fd)
     assert made is local
@@ -134,8 +136,9 @@ def test_a_lock_nobody_releases_means_the_in_process_limiter_after_the_bound(fol
 def test_a_lock_taken_later_falls_back_once_and_goes_on(folder, monkeypatch):
     monkeypatch.setattr(shared, "FALLBACK_AFTER", 0.2)
     warnings = []
-    made = shared.make_limiter("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10),
-                               warn=warnings.append, folder=folder)
+    made = shared.make_limiter(
+        "AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10), warn=warnings.append, folder=folder
+    )
     slot = made.acquire()
     other = made.acquire()
     fd = hold_lock(os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", "http://127.0.0.1:9", "DescribeKeyPairs")))
@@ -157,12 +160,13 @@ def test_a_pause_is_capped(folder):
     clock = FakeClock(START)
     path = os.path.join(folder, "x.rate")
     one = shared.SharedRateLimiter(path, 2, WINDOW, clock=clock, sleep=clock.sleep)
-    one.pause(10 ** 9)
+    one.pause(10**9)
     one.acquire()
     assert clock.now - START <= shared.MAX_PAUSE + shared.MAX_JITTER + 0.002
 
 
 # -- what is not a regular file ------------------------------------------------------------------------------------------
+
 
 class Hung(Exception):
     pass
@@ -171,8 +175,10 @@ class Hung(Exception):
 @pytest.fixture
 def hang_guard():
     """Turns a call that would block forever (opening a FIFO for reading) into a failure: SIGALRM interrupts it."""
+
     def alarm(_signum, _frame):
         raise Hung("blocked on a file of the rate limit folder")
+
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.alarm(30)
     yield
@@ -201,15 +207,15 @@ ENDPOINT = "http://127.0.0.1:9"
 
 @pytest.mark.parametrize("where", ["a stray name", "the state file"])
 @pytest.mark.parametrize("kind", ODD)
-def test_what_is_not_a_regular_file_is_removed_with_one_warning_never_opened_blocking(folder, tmp_path, monkeypatch, hang_guard, kind, where):
+@pytest.mark.usefixtures("hang_guard")
+def test_what_is_not_a_regular_file_is_removed_with_one_warning_never_opened_blocking(folder, tmp_path, monkeypatch, kind, where):
     monkeypatch.chdir(folder)
     state = shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs")
     name = "zz.rate" if where == "a stray name" else state
     make_odd(kind, name, str(tmp_path / "elsewhere"))
     warnings = []
     local = RateLimiter(10)
-    made = shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs", 10, WINDOW, lambda: local,
-                               warn=warnings.append, folder=folder)
+    made = shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs", 10, WINDOW, lambda: local, warn=warnings.append, folder=folder)
     for _request in range(3):
         made.release(made.acquire())
     assert made is not local and made._local is None  # the shared limit works: the odd entry was removed, not fallen back on
@@ -220,7 +226,8 @@ def test_what_is_not_a_regular_file_is_removed_with_one_warning_never_opened_blo
 
 
 @pytest.mark.parametrize("kind", ODD)
-def test_a_slot_file_that_is_not_a_regular_file_counts_no_more(folder, tmp_path, monkeypatch, hang_guard, kind):
+@pytest.mark.usefixtures("hang_guard")
+def test_a_slot_file_that_is_not_a_regular_file_counts_no_more(folder, tmp_path, monkeypatch, kind):
     monkeypatch.chdir(folder)
     path = os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs"))
     reports = []
@@ -245,14 +252,17 @@ def test_after_one_fallback_every_action_of_the_process_uses_its_in_process_limi
         took = real_lock_within(fd, seconds, *args, **kwargs)
         waits.append(took)
         return took
+
     monkeypatch.setattr(shared, "lock_within", counted)
     made = shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, "DescribeKeyPairs", 10, WINDOW, lambda: RateLimiter(10), folder=folder)
     slot = made.acquire()  # a limiter made while the folder was fine, with a request in flight when the holder comes
     held = [hold_lock(os.path.join(folder, shared.state_file_name("AKIDx", "ap-guangzhou", ENDPOINT, action))) for action in ACTIONS]
     warnings = []
     try:
-        limiters = [shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, action, 10, WINDOW, lambda: RateLimiter(10),
-                                        warn=warnings.append, folder=folder) for action in ACTIONS]
+        limiters = [
+            shared.make_limiter("AKIDx", "ap-guangzhou", ENDPOINT, action, 10, WINDOW, lambda: RateLimiter(10), warn=warnings.append, folder=folder)
+            for action in ACTIONS
+        ]
         for limiter in limiters + [made]:
             for _request in range(3):
                 limiter.release(limiter.acquire())

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,10 +14,13 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client, _credentials, _errors
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError, RateLimiter, SettingsError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.module_utils.fake_clock import FakeClock
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 CREDENTIAL = _credentials.sdk_credential.Credential("AKIDx", "secret") if _client.HAS_SDK else None
-WRONG_VERSION = ("HTTPSConnectionPool(host='127.0.0.1', port=41921): Max retries exceeded with url: / (Caused by SSLError(SSLError(1, "
-                 "'[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)')))")
+WRONG_VERSION = (
+    "HTTPSConnectionPool(host='127.0.0.1', port=41921): Max retries exceeded with url: / (Caused by SSLError(SSLError(1, "
+    "'[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)')))"
+)
 LOST = "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"
 
 
@@ -27,22 +29,43 @@ def fresh_warnings(monkeypatch):
     monkeypatch.setattr(_client, "_WARNED_HTTP", set())
 
 
-@pytest.mark.parametrize("host", ["localhost", "LOCALHOST:8400", "api.localhost", "127.0.0.1", "127.0.0.1:8400", "127.9.9.9:1",
-                                  "[::1]", "[::1]:8400", "localhost.:80"])
+@pytest.mark.parametrize(
+    "host", ["localhost", "LOCALHOST:8400", "api.localhost", "127.0.0.1", "127.0.0.1:8400", "127.9.9.9:1", "[::1]", "[::1]:8400", "localhost.:80"]
+)
 def test_loopback_hosts(host):
     assert _client.is_loopback(host)
 
 
-@pytest.mark.parametrize("host", ["192.0.2.10", "192.0.2.10:8400", "cvm.tencentcloudapi.com", "10.0.0.1", "0.0.0.0", "[::2]:80",
-                                  "127.example.com", "localhost.example.com", "128.0.0.1", "[::ffff:10.0.0.1]"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "192.0.2.10",
+        "192.0.2.10:8400",
+        "cvm.tencentcloudapi.com",
+        "10.0.0.1",
+        "0.0.0.0",
+        "[::2]:80",
+        "127.example.com",
+        "localhost.example.com",
+        "128.0.0.1",
+        "[::ffff:10.0.0.1]",
+    ],
+)
 def test_hosts_that_are_not_this_machine(host):
     assert not _client.is_loopback(host)
 
 
 def test_plain_http_to_another_machine_says_what_travels_in_clear():
     text = _client.insecure_http_warning("http", "192.0.2.10:8400")
-    for fragment in ("http://192.0.2.10:8400", "Authorization", "X-TC-Token", "private key", "allow_insecure_http",
-                     "TENCENTCLOUD_ALLOW_INSECURE_HTTP", "https://"):
+    for fragment in (
+        "http://192.0.2.10:8400",
+        "Authorization",
+        "X-TC-Token",
+        "private key",
+        "allow_insecure_http",
+        "TENCENTCLOUD_ALLOW_INSECURE_HTTP",
+        "https://",
+    ):
         assert fragment in text
     assert _client.insecure_http_warning("https", "192.0.2.10:8400") is None
     assert _client.insecure_http_warning("http", "127.0.0.1:8400") is None
@@ -60,9 +83,16 @@ def test_a_client_warns_once_per_run_unless_allowed():
     assert silenced == []
 
 
-@pytest.mark.parametrize("endpoint", ["http://alice:Pa55word-XYZ@192.0.2.10:8400", "https://alice:Pa55word-XYZ@cvm.tencentcloudapi.com",
-                                      "alice:Pa55word-XYZ@cvm.tencentcloudapi.com", "http://a@b:Pa55word-XYZ@127.0.0.1",
-                                      "http://:Pa55word-XYZ@127.0.0.1/path"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://alice:Pa55word-XYZ@192.0.2.10:8400",
+        "https://alice:Pa55word-XYZ@cvm.tencentcloudapi.com",
+        "alice:Pa55word-XYZ@cvm.tencentcloudapi.com",
+        "http://a@b:Pa55word-XYZ@127.0.0.1",
+        "http://:Pa55word-XYZ@127.0.0.1/path",
+    ],
+)
 def test_user_info_is_refused_without_being_shown(endpoint):
     with pytest.raises(SettingsError) as caught:
         _client.parse_endpoint(endpoint)
@@ -113,7 +143,7 @@ def test_a_long_endpoint_is_shown_shortened():
     assert len(str(caught.value)) < 400
 
 
-@pytest.mark.parametrize("value", [0, -1, 86401, 10 ** 20, 10 ** 30, True, "30", 1.5, None])
+@pytest.mark.parametrize("value", [0, -1, 86401, 10**20, 10**30, True, "30", 1.5, None])
 def test_timeouts_outside_one_day_are_refused(value):
     assert "request_timeout must be a whole number of seconds from 1 to 86400" in _client.seconds_problem("request_timeout", value)
     with pytest.raises(SettingsError, match="api_deadline"):
@@ -128,7 +158,7 @@ class OneFailure:
         self.calls = 0
         self.request = type("Request", (), {"conn": type("Conn", (), {"timeout": None})()})()
 
-    def call_json(self, action, params):
+    def call_json(self, action, params):  # pylint: disable=unused-argument  # the SDK's signature
         self.calls += 1
         raise TencentCloudSDKException("ClientNetworkError", self.message, None)
 
@@ -161,17 +191,20 @@ def test_a_lost_answer_says_what_happened_and_what_the_module_did(monkeypatch):
     assert "closed after the request was sent" in text and "re-reading" in text and "Could not reach" not in text
 
 
-@pytest.mark.parametrize("environ, protocol, host, expected", [
-    ({"HTTP_PROXY": "http://p:3128"}, "http", "127.0.0.1:8400", "http://p:3128"),
-    ({"http_proxy": "http://p:3128"}, "http", "cvm.tencentcloudapi.com", "http://p:3128"),
-    ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "127.0.0.1"}, "http", "127.0.0.1:8400", "http://p:3128"),  # the SDK wants host:port
-    ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "127.0.0.1:8400"}, "http", "127.0.0.1:8400", "http://p:3128"),  # requests wants the IP
-    ({"HTTP_PROXY": "http://p:3128", "no_proxy": "x,127.0.0.1:8400,127.0.0.1"}, "http", "127.0.0.1:8400", None),
-    ({"HTTPS_PROXY": "http://p:3128"}, "http", "127.0.0.1:8400", None),
-    ({"ALL_PROXY": "http://a:3128"}, "http", "127.0.0.1:8400", "http://a:3128"),
-    ({"ALL_PROXY": "http://a:3128", "NO_PROXY": "cvm.tencentcloudapi.com"}, "https", "cvm.tencentcloudapi.com", None),
-    ({"HTTPS_PROXY": "http://p:3128"}, "https", "cvm.tencentcloudapi.com", "http://p:3128"),
-])
+@pytest.mark.parametrize(
+    "environ, protocol, host, expected",
+    [
+        ({"HTTP_PROXY": "http://p:3128"}, "http", "127.0.0.1:8400", "http://p:3128"),
+        ({"http_proxy": "http://p:3128"}, "http", "cvm.tencentcloudapi.com", "http://p:3128"),
+        ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "127.0.0.1"}, "http", "127.0.0.1:8400", "http://p:3128"),  # the SDK wants host:port
+        ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "127.0.0.1:8400"}, "http", "127.0.0.1:8400", "http://p:3128"),  # requests wants the IP
+        ({"HTTP_PROXY": "http://p:3128", "no_proxy": "x,127.0.0.1:8400,127.0.0.1"}, "http", "127.0.0.1:8400", None),
+        ({"HTTPS_PROXY": "http://p:3128"}, "http", "127.0.0.1:8400", None),
+        ({"ALL_PROXY": "http://a:3128"}, "http", "127.0.0.1:8400", "http://a:3128"),
+        ({"ALL_PROXY": "http://a:3128", "NO_PROXY": "cvm.tencentcloudapi.com"}, "https", "cvm.tencentcloudapi.com", None),
+        ({"HTTPS_PROXY": "http://p:3128"}, "https", "cvm.tencentcloudapi.com", "http://p:3128"),
+    ],
+)
 def test_the_proxy_is_the_one_the_sdk_and_requests_choose(monkeypatch, environ, protocol, host, expected):
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
@@ -190,6 +223,7 @@ def test_a_proxy_for_plain_http_is_named_without_its_password_even_to_this_machi
 
 
 def test_a_network_error_through_a_proxy_names_it_and_masks_urls_in_the_raw_text():
-    code, message = _client._describe_network_error("ProxyError('Unable to connect to proxy http://u:Pr0xyPw@127.0.0.1:1/')",
-                                                    "http://127.0.0.1:8400", (1.0, 2.0), "http://***@127.0.0.1:1")
+    code, message = _client._describe_network_error(
+        "ProxyError('Unable to connect to proxy http://u:Pr0xyPw@127.0.0.1:1/')", "http://127.0.0.1:8400", (1.0, 2.0), "http://***@127.0.0.1:1"
+    )
     assert code.startswith("ClientNetworkError") and "through the proxy http://***@127.0.0.1:1" in message and "Pr0xyPw" not in message

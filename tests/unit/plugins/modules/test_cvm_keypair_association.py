@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -18,9 +17,12 @@ from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm impor
 @pytest.fixture
 def cvm(use_api):
     """An InMemoryCvm holding instances given as {instance_id: {"keys": set, "state": ...}} and three key pairs."""
+
     def make(instances, **kwargs):
-        return use_api(InMemoryCvm([instance(i, d["keys"], d.get("state", "STOPPED")) for i, d in sorted(instances.items())],
-                                   [key_pair(k, k[5:]) for k in KEYS], **kwargs))
+        return use_api(
+            InMemoryCvm([instance(i, d["keys"], d.get("state", "STOPPED")) for i, d in sorted(instances.items())], [key_pair(k, k[5:]) for k in KEYS], **kwargs)
+        )
+
     return make
 
 
@@ -74,6 +76,7 @@ def test_check_mode_plans_the_same_and_writes_nothing(run_module, cvm):
 def test_absent_unbinds_only_listed_keys(run_module, cvm):
     api = cvm({"ins-00000001": {"keys": {"skey-aaaaaaaa", "skey-bbbbbbbb"}}})
     failed, result = run_module(module.main, args(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent"))
+    assert not failed
     assert result["instances"][0]["key_ids"] == ["skey-bbbbbbbb"]
     assert [c[0] for c in api.calls if c[0] in WRITES] == ["DisassociateInstancesKeyPairs"]
 
@@ -81,6 +84,7 @@ def test_absent_unbinds_only_listed_keys(run_module, cvm):
 def test_exclusive_binds_before_unbinding(run_module, cvm):
     api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}})
     failed, result = run_module(module.main, args(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], exclusive=True))
+    assert not failed
     assert [c[0] for c in api.calls if c[0] in WRITES] == list(WRITES)
     assert result["instances"][0]["key_ids"] == ["skey-aaaaaaaa"]
 
@@ -88,7 +92,7 @@ def test_exclusive_binds_before_unbinding(run_module, cvm):
 @pytest.mark.parametrize("count, reads, writes", [(1, 1, 1), (100, 1, 1), (101, 2, 2), (250, 3, 3)])
 def test_batching_counts(run_module, cvm, count, reads, writes):
     api = cvm(stopped(count))
-    failed, result = run_module(module.main, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
+    failed, _result = run_module(module.main, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
     assert not failed
     assert api.count(*WRITES) == writes
     assert all(len(p.get("InstanceIds", ())) <= 100 for a, p in api.calls)
@@ -113,17 +117,20 @@ def test_unknown_instance_and_key_fail_before_any_write(run_module, cvm):
     assert api.count(*WRITES) == 0
 
 
-@pytest.mark.parametrize("params, fragment", [
-    (dict(instance_ids=[], key_ids=["skey-aaaaaaaa"]), "instance_ids is empty"),
-    (dict(instance_ids=["ins-00000001"], key_ids=[]), "key_ids is empty"),
-    (dict(instance_ids=["ins-1122", "INS-ABCDEFGH"], key_ids=["skey-aaaaaaaa"]), "'ins-1122', 'INS-ABCDEFGH'"),
-    (dict(instance_ids=["skey-aaaaaaaa"], key_ids=["ins-00000001"]), "skey-aaaaaaaa looks like key_ids: did you swap"),
-    (dict(instance_ids=["skey-aaaaaaaa", "skey-bbbbbbbb"], key_ids=["skey-cccccccc"]), "skey-aaaaaaaa, skey-bbbbbbbb look like key_ids: did you swap"),
-    (dict(instance_ids=["ins-00000001"], key_ids=["skey-%08d" % i for i in range(101)]), "at most 100"),
-    (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent", exclusive=True), "exclusive=true only applies"),
-    (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], wait_timeout=0), "wait_timeout must be a whole number of seconds from 1 to 86400"),
-    (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent", bind_full_sets=True), "bind_full_sets=true only applies"),
-])
+@pytest.mark.parametrize(
+    "params, fragment",
+    [
+        (dict(instance_ids=[], key_ids=["skey-aaaaaaaa"]), "instance_ids is empty"),
+        (dict(instance_ids=["ins-00000001"], key_ids=[]), "key_ids is empty"),
+        (dict(instance_ids=["ins-1122", "INS-ABCDEFGH"], key_ids=["skey-aaaaaaaa"]), "'ins-1122', 'INS-ABCDEFGH'"),
+        (dict(instance_ids=["skey-aaaaaaaa"], key_ids=["ins-00000001"]), "skey-aaaaaaaa looks like key_ids: did you swap"),
+        (dict(instance_ids=["skey-aaaaaaaa", "skey-bbbbbbbb"], key_ids=["skey-cccccccc"]), "skey-aaaaaaaa, skey-bbbbbbbb look like key_ids: did you swap"),
+        (dict(instance_ids=["ins-00000001"], key_ids=["skey-%08d" % i for i in range(101)]), "at most 100"),
+        (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent", exclusive=True), "exclusive=true only applies"),
+        (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], wait_timeout=0), "wait_timeout must be a whole number of seconds from 1 to 86400"),
+        (dict(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa"], state="absent", bind_full_sets=True), "bind_full_sets=true only applies"),
+    ],
+)
 def test_bad_input_fails_without_any_call(run_module, cvm, params, fragment):
     api = cvm(stopped(1))
     failed, result = run_module(module.main, args(**params))
@@ -147,11 +154,15 @@ def test_replace_semantics_is_noticed_repaired_with_full_sets_and_warned_once(ru
     api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}, "ins-00000002": {"keys": {"skey-cccccccc"}}}, replace=True)
     result = run_twice(run_module, api, args(instance_ids=["ins-00000001", "ins-00000002"], key_ids=["skey-aaaaaaaa"]))
     assert {i["instance_id"]: i["key_ids"] for i in result["instances"]} == {
-        "ins-00000001": ["skey-aaaaaaaa", "skey-bbbbbbbb"], "ins-00000002": ["skey-aaaaaaaa", "skey-cccccccc"]}
+        "ins-00000001": ["skey-aaaaaaaa", "skey-bbbbbbbb"],
+        "ins-00000002": ["skey-aaaaaaaa", "skey-cccccccc"],
+    }
     writes = api.writes()
     assert writes[0] == ("AssociateInstancesKeyPairs", ["ins-00000001", "ins-00000002"], ["skey-aaaaaaaa"])
-    assert sorted(writes[1:]) == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"]),
-                                  ("AssociateInstancesKeyPairs", ["ins-00000002"], ["skey-aaaaaaaa", "skey-cccccccc"])]
+    assert sorted(writes[1:]) == [
+        ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"]),
+        ("AssociateInstancesKeyPairs", ["ins-00000002"], ["skey-aaaaaaaa", "skey-cccccccc"]),
+    ]
     replaced = [w for w in warnings if "replaced the key pairs" in w]
     assert len(replaced) == 1 and "another client" not in replaced[0]
 
@@ -177,11 +188,15 @@ def test_exclusive_swap_plans_unbinds_from_what_the_binds_left(run_module, cvm, 
     result = run_twice(run_module, api, args(instance_ids=["ins-00000001"], key_ids=["skey-aaaaaaaa", "skey-bbbbbbbb"], exclusive=True))
     assert result["instances"][0]["key_ids"] == ["skey-aaaaaaaa", "skey-bbbbbbbb"]
     if replace:  # the bind dropped b and c; the repair binds the full set; c is already gone, so no unbind is sent
-        assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"]),
-                                ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"])]
+        assert api.writes() == [
+            ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"]),
+            ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"]),
+        ]
     else:
-        assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"]),
-                                ("DisassociateInstancesKeyPairs", ["ins-00000001"], ["skey-cccccccc"])]
+        assert api.writes() == [
+            ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"]),
+            ("DisassociateInstancesKeyPairs", ["ins-00000001"], ["skey-cccccccc"]),
+        ]
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -198,7 +213,7 @@ def test_an_internal_error_is_resent_only_after_reading_that_nothing_changed(run
     writes = api.writes()
     assert len(writes) == 2 and writes[0] == writes[1]
     first, resend = [n for n, call in enumerate(api.calls) if call[0] in WRITES][:2]
-    assert [call[0] for call in api.calls[first + 1:resend]] == ["DescribeInstances"]  # the re-read between the two
+    assert [call[0] for call in api.calls[slice(first + 1, resend)]] == ["DescribeInstances"]  # the re-read between the two
 
 
 def test_a_duplicate_refusal_is_settled_by_reading_not_reported(run_module, cvm):
@@ -210,11 +225,14 @@ def test_a_duplicate_refusal_is_settled_by_reading_not_reported(run_module, cvm)
         if action == "AssociateInstancesKeyPairs" and not api.keys_of("ins-00000000"):
             api.set_keys("ins-00000000", {"skey-aaaaaaaa"})
         return original(action, params, resend_safe)
+
     api.call = interfering
     result = run_twice(run_module, api, args(instance_ids=sorted(api.instances), key_ids=["skey-aaaaaaaa"]))
     assert all(i["key_ids"] == ["skey-aaaaaaaa"] for i in result["instances"])
-    assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000000", "ins-00000001"], ["skey-aaaaaaaa"]),
-                            ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"])]
+    assert api.writes() == [
+        ("AssociateInstancesKeyPairs", ["ins-00000000", "ins-00000001"], ["skey-aaaaaaaa"]),
+        ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"]),
+    ]
 
 
 def test_operations_shown_under_their_own_ids_still_count(run_module, cvm):
@@ -223,7 +241,8 @@ def test_operations_shown_under_their_own_ids_still_count(run_module, cvm):
     assert result["changed"] and len(api.writes()) == 1
 
 
-def test_a_duplicate_refusal_of_a_full_set_resends_only_the_missing_keys(run_module, cvm):
+@pytest.mark.usefixtures("run_module")
+def test_a_duplicate_refusal_of_a_full_set_resends_only_the_missing_keys(cvm):
     """Strict add semantics, and a full-set bind (as after a replace was seen): the refusal is settled by reading."""
     api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}}, strict=True)
     binder = module.key_changes.Binder(api)
@@ -231,5 +250,7 @@ def test_a_duplicate_refusal_of_a_full_set_resends_only_the_missing_keys(run_mod
     write = module.key_changes.Write(module.key_changes.ASSOCIATE, ("ins-00000001",), ("skey-aaaaaaaa", "skey-bbbbbbbb"), False, full_set=True)
     outcome = binder.apply([write], True, 30, views=views)
     assert not outcome.stopped and outcome.final["ins-00000001"].key_ids == ("skey-aaaaaaaa", "skey-bbbbbbbb")
-    assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"]),
-                            ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"])]
+    assert api.writes() == [
+        ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa", "skey-bbbbbbbb"]),
+        ("AssociateInstancesKeyPairs", ["ins-00000001"], ["skey-aaaaaaaa"]),
+    ]

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -23,9 +22,18 @@ KEYS = {"skey-aaaaaaaa": "ops", "skey-bbbbbbbb": "deploy", "skey-cccccccc": "unu
 
 def entry(instance_id, key_ids, key_names):
     data = INSTANCES[instance_id]
-    return {"instance_id": instance_id, "instance_name": data["name"], "instance_state": data["state"], "key_ids": key_ids, "key_names": key_names,
-            "latest_operation": "StopInstances", "latest_operation_state": "SUCCESS", "latest_operation_request_id": "op-" + instance_id,
-            "private_ips": [], "public_ips": []}
+    return {
+        "instance_id": instance_id,
+        "instance_name": data["name"],
+        "instance_state": data["state"],
+        "key_ids": key_ids,
+        "key_names": key_names,
+        "latest_operation": "StopInstances",
+        "latest_operation_state": "SUCCESS",
+        "latest_operation_request_id": "op-" + instance_id,
+        "private_ips": [],
+        "public_ips": [],
+    }
 
 
 ALL = [
@@ -38,11 +46,23 @@ ALL = [
 @pytest.fixture
 def cvm(use_api):
     """An InMemoryCvm holding INSTANCES (their key lists in the order given, unsorted) and KEYS."""
+
     def make(**kwargs):
-        instances = [instance(i, state=d["state"], InstanceName=d["name"], LoginSettings={"KeyIds": list(d["keys"]) or None},
-                              Tags=[{"Key": k, "Value": v} for k, v in d["tags"].items()], LatestOperation="StopInstances",
-                              LatestOperationState="SUCCESS", LatestOperationRequestId="op-" + i) for i, d in sorted(INSTANCES.items())]
+        instances = [
+            instance(
+                i,
+                state=d["state"],
+                InstanceName=d["name"],
+                LoginSettings={"KeyIds": list(d["keys"]) or None},
+                Tags=[{"Key": k, "Value": v} for k, v in d["tags"].items()],
+                LatestOperation="StopInstances",
+                LatestOperationState="SUCCESS",
+                LatestOperationRequestId="op-" + i,
+            )
+            for i, d in sorted(INSTANCES.items())
+        ]
         return use_api(InMemoryCvm(instances, [key_pair(k, name) for k, name in sorted(KEYS.items())], **kwargs))
+
     return make
 
 
@@ -114,19 +134,26 @@ def test_api_error_fails_with_the_error(run_module, cvm):
     cvm(fail_on={"DescribeInstances": CvmApiError("DescribeInstances", "AuthFailure.SecretIdNotFound", "The SecretId is not found.", "req-9")})
     failed, result = run_module(module.main, args())
     assert failed and result["msg"].startswith("Failed to read the instances: The SecretId is not found (AuthFailure.SecretIdNotFound).")
-    assert result["error"] == {"code": "AuthFailure.SecretIdNotFound", "message": "The SecretId is not found.", "request_id": "req-9",
-                               "action": "DescribeInstances"}
+    assert result["error"] == {
+        "code": "AuthFailure.SecretIdNotFound",
+        "message": "The SecretId is not found.",
+        "request_id": "req-9",
+        "action": "DescribeInstances",
+    }
 
 
-@pytest.mark.parametrize("params, message", [
-    (dict(instance_ids=["ins-1122"]), "instance_ids has malformed IDs: 'ins-1122'. An ID is 'ins-' followed by 8 lowercase letters or digits"),
-    (dict(key_ids=["skey-1"]), "key_ids has malformed IDs: 'skey-1'. An ID is 'skey-' followed by 8 lowercase letters or digits"),
-    (dict(key_names=["ops", ""]), "key_names has empty names: remove them, or give names like ops_team."),
-    (dict(instance_filters={"zoen": "x"}), "instance_filters has an unknown filter 'zoen'. Did you mean 'zone'?"),
-    (dict(instance_filters={}), "instance_filters is empty"),
-    (dict(instance_filters={"zone": ["a", "b", "c", "d", "e", "f"]}), "instance_filters['zone'] has 6 values: the API allows at most 5 per filter."),
-    (dict(instance_ids=["ins-00000001"], instance_filters={"zone": "x"}), "parameters are mutually exclusive: instance_ids|instance_filters"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(instance_ids=["ins-1122"]), "instance_ids has malformed IDs: 'ins-1122'. An ID is 'ins-' followed by 8 lowercase letters or digits"),
+        (dict(key_ids=["skey-1"]), "key_ids has malformed IDs: 'skey-1'. An ID is 'skey-' followed by 8 lowercase letters or digits"),
+        (dict(key_names=["ops", ""]), "key_names has empty names: remove them, or give names like ops_team."),
+        (dict(instance_filters={"zoen": "x"}), "instance_filters has an unknown filter 'zoen'. Did you mean 'zone'?"),
+        (dict(instance_filters={}), "instance_filters is empty"),
+        (dict(instance_filters={"zone": ["a", "b", "c", "d", "e", "f"]}), "instance_filters['zone'] has 6 values: the API allows at most 5 per filter."),
+        (dict(instance_ids=["ins-00000001"], instance_filters={"zone": "x"}), "parameters are mutually exclusive: instance_ids|instance_filters"),
+    ],
+)
 def test_bad_input_fails_without_any_call(run_module, cvm, params, message):
     api = cvm()
     failed, result = run_module(module.main, args(**params))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -25,11 +24,14 @@ FLEET = [rec("ins-a0000001", keys=[OPS]), rec("ins-a0000002"), rec("ins-a0000003
 POLICY = KeyPolicy(required=[OPS], allowed=[DEPLOY])
 
 
-@pytest.mark.parametrize("start_with, expected", [
-    ("changes", []),
-    ("violations", [("ins-a0000002", ["existing", "policy"]), ("ins-a0000003", ["existing", "policy"])]),
-    ("all", [("ins-a0000001", ["existing"]), ("ins-a0000002", ["existing", "policy"]), ("ins-a0000003", ["existing", "policy"])]),
-])
+@pytest.mark.parametrize(
+    "start_with, expected",
+    [
+        ("changes", []),
+        ("violations", [("ins-a0000002", ["existing", "policy"]), ("ins-a0000003", ["existing", "policy"])]),
+        ("all", [("ins-a0000001", ["existing"]), ("ins-a0000002", ["existing", "policy"]), ("ins-a0000003", ["existing", "policy"])]),
+    ],
+)
 def test_what_the_first_poll_reports(start_with, expected):
     tracker = RegionTracker("ap-guangzhou", POLICY, start_with)
     assert changes(tracker.update(FLEET)) == expected
@@ -45,8 +47,7 @@ def test_appeared_state_keys_and_gone():
     tracker = RegionTracker("ap-guangzhou", KeyPolicy())
     tracker.update(FLEET)
     events = tracker.update([rec("ins-a0000001", "RUNNING", [OPS]), rec("ins-a0000002", keys=[DEPLOY]), rec("ins-a0000004")])
-    assert changes(events) == [("ins-a0000001", ["state"]), ("ins-a0000002", ["keys"]), ("ins-a0000004", ["appeared"]),
-                               ("ins-a0000003", ["gone"])]
+    assert changes(events) == [("ins-a0000001", ["state"]), ("ins-a0000002", ["keys"]), ("ins-a0000004", ["appeared"]), ("ins-a0000003", ["gone"])]
     assert events[0]["cvm_instance"]["previous"] == {"state": "STOPPED", "key_ids": [OPS]}
     assert events[2]["cvm_instance"]["previous"] is None
 
@@ -55,23 +56,37 @@ def test_the_whole_event():
     tracker = RegionTracker("ap-guangzhou", POLICY)
     tracker.update([])
     event = tracker.update([rec("ins-a0000009", "RUNNING", [ALICE], tags=(("role", "web"), ("env", "prod")))])[0]
-    assert event == {"cvm_instance": {
-        "instance_id": "ins-a0000009", "region": "ap-guangzhou", "instance_name": "name-9", "state": "RUNNING",
-        "key_ids": [ALICE], "tags": {"env": "prod", "role": "web"}, "os_name": "Debian 12.0 64bit",
-        "changes": ["appeared", "policy"], "previous": None,
-        "policy": {"compliant": False, "missing_key_ids": [OPS], "unexpected_key_ids": [ALICE],
-                   "required_key_ids": [OPS], "allowed_key_ids": [OPS, DEPLOY]}}}
+    assert event == {
+        "cvm_instance": {
+            "instance_id": "ins-a0000009",
+            "region": "ap-guangzhou",
+            "instance_name": "name-9",
+            "state": "RUNNING",
+            "key_ids": [ALICE],
+            "tags": {"env": "prod", "role": "web"},
+            "os_name": "Debian 12.0 64bit",
+            "changes": ["appeared", "policy"],
+            "previous": None,
+            "policy": {
+                "compliant": False,
+                "missing_key_ids": [OPS],
+                "unexpected_key_ids": [ALICE],
+                "required_key_ids": [OPS],
+                "allowed_key_ids": [OPS, DEPLOY],
+            },
+        }
+    }
 
 
 def test_a_violation_is_reported_when_it_starts_or_changes_not_at_every_poll():
     tracker = RegionTracker("ap-guangzhou", POLICY)
     tracker.update([rec("ins-a0000001", keys=[OPS])])
     assert changes(tracker.update([rec("ins-a0000001", keys=[OPS, ALICE])])) == [("ins-a0000001", ["keys", "policy"])]
-    assert tracker.update([rec("ins-a0000001", keys=[OPS, ALICE])]) == []                  # still off policy: quiet
-    events = tracker.update([rec("ins-a0000001", "RUNNING", [OPS, ALICE])])                 # state changes, same violation
+    assert tracker.update([rec("ins-a0000001", keys=[OPS, ALICE])]) == []  # still off policy: quiet
+    events = tracker.update([rec("ins-a0000001", "RUNNING", [OPS, ALICE])])  # state changes, same violation
     assert changes(events) == [("ins-a0000001", ["state"])] and events[0]["cvm_instance"]["policy"]["compliant"] is False
     assert changes(tracker.update([rec("ins-a0000001", "RUNNING", [ALICE])])) == [("ins-a0000001", ["keys", "policy"])]  # now also missing
-    events = tracker.update([rec("ins-a0000001", "RUNNING", [OPS])])                        # repaired
+    events = tracker.update([rec("ins-a0000001", "RUNNING", [OPS])])  # repaired
     assert changes(events) == [("ins-a0000001", ["keys"])] and events[0]["cvm_instance"]["policy"]["compliant"] is True
     assert changes(tracker.update([rec("ins-a0000001", "RUNNING", [OPS, ALICE])])) == [("ins-a0000001", ["keys", "policy"])]  # again
 
@@ -90,13 +105,20 @@ def test_the_policy_waits_for_a_settled_linux_instance():
     assert changes(events) == [("ins-a0000005", ["appeared"]), ("ins-a0000006", ["appeared"])]
     assert [e["cvm_instance"]["policy"] for e in events] == [None, None]
     assert changes(tracker.update([rec("ins-a0000005", "RUNNING"), rec("ins-a0000006", "RUNNING", os_name="Windows")])) == [
-        ("ins-a0000005", ["state", "policy"]), ("ins-a0000006", ["state"])]
+        ("ins-a0000005", ["state", "policy"]),
+        ("ins-a0000006", ["state"]),
+    ]
 
 
 def test_policy_without_allowed_keys_allows_any_other_key():
     policy = KeyPolicy(required=[OPS])
     assert policy.check(rec("ins-a0000001", keys=[OPS, ALICE])) == {
-        "compliant": True, "missing_key_ids": [], "unexpected_key_ids": [], "required_key_ids": [OPS], "allowed_key_ids": None}
+        "compliant": True,
+        "missing_key_ids": [],
+        "unexpected_key_ids": [],
+        "required_key_ids": [OPS],
+        "allowed_key_ids": None,
+    }
     assert KeyPolicy(allowed=[]).check(rec("ins-a0000001", keys=[ALICE]))["unexpected_key_ids"] == [ALICE]
     assert not KeyPolicy().active and KeyPolicy(allowed=[]).active
 
@@ -115,8 +137,16 @@ def test_duplicates_across_pages_count_once():
 
 
 def test_from_api_and_bad_start_with():
-    record = WatchedInstance.from_api({"InstanceId": "ins-a0000001", "InstanceState": "RUNNING", "LoginSettings": {"KeyIds": None},
-                                      "Tags": [{"Key": "env", "Value": "prod"}], "OsName": "Windows Server"}, "ap-shanghai")
+    record = WatchedInstance.from_api(
+        {
+            "InstanceId": "ins-a0000001",
+            "InstanceState": "RUNNING",
+            "LoginSettings": {"KeyIds": None},
+            "Tags": [{"Key": "env", "Value": "prod"}],
+            "OsName": "Windows Server",
+        },
+        "ap-shanghai",
+    )
     assert (record.key_ids, record.tags, record.region, record.is_windows, record.name) == ((), (("env", "prod"),), "ap-shanghai", True, "")
     with pytest.raises(ValueError, match="start_with must be one of changes, violations, all, got 'new'"):
         RegionTracker("ap-guangzhou", KeyPolicy(), "new")

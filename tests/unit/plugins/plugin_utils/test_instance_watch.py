@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -26,8 +25,17 @@ SECRET = "s3cretKeyValue0000"
 
 @pytest.fixture(autouse=True)
 def no_environment(monkeypatch):
-    for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SECURITY_TOKEN", "TENCENTCLOUD_REGION",
-                 "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_CA_BUNDLE", "TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_ALLOW_INSECURE_HTTP"):
+    """No TENCENTCLOUD_* variable of the calling shell reaches the plugin."""
+    for name in (
+        "TENCENTCLOUD_SECRET_ID",
+        "TENCENTCLOUD_SECRET_KEY",
+        "TENCENTCLOUD_SECURITY_TOKEN",
+        "TENCENTCLOUD_REGION",
+        "TENCENTCLOUD_ENDPOINT",
+        "TENCENTCLOUD_CA_BUNDLE",
+        "TENCENTCLOUD_API_DEADLINE",
+        "TENCENTCLOUD_ALLOW_INSECURE_HTTP",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -35,8 +43,7 @@ class FleetApi:
     """DescribeInstances (Offset/Limit paging) and DescribeKeyPairs (key-name filter); `grow` adds an instance after each page."""
 
     def __init__(self, count, grow=False, fail=None):
-        self.instances = [{"InstanceId": "ins-f%07d" % n, "InstanceState": "STOPPED", "LoginSettings": {"KeyIds": None}}
-                          for n in range(1, count + 1)]
+        self.instances = [{"InstanceId": "ins-f%07d" % n, "InstanceState": "STOPPED", "LoginSettings": {"KeyIds": None}} for n in range(1, count + 1)]
         self.grow = grow
         self.fail = fail  # a CvmApiError to raise instead of answering, while set
         self.calls = []
@@ -44,6 +51,7 @@ class FleetApi:
         self.endpoint_url = "https://cvm.tencentcloudapi.com"
 
     def call(self, action, params, resend_safe=False):
+        """CvmApi.call's contract: one page of instances (or the key pairs asked for) per call."""
         assert resend_safe, "%s is a read: it must be sent with resend_safe=True" % action
         self.calls.append((action, params))
         if self.fail is not None:
@@ -54,7 +62,7 @@ class FleetApi:
             found = [p for p in pairs if p["KeyName"] in names]
             return {"TotalCount": len(found), "KeyPairSet": found}
         assert params["Limit"] == 100
-        page = {"TotalCount": len(self.instances), "InstanceSet": self.instances[params["Offset"]:params["Offset"] + 100]}
+        page = {"TotalCount": len(self.instances), "InstanceSet": self.instances[slice(params["Offset"], params["Offset"] + 100)]}
         if self.grow:
             self.instances.insert(0, {"InstanceId": "ins-g%07d" % len(self.calls), "InstanceState": "PENDING"})
         return page
@@ -70,18 +78,24 @@ def region_watch(api, clock=None, **args):
 
 # -- arguments -------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args, message", [
-    ({"intervall": 5}, "Unknown options of tencentcloud.cvm.cvm_instances: 'intervall' (did you mean 'interval'?). Known options: "),
-    ({"interval": 0}, "interval must be a whole number of seconds from 1 to 86400 (one day), got 0."),
-    ({"read_rate": 41}, "read_rate must be from 1 to 40 (DescribeInstances' documented limit per region), got 41."),
-    ({"start_with": "new"}, "value of start_with must be one of: changes, violations, all, got: new"),
-    ({"region": None}, "regions is required: set the option regions (a list), or region or the environment variable TENCENTCLOUD_REGION"),
-    ({"regions": ["ap-guangzhou", "Guangzhou"]}, "region 'Guangzhou' is not a Tencent Cloud region name"),
-    ({"filters": {"tag:": "prod"}}, "filters has the filter 'tag:' without a tag key"),
-    ({"required_keys": ["skey-1122", "ops-team"], "allowed_keys": [" "]},
-     "Malformed key pair IDs in required_keys: 'skey-1122'. An ID is 'skey-' followed by 8 lowercase letters or digits"),
-    ({"endpoint": "http://user:pass@127.0.0.1:1"}, "holds user info (user:password@)"),
-])
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"intervall": 5}, "Unknown options of tencentcloud.cvm.cvm_instances: 'intervall' (did you mean 'interval'?). Known options: "),
+        ({"interval": 0}, "interval must be a whole number of seconds from 1 to 86400 (one day), got 0."),
+        ({"read_rate": 41}, "read_rate must be from 1 to 40 (DescribeInstances' documented limit per region), got 41."),
+        ({"start_with": "new"}, "value of start_with must be one of: changes, violations, all, got: new"),
+        ({"region": None}, "regions is required: set the option regions (a list), or region or the environment variable TENCENTCLOUD_REGION"),
+        ({"regions": ["ap-guangzhou", "Guangzhou"]}, "region 'Guangzhou' is not a Tencent Cloud region name"),
+        ({"filters": {"tag:": "prod"}}, "filters has the filter 'tag:' without a tag key"),
+        (
+            {"required_keys": ["skey-1122", "ops-team"], "allowed_keys": [" "]},
+            "Malformed key pair IDs in required_keys: 'skey-1122'. An ID is 'skey-' followed by 8 lowercase letters or digits",
+        ),
+        ({"endpoint": "http://user:pass@127.0.0.1:1"}, "holds user info (user:password@)"),
+    ],
+)
 def test_bad_arguments_are_named(args, message):
     with pytest.raises(watch.SourceArgumentError) as caught:
         settings(**args)
@@ -101,7 +115,13 @@ def test_arguments_from_the_environment_and_defaults(monkeypatch):
     monkeypatch.setenv("TENCENTCLOUD_API_DEADLINE", "")  # an AWX credential's empty field: the default
     found = watch.parse_arguments({"eda_feedback_queue": object(), "filters": {}})
     assert (found["regions"], found["interval"], found["read_rate"], found["start_with"], found["filters"], found["api_deadline"]) == (
-        ["ap-shanghai"], 60, 10, "changes", None, 60)
+        ["ap-shanghai"],
+        60,
+        10,
+        "changes",
+        None,
+        60,
+    )
 
 
 def test_secret_key_given_without_id_is_refused_before_any_request():
@@ -110,6 +130,7 @@ def test_secret_key_given_without_id_is_refused_before_any_request():
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------
+
 
 def test_every_page_is_read_one_after_the_other():
     api = FleetApi(250)
@@ -135,8 +156,7 @@ def test_key_names_resolve_to_ids_per_region():
     region = region_watch(FleetApi(1), required_keys=["ops-team", "skey-k1000003"], allowed_keys=["deploy"])
     events = region.poll() + region.poll()
     policy = region.tracker.policy
-    assert (policy.required, policy.allowed, events) == (
-        ("skey-k1000001", "skey-k1000003"), ("skey-k1000001", "skey-k1000002", "skey-k1000003"), [])
+    assert (policy.required, policy.allowed, events) == (("skey-k1000001", "skey-k1000003"), ("skey-k1000001", "skey-k1000002", "skey-k1000003"), [])
 
 
 def test_an_unknown_key_name_stops_the_source():
@@ -145,6 +165,7 @@ def test_an_unknown_key_name_stops_the_source():
 
 
 # -- failures --------------------------------------------------------------------------------------------------------
+
 
 def test_a_failing_region_reports_backs_off_and_recovers():
     clock = FakeClock()
@@ -188,10 +209,14 @@ def test_fleet_polls_only_the_regions_that_are_due():
 
 # -- documentation and schema ----------------------------------------------------------------------------------------
 
+
 def source_documentation():
     tree = ast.parse((SOURCE / "cvm_instances.py").read_text(encoding="utf-8"))
-    return {node.targets[0].id: node.value.value for node in tree.body
-            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) in ("DOCUMENTATION", "EXAMPLES")}
+    return {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) in ("DOCUMENTATION", "EXAMPLES")
+    }
 
 
 def test_documentation_matches_the_argument_spec():
@@ -202,7 +227,11 @@ def test_documentation_matches_the_argument_spec():
     assert sorted(options) == sorted(spec)
     for name, option in options.items():
         assert (option["type"], option.get("elements"), option.get("choices"), option.get("default")) == (
-            spec[name]["type"], spec[name].get("elements"), spec[name].get("choices"), spec[name].get("default")), name
+            spec[name]["type"],
+            spec[name].get("elements"),
+            spec[name].get("choices"),
+            spec[name].get("default"),
+        ), name
     assert yaml.safe_load(source_documentation()["EXAMPLES"])[0]["sources"][0]["tencentcloud.cvm.cvm_instances"]
 
 
@@ -213,7 +242,11 @@ def test_schema_matches_the_argument_spec():
     assert sorted(schema["properties"]) == sorted(spec)
     for name, prop in schema["properties"].items():
         assert (prop["type"], prop.get("enum"), prop.get("default"), prop.get("format") == "password") == (
-            types[spec[name]["type"]], spec[name].get("choices"), spec[name].get("default"), bool(spec[name].get("no_log"))), name
+            types[spec[name]["type"]],
+            spec[name].get("choices"),
+            spec[name].get("default"),
+            bool(spec[name].get("no_log")),
+        ), name
 
 
 # -- API data is data: no event carries a template -------------------------------------------------------------------
@@ -223,8 +256,14 @@ TOUCH = "{{ lookup('ansible.builtin.pipe', 'touch marker') }}"
 
 def test_events_carry_no_template_marker_and_say_which_fields_held_one():
     api = FleetApi(2)
-    api.instances[0].update({"InstanceName": TOUCH, "OsName": "{% if 1 %}x{% endif %}", "InstanceState": "RUNNING",
-                             "Tags": [{"Key": "env", "Value": "prod"}, {"Key": "{#k#}", "Value": TOUCH}]})
+    api.instances[0].update(
+        {
+            "InstanceName": TOUCH,
+            "OsName": "{% if 1 %}x{% endif %}",
+            "InstanceState": "RUNNING",
+            "Tags": [{"Key": "env", "Value": "prod"}, {"Key": "{#k#}", "Value": TOUCH}],
+        }
+    )
     api.instances[1]["InstanceName"] = "plain {name}"
     first, second = region_watch(api, start_with="all").poll()
     text = json.dumps([first, second])
