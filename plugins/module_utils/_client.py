@@ -26,6 +26,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from typing import Optional, Tuple
 from urllib.parse import urlsplit
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
@@ -311,6 +312,25 @@ def check_rate_limit_url(url, ca_bundle=None):
     return url, shown
 
 
+def check_settings(region: Optional[str], endpoint: Optional[str] = None, request_timeout: object = DEFAULT_REQUEST_TIMEOUT,
+                   api_deadline: object = DEFAULT_API_DEADLINE, ca_bundle: Optional[str] = None, rate_limit_url: Optional[str] = None,
+                   rate_limit_ca_bundle: Optional[str] = None) -> Tuple[str, str, Optional[str], Optional[str]]:
+    """Every check of a client's settings, in the order their messages are given: (protocol, host[:port], rate_limit_url,
+    rate_limit_url as it may be shown). Raises SettingsError naming the first unusable value; sends nothing.
+
+    CvmApi runs it when it is made; the connection builder (_credentials.build_clients) runs it first for every region, so a
+    bad setting is reported before any credential is looked up.
+    """
+    check_seconds("request_timeout", request_timeout)
+    check_seconds("api_deadline", api_deadline)
+    check_region(region)
+    protocol, host = parse_endpoint(endpoint)
+    url, shown = check_rate_limit_url(rate_limit_url, rate_limit_ca_bundle)
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        raise SettingsError("ca_bundle %r does not exist or is not a file: give the path of a PEM file of CA certificates." % ca_bundle)
+    return protocol, host, url, shown
+
+
 class RateLimiter:
     """At most `rate` requests in any window of one second (plus a margin), shared by the threads of a process.
 
@@ -372,12 +392,8 @@ class CvmApi:
                  api_deadline=DEFAULT_API_DEADLINE, sleep=time.sleep, rng=random.uniform, clock=time.monotonic, warn=None,
                  allow_insecure_http=False, service=SERVICE, version=API_VERSION, rate_limit_url=None, rate_limit_password=None,
                  rate_limit_ca_bundle=None):
-        check_region(region)
-        check_seconds("request_timeout", request_timeout)
-        check_seconds("api_deadline", api_deadline)
-        self.protocol, self.host = parse_endpoint(endpoint)
-        if ca_bundle and not os.path.isfile(ca_bundle):
-            raise SettingsError("ca_bundle %r does not exist or is not a file: give the path of a PEM file of CA certificates." % ca_bundle)
+        self.protocol, self.host, self.rate_limit_url, self.rate_limit_shown = check_settings(
+            region, endpoint, request_timeout, api_deadline, ca_bundle, rate_limit_url, rate_limit_ca_bundle)
         self.region = region
         self.credential = credential
         self.service = service
@@ -386,7 +402,6 @@ class CvmApi:
         self.api_deadline = api_deadline
         # Never pass an empty value on: the SDK hands it to requests as `verify`, where "" turns verification off.
         self.ca_bundle = ca_bundle or None
-        self.rate_limit_url, self.rate_limit_shown = check_rate_limit_url(rate_limit_url, rate_limit_ca_bundle)
         self._rate_limit_password = rate_limit_password or None
         self._rate_limit_ca_bundle = rate_limit_ca_bundle or None
         self._sleep = sleep

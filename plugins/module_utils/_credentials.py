@@ -14,11 +14,16 @@ It sits above the client because the STS call goes through the client's machiner
 timeouts, api_deadline, retries, error table); the client only calls the credential object it is given
 (get_credential_info, ensure_fresh, renew_after_token_failure), never this file.
 
+It is also the one connection builder: connection_argument_spec() (the options and the environment variables they fall
+back to, with AWX's empty variables meaning "not set") and build_clients() (options -> one client per region, one
+credential for all) serve the modules (_base), the inventory plugin, the event source and STS alike.
+
 Layer 4 (lookups and credentials). May import: _client.
 """
 
 from __future__ import annotations
 
+import decimal
 import json
 import os
 import re
@@ -26,6 +31,11 @@ import socket
 import stat
 import threading
 import time
+
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator, ValidationResult
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
 
@@ -324,9 +334,129 @@ def connect(options, region, warn=None):
     base = resolve_credential(options.get("secret_id"), options.get("secret_key"), options.get("security_token"), options.get("profile"), warn)
     if not role_arn:
         return base
-    sts_api = _client.CvmApi(base, region, endpoint=sts_endpoint_for(options.get("endpoint"), options.get("sts_endpoint")),
-                             request_timeout=options.get("request_timeout") or _client.DEFAULT_REQUEST_TIMEOUT,
-                             ca_bundle=options.get("ca_bundle"), api_deadline=options.get("api_deadline") or _client.DEFAULT_API_DEADLINE,
-                             warn=warn, allow_insecure_http=bool(options.get("allow_insecure_http")),
-                             service=STS_SERVICE, version=STS_VERSION)
+    # The shared limit (rate_limit_url) keeps the CVM actions' budget; AssumeRole keeps this machine's own limit.
+    sts_api = _new_client(options, region, base, warn, endpoint=sts_endpoint_for(options.get("endpoint"), options.get("sts_endpoint")),
+                          service=STS_SERVICE, version=STS_VERSION, rate_limit_url=None, rate_limit_password=None, rate_limit_ca_bundle=None)
     return AssumedRoleCredential(sts_api, role_arn, session_name, duration, options.get("role_external_id"))
+
+
+# -- the one connection builder ---------------------------------------------------------------------------------------
+
+def env_fallback(*names: str) -> str:
+    """The value of the first of these environment variables that is set and not empty (an argument spec fallback).
+
+    An empty variable means "not set" for every option: AWX injects one for each credential input left empty, and
+    ansible-core's own env_fallback would pass '' on, which an int or bool option refuses. The environment is only read.
+    """
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise AnsibleFallbackNotFound
+
+
+def connection_argument_spec() -> Dict[str, Dict[str, Any]]:
+    """The options documented once in the tencentcloud.cvm.connection doc fragment, with their environment variables."""
+    return dict(
+        # The id is not secret (like an AWS access key id): showing it makes output useful.
+        secret_id=dict(type="str", no_log=False, fallback=(env_fallback, ["TENCENTCLOUD_SECRET_ID"])),
+        secret_key=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_SECRET_KEY"])),
+        security_token=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_SECURITY_TOKEN"])),
+        profile=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_PROFILE"])),
+        role_arn=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ROLE_ARN"])),
+        role_session_name=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ROLE_SESSION_NAME"])),
+        role_duration=dict(type="int", default=DEFAULT_ROLE_DURATION, fallback=(env_fallback, ["TENCENTCLOUD_ROLE_DURATION"])),
+        role_external_id=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_ROLE_EXTERNAL_ID"])),
+        sts_endpoint=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_STS_ENDPOINT"])),
+        region=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_REGION"])),
+        endpoint=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ENDPOINT"])),
+        ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_CA_BUNDLE"])),
+        request_timeout=dict(type="int", default=_client.DEFAULT_REQUEST_TIMEOUT),
+        api_deadline=dict(type="int", default=_client.DEFAULT_API_DEADLINE, fallback=(env_fallback, ["TENCENTCLOUD_API_DEADLINE"])),
+        allow_insecure_http=dict(type="bool", default=False, fallback=(env_fallback, ["TENCENTCLOUD_ALLOW_INSECURE_HTTP"])),
+        rate_limit_url=dict(type="str", no_log=False, fallback=(env_fallback, ["TENCENTCLOUD_RATE_LIMIT_URL"])),
+        rate_limit_password=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_RATE_LIMIT_PASSWORD"])),
+        rate_limit_ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE"])),
+    )
+
+
+# The options counted in seconds, bounded by _client.MAX_SECONDS (modules add their own wait_timeout).
+SECONDS_OPTIONS = ("request_timeout", "api_deadline", "wait_timeout")
+
+
+def unconvertible_numbers(spec: Mapping[str, Mapping[str, Any]], given: Mapping[str, Any]) -> Dict[str, str]:
+    """{option: text} for int options given as text (in `given`, else by their environment fallback) that ansible-core cannot
+    turn into a number safely.
+
+    ansible-core converts '1e9' through decimal.Decimal: 'Infinity' then escapes its error handling (OverflowError, a
+    crash), and an exponent like '1e999999999' builds an integer of a billion digits (a hang). Found here first, they are
+    refused with a message instead (number_refusal).
+    """
+    found = {}
+    for name, settings in spec.items():
+        if settings.get("type") != "int":
+            continue
+        value = given.get(name)
+        if value is None and "fallback" in settings:
+            value = next((os.environ[var] for var in settings["fallback"][1] if os.environ.get(var)), None)
+        if isinstance(value, str):
+            try:
+                number = decimal.Decimal(value.strip())
+            except decimal.DecimalException:
+                continue  # ansible-core refuses it with its own clear message
+            if not number.is_finite() or number.adjusted() > 30:
+                found[name] = value
+    return found
+
+
+def number_refusal(name: str, text: str) -> str:
+    """The sentence refusing an option's number that cannot be converted safely (see unconvertible_numbers)."""
+    problem = _client.seconds_problem(name, text) if name in SECONDS_OPTIONS else None
+    return problem or "%s must be a whole number, got %s." % (name, repr(text)[:40])
+
+
+def validate_options(spec: Mapping[str, Mapping[str, Any]], given: Mapping[str, Any]) -> Tuple[ValidationResult, List[str]]:
+    """Options for a plugin (inventory, event source) as ansible-core checks a module's: environment fallbacks, defaults,
+    types. Returns (ansible-core's ValidationResult, refusals of numbers it cannot convert safely); those are parsed as text."""
+    unconvertible = unconvertible_numbers(spec, given)
+    safe = {name: dict(settings, type="str") if name in unconvertible else dict(settings) for name, settings in spec.items()}
+    result = ArgumentSpecValidator(safe).validate(dict(given))
+    return result, [number_refusal(name, text) for name, text in sorted(unconvertible.items())]
+
+
+def default_region(options: Mapping[str, Any], warn: Optional[Callable[[str], None]] = None) -> Optional[str]:
+    """options['region'], else the region of the tccli profile options['profile'] names, else None."""
+    return options.get("region") or profile_region(options.get("profile"), warn)
+
+
+def _seconds(options: Mapping[str, Any], name: str) -> Any:
+    """request_timeout or api_deadline of the options, or its default when not given (None); any other value is checked."""
+    value = options.get(name)
+    return (_client.DEFAULT_REQUEST_TIMEOUT if name == "request_timeout" else _client.DEFAULT_API_DEADLINE) if value is None else value
+
+
+def _new_client(options: Mapping[str, Any], region: Optional[str], credential: Any, warn: Optional[Callable[[str], None]],
+                **overrides: Any) -> _client.CvmApi:
+    """The one place a client is made: the connection options as CvmApi takes them, `overrides` for STS."""
+    settings = dict(endpoint=options.get("endpoint"), request_timeout=_seconds(options, "request_timeout"),
+                    api_deadline=_seconds(options, "api_deadline"), ca_bundle=options.get("ca_bundle"),
+                    allow_insecure_http=bool(options.get("allow_insecure_http")),
+                    rate_limit_url=options.get("rate_limit_url"), rate_limit_password=options.get("rate_limit_password"),
+                    rate_limit_ca_bundle=options.get("rate_limit_ca_bundle"))
+    settings.update(overrides)
+    return _client.CvmApi(credential, region, warn=warn, **settings)
+
+
+def build_clients(options: Mapping[str, Any], regions: Sequence[str], warn: Optional[Callable[[str], None]] = None
+                  ) -> Dict[str, _client.CvmApi]:
+    """{region: CvmApi} for the connection options (see connection_argument_spec), one credential shared by every region.
+
+    Every setting is checked for every region first (the client's own check_settings), then the credential is found (or the
+    role assumed, see connect) once: an assumed role's keys are renewed once for all regions. Raises SettingsError, naming the
+    bad value and the fix, before any request.
+    """
+    for region in regions or [None]:
+        _client.check_settings(region, options.get("endpoint"), _seconds(options, "request_timeout"), _seconds(options, "api_deadline"),
+                               options.get("ca_bundle"), options.get("rate_limit_url"), options.get("rate_limit_ca_bundle"))
+    credential = connect(options, regions[0], warn=warn)
+    return {region: _new_client(options, region, credential, warn) for region in regions}
