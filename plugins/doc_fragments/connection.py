@@ -164,4 +164,5 @@ requirements:
   - python >= 3.9
   - tencentcloud-sdk-python-common
   - tencentcloud-sdk-python-cvm
+  - tenacity
 """

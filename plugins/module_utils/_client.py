@@ -26,7 +26,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
@@ -38,6 +38,7 @@ try:
     from tencentcloud.common.profile.client_profile import ClientProfile
     from tencentcloud.common.profile.http_profile import HttpProfile
     from requests.exceptions import RequestException  # the SDK's HTTP library; raised raw while it reads a body
+    import tenacity  # the retry loop (see CvmApi.call and docs/architecture.md, "Retries")
 except ImportError:
     HAS_SDK = False
     SDK_IMPORT_ERROR = traceback.format_exc()
@@ -53,7 +54,7 @@ else:
     # The SDK logs whole requests (Authorization and X-TC-Token headers included) at DEBUG.
     logging.getLogger("tencentcloud_sdk_common").setLevel(logging.WARNING)
 
-SDK_REQUIREMENT = "tencentcloud-sdk-python-common and tencentcloud-sdk-python-cvm"
+SDK_REQUIREMENT = "tencentcloud-sdk-python-common, tencentcloud-sdk-python-cvm and tenacity"
 DEFAULT_ENDPOINT = "cvm.tencentcloudapi.com"
 SERVICE = "cvm"
 API_VERSION = "2017-03-12"
@@ -441,46 +442,15 @@ class CvmApi:
         after throttling and for a busy instance's operation does not count (their attempt caps bound
         them), so a queue of thousands of requests in a big run never eats any one call's deadline.
         """
-        limiter = self._limiter(action)
-        started = self._clock()
-        used = 0.0  # seconds counted against api_deadline
-        attempts = 0
-        failures = {}  # code -> failures of this call
-        renewed = False  # a temporary key refused as expired is renewed once per call
-        while True:
-            attempts += 1
-            slot = limiter.acquire()
-            try:
-                # Temporary keys about to expire are renewed first; a failure to renew is raised as it is (not retried here).
-                generation = self._fresh_credential()
-                sent = self._clock()
-                try:
-                    return self._send(action, params, self._attempt_timeout(self.api_deadline - used))
-                except CvmApiError as exc:
-                    error = exc
-                finally:
-                    used += self._clock() - sent
-            finally:
-                limiter.release(slot)
-            failures[error.code] = failures.get(error.code, 0) + 1
-            if error.code == TOKEN_FAILURE and not renewed and hasattr(self.credential, "renew_after_token_failure"):
-                # The token expired between signing and the server's check. The refusal is an answer decided before the
-                # action, so nothing was applied and even a write is safe to send again with renewed keys.
-                renewed = True
-                self.credential.renew_after_token_failure(generation)
-                continue
-            retry = _errors.retry_class(error.code, action)
-            if (retry is None or attempts >= _errors.MAX_ATTEMPTS[retry] or failures[error.code] >= _errors.max_attempts(error.code, action)
-                    or (retry == _errors.TRANSIENT and not resend_safe)):
-                raise self._given_up(error, attempts, started)
-            delay = self._backoff(retry, attempts)
-            counted = delay if retry == _errors.TRANSIENT else 0.0
-            if self.api_deadline - used - counted < MIN_ATTEMPT_SECONDS:
-                raise self._given_up(error, attempts, started, deadline_reached=True)
-            used += counted
-            if retry == _errors.THROTTLED:
-                limiter.pause(delay)
-            self._sleep(delay)
+        attempts = _Attempts(self, action, params, resend_safe)
+        # tenacity runs the loop; _Attempts decides (retry), how long to wait (wait) and how to wait (sleep).
+        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(attempts.retry), wait=attempts.wait, sleep=attempts.sleep)
+        try:
+            return retrying(attempts.attempt)
+        except CvmApiError as error:
+            if error is not attempts.error:
+                raise  # not the action's answer (renewing the temporary keys failed): as it is
+            raise self._given_up(error, attempts.count, attempts.started, attempts.deadline_reached) from None
 
     def _fresh_credential(self):
         """Renew temporary keys that are about to expire (_credentials.AssumedRoleCredential); return their generation."""
@@ -530,8 +500,8 @@ class CvmApi:
         return response
 
     def _backoff(self, retry, attempts):
-        first, cap = BACKOFF[retry]
-        delay = min(cap, first * (2 ** (attempts - 1)))
+        """Exponential from the class's first delay up to its cap, with jitter: between half of it and all of it."""
+        delay = exponential_delay(*BACKOFF[retry], attempts)
         return self._rng(delay / 2, delay)
 
     def _limiter(self, action):
@@ -557,6 +527,95 @@ class CvmApi:
                                   ClientProfile(httpProfile=http_profile, language="en-US"))
             self._local.client = client
         return client
+
+
+class _AttemptNumber:
+    """What tenacity's wait strategies read of a retry's state: the number of the attempt that failed."""
+
+    def __init__(self, attempt_number: int) -> None:
+        self.attempt_number = attempt_number
+
+
+def exponential_delay(first: float, cap: float, attempt: int) -> float:
+    """first, doubled after each failed attempt (attempt counts from 1), at most cap: tenacity's wait_exponential."""
+    return tenacity.wait_exponential(multiplier=first, max=cap)(_AttemptNumber(attempt))
+
+
+class _Attempts:
+    """One CvmApi.call's retry policy and state, as tenacity's callbacks: attempt() sends once, retry() decides, wait() and
+    sleep() wait. Retries stop at the retry class's attempt cap, at the code's own cap (MAX_FAILURES_BY_CODE), or when the
+    call's api_deadline could not hold another attempt (see CvmApi.call)."""
+
+    def __init__(self, api: CvmApi, action: str, params: Dict[str, Any], resend_safe: bool) -> None:
+        self.api = api
+        self.action = action
+        self.params = params
+        self.resend_safe = resend_safe
+        self.limiter = api._limiter(action)  # pylint: disable=protected-access
+        self.started = api._clock()  # pylint: disable=protected-access
+        self.used = 0.0  # seconds counted against api_deadline
+        self.count = 0  # attempts sent
+        self.failures: Dict[str, int] = {}  # code -> failures of this call
+        self.renewed = False  # a temporary key refused as expired is renewed once per call
+        self.generation: Any = None
+        self.error: Optional[CvmApiError] = None  # the last answer that was a failure
+        self.delay = 0.0
+        self.throttled = False
+        self.deadline_reached = False
+
+    def attempt(self) -> Dict[str, Any]:
+        api = self.api
+        self.count += 1
+        slot = self.limiter.acquire()
+        try:
+            # Temporary keys about to expire are renewed first; a failure to renew is raised as it is (never retried here).
+            self.generation = api._fresh_credential()  # pylint: disable=protected-access
+            sent = api._clock()  # pylint: disable=protected-access
+            try:
+                return api._send(self.action, self.params, api._attempt_timeout(api.api_deadline - self.used))  # pylint: disable=protected-access
+            except CvmApiError as exc:
+                self.error = exc
+                raise
+            finally:
+                self.used += api._clock() - sent  # pylint: disable=protected-access
+        finally:
+            self.limiter.release(slot)
+
+    def retry(self, error: BaseException) -> bool:
+        """Whether to send again after `error`; sets the delay (wait) first."""
+        if error is not self.error:
+            return False
+        code = self.error.code
+        self.failures[code] = self.failures.get(code, 0) + 1
+        credential = self.api.credential
+        if code == TOKEN_FAILURE and not self.renewed and hasattr(credential, "renew_after_token_failure"):
+            # The token expired between signing and the server's check. The refusal is an answer decided before the
+            # action, so nothing was applied and even a write is safe to send again with renewed keys.
+            self.renewed = True
+            credential.renew_after_token_failure(self.generation)
+            self.delay, self.throttled = 0.0, False
+            return True
+        retry = _errors.retry_class(code, self.action)
+        if (retry is None or self.count >= _errors.MAX_ATTEMPTS[retry] or self.failures[code] >= _errors.max_attempts(code, self.action)
+                or (retry == _errors.TRANSIENT and not self.resend_safe)):
+            return False
+        delay = self.api._backoff(retry, self.count)  # pylint: disable=protected-access
+        counted = delay if retry == _errors.TRANSIENT else 0.0
+        if self.api.api_deadline - self.used - counted < MIN_ATTEMPT_SECONDS:
+            self.deadline_reached = True
+            return False
+        self.used += counted
+        self.delay, self.throttled = delay, retry == _errors.THROTTLED
+        return True
+
+    def wait(self, retry_state: Any) -> float:  # pylint: disable=unused-argument  # decided by retry()
+        return self.delay
+
+    def sleep(self, seconds: float) -> None:
+        if self.throttled:
+            self.limiter.pause(seconds)  # the server said we were too fast: every thread of the limit waits
+        if seconds:
+            self.api._sleep(seconds)  # pylint: disable=protected-access
 
 
 def _describe_network_error(raw, endpoint_url, timeout, proxy=None):

@@ -260,7 +260,7 @@ class RegionWatch:
         except Exception as error:  # pylint: disable=broad-except  # any failure of one poll: report, back off, go on
             self.failures += 1
             interval = self.settings["interval"]
-            retry_in = min(interval * 2 ** (self.failures - 1), max(interval, MAX_BACKOFF))
+            retry_in = int(_client.exponential_delay(interval, max(interval, MAX_BACKOFF), self.failures))
             self.next_at = self.clock() + retry_in
             event = safe_event(error_event(self, error, retry_in))
             log.warning("%s Retrying in %d s.", printable(event["cvm_instances_error"]["message"]), retry_in)

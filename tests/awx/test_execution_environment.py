@@ -30,8 +30,9 @@ ansible_builder = pytest.importorskip("ansible_builder", reason="ansible-builder
 from ansible_builder.ee_schema import validate_schema  # noqa: E402  pylint: disable=wrong-import-position
 
 SDK_PACKAGES = {"tencentcloud-sdk-python-common", "tencentcloud-sdk-python-cvm"}
-# What requirements.txt names: the SDK, and redis for the option rate_limit_url (imported only when it is set).
-REQUIRED_PACKAGES = SDK_PACKAGES | {"redis"}
+# What requirements.txt names: the SDK, tenacity (the client's retries), and redis for the option rate_limit_url (imported
+# only when it is set).
+REQUIRED_PACKAGES = SDK_PACKAGES | {"tenacity", "redis"}
 
 
 def requirement_names(lines):
