@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,7 +14,8 @@ _key_pairs); never a module.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, NoReturn, Sequence, Set
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
+from collections.abc import Sequence
 
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -34,7 +34,7 @@ connection_argument_spec = _credentials.connection_argument_spec
 class ModuleFailure(Exception):
     """The one exception a module's run raises: the message, and the result so far (changed, request ids...) with extras."""
 
-    def __init__(self, msg: str, payload: Dict[str, Any]) -> None:
+    def __init__(self, msg: str, payload: dict[str, Any]) -> None:
         super().__init__(msg)
         self.msg = msg
         self.payload = payload
@@ -47,7 +47,7 @@ def _raise(failure: ModuleFailure) -> NoReturn:
 class TencentCloudModule:
     """An AnsibleModule with the shared connection options, the API client and uniform failures."""
 
-    def __init__(self, argument_spec: Dict[str, Dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, argument_spec: dict[str, dict[str, Any]], **kwargs: Any) -> None:
         spec = connection_argument_spec()
         spec.update(argument_spec)
         # The module's own arguments, read through the function ansible-core moved out of AnsibleModule so that modules can read
@@ -60,7 +60,7 @@ class TencentCloudModule:
         self.params = self.module.params
         self.mask_endpoint_user_info()  # before any failure can show the invocation
         self.result = {"changed": False}
-        self._api = None
+        self._api: CvmApi | None = None
         self._finishing = False  # inside finish(): failures are raised as ModuleFailure, and finish() reports them once
         if unconvertible:
             self.fail(" ".join(_credentials.number_refusal(name, text) for name, text in sorted(unconvertible.items())) + " Nothing was changed.")
@@ -77,11 +77,11 @@ class TencentCloudModule:
         return self.module._diff
 
     @property
-    def no_log_values(self) -> Set[str]:
+    def no_log_values(self) -> set[str]:
         """Values masked in anything the module prints: add a secret here as soon as it is known."""
         return self.module.no_log_values
 
-    def finish(self, run: Callable[[], Dict[str, Any]], refusals: Sequence[str] = (), read_only: bool = False) -> NoReturn:
+    def finish(self, run: Callable[[], dict[str, Any]], refusals: Sequence[str] = (), read_only: bool = False) -> NoReturn:
         """The one exit of a module: refuse bad options (nothing is sent), else run() and exit with the result it returns.
 
         refusals: sentences saying what is wrong with the module's options (empty when they are usable); run() returns the
@@ -95,6 +95,7 @@ class TencentCloudModule:
         except ModuleFailure as failure:
             self.module.fail_json(msg=failure.msg, **failure.payload)
         self.module.exit_json(**result)
+        raise AssertionError("exit_json returned")  # never reached; ansible-core ships no type information that says so
 
     @property
     def api(self) -> CvmApi:

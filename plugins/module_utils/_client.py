@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -26,7 +25,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
@@ -41,7 +40,7 @@ try:
     import tenacity  # the retry loop (see CvmApi.call and docs/architecture.md, "Retries")
 except ImportError:
     HAS_SDK = False
-    SDK_IMPORT_ERROR = traceback.format_exc()
+    SDK_IMPORT_ERROR: str | None = traceback.format_exc()
 
     class TencentCloudSDKException(Exception):  # type: ignore[no-redef]
         """Stands in for the SDK's exception so that except clauses still parse."""
@@ -85,24 +84,24 @@ _IPV6_PORT_RE = re.compile(r"\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?\Z")
 # What travels over plain HTTP, for the warning (see docs/reliability.md, "Transport rules").
 IN_CLEAR = ("the signed Authorization header (with the SecretId), the security token (X-TC-Token) of temporary credentials, "
             "and every request and answer, including the private key of a key pair cvm_keypair creates")
-_WARNED_HTTP = set()  # endpoints this process has already warned about
+_WARNED_HTTP: set[object] = set()  # endpoints this process has already warned about
 
 
 class CvmApiError(Exception):
     """A failed API call, after any retries, with everything a user needs to act on it."""
 
-    def __init__(self, action, code, message, request_id=None, attempts=1):
+    def __init__(self, action: str, code: str, message: str, request_id: str | None = None, attempts: int = 1) -> None:
         super().__init__("%s: %s" % (code, message))
         self.action = action
         self.code = code
         self.message = message
         self.request_id = request_id
         self.attempts = attempts
-        self.elapsed = None          # seconds from the first attempt to giving up (rate-limit waits included)
-        self.deadline_reached = None  # api_deadline (seconds) when it, not an attempt cap, ended the retries
-        self.during = None  # what failed on the way, when not the action itself ("assuming the CAM role ...")
+        self.elapsed: float | None = None          # seconds from the first attempt to giving up (rate-limit waits included)
+        self.deadline_reached: int | None = None  # api_deadline (seconds) when it, not an attempt cap, ended the retries
+        self.during: str | None = None  # what failed on the way, when not the action itself ("assuming the CAM role ...")
 
-    def describe(self, attempting, region, endpoint_url):
+    def describe(self, attempting: str, region: str | None, endpoint_url: str) -> str:
         """The one wording of a failure, for modules and plugins: what was attempted, what went wrong, what to do."""
         during = "%s failed: " % self.during if self.during else ""
         msg = "Failed to %s: %s%s (%s)." % (attempting, during, self.message.rstrip("."), self.code)
@@ -113,7 +112,7 @@ class CvmApiError(Exception):
             msg += " RequestId: %s." % self.request_id
         return msg
 
-    def gave_up_text(self):
+    def gave_up_text(self) -> str:
         """'Gave up after N attempts in X s...' when the call was retried or cut short, else ''."""
         if self.attempts <= 1 and not self.deadline_reached:
             return ""
@@ -124,10 +123,10 @@ class CvmApiError(Exception):
             text += ": api_deadline=%ds leaves no time for another" % self.deadline_reached
         return text + "."
 
-    def hint(self, **context):
+    def hint(self, **context: str) -> str:
         return _errors.hint(self.code, action=self.action, **context)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "message": self.message, "request_id": self.request_id, "action": self.action}
 
 
@@ -138,7 +137,7 @@ class SettingsError(ValueError):
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*\Z")
 
 
-def split_endpoint(endpoint):
+def split_endpoint(endpoint: object) -> tuple[str, str, str]:
     """(scheme and its '://', user info, the rest) of an endpoint's text: the one reading of where user info is.
 
     The scheme is the text before the first '://' when that text is a scheme's name, else there is none. User info is
@@ -154,19 +153,19 @@ def split_endpoint(endpoint):
     return scheme + sep, user_info + at, host
 
 
-def endpoint_user_info(endpoint):
+def endpoint_user_info(endpoint: object) -> str:
     """The user info of an endpoint ('' when there is none), '@' excluded; see split_endpoint."""
     return split_endpoint(endpoint)[1][:-1]
 
 
-def mask_endpoint(endpoint):
+def mask_endpoint(endpoint: object) -> str:
     """The endpoint text as it may be shown: any user info (see split_endpoint) replaced by ***, at most 120 characters."""
     scheme, user_info, rest = split_endpoint(endpoint)
     shown = scheme + ("***@" if user_info else "") + rest
     return shown if len(shown) <= 120 else shown[:117] + "..."
 
 
-def parse_endpoint(endpoint):
+def parse_endpoint(endpoint: str | None) -> tuple[str, str]:
     """Return (protocol, host[:port]) for an endpoint option.
 
     `host[:port]` means HTTPS; a URL starting with http:// or https:// is used as given. Messages never show user info.
@@ -215,7 +214,7 @@ def _valid_port(host):
     return 0 < int(port) < 65536
 
 
-def is_loopback(host):
+def is_loopback(host: str) -> bool:
     """Whether host[:port] names this machine by its text: localhost, 127.0.0.0/8 or ::1 (no name is looked up)."""
     name = _split_host(host)[0].lower().rstrip(".")
     if name == "localhost" or name.endswith(".localhost"):
@@ -226,7 +225,7 @@ def is_loopback(host):
         return False
 
 
-def insecure_http_warning(protocol, host):
+def insecure_http_warning(protocol: str, host: str) -> str | None:
     """The warning for a plain-HTTP endpoint that is not this machine, or None."""
     if protocol != "http" or is_loopback(host):
         return None
@@ -235,7 +234,7 @@ def insecure_http_warning(protocol, host):
             "trust to silence this warning." % (host, IN_CLEAR))
 
 
-def proxy_for(protocol, host):
+def proxy_for(protocol: str, host: str) -> str | None:
     """The proxy requests to protocol://host go through, as the SDK and requests choose it, or None.
 
     Two layers decide, in this order. The SDK passes requests an explicit proxy: for http, http_proxy/HTTP_PROXY, for https,
@@ -262,7 +261,7 @@ def proxy_for(protocol, host):
     return select_proxy(url, get_environ_proxies(url, no_proxy=no_proxy))
 
 
-def proxied_http_warning(protocol, host, proxy):
+def proxied_http_warning(protocol: str, host: str, proxy: str | None) -> str | None:
     """The warning for plain-HTTP requests that leave through a proxy (even to this machine), or None."""
     if protocol != "http" or not proxy:
         return None
@@ -272,7 +271,7 @@ def proxied_http_warning(protocol, host, proxy):
             % (host, mask_endpoint(proxy), IN_CLEAR, " and ".join(sorted({host, _split_host(host)[0]}, key=len, reverse=True))))
 
 
-def seconds_problem(name, value):
+def seconds_problem(name: str, value: object) -> str | None:
     """Why a timeout or deadline option is unusable (it must be a whole number of seconds from 1 to MAX_SECONDS), or None."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_SECONDS:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
@@ -280,20 +279,20 @@ def seconds_problem(name, value):
     return None
 
 
-def check_seconds(name, value):
+def check_seconds(name: str, value: object) -> None:
     problem = seconds_problem(name, value)
     if problem:
         raise SettingsError(problem)
 
 
-def check_region(region):
+def check_region(region: object) -> None:
     if not region:
         raise SettingsError("region is required: set the option region or the environment variable TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
     if not isinstance(region, str) or not _REGION_RE.match(region):
         raise SettingsError("region %r is not a Tencent Cloud region name: use a name like ap-guangzhou or na-siliconvalley." % region)
 
 
-def check_rate_limit_url(url, ca_bundle=None):
+def check_rate_limit_url(url: str | None, ca_bundle: str | None = None) -> tuple[str | None, str | None]:
     """(url, the url as it may be shown) of the rate_limit_url option, or (None, None) when it is not set.
 
     Raise SettingsError, before any request, for a scheme other than redis://, rediss:// or unix://, for a space or a control
@@ -313,9 +312,9 @@ def check_rate_limit_url(url, ca_bundle=None):
     return url, shown
 
 
-def check_settings(region: Optional[str], endpoint: Optional[str] = None, request_timeout: object = DEFAULT_REQUEST_TIMEOUT,
-                   api_deadline: object = DEFAULT_API_DEADLINE, ca_bundle: Optional[str] = None, rate_limit_url: Optional[str] = None,
-                   rate_limit_ca_bundle: Optional[str] = None) -> Tuple[str, str, Optional[str], Optional[str]]:
+def check_settings(region: str | None, endpoint: str | None = None, request_timeout: object = DEFAULT_REQUEST_TIMEOUT,
+                   api_deadline: object = DEFAULT_API_DEADLINE, ca_bundle: str | None = None, rate_limit_url: str | None = None,
+                   rate_limit_ca_bundle: str | None = None) -> tuple[str, str, str | None, str | None]:
     """Every check of a client's settings, in the order their messages are given: (protocol, host[:port], rate_limit_url,
     rate_limit_url as it may be shown). Raises SettingsError naming the first unusable value; sends nothing.
 
@@ -347,15 +346,15 @@ class RateLimiter:
     MARGIN = 0.01
     IN_FLIGHT_POLL = 0.01
 
-    def __init__(self, rate, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
-        self._slots = deque()  # [answered_at or None while in flight], oldest first
+        self._slots: deque[list[float | None]] = deque()  # [answered_at or None while in flight], oldest first
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
-    def acquire(self):
+    def acquire(self) -> list[float | None]:
         """Wait for room in the window; return the slot to hand to release() once the answer is in."""
         window = 1.0 + self.MARGIN
         while True:
@@ -365,7 +364,7 @@ class RateLimiter:
                     self._slots.popleft()
                 wait = self._paused_until - now
                 if wait <= 0 and len(self._slots) < self.rate:
-                    slot = [None]
+                    slot: list[float | None] = [None]
                     self._slots.append(slot)
                     return slot
                 if wait <= 0:
@@ -373,11 +372,11 @@ class RateLimiter:
                     wait = self.IN_FLIGHT_POLL if oldest is None else window - (now - oldest)
             self._sleep(max(wait, 0.001))
 
-    def release(self, slot):
+    def release(self, slot: list[float | None]) -> None:
         with self._lock:
             slot[0] = self._clock()
 
-    def pause(self, seconds):
+    def pause(self, seconds: float) -> None:
         """The server said we were too fast: hold every thread back for a moment."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
@@ -389,10 +388,12 @@ class CvmApi:
     service/version name another Tencent Cloud API on the same machinery (_credentials uses STS's AssumeRole).
     """
 
-    def __init__(self, credential, region, endpoint=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, ca_bundle=None,
-                 api_deadline=DEFAULT_API_DEADLINE, sleep=time.sleep, rng=random.uniform, clock=time.monotonic, warn=None,
-                 allow_insecure_http=False, service=SERVICE, version=API_VERSION, rate_limit_url=None, rate_limit_password=None,
-                 rate_limit_ca_bundle=None):
+    def __init__(self, credential: Any, region: str | None, endpoint: str | None = None, request_timeout: int = DEFAULT_REQUEST_TIMEOUT,
+                 ca_bundle: str | None = None, api_deadline: int = DEFAULT_API_DEADLINE, sleep: Callable[[float], None] = time.sleep,
+                 rng: Callable[[float, float], float] = random.uniform, clock: Callable[[], float] = time.monotonic,
+                 warn: Callable[[str], None] | None = None, allow_insecure_http: bool = False, service: str = SERVICE, version: str = API_VERSION,
+                 rate_limit_url: str | None = None, rate_limit_password: str | None = None,
+                 rate_limit_ca_bundle: str | None = None) -> None:
         self.protocol, self.host, self.rate_limit_url, self.rate_limit_shown = check_settings(
             region, endpoint, request_timeout, api_deadline, ca_bundle, rate_limit_url, rate_limit_ca_bundle)
         self.region = region
@@ -408,7 +409,7 @@ class CvmApi:
         self._sleep = sleep
         self._rng = rng
         self._clock = clock
-        self._limiters = {}
+        self._limiters: dict[str, Any] = {}
         self._limiters_lock = threading.Lock()
         self._warn = warn  # callable(message), for what the user should hear about (the shared rate limit being off)
         self._local = threading.local()
@@ -425,10 +426,10 @@ class CvmApi:
             warn(proxied)
 
     @property
-    def endpoint_url(self):
+    def endpoint_url(self) -> str:
         return "%s://%s" % (self.protocol, self.host)
 
-    def call(self, action, params, resend_safe=False):
+    def call(self, action: str, params: dict[str, Any], resend_safe: bool = False) -> dict[str, Any]:
         """Send one action; return its Response dict. Raise CvmApiError when it fails for good.
 
         resend_safe: whether sending the request twice does no harm. A TRANSIENT failure (InternalError, 5xx, dropped
@@ -546,7 +547,7 @@ class _Attempts:
     sleep() wait. Retries stop at the retry class's attempt cap, at the code's own cap (MAX_FAILURES_BY_CODE), or when the
     call's api_deadline could not hold another attempt (see CvmApi.call)."""
 
-    def __init__(self, api: CvmApi, action: str, params: Dict[str, Any], resend_safe: bool) -> None:
+    def __init__(self, api: CvmApi, action: str, params: dict[str, Any], resend_safe: bool) -> None:
         self.api = api
         self.action = action
         self.params = params
@@ -555,15 +556,15 @@ class _Attempts:
         self.started = api._clock()  # pylint: disable=protected-access
         self.used = 0.0  # seconds counted against api_deadline
         self.count = 0  # attempts sent
-        self.failures: Dict[str, int] = {}  # code -> failures of this call
+        self.failures: dict[str, int] = {}  # code -> failures of this call
         self.renewed = False  # a temporary key refused as expired is renewed once per call
         self.generation: Any = None
-        self.error: Optional[CvmApiError] = None  # the last answer that was a failure
+        self.error: CvmApiError | None = None  # the last answer that was a failure
         self.delay = 0.0
         self.throttled = False
         self.deadline_reached = False
 
-    def attempt(self) -> Dict[str, Any]:
+    def attempt(self) -> dict[str, Any]:
         api = self.api
         self.count += 1
         slot = self.limiter.acquire()

@@ -39,23 +39,27 @@ def client_constructions(tree):
             and getattr(node.func, "id", getattr(node.func, "attr", None)) == "CvmApi"]
 
 
+ENVIRON_WRITES = ("pop", "popitem", "clear", "update", "setdefault", "__setitem__", "__delitem__")
+
+
 def _is_environ(node):
     return isinstance(node, ast.Attribute) and node.attr == "environ" and getattr(node.value, "id", None) == "os"
 
 
+def _writes_environ(node):
+    """Whether one AST node writes to os.environ (see environment_changes)."""
+    if isinstance(node, (ast.Assign, ast.Delete, ast.AugAssign)):
+        targets = node.targets if not isinstance(node, ast.AugAssign) else [node.target]
+        return any(isinstance(target, ast.Subscript) and _is_environ(target.value) for target in targets)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return ((_is_environ(node.func.value) and node.func.attr in ENVIRON_WRITES)
+                or (getattr(node.func.value, "id", None) == "os" and node.func.attr in ("putenv", "unsetenv")))
+    return False
+
+
 def environment_changes(tree):
     """Line numbers of writes to os.environ: item assignment or deletion, its mutating methods, os.putenv/os.unsetenv."""
-    found = []
-    for node in ast.walk(tree):
-        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target] if isinstance(node, ast.AugAssign) else []
-        if any(isinstance(target, ast.Subscript) and _is_environ(target.value) for target in targets):
-            found.append(node.lineno)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if _is_environ(node.func.value) and node.func.attr in ("pop", "popitem", "clear", "update", "setdefault", "__setitem__", "__delitem__"):
-                found.append(node.lineno)
-            elif getattr(node.func.value, "id", None) == "os" and node.func.attr in ("putenv", "unsetenv"):
-                found.append(node.lineno)
-    return sorted(found)
+    return sorted(node.lineno for node in ast.walk(tree) if _writes_environ(node))
 
 
 def imports_base(tree):
