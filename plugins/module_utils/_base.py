@@ -4,8 +4,8 @@
 
 """Private to this collection: the base layer, what every tencentcloud.cvm module builds on.
 
-It adds the shared connection options to a module's own, builds the API
-client from them, exposes what modules need of AnsibleModule (check_mode,
+It adds the shared connection options to a module's own, gets the API client
+for them from the connection builder (_credentials.build_clients), exposes what modules need of AnsibleModule (check_mode,
 diff, no_log_values, warn), and is the one place that ends a run: finish()
 turns a module's result into exit_json, or a ModuleFailure into fail_json.
 Layer 7 (base). May import: every lower layer (_ids, _errors, _shared_limiter, _client, _lookup, _credentials, _key_changes,
