@@ -399,7 +399,10 @@ def unconvertible_numbers(spec: Mapping[str, Mapping[str, Any]], given: Mapping[
             continue
         value = given.get(name)
         if value is None and "fallback" in settings:
-            value = next((os.environ[var] for var in settings["fallback"][1] if os.environ.get(var)), None)
+            try:
+                value = settings["fallback"][0](*settings["fallback"][1])  # env_fallback: what the option would get
+            except AnsibleFallbackNotFound:
+                value = None
         if isinstance(value, str):
             try:
                 number = decimal.Decimal(value.strip())
