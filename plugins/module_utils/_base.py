@@ -95,7 +95,6 @@ class TencentCloudModule:
         except ModuleFailure as failure:
             self.module.fail_json(msg=failure.msg, **failure.payload)
         self.module.exit_json(**result)
-        raise AssertionError("exit_json returned")  # never reached; ansible-core ships no type information that says so
 
     @property
     def api(self) -> CvmApi:

@@ -216,7 +216,7 @@ def _paged(api, action, params, set_name):
 
 
 def _unique_by(items, field):
-    seen = {}
+    seen: dict[Any, Any] = {}
     for item in items:
         seen.setdefault(item[field], item)
     return [seen[k] for k in sorted(seen)]

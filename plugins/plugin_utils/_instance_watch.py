@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.errors import UnsupportedError
@@ -40,7 +41,7 @@ from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._instance_changes
 )
 
 # The source's own options (DOCUMENTATION of extensions/eda/plugins/event_source/cvm_instances.py says what they mean).
-SOURCE_SPEC = dict(
+SOURCE_SPEC: dict[str, dict[str, Any]] = dict(
     regions=dict(type="list", elements="str"),
     filters=dict(type="dict"),
     interval=dict(type="int", default=60),
@@ -186,7 +187,7 @@ def safe_event(event):
     """The event with no template marker left in any string ({{ -> '{ {'); its one top-level payload gets `defused_fields`,
     the fields that held one (empty when none did), so a rule can tell."""
     (kind, payload), = event.items()
-    found = []
+    found: list[str] = []
     payload = _defused(payload, "", found)
     payload["defused_fields"] = found
     return {kind: payload}
@@ -229,7 +230,7 @@ class RegionWatch:
 
     def read(self):
         """(every WatchedInstance of the region, whether the read was whole): page by page, never more than one page held."""
-        records = []
+        records: list[WatchedInstance] = []
         totals = set()
         pages = _lookup.instance_pages(self.api, self.settings["filters"])
         while True:
