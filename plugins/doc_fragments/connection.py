@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -164,62 +163,5 @@ requirements:
   - python >= 3.9
   - tencentcloud-sdk-python-common
   - tencentcloud-sdk-python-cvm
-"""
-
-    # For plugins (inventory): the same options, read from the environment through Ansible's configuration.
-    # Modules get these fallbacks from their argument spec; plugins only from `env:` entries. Use it after
-    # tencentcloud.cvm.connection, whose descriptions it keeps (fragments merge option by option).
-    PLUGIN = r"""
-options:
-  secret_id:
-    env:
-      - name: TENCENTCLOUD_SECRET_ID
-  secret_key:
-    env:
-      - name: TENCENTCLOUD_SECRET_KEY
-  security_token:
-    env:
-      - name: TENCENTCLOUD_SECURITY_TOKEN
-  profile:
-    env:
-      - name: TENCENTCLOUD_PROFILE
-  role_arn:
-    env:
-      - name: TENCENTCLOUD_ROLE_ARN
-  role_session_name:
-    env:
-      - name: TENCENTCLOUD_ROLE_SESSION_NAME
-  role_duration:
-    env:
-      - name: TENCENTCLOUD_ROLE_DURATION
-  role_external_id:
-    env:
-      - name: TENCENTCLOUD_ROLE_EXTERNAL_ID
-  sts_endpoint:
-    env:
-      - name: TENCENTCLOUD_STS_ENDPOINT
-  region:
-    env:
-      - name: TENCENTCLOUD_REGION
-  endpoint:
-    env:
-      - name: TENCENTCLOUD_ENDPOINT
-  ca_bundle:
-    env:
-      - name: TENCENTCLOUD_CA_BUNDLE
-  api_deadline:
-    env:
-      - name: TENCENTCLOUD_API_DEADLINE
-  allow_insecure_http:
-    env:
-      - name: TENCENTCLOUD_ALLOW_INSECURE_HTTP
-  rate_limit_url:
-    env:
-      - name: TENCENTCLOUD_RATE_LIMIT_URL
-  rate_limit_password:
-    env:
-      - name: TENCENTCLOUD_RATE_LIMIT_PASSWORD
-  rate_limit_ca_bundle:
-    env:
-      - name: TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE
+  - tenacity
 """

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -23,7 +22,6 @@ author:
   - tencentcloud.cvm maintainers (@tencentcloud-cvm)
 extends_documentation_fragment:
   - tencentcloud.cvm.connection
-  - tencentcloud.cvm.connection.plugin
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
 options:
@@ -139,7 +137,6 @@ compose:
 """
 
 import ipaddress
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -162,8 +159,6 @@ INSTANCE_STATES = (
     "EXIT_SERVICE_LIVE_MIGRATE",
 )
 MAX_REGION_WORKERS = 8
-_CONNECTION_OPTIONS = ("secret_id", "secret_key", "security_token", "profile", "role_arn", "role_session_name", "role_duration",
-                       "role_external_id", "endpoint", "sts_endpoint", "request_timeout", "api_deadline", "allow_insecure_http")
 _GROUP_UNSAFE_RE = re.compile(r"[^A-Za-z0-9_]")
 # What a composed ansible_host may be besides an IP address: a DNS name (letters, digits, '-', '_' and dots, never starting with '-').
 _DNS_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}\Z")
@@ -275,11 +270,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        # An AWX credential left without an api_deadline (or role_duration) injects it empty: that means the default, as for
-        # the modules (Ansible's configuration would refuse '' as a number).
-        for name in ("TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_ROLE_DURATION"):
-            if os.environ.get(name) == "":
-                del os.environ[name]
         config = self._read_config_data(path)
         self._check_keys(config)
         settings = self._settings()
@@ -311,14 +301,32 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                      for key, guess in ((key, difflib.get_close_matches(key, known, n=1)) for key in unknown)]
             raise AnsibleParserError("Unknown options in the inventory file: %s. Known options: %s." % (", ".join(hints), ", ".join(known)))
 
+    def _connection(self):
+        """The connection options: as the inventory file sets them, else from their environment variables (read, never changed),
+        else their defaults; through the connection builder's spec, as the modules and the event source get theirs."""
+        spec = _credentials.connection_argument_spec()
+        given = {}
+        for name in spec:
+            value, origin = self.get_option_and_origin(name)
+            if origin != "default" and value is not None:
+                given[name] = value
+        result, refusals = _credentials.validate_options(spec, given)
+        if result.error_messages or refusals:
+            text = " ".join(refusals + [str(error.msg).rstrip(".") + "." for error in result.errors])
+            for secret in sorted(result._no_log_values, key=len, reverse=True):  # pylint: disable=protected-access
+                text = text.replace(secret, "********")  # ansible-core's newer messages quote the bad value
+            raise AnsibleParserError(text)
+        return result.validated_parameters
+
     def _settings(self):
         """Everything checked before any request is sent; raises AnsibleParserError with the modules' wording."""
         hostnames = self.get_option("hostnames")
         check_hostnames(hostnames)
         states = self.get_option("include_states")
         check_states(states)
+        connection = self._connection()
         try:
-            region = self.get_option("region") or _credentials.profile_region(self.get_option("profile"), self.display.warning)
+            region = _credentials.default_region(connection, self.display.warning)
         except _client.SettingsError as exc:
             raise AnsibleParserError(str(exc)) from None
         regions = self.get_option("regions") or ([region] if region else [])
@@ -327,28 +335,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                      "TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
         filters = self.get_option("filters") or None
         try:
-            for name in ("request_timeout", "api_deadline"):
-                _client.check_seconds(name, self.get_option(name))
-            for region in regions:
-                _client.check_region(region)
-            _client.parse_endpoint(self.get_option("endpoint"))
+            for region in regions:  # the clients' own checks, before any credential is looked up (and when the cache answers)
+                _client.check_settings(region, connection["endpoint"], connection["request_timeout"], connection["api_deadline"],
+                                       connection["ca_bundle"], connection["rate_limit_url"], connection["rate_limit_ca_bundle"])
             api_filters = _lookup.filters_to_api(filters, option="filters") if filters else None
         except (_client.SettingsError, _lookup.LookupInputError) as exc:
             raise AnsibleParserError(str(exc)) from None
         region_setting = "regions in the inventory source" if self.get_option("regions") else "region (TENCENTCLOUD_REGION)"
         return {"regions": _lookup.unique(regions), "region_setting": region_setting, "hostnames": hostnames, "states": set(states), "filters": filters,
-                "api_filters": api_filters}
-
-    def _ca_bundle(self):
-        return self._path_option("ca_bundle", "TENCENTCLOUD_CA_BUNDLE")
-
-    def _path_option(self, name, variable):
-        value, origin = self.get_option_and_origin(name)
-        # An empty variable (an AWX credential without a CA sets one) means none, but the option's path
-        # type has already turned it into the current folder.
-        if str(origin).startswith("env") and not os.environ.get(variable):
-            return None
-        return value
+                "api_filters": api_filters, "connection": connection}
 
     # -- reading -------------------------------------------------------------------------------------------------------
 
@@ -357,16 +352,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not _client.HAS_SDK:
             raise AnsibleError(missing_required_lib(_client.SDK_REQUIREMENT))
         try:
-            options = {name: self.get_option(name) for name in _CONNECTION_OPTIONS}
-            options["ca_bundle"] = self._ca_bundle()
             # One credential for every region: an assumed role's keys are renewed once, for all of them.
-            credential = _credentials.connect(options, settings["regions"][0], warn=self.display.warning)
-            apis = [_client.CvmApi(credential, region, endpoint=self.get_option("endpoint"), request_timeout=self.get_option("request_timeout"),
-                                   ca_bundle=self._ca_bundle(), api_deadline=self.get_option("api_deadline"), warn=self.display.warning,
-                                   allow_insecure_http=self.get_option("allow_insecure_http"), rate_limit_url=self.get_option("rate_limit_url"),
-                                   rate_limit_password=self.get_option("rate_limit_password"),
-                                   rate_limit_ca_bundle=self._path_option("rate_limit_ca_bundle", "TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE"))
-                    for region in settings["regions"]]
+            apis = list(_credentials.build_clients(settings["connection"], settings["regions"], warn=self.display.warning).values())
         except _client.SettingsError as exc:
             raise AnsibleParserError(str(exc)) from None
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -26,6 +25,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors
@@ -37,9 +37,10 @@ try:
     from tencentcloud.common.profile.client_profile import ClientProfile
     from tencentcloud.common.profile.http_profile import HttpProfile
     from requests.exceptions import RequestException  # the SDK's HTTP library; raised raw while it reads a body
+    import tenacity  # the retry loop (see CvmApi.call and docs/architecture.md, "Retries")
 except ImportError:
     HAS_SDK = False
-    SDK_IMPORT_ERROR = traceback.format_exc()
+    SDK_IMPORT_ERROR: str | None = traceback.format_exc()
 
     class TencentCloudSDKException(Exception):  # type: ignore[no-redef]
         """Stands in for the SDK's exception so that except clauses still parse."""
@@ -52,7 +53,7 @@ else:
     # The SDK logs whole requests (Authorization and X-TC-Token headers included) at DEBUG.
     logging.getLogger("tencentcloud_sdk_common").setLevel(logging.WARNING)
 
-SDK_REQUIREMENT = "tencentcloud-sdk-python-common and tencentcloud-sdk-python-cvm"
+SDK_REQUIREMENT = "tencentcloud-sdk-python-common, tencentcloud-sdk-python-cvm and tenacity"
 DEFAULT_ENDPOINT = "cvm.tencentcloudapi.com"
 SERVICE = "cvm"
 API_VERSION = "2017-03-12"
@@ -83,24 +84,24 @@ _IPV6_PORT_RE = re.compile(r"\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?\Z")
 # What travels over plain HTTP, for the warning (see docs/reliability.md, "Transport rules").
 IN_CLEAR = ("the signed Authorization header (with the SecretId), the security token (X-TC-Token) of temporary credentials, "
             "and every request and answer, including the private key of a key pair cvm_keypair creates")
-_WARNED_HTTP = set()  # endpoints this process has already warned about
+_WARNED_HTTP: set[object] = set()  # endpoints this process has already warned about
 
 
 class CvmApiError(Exception):
     """A failed API call, after any retries, with everything a user needs to act on it."""
 
-    def __init__(self, action, code, message, request_id=None, attempts=1):
+    def __init__(self, action: str, code: str, message: str, request_id: str | None = None, attempts: int = 1) -> None:
         super().__init__("%s: %s" % (code, message))
         self.action = action
         self.code = code
         self.message = message
         self.request_id = request_id
         self.attempts = attempts
-        self.elapsed = None          # seconds from the first attempt to giving up (rate-limit waits included)
-        self.deadline_reached = None  # api_deadline (seconds) when it, not an attempt cap, ended the retries
-        self.during = None  # what failed on the way, when not the action itself ("assuming the CAM role ...")
+        self.elapsed: float | None = None          # seconds from the first attempt to giving up (rate-limit waits included)
+        self.deadline_reached: int | None = None  # api_deadline (seconds) when it, not an attempt cap, ended the retries
+        self.during: str | None = None  # what failed on the way, when not the action itself ("assuming the CAM role ...")
 
-    def describe(self, attempting, region, endpoint_url):
+    def describe(self, attempting: str, region: str | None, endpoint_url: str) -> str:
         """The one wording of a failure, for modules and plugins: what was attempted, what went wrong, what to do."""
         during = "%s failed: " % self.during if self.during else ""
         msg = "Failed to %s: %s%s (%s)." % (attempting, during, self.message.rstrip("."), self.code)
@@ -111,7 +112,7 @@ class CvmApiError(Exception):
             msg += " RequestId: %s." % self.request_id
         return msg
 
-    def gave_up_text(self):
+    def gave_up_text(self) -> str:
         """'Gave up after N attempts in X s...' when the call was retried or cut short, else ''."""
         if self.attempts <= 1 and not self.deadline_reached:
             return ""
@@ -122,10 +123,10 @@ class CvmApiError(Exception):
             text += ": api_deadline=%ds leaves no time for another" % self.deadline_reached
         return text + "."
 
-    def hint(self, **context):
+    def hint(self, **context: str) -> str:
         return _errors.hint(self.code, action=self.action, **context)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "message": self.message, "request_id": self.request_id, "action": self.action}
 
 
@@ -136,7 +137,7 @@ class SettingsError(ValueError):
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*\Z")
 
 
-def split_endpoint(endpoint):
+def split_endpoint(endpoint: object) -> tuple[str, str, str]:
     """(scheme and its '://', user info, the rest) of an endpoint's text: the one reading of where user info is.
 
     The scheme is the text before the first '://' when that text is a scheme's name, else there is none. User info is
@@ -152,19 +153,19 @@ def split_endpoint(endpoint):
     return scheme + sep, user_info + at, host
 
 
-def endpoint_user_info(endpoint):
+def endpoint_user_info(endpoint: object) -> str:
     """The user info of an endpoint ('' when there is none), '@' excluded; see split_endpoint."""
     return split_endpoint(endpoint)[1][:-1]
 
 
-def mask_endpoint(endpoint):
+def mask_endpoint(endpoint: object) -> str:
     """The endpoint text as it may be shown: any user info (see split_endpoint) replaced by ***, at most 120 characters."""
     scheme, user_info, rest = split_endpoint(endpoint)
     shown = scheme + ("***@" if user_info else "") + rest
     return shown if len(shown) <= 120 else shown[:117] + "..."
 
 
-def parse_endpoint(endpoint):
+def parse_endpoint(endpoint: str | None) -> tuple[str, str]:
     """Return (protocol, host[:port]) for an endpoint option.
 
     `host[:port]` means HTTPS; a URL starting with http:// or https:// is used as given. Messages never show user info.
@@ -213,7 +214,7 @@ def _valid_port(host):
     return 0 < int(port) < 65536
 
 
-def is_loopback(host):
+def is_loopback(host: str) -> bool:
     """Whether host[:port] names this machine by its text: localhost, 127.0.0.0/8 or ::1 (no name is looked up)."""
     name = _split_host(host)[0].lower().rstrip(".")
     if name == "localhost" or name.endswith(".localhost"):
@@ -224,7 +225,7 @@ def is_loopback(host):
         return False
 
 
-def insecure_http_warning(protocol, host):
+def insecure_http_warning(protocol: str, host: str) -> str | None:
     """The warning for a plain-HTTP endpoint that is not this machine, or None."""
     if protocol != "http" or is_loopback(host):
         return None
@@ -233,7 +234,7 @@ def insecure_http_warning(protocol, host):
             "trust to silence this warning." % (host, IN_CLEAR))
 
 
-def proxy_for(protocol, host):
+def proxy_for(protocol: str, host: str) -> str | None:
     """The proxy requests to protocol://host go through, as the SDK and requests choose it, or None.
 
     Two layers decide, in this order. The SDK passes requests an explicit proxy: for http, http_proxy/HTTP_PROXY, for https,
@@ -260,7 +261,7 @@ def proxy_for(protocol, host):
     return select_proxy(url, get_environ_proxies(url, no_proxy=no_proxy))
 
 
-def proxied_http_warning(protocol, host, proxy):
+def proxied_http_warning(protocol: str, host: str, proxy: str | None) -> str | None:
     """The warning for plain-HTTP requests that leave through a proxy (even to this machine), or None."""
     if protocol != "http" or not proxy:
         return None
@@ -270,7 +271,7 @@ def proxied_http_warning(protocol, host, proxy):
             % (host, mask_endpoint(proxy), IN_CLEAR, " and ".join(sorted({host, _split_host(host)[0]}, key=len, reverse=True))))
 
 
-def seconds_problem(name, value):
+def seconds_problem(name: str, value: object) -> str | None:
     """Why a timeout or deadline option is unusable (it must be a whole number of seconds from 1 to MAX_SECONDS), or None."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_SECONDS:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
@@ -278,20 +279,20 @@ def seconds_problem(name, value):
     return None
 
 
-def check_seconds(name, value):
+def check_seconds(name: str, value: object) -> None:
     problem = seconds_problem(name, value)
     if problem:
         raise SettingsError(problem)
 
 
-def check_region(region):
+def check_region(region: object) -> None:
     if not region:
         raise SettingsError("region is required: set the option region or the environment variable TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
     if not isinstance(region, str) or not _REGION_RE.match(region):
         raise SettingsError("region %r is not a Tencent Cloud region name: use a name like ap-guangzhou or na-siliconvalley." % region)
 
 
-def check_rate_limit_url(url, ca_bundle=None):
+def check_rate_limit_url(url: str | None, ca_bundle: str | None = None) -> tuple[str | None, str | None]:
     """(url, the url as it may be shown) of the rate_limit_url option, or (None, None) when it is not set.
 
     Raise SettingsError, before any request, for a scheme other than redis://, rediss:// or unix://, for a space or a control
@@ -311,6 +312,25 @@ def check_rate_limit_url(url, ca_bundle=None):
     return url, shown
 
 
+def check_settings(region: str | None, endpoint: str | None = None, request_timeout: object = DEFAULT_REQUEST_TIMEOUT,
+                   api_deadline: object = DEFAULT_API_DEADLINE, ca_bundle: str | None = None, rate_limit_url: str | None = None,
+                   rate_limit_ca_bundle: str | None = None) -> tuple[str, str, str | None, str | None]:
+    """Every check of a client's settings, in the order their messages are given: (protocol, host[:port], rate_limit_url,
+    rate_limit_url as it may be shown). Raises SettingsError naming the first unusable value; sends nothing.
+
+    CvmApi runs it when it is made; the connection builder (_credentials.build_clients) runs it first for every region, so a
+    bad setting is reported before any credential is looked up.
+    """
+    check_seconds("request_timeout", request_timeout)
+    check_seconds("api_deadline", api_deadline)
+    check_region(region)
+    protocol, host = parse_endpoint(endpoint)
+    url, shown = check_rate_limit_url(rate_limit_url, rate_limit_ca_bundle)
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        raise SettingsError("ca_bundle %r does not exist or is not a file: give the path of a PEM file of CA certificates." % ca_bundle)
+    return protocol, host, url, shown
+
+
 class RateLimiter:
     """At most `rate` requests in any window of one second (plus a margin), shared by the threads of a process.
 
@@ -326,15 +346,15 @@ class RateLimiter:
     MARGIN = 0.01
     IN_FLIGHT_POLL = 0.01
 
-    def __init__(self, rate, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
-        self._slots = deque()  # [answered_at or None while in flight], oldest first
+        self._slots: deque[list[float | None]] = deque()  # [answered_at or None while in flight], oldest first
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
-    def acquire(self):
+    def acquire(self) -> list[float | None]:
         """Wait for room in the window; return the slot to hand to release() once the answer is in."""
         window = 1.0 + self.MARGIN
         while True:
@@ -344,7 +364,7 @@ class RateLimiter:
                     self._slots.popleft()
                 wait = self._paused_until - now
                 if wait <= 0 and len(self._slots) < self.rate:
-                    slot = [None]
+                    slot: list[float | None] = [None]
                     self._slots.append(slot)
                     return slot
                 if wait <= 0:
@@ -352,11 +372,11 @@ class RateLimiter:
                     wait = self.IN_FLIGHT_POLL if oldest is None else window - (now - oldest)
             self._sleep(max(wait, 0.001))
 
-    def release(self, slot):
+    def release(self, slot: list[float | None]) -> None:
         with self._lock:
             slot[0] = self._clock()
 
-    def pause(self, seconds):
+    def pause(self, seconds: float) -> None:
         """The server said we were too fast: hold every thread back for a moment."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
@@ -368,16 +388,14 @@ class CvmApi:
     service/version name another Tencent Cloud API on the same machinery (_credentials uses STS's AssumeRole).
     """
 
-    def __init__(self, credential, region, endpoint=None, request_timeout=DEFAULT_REQUEST_TIMEOUT, ca_bundle=None,
-                 api_deadline=DEFAULT_API_DEADLINE, sleep=time.sleep, rng=random.uniform, clock=time.monotonic, warn=None,
-                 allow_insecure_http=False, service=SERVICE, version=API_VERSION, rate_limit_url=None, rate_limit_password=None,
-                 rate_limit_ca_bundle=None):
-        check_region(region)
-        check_seconds("request_timeout", request_timeout)
-        check_seconds("api_deadline", api_deadline)
-        self.protocol, self.host = parse_endpoint(endpoint)
-        if ca_bundle and not os.path.isfile(ca_bundle):
-            raise SettingsError("ca_bundle %r does not exist or is not a file: give the path of a PEM file of CA certificates." % ca_bundle)
+    def __init__(self, credential: Any, region: str | None, endpoint: str | None = None, request_timeout: int = DEFAULT_REQUEST_TIMEOUT,
+                 ca_bundle: str | None = None, api_deadline: int = DEFAULT_API_DEADLINE, sleep: Callable[[float], None] = time.sleep,
+                 rng: Callable[[float, float], float] = random.uniform, clock: Callable[[], float] = time.monotonic,
+                 warn: Callable[[str], None] | None = None, allow_insecure_http: bool = False, service: str = SERVICE, version: str = API_VERSION,
+                 rate_limit_url: str | None = None, rate_limit_password: str | None = None,
+                 rate_limit_ca_bundle: str | None = None) -> None:
+        self.protocol, self.host, self.rate_limit_url, self.rate_limit_shown = check_settings(
+            region, endpoint, request_timeout, api_deadline, ca_bundle, rate_limit_url, rate_limit_ca_bundle)
         self.region = region
         self.credential = credential
         self.service = service
@@ -386,13 +404,12 @@ class CvmApi:
         self.api_deadline = api_deadline
         # Never pass an empty value on: the SDK hands it to requests as `verify`, where "" turns verification off.
         self.ca_bundle = ca_bundle or None
-        self.rate_limit_url, self.rate_limit_shown = check_rate_limit_url(rate_limit_url, rate_limit_ca_bundle)
         self._rate_limit_password = rate_limit_password or None
         self._rate_limit_ca_bundle = rate_limit_ca_bundle or None
         self._sleep = sleep
         self._rng = rng
         self._clock = clock
-        self._limiters = {}
+        self._limiters: dict[str, Any] = {}
         self._limiters_lock = threading.Lock()
         self._warn = warn  # callable(message), for what the user should hear about (the shared rate limit being off)
         self._local = threading.local()
@@ -409,10 +426,10 @@ class CvmApi:
             warn(proxied)
 
     @property
-    def endpoint_url(self):
+    def endpoint_url(self) -> str:
         return "%s://%s" % (self.protocol, self.host)
 
-    def call(self, action, params, resend_safe=False):
+    def call(self, action: str, params: dict[str, Any], resend_safe: bool = False) -> dict[str, Any]:
         """Send one action; return its Response dict. Raise CvmApiError when it fails for good.
 
         resend_safe: whether sending the request twice does no harm. A TRANSIENT failure (InternalError, 5xx, dropped
@@ -426,46 +443,15 @@ class CvmApi:
         after throttling and for a busy instance's operation does not count (their attempt caps bound
         them), so a queue of thousands of requests in a big run never eats any one call's deadline.
         """
-        limiter = self._limiter(action)
-        started = self._clock()
-        used = 0.0  # seconds counted against api_deadline
-        attempts = 0
-        failures = {}  # code -> failures of this call
-        renewed = False  # a temporary key refused as expired is renewed once per call
-        while True:
-            attempts += 1
-            slot = limiter.acquire()
-            try:
-                # Temporary keys about to expire are renewed first; a failure to renew is raised as it is (not retried here).
-                generation = self._fresh_credential()
-                sent = self._clock()
-                try:
-                    return self._send(action, params, self._attempt_timeout(self.api_deadline - used))
-                except CvmApiError as exc:
-                    error = exc
-                finally:
-                    used += self._clock() - sent
-            finally:
-                limiter.release(slot)
-            failures[error.code] = failures.get(error.code, 0) + 1
-            if error.code == TOKEN_FAILURE and not renewed and hasattr(self.credential, "renew_after_token_failure"):
-                # The token expired between signing and the server's check. The refusal is an answer decided before the
-                # action, so nothing was applied and even a write is safe to send again with renewed keys.
-                renewed = True
-                self.credential.renew_after_token_failure(generation)
-                continue
-            retry = _errors.retry_class(error.code, action)
-            if (retry is None or attempts >= _errors.MAX_ATTEMPTS[retry] or failures[error.code] >= _errors.max_attempts(error.code, action)
-                    or (retry == _errors.TRANSIENT and not resend_safe)):
-                raise self._given_up(error, attempts, started)
-            delay = self._backoff(retry, attempts)
-            counted = delay if retry == _errors.TRANSIENT else 0.0
-            if self.api_deadline - used - counted < MIN_ATTEMPT_SECONDS:
-                raise self._given_up(error, attempts, started, deadline_reached=True)
-            used += counted
-            if retry == _errors.THROTTLED:
-                limiter.pause(delay)
-            self._sleep(delay)
+        attempts = _Attempts(self, action, params, resend_safe)
+        # tenacity runs the loop; _Attempts decides (retry), how long to wait (wait) and how to wait (sleep).
+        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(attempts.retry), wait=attempts.wait, sleep=attempts.sleep)
+        try:
+            return retrying(attempts.attempt)
+        except CvmApiError as error:
+            if error is not attempts.error:
+                raise  # not the action's answer (renewing the temporary keys failed): as it is
+            raise self._given_up(error, attempts.count, attempts.started, attempts.deadline_reached) from None
 
     def _fresh_credential(self):
         """Renew temporary keys that are about to expire (_credentials.AssumedRoleCredential); return their generation."""
@@ -515,8 +501,8 @@ class CvmApi:
         return response
 
     def _backoff(self, retry, attempts):
-        first, cap = BACKOFF[retry]
-        delay = min(cap, first * (2 ** (attempts - 1)))
+        """Exponential from the class's first delay up to its cap, with jitter: between half of it and all of it."""
+        delay = exponential_delay(*BACKOFF[retry], attempts)
         return self._rng(delay / 2, delay)
 
     def _limiter(self, action):
@@ -542,6 +528,95 @@ class CvmApi:
                                   ClientProfile(httpProfile=http_profile, language="en-US"))
             self._local.client = client
         return client
+
+
+class _AttemptNumber:
+    """What tenacity's wait strategies read of a retry's state: the number of the attempt that failed."""
+
+    def __init__(self, attempt_number: int) -> None:
+        self.attempt_number = attempt_number
+
+
+def exponential_delay(first: float, cap: float, attempt: int) -> float:
+    """first, doubled after each failed attempt (attempt counts from 1), at most cap: tenacity's wait_exponential."""
+    return tenacity.wait_exponential(multiplier=first, max=cap)(_AttemptNumber(attempt))
+
+
+class _Attempts:
+    """One CvmApi.call's retry policy and state, as tenacity's callbacks: attempt() sends once, retry() decides, wait() and
+    sleep() wait. Retries stop at the retry class's attempt cap, at the code's own cap (MAX_FAILURES_BY_CODE), or when the
+    call's api_deadline could not hold another attempt (see CvmApi.call)."""
+
+    def __init__(self, api: CvmApi, action: str, params: dict[str, Any], resend_safe: bool) -> None:
+        self.api = api
+        self.action = action
+        self.params = params
+        self.resend_safe = resend_safe
+        self.limiter = api._limiter(action)  # pylint: disable=protected-access
+        self.started = api._clock()  # pylint: disable=protected-access
+        self.used = 0.0  # seconds counted against api_deadline
+        self.count = 0  # attempts sent
+        self.failures: dict[str, int] = {}  # code -> failures of this call
+        self.renewed = False  # a temporary key refused as expired is renewed once per call
+        self.generation: Any = None
+        self.error: CvmApiError | None = None  # the last answer that was a failure
+        self.delay = 0.0
+        self.throttled = False
+        self.deadline_reached = False
+
+    def attempt(self) -> dict[str, Any]:
+        api = self.api
+        self.count += 1
+        slot = self.limiter.acquire()
+        try:
+            # Temporary keys about to expire are renewed first; a failure to renew is raised as it is (never retried here).
+            self.generation = api._fresh_credential()  # pylint: disable=protected-access
+            sent = api._clock()  # pylint: disable=protected-access
+            try:
+                return api._send(self.action, self.params, api._attempt_timeout(api.api_deadline - self.used))  # pylint: disable=protected-access
+            except CvmApiError as exc:
+                self.error = exc
+                raise
+            finally:
+                self.used += api._clock() - sent  # pylint: disable=protected-access
+        finally:
+            self.limiter.release(slot)
+
+    def retry(self, error: BaseException) -> bool:
+        """Whether to send again after `error`; sets the delay (wait) first."""
+        if error is not self.error:
+            return False
+        code = self.error.code
+        self.failures[code] = self.failures.get(code, 0) + 1
+        credential = self.api.credential
+        if code == TOKEN_FAILURE and not self.renewed and hasattr(credential, "renew_after_token_failure"):
+            # The token expired between signing and the server's check. The refusal is an answer decided before the
+            # action, so nothing was applied and even a write is safe to send again with renewed keys.
+            self.renewed = True
+            credential.renew_after_token_failure(self.generation)
+            self.delay, self.throttled = 0.0, False
+            return True
+        retry = _errors.retry_class(code, self.action)
+        if (retry is None or self.count >= _errors.MAX_ATTEMPTS[retry] or self.failures[code] >= _errors.max_attempts(code, self.action)
+                or (retry == _errors.TRANSIENT and not self.resend_safe)):
+            return False
+        delay = self.api._backoff(retry, self.count)  # pylint: disable=protected-access
+        counted = delay if retry == _errors.TRANSIENT else 0.0
+        if self.api.api_deadline - self.used - counted < MIN_ATTEMPT_SECONDS:
+            self.deadline_reached = True
+            return False
+        self.used += counted
+        self.delay, self.throttled = delay, retry == _errors.THROTTLED
+        return True
+
+    def wait(self, retry_state: Any) -> float:  # pylint: disable=unused-argument  # decided by retry()
+        return self.delay
+
+    def sleep(self, seconds: float) -> None:
+        if self.throttled:
+            self.limiter.pause(seconds)  # the server said we were too fast: every thread of the limit waits
+        if seconds:
+            self.api._sleep(seconds)  # pylint: disable=protected-access
 
 
 def _describe_network_error(raw, endpoint_url, timeout, proxy=None):

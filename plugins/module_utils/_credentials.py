@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,11 +13,16 @@ It sits above the client because the STS call goes through the client's machiner
 timeouts, api_deadline, retries, error table); the client only calls the credential object it is given
 (get_credential_info, ensure_fresh, renew_after_token_failure), never this file.
 
+It is also the one connection builder: connection_argument_spec() (the options and the environment variables they fall
+back to, with AWX's empty variables meaning "not set") and build_clients() (options -> one client per region, one
+credential for all) serve the modules (_base), the inventory plugin, the event source and STS alike.
+
 Layer 4 (lookups and credentials). May import: _client.
 """
 
 from __future__ import annotations
 
+import decimal
 import json
 import os
 import re
@@ -26,6 +30,12 @@ import socket
 import stat
 import threading
 import time
+
+from typing import Any, Callable
+from collections.abc import Mapping, Sequence
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator, ValidationResult
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
 
@@ -67,7 +77,8 @@ def _shown(value):
 
 # -- the base identity ------------------------------------------------------------------------------------------------
 
-def resolve_credential(secret_id=None, secret_key=None, security_token=None, profile=None, warn=None):
+def resolve_credential(secret_id: str | None = None, secret_key: str | None = None, security_token: str | None = None,
+                       profile: str | None = None, warn: Callable[[str], None] | None = None) -> Any:
     """The identity of the chain: explicit keys, a tccli profile, the SDK's profile file, the instance role, TKE OIDC."""
     if secret_id or secret_key:
         if profile:
@@ -108,7 +119,7 @@ def _fallback_providers():
 class _BoundedCvmRoleCredential:
     """The SDK's instance-role lookup, with a short timeout: off Tencent Cloud the metadata host never answers."""
 
-    def get_credential(self):
+    def get_credential(self) -> Any:
         previous = socket.getdefaulttimeout()
         socket.setdefaulttimeout(2)
         try:
@@ -123,7 +134,7 @@ class TccliProfile:
     """tccli's files of one profile: <name>.credential (JSON: secretId, secretKey, token, role-arn, role-session-name)
     and <name>.configure (JSON: _sys_param.region), as `tccli configure --profile <name>` writes them."""
 
-    def __init__(self, name, warn=None, folder=TCCLI_FOLDER):
+    def __init__(self, name: object, warn: Callable[[str], None] | None = None, folder: str = TCCLI_FOLDER) -> None:
         if not isinstance(name, str) or not _PROFILE_NAME_RE.match(name):
             raise _client.SettingsError("profile %s is not a tccli profile name: use letters, digits, '.', '_' and '-', like default or prod."
                                         % _shown(name))
@@ -131,7 +142,7 @@ class TccliProfile:
         self.folder = os.path.expanduser(folder)
         self._warn = warn
 
-    def path(self, kind):
+    def path(self, kind: str) -> str:
         return os.path.join(self.folder, "%s.%s" % (self.name, kind))
 
     def _read(self, kind, required):
@@ -164,7 +175,7 @@ class TccliProfile:
             self._warn("The tccli profile file %s can be read by other users (mode %04o, folder %04o): it holds a secret key. Make it "
                        "private: chmod 700 %s; chmod 600 %s." % (path, stat.S_IMODE(mode), stat.S_IMODE(folder_mode), os.path.dirname(path), path))
 
-    def keys(self):
+    def keys(self) -> tuple[str, str, str | None]:
         """(secretId, secretKey, token or None) of the profile."""
         document = self._read("credential", required=True)
         if document.get("type") not in (None, "", "default"):
@@ -178,13 +189,13 @@ class TccliProfile:
         token = document.get("token")
         return secret_id, secret_key, token if isinstance(token, str) and token else None
 
-    def role(self):
+    def role(self) -> tuple[str | None, str | None]:
         """(role-arn, role-session-name) the profile names for tccli's own role assumption, or (None, None)."""
         document = self._read("credential", required=True)
         arn, session = document.get("role-arn"), document.get("role-session-name")
         return (arn if isinstance(arn, str) and arn else None), (session if isinstance(session, str) and session else None)
 
-    def region(self):
+    def region(self) -> str | None:
         """The region of <name>.configure, or None."""
         document = self._read("configure", required=False)
         system = document.get("_sys_param")
@@ -192,14 +203,14 @@ class TccliProfile:
         return region if isinstance(region, str) and region else None
 
 
-def profile_region(profile, warn=None):
+def profile_region(profile: str | None, warn: Callable[[str], None] | None = None) -> str | None:
     """The region a tccli profile names (for when region is not set), or None."""
     return TccliProfile(profile, warn).region() if profile else None
 
 
 # -- assuming a role --------------------------------------------------------------------------------------------------
 
-def sts_endpoint_for(endpoint, sts_endpoint=None):
+def sts_endpoint_for(endpoint: str | None, sts_endpoint: str | None = None) -> str:
     """STS's endpoint: sts_endpoint if given; else derived from the CVM endpoint (cvm.X -> sts.X; any other, like the
     emulator's, serves STS itself); else the public one."""
     if sts_endpoint:
@@ -213,7 +224,7 @@ def sts_endpoint_for(endpoint, sts_endpoint=None):
     return text
 
 
-def check_role_settings(role_arn, session_name, duration, external_id):
+def check_role_settings(role_arn: object, session_name: object, duration: object, external_id: object) -> None:
     """Raise SettingsError naming the bad value and the fix; nothing is sent before these pass."""
     if not isinstance(role_arn, str) or not _ROLE_ARN_RE.match(role_arn):
         raise _client.SettingsError("role_arn %s is not a CAM role ARN: it looks like qcs::cam::uin/100000000001:roleName/ops (the role's "
@@ -237,8 +248,9 @@ class AssumedRoleCredential:
     min(MAX_REFRESH_MARGIN, half their lifetime) is left. Safe to share between threads: one renews, the others wait.
     """
 
-    def __init__(self, sts_api, role_arn, session_name=DEFAULT_SESSION_NAME, duration=DEFAULT_ROLE_DURATION, external_id=None,
-                 clock=time.monotonic, wall_clock=time.time):
+    def __init__(self, sts_api: _client.CvmApi, role_arn: str, session_name: str = DEFAULT_SESSION_NAME, duration: int = DEFAULT_ROLE_DURATION,
+                 external_id: str | None = None, clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], float] = time.time) -> None:
         self._sts = sts_api
         self.role_arn = role_arn
         self._params = {"RoleArn": role_arn, "RoleSessionName": session_name, "DurationSeconds": duration}
@@ -248,42 +260,40 @@ class AssumedRoleCredential:
         self._clock = clock
         self._wall_clock = wall_clock
         self._lock = threading.RLock()
-        self._keys = None  # (TmpSecretId, TmpSecretKey, Token)
+        self._keys: tuple[str, str, str] | None = None  # (TmpSecretId, TmpSecretKey, Token)
         self._renew_at = 0.0
         self.generation = 0  # counts renewals, so a refused token renews once however many threads saw it refused
         self.renewals = 0
 
     @property
-    def rate_limit_identity(self):
+    def rate_limit_identity(self) -> str:
         """What the shared rate limit is keyed by: the role, which outlives each of its temporary keys."""
         return self.role_arn
 
     @property
-    def secret_id(self):
+    def secret_id(self) -> str:
         return self.get_credential_info()[0]
 
-    def get_credential_info(self):
+    def get_credential_info(self) -> tuple[str, str, str]:
         """(secret id, secret key, token), as the SDK signs with. Renewal is ensure_fresh's, called by the client
         before each attempt, outside the SDK (a failure to renew must not pass for the attempt's own)."""
         with self._lock:
-            if self._keys is None:
-                self._renew()
-            return self._keys
+            return self._keys if self._keys is not None else self._renew()
 
-    def ensure_fresh(self):
+    def ensure_fresh(self) -> int:
         """Renew the keys when they are due; return their generation (for renew_after_token_failure)."""
         with self._lock:
             if self._keys is None or self._clock() >= self._renew_at:
                 self._renew()
             return self.generation
 
-    def renew_after_token_failure(self, generation):
+    def renew_after_token_failure(self, generation: int) -> None:
         """The keys of `generation` were refused as expired: renew them, unless another thread already did."""
         with self._lock:
             if generation == self.generation:
                 self._renew()
 
-    def _renew(self):
+    def _renew(self) -> tuple[str, str, str]:
         try:
             answer = self._sts.call("AssumeRole", dict(self._params), resend_safe=True)  # a resent AssumeRole only mints another session
         except _client.CvmApiError as exc:
@@ -303,9 +313,10 @@ class AssumedRoleCredential:
         self._renew_at = now + lifetime - min(MAX_REFRESH_MARGIN, lifetime / 2.0)
         self.generation += 1
         self.renewals += 1
+        return fresh
 
 
-def connect(options, region, warn=None):
+def connect(options: Mapping[str, Any], region: str | None, warn: Callable[[str], None] | None = None) -> Any:
     """The credential for a client: the chain's identity, or the role it assumes when options['role_arn'] is set.
 
     options: the connection options (secret_id, secret_key, security_token, profile, role_arn, role_session_name,
@@ -324,9 +335,133 @@ def connect(options, region, warn=None):
     base = resolve_credential(options.get("secret_id"), options.get("secret_key"), options.get("security_token"), options.get("profile"), warn)
     if not role_arn:
         return base
-    sts_api = _client.CvmApi(base, region, endpoint=sts_endpoint_for(options.get("endpoint"), options.get("sts_endpoint")),
-                             request_timeout=options.get("request_timeout") or _client.DEFAULT_REQUEST_TIMEOUT,
-                             ca_bundle=options.get("ca_bundle"), api_deadline=options.get("api_deadline") or _client.DEFAULT_API_DEADLINE,
-                             warn=warn, allow_insecure_http=bool(options.get("allow_insecure_http")),
-                             service=STS_SERVICE, version=STS_VERSION)
+    # The shared limit (rate_limit_url) keeps the CVM actions' budget; AssumeRole keeps this machine's own limit.
+    sts_api = _new_client(options, region, base, warn, endpoint=sts_endpoint_for(options.get("endpoint"), options.get("sts_endpoint")),
+                          service=STS_SERVICE, version=STS_VERSION, rate_limit_url=None, rate_limit_password=None, rate_limit_ca_bundle=None)
     return AssumedRoleCredential(sts_api, role_arn, session_name, duration, options.get("role_external_id"))
+
+
+# -- the one connection builder ---------------------------------------------------------------------------------------
+
+def env_fallback(*names: str) -> str:
+    """The value of the first of these environment variables that is set and not empty (an argument spec fallback).
+
+    An empty variable means "not set" for every option: AWX injects one for each credential input left empty, and
+    ansible-core's own env_fallback would pass '' on, which an int or bool option refuses. The environment is only read.
+    """
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise AnsibleFallbackNotFound
+
+
+def connection_argument_spec() -> dict[str, dict[str, Any]]:
+    """The options documented once in the tencentcloud.cvm.connection doc fragment, with their environment variables."""
+    return dict(
+        # The id is not secret (like an AWS access key id): showing it makes output useful.
+        secret_id=dict(type="str", no_log=False, fallback=(env_fallback, ["TENCENTCLOUD_SECRET_ID"])),
+        secret_key=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_SECRET_KEY"])),
+        security_token=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_SECURITY_TOKEN"])),
+        profile=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_PROFILE"])),
+        role_arn=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ROLE_ARN"])),
+        role_session_name=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ROLE_SESSION_NAME"])),
+        role_duration=dict(type="int", default=DEFAULT_ROLE_DURATION, fallback=(env_fallback, ["TENCENTCLOUD_ROLE_DURATION"])),
+        role_external_id=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_ROLE_EXTERNAL_ID"])),
+        sts_endpoint=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_STS_ENDPOINT"])),
+        region=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_REGION"])),
+        endpoint=dict(type="str", fallback=(env_fallback, ["TENCENTCLOUD_ENDPOINT"])),
+        ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_CA_BUNDLE"])),
+        request_timeout=dict(type="int", default=_client.DEFAULT_REQUEST_TIMEOUT),
+        api_deadline=dict(type="int", default=_client.DEFAULT_API_DEADLINE, fallback=(env_fallback, ["TENCENTCLOUD_API_DEADLINE"])),
+        allow_insecure_http=dict(type="bool", default=False, fallback=(env_fallback, ["TENCENTCLOUD_ALLOW_INSECURE_HTTP"])),
+        rate_limit_url=dict(type="str", no_log=False, fallback=(env_fallback, ["TENCENTCLOUD_RATE_LIMIT_URL"])),
+        rate_limit_password=dict(type="str", no_log=True, fallback=(env_fallback, ["TENCENTCLOUD_RATE_LIMIT_PASSWORD"])),
+        rate_limit_ca_bundle=dict(type="path", fallback=(env_fallback, ["TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE"])),
+    )
+
+
+# The options counted in seconds, bounded by _client.MAX_SECONDS (modules add their own wait_timeout).
+SECONDS_OPTIONS = ("request_timeout", "api_deadline", "wait_timeout")
+
+
+def unconvertible_numbers(spec: Mapping[str, Mapping[str, Any]], given: Mapping[str, Any]) -> dict[str, str]:
+    """{option: text} for int options given as text (in `given`, else by their environment fallback) that ansible-core cannot
+    turn into a number safely.
+
+    ansible-core converts '1e9' through decimal.Decimal: 'Infinity' then escapes its error handling (OverflowError, a
+    crash), and an exponent like '1e999999999' builds an integer of a billion digits (a hang). Found here first, they are
+    refused with a message instead (number_refusal).
+    """
+    found = {}
+    for name, settings in spec.items():
+        if settings.get("type") != "int":
+            continue
+        value = given.get(name)
+        if value is None and "fallback" in settings:
+            try:
+                value = settings["fallback"][0](*settings["fallback"][1])  # env_fallback: what the option would get
+            except AnsibleFallbackNotFound:
+                value = None
+        if isinstance(value, str):
+            try:
+                number = decimal.Decimal(value.strip())
+            except decimal.DecimalException:
+                continue  # ansible-core refuses it with its own clear message
+            if not number.is_finite() or number.adjusted() > 30:
+                found[name] = value
+    return found
+
+
+def number_refusal(name: str, text: str) -> str:
+    """The sentence refusing an option's number that cannot be converted safely (see unconvertible_numbers)."""
+    problem = _client.seconds_problem(name, text) if name in SECONDS_OPTIONS else None
+    return problem or "%s must be a whole number, got %s." % (name, repr(text)[:40])
+
+
+def validate_options(spec: Mapping[str, Mapping[str, Any]], given: Mapping[str, Any]) -> tuple[ValidationResult, list[str]]:
+    """Options for a plugin (inventory, event source) as ansible-core checks a module's: environment fallbacks, defaults,
+    types. Returns (ansible-core's ValidationResult, refusals of numbers it cannot convert safely); those are parsed as text."""
+    unconvertible = unconvertible_numbers(spec, given)
+    safe = {name: dict(settings, type="str") if name in unconvertible else dict(settings) for name, settings in spec.items()}
+    result = ArgumentSpecValidator(safe).validate(dict(given))
+    return result, [number_refusal(name, text) for name, text in sorted(unconvertible.items())]
+
+
+def default_region(options: Mapping[str, Any], warn: Callable[[str], None] | None = None) -> str | None:
+    """options['region'], else the region of the tccli profile options['profile'] names, else None."""
+    return options.get("region") or profile_region(options.get("profile"), warn)
+
+
+def _seconds(options: Mapping[str, Any], name: str) -> Any:
+    """request_timeout or api_deadline of the options, or its default when not given (None); any other value is checked."""
+    value = options.get(name)
+    return (_client.DEFAULT_REQUEST_TIMEOUT if name == "request_timeout" else _client.DEFAULT_API_DEADLINE) if value is None else value
+
+
+def _new_client(options: Mapping[str, Any], region: str | None, credential: Any, warn: Callable[[str], None] | None,
+                **overrides: Any) -> _client.CvmApi:
+    """The one place a client is made: the connection options as CvmApi takes them, `overrides` for STS."""
+    settings = dict(endpoint=options.get("endpoint"), request_timeout=_seconds(options, "request_timeout"),
+                    api_deadline=_seconds(options, "api_deadline"), ca_bundle=options.get("ca_bundle"),
+                    allow_insecure_http=bool(options.get("allow_insecure_http")),
+                    rate_limit_url=options.get("rate_limit_url"), rate_limit_password=options.get("rate_limit_password"),
+                    rate_limit_ca_bundle=options.get("rate_limit_ca_bundle"))
+    settings.update(overrides)
+    return _client.CvmApi(credential, region, warn=warn, **settings)
+
+
+def build_clients(options: Mapping[str, Any], regions: Sequence[str], warn: Callable[[str], None] | None = None
+                  ) -> dict[str, _client.CvmApi]:
+    """{region: CvmApi} for the connection options (see connection_argument_spec), one credential shared by every region.
+
+    Every setting is checked for every region first (the client's own check_settings), then the credential is found (or the
+    role assumed, see connect) once: an assumed role's keys are renewed once for all regions. Raises SettingsError, naming the
+    bad value and the fix, before any request.
+    """
+    checked: Sequence[str | None] = regions or [None]  # none: check_settings says region is required
+    for region in checked:
+        _client.check_settings(region, options.get("endpoint"), _seconds(options, "request_timeout"), _seconds(options, "api_deadline"),
+                               options.get("ca_bundle"), options.get("rate_limit_url"), options.get("rate_limit_ca_bundle"))
+    credential = connect(options, regions[0], warn=warn)
+    return {region: _new_client(options, region, credential, warn) for region in regions}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -23,6 +22,8 @@ the per-action limits.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import (  # noqa: F401 (unique: re-exported for other plugins)
     INSTANCE,
@@ -31,6 +32,9 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import (  # 
     chunked,
     unique,
 )
+
+if TYPE_CHECKING:  # for the annotations only: the lookups take any client with call() and region
+    from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi
 
 MAX_FILTERS = 10
 MAX_FILTER_VALUES = 5
@@ -52,7 +56,7 @@ class LookupInputError(ValueError):
 class FilterError(LookupInputError):
     """Instance filters the API would refuse. `problems` holds one sentence per bad filter."""
 
-    def __init__(self, problems):
+    def __init__(self, problems: list[str]) -> None:
         super().__init__(" ".join(problems))
         self.problems = problems
 
@@ -63,7 +67,7 @@ class KeyNameError(LookupInputError):
     `unknown`: names no key pair has, in the order given; `ambiguous`: {name: [key ids]} for names several key pairs share.
     """
 
-    def __init__(self, unknown, ambiguous, region=None):
+    def __init__(self, unknown: Iterable[str], ambiguous: Mapping[str, list[str]], region: str | None = None) -> None:
         self.unknown = list(unknown)
         self.ambiguous = dict(ambiguous)
         where = " in region %s" % region if region else ""
@@ -90,7 +94,7 @@ class InstanceView:
 
     __slots__ = ("instance_id", "state", "os_name", "key_ids", "operation", "operation_state", "operation_request_id", "operation_error")
 
-    def __init__(self, data):
+    def __init__(self, data: Mapping[str, Any]) -> None:
         self.instance_id = data["InstanceId"]
         self.state = data.get("InstanceState") or ""
         self.os_name = data.get("OsName") or ""
@@ -102,11 +106,11 @@ class InstanceView:
         self.operation_error = data.get("LatestOperationErrorMsg")
 
     @property
-    def is_windows(self):
+    def is_windows(self) -> bool:
         return "windows" in self.os_name.lower()
 
 
-def key_pair_dict(raw):
+def key_pair_dict(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A DescribeKeyPairs / CreateKeyPair entry as a plain snake_case dict (never with a private key)."""
     return {
         "key_id": raw["KeyId"],
@@ -160,7 +164,7 @@ def _filter_values(option, name, value):
     return texts, None
 
 
-def filters_to_api(filters, known=INSTANCE_FILTER_NAMES, option="instance_filters"):
+def filters_to_api(filters: object, known: Sequence[str] = INSTANCE_FILTER_NAMES, option: str = "instance_filters") -> list[dict[str, Any]]:
     """Turn {"tag:env": "prod", "zone": ["ap-guangzhou-3", ...]} into the API's Filters list, sorted by name.
 
     Values are strings or integers, one or a list of at most 5 (ORed); filters (at most 10) are ANDed by the API.
@@ -212,7 +216,7 @@ def _paged(api, action, params, set_name):
 
 
 def _unique_by(items, field):
-    seen = {}
+    seen: dict[Any, Any] = {}
     for item in items:
         seen.setdefault(item[field], item)
     return [seen[k] for k in sorted(seen)]
@@ -224,7 +228,7 @@ def _check_ids(values, kind):
         raise LookupInputError(kind.malformed_message("Malformed %s IDs" % kind.name, bad))
 
 
-def find_key_pairs(api, key_ids=None, key_names=None):
+def find_key_pairs(api: CvmApi, key_ids: Iterable[str] | None = None, key_names: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Key pairs of the region as plain dicts (see key_pair_dict), sorted by key_id, each once.
 
     key_ids: DescribeKeyPairs by KeyIds, 100 per request. key_names: by the key-name filter, 5 names per request,
@@ -251,11 +255,11 @@ def find_key_pairs(api, key_ids=None, key_names=None):
     return [key_pair_dict(k) for k in _unique_by(found, "KeyId")]
 
 
-def resolve_key_names(api, names):
+def resolve_key_names(api: CvmApi, names: Iterable[str] | None) -> dict[str, str]:
     """{name: key_id} for key pair names; raises KeyNameError listing unknown and ambiguous names (nothing is written here)."""
     names = unique(names or ())
     pairs = find_key_pairs(api, key_names=names)
-    by_name = {}
+    by_name: dict[str, list[str]] = {}
     for pair in pairs:
         by_name.setdefault(pair["key_name"], []).append(pair["key_id"])
     unknown = [n for n in names if n not in by_name]
@@ -265,7 +269,7 @@ def resolve_key_names(api, names):
     return {n: by_name[n][0] for n in names}
 
 
-def find_instances(api, instance_ids=None, filters=None):
+def find_instances(api: CvmApi, instance_ids: Iterable[str] | None = None, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Raw DescribeInstances entries (the API's CamelCase dicts), sorted by InstanceId, each once.
 
     instance_ids: by ID, 100 per request (unknown IDs are simply absent from the result; an empty list selects
@@ -288,7 +292,7 @@ def find_instances(api, instance_ids=None, filters=None):
     return _unique_by(found, "InstanceId")
 
 
-def instance_pages(api, filters=None):
+def instance_pages(api: CvmApi, filters: Mapping[str, Any] | None = None) -> Iterator[tuple[list[dict[str, Any]], int]]:
     """Every page of DescribeInstances, one at a time, as (raw entries, that page's TotalCount); filters as for find_instances.
 
     For a caller that must not hold a whole fleet at once (the event source over thousands of instances): each page is
@@ -307,6 +311,7 @@ def instance_pages(api, filters=None):
             return
 
 
-def find_instance_views(api, instance_ids=None, filters=None):
+def find_instance_views(api: CvmApi, instance_ids: Iterable[str] | None = None,
+                        filters: Mapping[str, Any] | None = None) -> dict[str, InstanceView]:
     """Like find_instances, as {instance_id: InstanceView}."""
     return {item["InstanceId"]: InstanceView(item) for item in find_instances(api, instance_ids, filters)}

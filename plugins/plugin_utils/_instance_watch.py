@@ -1,32 +1,32 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """Private to this collection: the event source tencentcloud.cvm.cvm_instances, without its asyncio shell.
 
-Its arguments are the modules' connection options (_base.connection_argument_spec, documented by the
+Its arguments are the modules' connection options (_credentials.connection_argument_spec, documented by the
 tencentcloud.cvm.connection doc fragment: an option added there reaches the source too) plus its own (SOURCE_SPEC),
-checked by ansible-core's ArgumentSpecValidator and the client's own checks before any request. Each region gets an
-API client as the modules build it (credentials chain, shared rate limit, api_deadline, error wording) and is read
-page by page through _lookup.instance_pages, at most read_rate pages a second, into its RegionTracker. A region whose
-read fails gives an error event, waits (doubling up to MAX_BACKOFF) and is read again; the other regions go on.
+checked by ansible-core's ArgumentSpecValidator (through _credentials.validate_options) and the client's own checks before
+any request. Each region gets an API client from the connection builder the modules use (_credentials.build_clients:
+credentials chain, shared rate limit, api_deadline, error wording) and is read page by page through
+_lookup.instance_pages, at most read_rate pages a second, into its RegionTracker. A region whose read fails gives an
+error event, waits (doubling up to MAX_BACKOFF) and is read again; the other regions go on.
 Every string of an event comes from the API (names, tags, an error's text) and ansible-rulebook hands the event to a
 playbook as extra vars, which Ansible trusts and renders as templates: safe_event breaks each template marker ({{, {%, {#)
 in it and lists where in `defused_fields`, so no event can run anything on the controller.
-May import: module_utils (_base, _client, _credentials, _ids, _lookup, _text) and _instance_changes; the standard library.
+May import: module_utils (_client, _credentials, _ids, _lookup, _text; never _base, which is for modules) and _instance_changes;
+the standard library.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _client
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _credentials
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _lookup
@@ -41,7 +41,7 @@ from ansible_collections.tencentcloud.cvm.plugins.plugin_utils._instance_changes
 )
 
 # The source's own options (DOCUMENTATION of extensions/eda/plugins/event_source/cvm_instances.py says what they mean).
-SOURCE_SPEC = dict(
+SOURCE_SPEC: dict[str, dict[str, Any]] = dict(
     regions=dict(type="list", elements="str"),
     filters=dict(type="dict"),
     interval=dict(type="int", default=60),
@@ -67,7 +67,7 @@ class SourceArgumentError(ValueError):
 
 
 def argument_spec():
-    spec = _base.connection_argument_spec()
+    spec = _credentials.connection_argument_spec()
     spec.update(SOURCE_SPEC)
     return spec
 
@@ -107,17 +107,15 @@ def parse_arguments(args):
     """The checked settings (a dict of every option) from the rulebook's source arguments; raises SourceArgumentError."""
     args = {name: value for name, value in dict(args or {}).items() if name not in RULEBOOK_ARGS}
     spec = argument_spec()
-    _base.unset_empty_number_variables(spec)  # an AWX credential's empty field means "not set", as for the modules
-    result = ArgumentSpecValidator(spec).validate(args)
+    result, refusals = _credentials.validate_options(spec, args)
     secrets = set(result._no_log_values)  # pylint: disable=protected-access  # the values no message may show
-    if result.error_messages:  # (result.errors, an exception object, is true even when empty)
-        raise SourceArgumentError(_masked(" ".join(_validation_message(error, spec, args) for error in result.errors), secrets))
+    if result.error_messages or refusals:  # (result.errors, an exception object, is true even when empty)
+        raise SourceArgumentError(_masked(" ".join(refusals + [_validation_message(error, spec, args) for error in result.errors]), secrets))
     settings = result.validated_parameters
     problems = []
-    for name in ("request_timeout", "api_deadline", "interval"):
-        problem = _client.seconds_problem(name, settings[name])
-        if problem:
-            problems.append(problem)
+    interval_problem = _client.seconds_problem("interval", settings["interval"])
+    if interval_problem:
+        problems.append(interval_problem)
     if not 1 <= settings["read_rate"] <= MAX_READ_RATE:
         problems.append("read_rate must be from 1 to %d (DescribeInstances' documented limit per region), got %r."
                         % (MAX_READ_RATE, settings["read_rate"]))
@@ -128,10 +126,9 @@ def parse_arguments(args):
                         "TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
     settings["regions"] = _lookup.unique(regions)
     try:
-        for region in settings["regions"]:
-            _client.check_region(region)
-        _client.parse_endpoint(settings["endpoint"])
-        _client.check_rate_limit_url(settings["rate_limit_url"], settings["rate_limit_ca_bundle"])
+        for region in settings["regions"]:  # the clients' own checks, before any credential is looked up
+            _client.check_settings(region, settings["endpoint"], settings["request_timeout"], settings["api_deadline"],
+                                   settings["ca_bundle"], settings["rate_limit_url"], settings["rate_limit_ca_bundle"])
     except _client.SettingsError as exc:
         problems.append(str(exc))
     if settings["filters"]:
@@ -154,12 +151,7 @@ def connect(settings, warn):
                                   % _client.SDK_REQUIREMENT)
     try:
         # One identity for every region: the chain's, or the role it assumes (renewed before it expires).
-        credential = _credentials.connect(settings, settings["regions"][0], warn=warn)
-        return {region: _client.CvmApi(credential, region, endpoint=settings["endpoint"], request_timeout=settings["request_timeout"],
-                                       ca_bundle=settings["ca_bundle"], api_deadline=settings["api_deadline"], warn=warn,
-                                       allow_insecure_http=settings["allow_insecure_http"], rate_limit_url=settings["rate_limit_url"],
-                                       rate_limit_password=settings["rate_limit_password"], rate_limit_ca_bundle=settings["rate_limit_ca_bundle"])
-                for region in settings["regions"]}
+        return _credentials.build_clients(settings, settings["regions"], warn=warn)
     except _client.SettingsError as exc:
         raise SourceArgumentError(_masked(str(exc), settings["_secrets"])) from None
 
@@ -195,7 +187,7 @@ def safe_event(event):
     """The event with no template marker left in any string ({{ -> '{ {'); its one top-level payload gets `defused_fields`,
     the fields that held one (empty when none did), so a rule can tell."""
     (kind, payload), = event.items()
-    found = []
+    found: list[str] = []
     payload = _defused(payload, "", found)
     payload["defused_fields"] = found
     return {kind: payload}
@@ -238,7 +230,7 @@ class RegionWatch:
 
     def read(self):
         """(every WatchedInstance of the region, whether the read was whole): page by page, never more than one page held."""
-        records = []
+        records: list[WatchedInstance] = []
         totals = set()
         pages = _lookup.instance_pages(self.api, self.settings["filters"])
         while True:
@@ -268,7 +260,7 @@ class RegionWatch:
         except Exception as error:  # pylint: disable=broad-except  # any failure of one poll: report, back off, go on
             self.failures += 1
             interval = self.settings["interval"]
-            retry_in = min(interval * 2 ** (self.failures - 1), max(interval, MAX_BACKOFF))
+            retry_in = int(_client.exponential_delay(interval, max(interval, MAX_BACKOFF), self.failures))
             self.next_at = self.clock() + retry_in
             event = safe_event(error_event(self, error, retry_in))
             log.warning("%s Retrying in %d s.", printable(event["cvm_instances_error"]["message"]), retry_in)

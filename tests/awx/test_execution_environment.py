@@ -30,8 +30,9 @@ ansible_builder = pytest.importorskip("ansible_builder", reason="ansible-builder
 from ansible_builder.ee_schema import validate_schema  # noqa: E402  pylint: disable=wrong-import-position
 
 SDK_PACKAGES = {"tencentcloud-sdk-python-common", "tencentcloud-sdk-python-cvm"}
-# What requirements.txt names: the SDK, and redis for the option rate_limit_url (imported only when it is set).
-REQUIRED_PACKAGES = SDK_PACKAGES | {"redis"}
+# What requirements.txt names: the SDK, tenacity (the client's retries), and redis for the option rate_limit_url (imported
+# only when it is set).
+REQUIRED_PACKAGES = SDK_PACKAGES | {"tenacity", "redis"}
 
 
 def requirement_names(lines):
@@ -144,7 +145,7 @@ def test_documented_definition_is_valid_and_needs_no_extra_python_requirement():
     # Every input is pinned (docs/awx/README.md, "Pinning"): ranges with an upper bound, and the base by digest.
     assert re.fullmatch(r"ansible-runner>=[0-9.]+,<[0-9.]+", definition["dependencies"]["ansible_runner"]["package_pip"])
     sdk = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
-    assert sdk and all(re.fullmatch(r"(tencentcloud-sdk-python-[a-z]+|redis)>=[0-9.]+,<[0-9.]+", line) for line in sdk), sdk
+    assert sdk and all(re.fullmatch(r"(tencentcloud-sdk-python-[a-z]+|tenacity|redis)>=[0-9.]+,<[0-9.]+", line) for line in sdk), sdk
     # The default base (what AWX's own awx-ee is built from) and the settings that base needs; README.md
     # documents both, and how to swap the base.
     assert re.fullmatch(r"quay\.io/centos/centos:stream9@sha256:[0-9a-f]{64}", definition["images"]["base_image"]["name"])

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -193,6 +195,59 @@ def test_no_region_at_all(inventory_with, monkeypatch):
     monkeypatch.delenv("TENCENTCLOUD_REGION", raising=False)
     with pytest.raises(AnsibleParserError, match="regions is required"):
         inventory_with("plugin: tencentcloud.cvm.cvm\n")
+
+
+@pytest.fixture
+def built(monkeypatch):
+    """The settings each client is made with (by the connection builder), over an empty in-memory fleet."""
+    made = []
+
+    def make_api(credential, region, **kwargs):
+        made.append(dict(kwargs, region=region))
+        return InMemoryCvm([], region=region)
+    monkeypatch.setattr(cvm._client, "CvmApi", make_api)
+    monkeypatch.setattr(cvm._credentials, "connect", lambda *args, **kwargs: object())
+    return made
+
+
+def parse(tmp_path, config):
+    path = tmp_path / "test.cvm.yml"
+    path.write_text("plugin: tencentcloud.cvm.cvm\n" + config)
+    inventory_loader.get("tencentcloud.cvm.cvm").parse(InventoryData(), DataLoader(), str(path), cache=False)
+
+
+EMPTY_IN_AWX = ("TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_ROLE_DURATION", "TENCENTCLOUD_CA_BUNDLE", "TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE",
+                "TENCENTCLOUD_ALLOW_INSECURE_HTTP", "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_RATE_LIMIT_URL")
+
+
+def test_empty_variables_mean_the_defaults_and_the_controller_environment_is_untouched(built, monkeypatch, tmp_path):
+    """AWX injects an empty variable for each credential input left empty: "not set", read as such, never deleted from the
+    environment of ansible-inventory (or of the playbook run it is part of)."""
+    for name in EMPTY_IN_AWX:
+        monkeypatch.setenv(name, "")
+    before = dict(os.environ)
+    parse(tmp_path, "regions: [ap-guangzhou]\n")
+    assert dict(os.environ) == before
+    assert [{k: v for k, v in settings.items() if k != "warn"} for settings in built] == [{
+        "region": "ap-guangzhou", "endpoint": None, "request_timeout": 30, "api_deadline": 60, "ca_bundle": None,
+        "allow_insecure_http": False, "rate_limit_url": None, "rate_limit_password": None, "rate_limit_ca_bundle": None}]
+
+
+def test_variables_are_used_and_the_file_comes_first(built, monkeypatch, tmp_path):
+    monkeypatch.setenv("TENCENTCLOUD_API_DEADLINE", "7")
+    monkeypatch.setenv("TENCENTCLOUD_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("TENCENTCLOUD_ALLOW_INSECURE_HTTP", "true")
+    parse(tmp_path, "regions: [ap-guangzhou]\nendpoint: http://127.0.0.1:10\n")
+    assert (built[0]["api_deadline"], built[0]["endpoint"], built[0]["allow_insecure_http"]) == (7, "http://127.0.0.1:10", True)
+
+
+@pytest.mark.parametrize("value", ["-Infinity", "1e999999999"])
+def test_a_number_ansible_core_cannot_convert_safely_is_refused(built, monkeypatch, tmp_path, value):
+    monkeypatch.setenv("TENCENTCLOUD_API_DEADLINE", value)
+    with pytest.raises(AnsibleParserError) as raised:
+        parse(tmp_path, "regions: [ap-guangzhou]\n")
+    assert str(raised.value) == "api_deadline must be a whole number of seconds from 1 to 86400 (one day), got %r." % value
+    assert built == []
 
 
 def test_api_failures_use_the_modules_wording(inventory_with):
