@@ -7,13 +7,13 @@
 
 Layer 5 (key changes). May import: _ids, _errors, _shared_limiter, _client, _lookup (and the standard library); never _base or a module.
 
-converge() runs the whole workflow for one Goal and returns one Outcome:
+converge_bindings() runs the whole workflow for one BindingGoal and returns one BindingOutcome:
 read the instances (through _lookup) -> plan -> preflight -> (unless check mode)
 apply -> track -> verify -> repair what a replacing bind dropped -> re-plan
 instances another client changed meanwhile, at most MAX_ROUNDS rounds.
 Callers (cvm_keypair_association, cvm_keypair's unbind before a delete) map
-their options to a Goal and the Outcome to their result; none keeps a loop or
-a write call of its own.
+their options to a BindingGoal and the BindingOutcome to their result; none keeps a loop or
+a write call of its own. Failure and Stop are the scaffold both engines share (the key pair engine imports them).
 
 Planning is pure and shared by check mode and real runs, so the preview
 cannot differ from what a run does. Applying is pipelined: each write is
@@ -28,7 +28,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait as wait_futures
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _lookup
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import chunked, unique
 
 ASSOCIATE = "AssociateInstancesKeyPairs"
@@ -68,7 +68,8 @@ class InstancePlan:
         return self.instance.instance_id
 
     @property
-    def changes(self):
+    def needs_change(self) -> bool:
+        """Whether anything must be bound or unbound on this instance."""
         return bool(self.to_bind or self.to_unbind)
 
     @property
@@ -76,16 +77,16 @@ class InstancePlan:
         return tuple(sorted((set(self.before) - set(self.to_unbind)) | set(self.to_bind)))
 
 
-def plan_instance(instance, key_ids, state, exclusive, full_sets=False):
+def plan_instance(instance, key_ids, state, exclusive, bind_full_sets=False):
     """The minimal change for one instance: present adds what is missing (and with exclusive drops the rest); absent drops what is there.
 
-    full_sets: the API was seen to replace an instance's keys on bind, so a bind sends the whole set the instance must end with.
+    bind_full_sets: the API was seen to replace an instance's keys on bind, so a bind sends the whole set the instance must end with.
     """
     current = set(instance.key_ids)
     wanted = set(key_ids)
     if state == "present":
         missing = wanted - current
-        if missing and full_sets:
+        if missing and bind_full_sets:
             missing = wanted if exclusive else current | wanted
         return InstancePlan(instance, missing, current - wanted if exclusive else ())
     return InstancePlan(instance, (), current & wanted)
@@ -117,17 +118,17 @@ def repair_plan(plan, view):
 class Write:
     """One Associate or Disassociate call: at most 100 instances and 100 keys.
 
-    full_set: a bind of the whole key set (replace semantics); resending it never drops keys the instances already have.
+    bind_full_sets: a bind of the whole key set (replace semantics); resending it never drops keys the instances already have.
     """
 
-    __slots__ = ("action", "instance_ids", "key_ids", "force_stop", "full_set")
+    __slots__ = ("action", "instance_ids", "key_ids", "force_stop", "bind_full_sets")
 
-    def __init__(self, action, instance_ids, key_ids, force_stop, full_set=False):
+    def __init__(self, action, instance_ids, key_ids, force_stop, bind_full_sets=False):
         self.action = action
         self.instance_ids = tuple(instance_ids)
         self.key_ids = tuple(key_ids)
         self.force_stop = force_stop
-        self.full_set = full_set
+        self.bind_full_sets = bind_full_sets
 
     def goal_reached(self, view):
         """Whether this write's change shows on the instance (bind: all its keys are there; unbind: none of them is)."""
@@ -140,7 +141,7 @@ class Write:
         """The keys this write must still send for one instance, judged from what it has now."""
         keys = set(view.key_ids)
         if self.action == ASSOCIATE:
-            return tuple(self.key_ids) if self.full_set and not self.goal_reached(view) else tuple(sorted(set(self.key_ids) - keys))
+            return tuple(self.key_ids) if self.bind_full_sets and not self.goal_reached(view) else tuple(sorted(set(self.key_ids) - keys))
         return tuple(sorted(set(self.key_ids) & keys))
 
     def params(self):
@@ -150,7 +151,7 @@ class Write:
         return params
 
 
-def group_writes(plans, action, force_stop, full_sets=False):
+def group_writes(plans, action, force_stop, bind_full_sets=False):
     """The writes of one action (ASSOCIATE: the plans' to_bind; DISASSOCIATE: their to_unbind), grouping instances that need
     the same change, so each distinct change costs ceil(n/100) calls of at most 100 instances and 100 keys."""
     attr = "to_bind" if action == ASSOCIATE else "to_unbind"
@@ -165,7 +166,7 @@ def group_writes(plans, action, force_stop, full_sets=False):
             needs_force = force_stop and any(i.state != "STOPPED" for i in instances)
             for key_chunk in chunked(keys):
                 writes.append(Write(action, tuple(i.instance_id for i in instances), tuple(key_chunk), needs_force,
-                                    full_sets and action == ASSOCIATE))
+                                    bind_full_sets and action == ASSOCIATE))
     return writes
 
 
@@ -173,7 +174,7 @@ def blocked_instances(plans, force_stop):
     """Instances that need a change the API would refuse; returned as {reason: [descriptions]}, empty when all is well."""
     problems = {}
     for plan in plans:
-        if not plan.changes:
+        if not plan.needs_change:
             continue
         inst = plan.instance
         if inst.is_windows:
@@ -185,19 +186,16 @@ def blocked_instances(plans, force_stop):
     return problems
 
 
-def preflight_refusal(problems, windows_advice="", not_stopped_subject="These instances need a change but are not STOPPED"):
-    """The one wording, for every module, of what blocked_instances found; None when nothing blocks the writes.
-
-    windows_advice: a sentence after the Windows instances (with its leading space); not_stopped_subject: the words before them.
-    """
+def preflight_refusal(problems: dict[str, list[str]]) -> str | None:
+    """The one wording of what blocked_instances found; None when nothing blocks the writes."""
     messages = []
     if "windows" in problems:
-        messages.append("Windows instances do not support SSH key pairs: %s.%s" % (", ".join(problems["windows"]), windows_advice))
+        messages.append("Windows instances do not support SSH key pairs: %s. Leave them out." % ", ".join(problems["windows"]))
     if "unchangeable" in problems:
         messages.append("These instances cannot be changed in their state: %s." % ", ".join(problems["unchangeable"]))
     if "not_stopped" in problems:
-        messages.append("%s: %s. Set force_stop: true to let the API stop them (running ones are started again), or stop them first."
-                        % (not_stopped_subject, ", ".join(problems["not_stopped"])))
+        messages.append("These instances need a change but are not STOPPED: %s. Set force_stop: true to let the API stop them (running "
+                        "ones are started again), or stop them first." % ", ".join(problems["not_stopped"]))
     if not messages:
         return None
     return " ".join(messages) + " Nothing was changed."
@@ -226,11 +224,11 @@ class StepOutcome:
         self.poll_error = other.poll_error or self.poll_error
         self.resent += other.resent
 
-    def problems(self, wait_timeout, failed_subject="The operation failed"):
-        """The one wording, for every module, of operations that failed or still ran at wait_timeout: a list of sentences."""
+    def problems(self, wait_timeout: int) -> list[str]:
+        """The one wording of operations that failed or still ran at wait_timeout: a list of sentences."""
         problems = []
         if self.failed:
-            problems.append("%s on %s." % (failed_subject, "; ".join("%s: %s" % (i, self.failed[i]["error_message"]) for i in sorted(self.failed))))
+            problems.append("The operation failed on %s." % ("; ".join("%s: %s" % (i, self.failed[i]["error_message"]) for i in sorted(self.failed))))
         if self.pending:
             problems.append("Still operating after wait_timeout=%ds: %s." % (wait_timeout, ", ".join(sorted(self.pending))))
             if self.poll_error:
@@ -338,7 +336,7 @@ class Binder:
                 views = self.read_instances(current.instance_ids)
                 took_effect, redo = self._settle_by_reading(current, views, baselines)
                 if took_effect:
-                    sent.append((Write(current.action, took_effect, current.key_ids, current.force_stop, current.full_set), None))
+                    sent.append((Write(current.action, took_effect, current.key_ids, current.force_stop, current.bind_full_sets), None))
                 queue.extend(redo)
                 continue
             sent.append((current, response.get("RequestId")))
@@ -361,7 +359,7 @@ class Binder:
             keys = write.still_needed(view)
             if keys:
                 redo.setdefault(keys, []).append(instance_id)
-        writes = [Write(write.action, chunk, keys, write.force_stop, write.full_set)
+        writes = [Write(write.action, chunk, keys, write.force_stop, write.bind_full_sets)
                   for keys, ids in sorted(redo.items()) for chunk in chunked(ids)]
         return tuple(took_effect), writes
 
@@ -482,25 +480,25 @@ class _OperationTracker:
 
 # -- the engine: one goal in, one outcome out ------------------------------------------------------------------------
 
-class Goal:
+class BindingGoal:
     """What a run must reach, on which instances, and how it may get there.
 
     instance_ids: instances to work on. must_exist: those the user listed must exist (a missing one refuses the run before
     any write); False for instances the caller found itself (a key pair's bound instances), which are skipped when gone,
     since an instance that no longer exists holds no key. instance_filters: DescribeInstances filters selecting more.
     key_ids, state, exclusive: present binds key_ids (exclusive: and unbinds every other key), absent unbinds them.
-    full_sets: every bind sends the whole key set an instance must end with. force_stop, wait, wait_timeout: as the options.
+    bind_full_sets: every bind sends the whole key set an instance must end with. force_stop, wait, wait_timeout: as the options.
     """
 
     def __init__(self, key_ids, instance_ids=(), instance_filters=None, must_exist=True, state="present", exclusive=False,
-                 full_sets=False, force_stop=False, wait=True, wait_timeout=360):
+                 bind_full_sets=False, force_stop=False, wait=True, wait_timeout=360):
         self.key_ids = list(key_ids)
         self.instance_ids = list(instance_ids)
         self.instance_filters = instance_filters or None
         self.must_exist = must_exist
         self.state = state
         self.exclusive = exclusive
-        self.full_sets = full_sets
+        self.bind_full_sets = bind_full_sets
         self.force_stop = force_stop
         self.wait = wait
         self.wait_timeout = wait_timeout
@@ -511,22 +509,6 @@ class Goal:
         if self.state == "absent":
             return not keys & wanted
         return keys == wanted if self.exclusive else keys >= wanted
-
-
-class Wording:
-    """The few words a caller puts into the engine's messages (the sentences themselves are written once, here).
-
-    read: what reading the instances is called in a failure; windows_advice: a sentence after the Windows instances (with
-    its leading space); not_stopped_subject: the words before the instances that are not STOPPED; failed_subject: the
-    words before the instances whose operation failed.
-    """
-
-    def __init__(self, read="read the instances", windows_advice="",
-                 not_stopped_subject="These instances need a change but are not STOPPED", failed_subject="The operation failed"):
-        self.read = read
-        self.windows_advice = windows_advice
-        self.not_stopped_subject = not_stopped_subject
-        self.failed_subject = failed_subject
 
 
 # Failure kinds: what stopped a run, and so how its caller words it.
@@ -549,13 +531,15 @@ class Failure:
         self.extra = extra or {}
 
 
-class _Stop(Exception):
-    def __init__(self, failure):
+class Stop(Exception):
+    """Raised inside a run (of this engine or the key pair engine) to end it with a Failure; the run's converge catches it."""
+
+    def __init__(self, failure: Failure) -> None:
         super().__init__(failure.kind)
         self.failure = failure
 
 
-class Outcome:
+class BindingOutcome:
     """What a run did, for the caller to report: the first plans (their `before` is what each instance had), the keys each
     instance has after the run (read back, or expected when not read), what was written, the RequestIds, the warnings to
     show, and the Failure that stopped the run (None when it reached the goal)."""
@@ -573,36 +557,35 @@ class Outcome:
     def changed_ids(self):
         """Instances whose keys are known to differ from what they had, or that were written but could not be re-read."""
         if self.check_mode:
-            return {i for i, p in self.plans.items() if p.changes}
+            return {i for i, p in self.plans.items() if p.needs_change}
         return {i for i in self.written if i not in self.verified or tuple(self.final[i]) != tuple(self.plans[i].before)}
 
     def keys_after(self, instance_id):
         return list(self.final.get(instance_id, self.plans[instance_id].before))
 
 
-def converge(api, goal, check_mode=False, wording=None):
-    """Run the whole workflow for `goal` through `api` (a CvmApi) and return its Outcome; never raises for API failures."""
-    return _Run(api, goal, wording or Wording(), check_mode).converge()
+def converge_bindings(api: CvmApi, goal: BindingGoal, check_mode: bool = False) -> BindingOutcome:
+    """Run the whole workflow for `goal` through `api` and return its BindingOutcome; never raises for API failures."""
+    return _BindingRun(api, goal, check_mode).run()
 
 
-class _Run:
-    """One converge() call: read -> plan -> preflight -> apply -> track -> verify -> repair -> re-plan, rounds bounded."""
+class _BindingRun:
+    """One converge_bindings() call: read -> plan -> preflight -> apply -> track -> verify -> repair -> re-plan, rounds bounded."""
 
-    def __init__(self, api, goal, wording, check_mode):
+    def __init__(self, api, goal, check_mode):
         self.api = api
         self.goal = goal
-        self.wording = wording
         self.binder = Binder(api)
-        self.outcome = Outcome(check_mode)
+        self.outcome = BindingOutcome(check_mode)
         # Send whole key sets in binds: asked for, or the API was seen to replace keys on bind (then for the rest of the run).
-        self.full_sets = goal.full_sets
+        self.bind_full_sets = goal.bind_full_sets
 
-    def converge(self):
+    def run(self):
         outcome = self.outcome
         try:
             plans = self.plan(self.select())
             outcome.plans = {p.instance_id: p for p in plans}
-            if outcome.check_mode or not any(p.changes for p in plans):
+            if outcome.check_mode or not any(p.needs_change for p in plans):
                 outcome.final = {p.instance_id: p.after for p in plans}
                 return outcome
             for round_number in range(1, MAX_ROUNDS + 1):
@@ -610,11 +593,11 @@ class _Run:
                 if not unverified:
                     break
                 if round_number == MAX_ROUNDS:
-                    raise _Stop(Failure(UNSETTLED, "Could not verify the keys of %s after %d rounds: another client keeps changing them. "
-                                        "Keys now: %s." % (", ".join(sorted(unverified)), MAX_ROUNDS, self.describe_keys(unverified))))
+                    raise Stop(Failure(UNSETTLED, "Could not verify the keys of %s after %d rounds: another client keeps changing them. "
+                                       "Keys now: %s." % (", ".join(sorted(unverified)), MAX_ROUNDS, self.describe_keys(unverified))))
                 # Another client changed these between our read and our write: plan again from what they have now.
-                plans = [p for p in self.plan(self.read(sorted(unverified))) if p.changes]
-        except _Stop as stop:
+                plans = [p for p in self.plan(self.read(sorted(unverified))) if p.needs_change]
+        except Stop as stop:
             outcome.failure = stop.failure
         return outcome
 
@@ -625,13 +608,13 @@ class _Run:
         views = self.read(goal.instance_ids) if goal.instance_ids else {}
         missing = [i for i in goal.instance_ids if i not in views]
         if missing and goal.must_exist:
-            raise _Stop(Failure(REFUSED, "Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
+            raise Stop(Failure(REFUSED, "Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
                 region, ", ".join(missing))))
         if goal.instance_filters:
             try:
                 matched = _lookup.find_instance_views(self.api, filters=goal.instance_filters)
             except CvmApiError as exc:
-                raise _Stop(Failure(READ_FAILED, error=exc, attempting="find the instances matching instance_filters")) from None
+                raise Stop(Failure(READ_FAILED, error=exc, attempting="find the instances matching instance_filters")) from None
             if not matched:
                 self.outcome.warnings.append("instance_filters matched no instance in region %s: nothing to do for them." % region)
             views.update(matched)
@@ -641,28 +624,27 @@ class _Run:
         try:
             return self.binder.read_instances(instance_ids)
         except CvmApiError as exc:
-            raise _Stop(Failure(READ_FAILED, error=exc, attempting=self.wording.read)) from None
+            raise Stop(Failure(READ_FAILED, error=exc, attempting="read the instances")) from None
 
     def plan(self, views):
         goal = self.goal
-        plans = [plan_instance(views[i], goal.key_ids, goal.state, goal.exclusive, self.full_sets) for i in sorted(views)]
+        plans = [plan_instance(views[i], goal.key_ids, goal.state, goal.exclusive, self.bind_full_sets) for i in sorted(views)]
         self.preflight(plans)
         return plans
 
     def preflight(self, plans):
         """Refuse, before any write, what the API would refuse for a whole batch."""
-        refusal = preflight_refusal(blocked_instances(plans, self.goal.force_stop), self.wording.windows_advice,
-                                    self.wording.not_stopped_subject)
+        refusal = preflight_refusal(blocked_instances(plans, self.goal.force_stop))
         if refusal:
-            raise _Stop(Failure(REFUSED, refusal))
+            raise Stop(Failure(REFUSED, refusal))
         to_bind = unique(k for p in plans for k in p.to_bind)
         if to_bind:
             try:
                 missing_keys = self.binder.missing_key_ids(to_bind)
             except CvmApiError as exc:
-                raise _Stop(Failure(READ_FAILED, error=exc, attempting="read the key pairs")) from None
+                raise Stop(Failure(READ_FAILED, error=exc, attempting="read the key pairs")) from None
             if missing_keys:
-                raise _Stop(Failure(REFUSED, "Key pairs not found in region %s: %s. Check key_ids and region; nothing was changed." % (
+                raise Stop(Failure(REFUSED, "Key pairs not found in region %s: %s. Check key_ids and region; nothing was changed." % (
                     self.api.region, ", ".join(missing_keys))))
 
     # -- apply, track, verify, repair ----------------------------------------------------------------------------------
@@ -672,7 +654,7 @@ class _Run:
         Returns the instance ids whose result could not be verified (empty with wait=false: nothing is read back).
         """
         goal, outcome = self.goal, self.outcome
-        changing = [p for p in plans if p.changes]
+        changing = [p for p in plans if p.needs_change]
         views = {p.instance_id: p.instance for p in plans}
         step = StepOutcome()
         binds = [p for p in changing if p.to_bind]
@@ -704,7 +686,7 @@ class _Run:
 
     def write(self, plans, action, wait, views):
         """Send one action's grouped writes for `plans` and follow them; `views` is updated with what the instances show after."""
-        writes = group_writes(plans, action, self.goal.force_stop, self.full_sets)
+        writes = group_writes(plans, action, self.goal.force_stop, self.bind_full_sets)
         restart_ids = frozenset(p.instance_id for p in plans if p.instance.state == "RUNNING")
         step = self.binder.apply(writes, wait, self.goal.wait_timeout, restart_ids, views)
         self.outcome.request_ids.extend(step.request_ids)
@@ -724,13 +706,13 @@ class _Run:
                 repairs.append(repair_plan(plan, view))
         if not repairs:
             return StepOutcome()
-        if not self.full_sets:
+        if not self.bind_full_sets:
             example = sorted(lost)[0]
             self.outcome.warnings.append(
                 "AssociateInstancesKeyPairs replaced the key pairs of %d instance(s) instead of adding to them (for example %s lost %s, "
                 "which it was not asked to unbind): on this API a bind sets an instance's whole key list. The module bound the full key "
                 "sets again and sends full sets for the rest of this run." % (len(lost), example, ", ".join(sorted(lost[example]))))
-        self.full_sets = True
+        self.bind_full_sets = True
         return self.write(repairs, ASSOCIATE, True, views)
 
     def refresh(self, instance_ids):
@@ -753,10 +735,10 @@ class _Run:
         if step.pending:
             extra["pending_instance_ids"] = sorted(step.pending)
         if step.write_error:
-            raise _Stop(Failure(WRITE_FAILED, error=step.write_error, extra=extra))
-        problems = step.problems(self.goal.wait_timeout, self.wording.failed_subject)
+            raise Stop(Failure(WRITE_FAILED, error=step.write_error, extra=extra))
+        problems = step.problems(self.goal.wait_timeout)
         if problems:
-            raise _Stop(Failure(OPERATIONS, " ".join(problems), extra=extra))
+            raise Stop(Failure(OPERATIONS, " ".join(problems), extra=extra))
 
     def describe_keys(self, instance_ids):
         return "; ".join("%s: [%s]" % (i, ", ".join(self.outcome.final.get(i, ()))) for i in sorted(instance_ids))

@@ -399,7 +399,7 @@ def diff_view(key_pair):
 
 
 class PrivateKeyFile:
-    """The private_key_path store of the key pair changes (_key_pairs.Goal): checks, directory and file, each failure worded, and
+    """The private_key_path store of the key pair changes (_key_pairs.KeyPairGoal): checks, directory and file, each failure worded, and
     the pending marker (private_key_path + PENDING_SUFFIX): written before CreateKeyPair is sent, removed once the private key
     is stored, so that a run stopped in between (a cancelled job) is found by the next run instead of reported ok."""
 
@@ -452,7 +452,7 @@ class PrivateKeyFile:
 
 
 class KeyPair:
-    """Build the goal from the options -> converge (the key pair changes) -> report."""
+    """Build the goal from the options -> converge_key_pair (the key pair engine) -> report."""
 
     def __init__(self, module):
         self.module = module
@@ -460,14 +460,14 @@ class KeyPair:
 
     def run(self):
         """The module's result; raises ModuleFailure (through self.module.fail) when the run cannot go on."""
-        return self.report(key_pairs.converge(self.module.api, self.goal(), self.module.check_mode))
+        return self.report(key_pairs.converge_key_pair(self.module.api, self.goal(), self.module.check_mode))
 
     def goal(self):
         params = self.module.params
         path = params["private_key_path"]
-        return key_pairs.Goal(params["name"], state=params["state"], public_key=params["public_key"], project_id=params["project_id"],
-                              private_key_store=PrivateKeyFile(path) if path else None, force=params["force"],
-                              force_stop=params["force_stop"], wait_timeout=params["wait_timeout"])
+        return key_pairs.KeyPairGoal(params["name"], state=params["state"], public_key=params["public_key"], project_id=params["project_id"],
+                                     private_key_store=PrivateKeyFile(path) if path else None, force=params["force"],
+                                     force_stop=params["force_stop"], wait_timeout=params["wait_timeout"])
 
     def report(self, outcome):
         """The result from the outcome; a failure the outcome holds raises ModuleFailure with that result."""

@@ -38,7 +38,7 @@ def ids(n):
 def test_plan_is_the_minimal_change(have, state, exclusive, to_bind, to_unbind):
     plan = key_changes.plan_instance(view("ins-00000001", have), ["skey-aaaaaaaa"], state, exclusive)
     assert (plan.to_bind, plan.to_unbind) == (to_bind, to_unbind)
-    assert plan.changes == bool(to_bind or to_unbind)
+    assert plan.needs_change == bool(to_bind or to_unbind)
     expected_after = (set(have) | set(to_bind)) - set(to_unbind)
     assert plan.after == tuple(sorted(expected_after))
 
@@ -104,7 +104,7 @@ A, B, C = "skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"
     ((A,), False, ()),         # nothing missing: no bind at all
 ])
 def test_full_sets_bind_the_whole_set_an_instance_must_end_with(have, exclusive, to_bind):
-    plan = key_changes.plan_instance(view("ins-00000001", have), [A, B] if exclusive else [A], "present", exclusive, full_sets=True)
+    plan = key_changes.plan_instance(view("ins-00000001", have), [A, B] if exclusive else [A], "present", exclusive, bind_full_sets=True)
     assert plan.to_bind == to_bind
 
 
@@ -127,7 +127,7 @@ def test_replaced_keys_are_those_lost_without_being_asked_to_go():
 def test_a_resend_carries_only_the_keys_still_needed():
     bind = key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A, B), False)
     assert bind.still_needed(view("ins-00000001", (A,))) == (B,)
-    full = key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A, B), False, full_set=True)
+    full = key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A, B), False, bind_full_sets=True)
     assert full.still_needed(view("ins-00000001", (A,))) == (A, B) and full.still_needed(view("ins-00000001", (A, B))) == ()
     unbind = key_changes.Write(key_changes.DISASSOCIATE, ("ins-00000001",), (A, B), False)
     assert unbind.still_needed(view("ins-00000001", (B, C))) == (B,)
@@ -211,18 +211,18 @@ def test_a_restart_after_force_stop_is_waited_for_even_as_its_own_operation():
 
 def test_converge_refuses_a_missing_listed_instance_and_skips_a_missing_found_one():
     api = cvm.InMemoryCvm([cvm.instance("ins-00000001")], [cvm.key_pair(A, "a")])
-    listed = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"]))
+    listed = key_changes.converge_bindings(api, key_changes.BindingGoal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"]))
     assert listed.failure.kind == key_changes.REFUSED and listed.plans == {} and api.writes() == []
     assert listed.failure.message == ("Instances not found in region ap-guangzhou: ins-zzzzzzzz. Check instance_ids and region; "
                                       "nothing was changed.")
-    found = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"], must_exist=False))
+    found = key_changes.converge_bindings(api, key_changes.BindingGoal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"], must_exist=False))
     assert found.failure is None and sorted(found.plans) == ["ins-00000001"] and found.final == {"ins-00000001": (A,)}
     assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], [A])]
 
 
 def test_converge_in_check_mode_plans_and_writes_nothing():
     api = cvm.InMemoryCvm([cvm.instance("ins-00000001", (B,))], [cvm.key_pair(A, "a")])
-    outcome = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001"], exclusive=True), check_mode=True)
+    outcome = key_changes.converge_bindings(api, key_changes.BindingGoal([A], instance_ids=["ins-00000001"], exclusive=True), check_mode=True)
     assert outcome.failure is None and outcome.final == {"ins-00000001": (A,)} and outcome.changed_ids() == {"ins-00000001"}
     assert api.writes() == [] and api.count("DescribeKeyPairs") == 1  # the preflight still checks the key exists
 
@@ -230,6 +230,6 @@ def test_converge_in_check_mode_plans_and_writes_nothing():
 def test_converge_reports_a_write_that_failed_for_good_with_what_was_written():
     error = CvmApiError("AssociateInstancesKeyPairs", "InvalidKeyPairId.NotFound", "gone", "req-9")
     api = cvm.InMemoryCvm([cvm.instance("ins-00000001")], [cvm.key_pair(A, "a")], fail_on={"AssociateInstancesKeyPairs": error})
-    outcome = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001"]))
+    outcome = key_changes.converge_bindings(api, key_changes.BindingGoal([A], instance_ids=["ins-00000001"]))
     assert (outcome.failure.kind, outcome.failure.error) == (key_changes.WRITE_FAILED, error)
     assert outcome.written == set() and outcome.request_ids == [] and outcome.changed_ids() == set()

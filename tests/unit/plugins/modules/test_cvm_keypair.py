@@ -301,7 +301,8 @@ def test_force_with_a_running_instance_needs_force_stop(run_module, cvm):
     api = cvm([EXISTING], instances)
     failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
     assert failed and api.key_pair_writes() == []
-    assert result["msg"] == ("The key pair must be unbound from instances that are not STOPPED: ins-00000001 (RUNNING). Set force_stop: true to let "
+    assert result["msg"] == ("The key pair skey-aaaaaaaa must be unbound before it is deleted. These instances need a change but are not STOPPED: "
+                             "ins-00000001 (RUNNING). Set force_stop: true to let "
                              "the API stop them (running ones are started again), or stop them first. Nothing was changed.")
     failed, result = run_module(module.main, args(name="alice", state="absent", force=True, force_stop=True))
     assert not failed
