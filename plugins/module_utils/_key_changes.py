@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait as wait_futures
+from typing import Any, Iterable
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError
@@ -47,7 +48,7 @@ MAX_RESENDS = 4
 MAX_ROUNDS = 3
 
 
-def is_ambiguous(error):
+def is_ambiguous(error: CvmApiError) -> bool:
     """A failure after which the write may or may not have taken effect: InternalError, 5xx, dropped connection, timeout."""
     return _errors.retry_class(error.code) == _errors.TRANSIENT
 
@@ -57,14 +58,14 @@ class InstancePlan:
 
     __slots__ = ("instance", "before", "to_bind", "to_unbind")
 
-    def __init__(self, instance, to_bind, to_unbind):
+    def __init__(self, instance: _lookup.InstanceView, to_bind: Iterable[str], to_unbind: Iterable[str]) -> None:
         self.instance = instance
         self.before = instance.key_ids
         self.to_bind = tuple(sorted(to_bind))
         self.to_unbind = tuple(sorted(to_unbind))
 
     @property
-    def instance_id(self):
+    def instance_id(self) -> str:
         return self.instance.instance_id
 
     @property
@@ -73,11 +74,12 @@ class InstancePlan:
         return bool(self.to_bind or self.to_unbind)
 
     @property
-    def after(self):
+    def after(self) -> tuple[str, ...]:
+        """The keys the instance has once the plan is carried out."""
         return tuple(sorted((set(self.before) - set(self.to_unbind)) | set(self.to_bind)))
 
 
-def plan_instance(instance, key_ids, state, exclusive, bind_full_sets=False):
+def plan_instance(instance: _lookup.InstanceView, key_ids: Iterable[str], state: str, exclusive: bool, bind_full_sets: bool = False) -> InstancePlan:
     """The minimal change for one instance: present adds what is missing (and with exclusive drops the rest); absent drops what is there.
 
     bind_full_sets: the API was seen to replace an instance's keys on bind, so a bind sends the whole set the instance must end with.
@@ -92,7 +94,7 @@ def plan_instance(instance, key_ids, state, exclusive, bind_full_sets=False):
     return InstancePlan(instance, (), current & wanted)
 
 
-def plan_unbinds(views, key_ids, state, exclusive):
+def plan_unbinds(views: Iterable[_lookup.InstanceView], key_ids: Iterable[str], state: str, exclusive: bool) -> list[InstancePlan]:
     """The unbinds still needed, planned from what the instances have now (after the binds): exclusive drops the keys
     not in key_ids, absent drops those in it. Under replace semantics a bind already dropped the old keys, so none is sent for them."""
     wanted = set(key_ids)
@@ -104,12 +106,12 @@ def plan_unbinds(views, key_ids, state, exclusive):
     return plans
 
 
-def replaced_keys(plan, view):
+def replaced_keys(plan: InstancePlan, view: _lookup.InstanceView) -> set[str]:
     """Keys the instance lost in a bind although the plan did not unbind them: the sign of replace semantics."""
     return set(plan.before) - set(plan.to_unbind) - set(view.key_ids)
 
 
-def repair_plan(plan, view):
+def repair_plan(plan: InstancePlan, view: _lookup.InstanceView) -> InstancePlan:
     """After a bind replaced keys: bind the whole set the instance must have (its keys now, the lost ones, the planned ones)."""
     full = (set(view.key_ids) | set(plan.before) | set(plan.to_bind)) - set(plan.to_unbind)
     return InstancePlan(view, full, ())
@@ -123,35 +125,36 @@ class Write:
 
     __slots__ = ("action", "instance_ids", "key_ids", "force_stop", "bind_full_sets")
 
-    def __init__(self, action, instance_ids, key_ids, force_stop, bind_full_sets=False):
+    def __init__(self, action: str, instance_ids: Iterable[str], key_ids: Iterable[str], force_stop: bool, bind_full_sets: bool = False) -> None:
         self.action = action
         self.instance_ids = tuple(instance_ids)
         self.key_ids = tuple(key_ids)
         self.force_stop = force_stop
         self.bind_full_sets = bind_full_sets
 
-    def goal_reached(self, view):
+    def goal_reached(self, view: _lookup.InstanceView) -> bool:
         """Whether this write's change shows on the instance (bind: all its keys are there; unbind: none of them is)."""
         keys = set(view.key_ids)
         if self.action == ASSOCIATE:
             return keys.issuperset(self.key_ids)
         return not keys.intersection(self.key_ids)
 
-    def still_needed(self, view):
+    def still_needed(self, view: _lookup.InstanceView) -> tuple[str, ...]:
         """The keys this write must still send for one instance, judged from what it has now."""
         keys = set(view.key_ids)
         if self.action == ASSOCIATE:
             return tuple(self.key_ids) if self.bind_full_sets and not self.goal_reached(view) else tuple(sorted(set(self.key_ids) - keys))
         return tuple(sorted(set(self.key_ids) & keys))
 
-    def params(self):
+    def params(self) -> dict[str, Any]:
+        """The request's parameters."""
         params = {"InstanceIds": list(self.instance_ids), "KeyIds": list(self.key_ids)}
         if self.force_stop:
             params["ForceStop"] = True
         return params
 
 
-def group_writes(plans, action, force_stop, bind_full_sets=False):
+def group_writes(plans: Iterable[InstancePlan], action: str, force_stop: bool, bind_full_sets: bool = False) -> list[Write]:
     """The writes of one action (ASSOCIATE: the plans' to_bind; DISASSOCIATE: their to_unbind), grouping instances that need
     the same change, so each distinct change costs ceil(n/100) calls of at most 100 instances and 100 keys."""
     attr = "to_bind" if action == ASSOCIATE else "to_unbind"
@@ -170,7 +173,7 @@ def group_writes(plans, action, force_stop, bind_full_sets=False):
     return writes
 
 
-def blocked_instances(plans, force_stop):
+def blocked_instances(plans: Iterable[InstancePlan], force_stop: bool) -> dict[str, list[str]]:
     """Instances that need a change the API would refuse; returned as {reason: [descriptions]}, empty when all is well."""
     problems = {}
     for plan in plans:
@@ -204,7 +207,7 @@ def preflight_refusal(problems: dict[str, list[str]]) -> str | None:
 class StepOutcome:
     """What one step (the writes of one action, and following them) did: request ids, final views, what failed or is pending."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.request_ids = []
         self.final = {}            # instance_id -> InstanceView read after its operation finished
         self.failed = {}           # instance_id -> {"request_id", "error_message"}
@@ -214,7 +217,8 @@ class StepOutcome:
         self.poll_error = None     # the last CvmApiError of a polling read, reported if waiting times out
         self.resent = 0            # writes sent again after an ambiguous or stale answer (each after a re-read)
 
-    def merge(self, other):
+    def merge(self, other: StepOutcome) -> None:
+        """Add what another step did to this one."""
         self.request_ids.extend(other.request_ids)
         self.final.update(other.final)
         self.failed.update(other.failed)
@@ -236,7 +240,7 @@ class StepOutcome:
         return problems
 
     @property
-    def stopped(self):
+    def stopped(self) -> bool:
         """A write failed for good, an operation failed, or one is still running: the run goes no further."""
         return bool(self.write_error or self.failed or self.pending)
 
@@ -256,17 +260,18 @@ class Binder:
         self._learned_latency = None
 
     # -- reading ---------------------------------------------------------
-    def read_instances(self, instance_ids):
+    def read_instances(self, instance_ids: Iterable[str]) -> dict[str, _lookup.InstanceView]:
         """{instance_id: InstanceView} for those of instance_ids that exist (read through _lookup, 100 per call, concurrently)."""
         return _lookup.find_instance_views(self.api, instance_ids=instance_ids)
 
-    def missing_key_ids(self, key_ids):
+    def missing_key_ids(self, key_ids: list[str]) -> list[str]:
         """Key IDs that DescribeKeyPairs does not know, in the order given."""
         known = {pair["key_id"] for pair in _lookup.find_key_pairs(self.api, key_ids=key_ids)}
         return [k for k in key_ids if k not in known]
 
     # -- applying --------------------------------------------------------
-    def apply(self, writes, wait, wait_timeout, restart_ids=frozenset(), views=None):
+    def apply(self, writes: list[Write], wait: bool, wait_timeout: int, restart_ids: frozenset[str] = frozenset(),
+              views: dict[str, _lookup.InstanceView] | None = None) -> StepOutcome:
         """Send the writes of one step; with `wait`, follow their operations until each is over (or wait_timeout passes).
 
         restart_ids: instances that were RUNNING before a ForceStop, which must be RUNNING again when done.
@@ -490,8 +495,9 @@ class BindingGoal:
     bind_full_sets: every bind sends the whole key set an instance must end with. force_stop, wait, wait_timeout: as the options.
     """
 
-    def __init__(self, key_ids, instance_ids=(), instance_filters=None, must_exist=True, state="present", exclusive=False,
-                 bind_full_sets=False, force_stop=False, wait=True, wait_timeout=360):
+    def __init__(self, key_ids: Iterable[str], instance_ids: Iterable[str] = (), instance_filters: dict[str, Any] | None = None,
+                 must_exist: bool = True, state: str = "present", exclusive: bool = False, bind_full_sets: bool = False,
+                 force_stop: bool = False, wait: bool = True, wait_timeout: int = 360) -> None:
         self.key_ids = list(key_ids)
         self.instance_ids = list(instance_ids)
         self.instance_filters = instance_filters or None
@@ -503,7 +509,7 @@ class BindingGoal:
         self.wait = wait
         self.wait_timeout = wait_timeout
 
-    def reached(self, key_ids):
+    def reached(self, key_ids: Iterable[str]) -> bool:
         """Whether an instance with these keys is where the goal wants it."""
         keys, wanted = set(key_ids), set(self.key_ids)
         if self.state == "absent":
@@ -523,7 +529,8 @@ class Failure:
     """Why a run stopped: its kind, the sentence(s) saying it (none for an API error: the caller words that with
     CvmApiError.describe), the error and what was being attempted, and extra result fields."""
 
-    def __init__(self, kind, message=None, error=None, attempting=None, extra=None):
+    def __init__(self, kind: str, message: str | None = None, error: CvmApiError | None = None, attempting: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         self.kind = kind
         self.message = message
         self.error = error
@@ -544,7 +551,7 @@ class BindingOutcome:
     instance has after the run (read back, or expected when not read), what was written, the RequestIds, the warnings to
     show, and the Failure that stopped the run (None when it reached the goal)."""
 
-    def __init__(self, check_mode):
+    def __init__(self, check_mode: bool) -> None:
         self.check_mode = check_mode
         self.plans = {}          # instance_id -> first round's InstancePlan
         self.final = {}          # instance_id -> key ids after the run
@@ -554,13 +561,14 @@ class BindingOutcome:
         self.warnings = []
         self.failure = None
 
-    def changed_ids(self):
+    def changed_ids(self) -> set[str]:
         """Instances whose keys are known to differ from what they had, or that were written but could not be re-read."""
         if self.check_mode:
             return {i for i, p in self.plans.items() if p.needs_change}
         return {i for i in self.written if i not in self.verified or tuple(self.final[i]) != tuple(self.plans[i].before)}
 
-    def keys_after(self, instance_id):
+    def keys_after(self, instance_id: str) -> list[str]:
+        """The keys the instance has after the run (what it had, when the run did not change it)."""
         return list(self.final.get(instance_id, self.plans[instance_id].before))
 
 

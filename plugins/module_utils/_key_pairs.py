@@ -25,7 +25,7 @@ import base64
 import hashlib
 import re
 import time
-from typing import Callable
+from typing import Any, Callable, NoReturn
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _ids, _key_changes, _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError
@@ -50,7 +50,7 @@ NAME_TAKEN = frozenset(["InvalidKeyPairName.Duplicate", "InvalidPublicKey.Duplic
 GONE = frozenset(["InvalidKeyPairId.NotFound", "InvalidParameterValue.KeyPairNotFound", "ResourceNotFound.KeyPairNotFound"])
 
 
-def parse_public_key(text):
+def parse_public_key(text: str | None) -> tuple[str, bytes] | None:
     """(type, blob) of an OpenSSH public key line, compared without its comment; None when it is not one."""
     parts = (text or "").split()
     if len(parts) < 2:
@@ -65,7 +65,7 @@ def parse_public_key(text):
     return parts[0], blob
 
 
-def fingerprint(public_key):
+def fingerprint(public_key: str | None) -> str | None:
     """The SHA256 fingerprint as ssh-keygen -l shows it, or None."""
     parsed = parse_public_key(public_key)
     if parsed is None:
@@ -73,7 +73,7 @@ def fingerprint(public_key):
     return "SHA256:" + base64.b64encode(hashlib.sha256(parsed[1]).digest()).decode().rstrip("=")
 
 
-def name_errors(name, creating):
+def name_errors(name: str, creating: bool) -> list[str]:
     """Any name can be looked up (older key pairs may have other characters); a new key pair's name must follow the API's rules."""
     if not name:
         return ["name is empty: give the key pair's name, like ops_team."]
@@ -88,7 +88,7 @@ def name_errors(name, creating):
     return []
 
 
-def key_pair_result(pair: dict) -> dict:
+def key_pair_result(pair: dict[str, Any]) -> dict[str, Any]:
     """The key pair as the module returns it, from a _lookup.key_pair_dict."""
     return dict(
         key_id=pair["key_id"],
@@ -108,8 +108,8 @@ class KeyPairGoal:
     write(private_key) (each a problem sentence, or None when done), and the pending marker's: pending() (a marker is there),
     begin() (write it before CreateKeyPair is sent: a problem sentence, or None) and done() (remove it)."""
 
-    def __init__(self, name, state="present", public_key=None, project_id=0, private_key_store=None, force=False, force_stop=False,
-                 wait_timeout=300):
+    def __init__(self, name: str, state: str = "present", public_key: str | None = None, project_id: int = 0, private_key_store: Any = None,
+                 force: bool = False, force_stop: bool = False, wait_timeout: int = 300) -> None:
         self.name = name
         self.state = state
         self.public_key = public_key.strip() if public_key is not None else None
@@ -126,7 +126,7 @@ class KeyPairOutcome:
     key to return (created without a store), values to mask in anything shown (a private key a store keeps), and the Failure
     that stopped the run (None when it reached the goal)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.before = None
         self.after = None
         self.key_pair = None
@@ -138,7 +138,7 @@ class KeyPairOutcome:
         self.failure = None
 
 
-def _stop(kind, message=None, error=None, attempting=None):
+def _stop(kind: str, message: str | None = None, error: CvmApiError | None = None, attempting: str | None = None) -> NoReturn:
     raise Stop(Failure(kind, message, error, attempting))
 
 
