@@ -16,17 +16,18 @@ their options to a BindingGoal and the BindingOutcome to their result; none keep
 a write call of its own. Failure and Stop are the scaffold both engines share (the key pair engine imports them).
 
 Planning is pure and shared by check mode and real runs, so the preview
-cannot differ from what a run does. Applying is pipelined: each write is
-tracked as soon as it returns, and polling reads for finished writes run
-while later writes still wait for the rate limiter. No write is resent
+cannot differ from what a run does. Applying sends a step's writes, then
+follows their operations with polling reads that back off; neither overlapping
+the two nor learning the operations' latency paid for itself at 10,000
+instances (docs/architecture.md, "Weighing the engine"). No write is resent
 blindly: an ambiguous answer is settled by reading the instances.
 """
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait as wait_futures
-from typing import Any, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, Callable, Iterable
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError
@@ -246,18 +247,18 @@ class StepOutcome:
 
 
 class Binder:
-    """Reads instances and applies grouped writes through a CvmApi, pipelining writes and polls."""
+    """Reads instances and applies grouped writes through a CvmApi: a step's writes, then polls until their operations end."""
 
+    # Polls of an operation: the first this long after its write was accepted, then each interval POLL_GROWTH times the
+    # last, at most POLL_CAP.
     FIRST_POLL = 0.5
     POLL_GROWTH = 1.5
     POLL_CAP = 5.0
-    FINE_POLL = 0.25
 
-    def __init__(self, api, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, api: CvmApi, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self.api = api
         self._clock = clock
         self._sleep = sleep
-        self._learned_latency = None
 
     # -- reading ---------------------------------------------------------
     def read_instances(self, instance_ids: Iterable[str]) -> dict[str, _lookup.InstanceView]:
@@ -284,24 +285,20 @@ class Binder:
         return outcome
 
     def _run_step(self, writes, outcome, wait, wait_timeout, restart_ids, baselines):
+        """Send the writes (WRITE_WORKERS at a time, as the rate limiter lets them through), then follow the accepted ones.
+        The first write that fails for good stops the sending; what was accepted before it is still followed to the end."""
         tracker = _OperationTracker(self, wait_timeout, restart_ids, baselines)
         with ThreadPoolExecutor(max_workers=WRITE_WORKERS) as pool:
-            running = {pool.submit(self._send, w, baselines, outcome): w for w in writes}
-            while running or (wait and tracker.waiting):
-                timeout = tracker.seconds_to_next_poll(self._clock()) if wait else None
-                if running:
-                    done = wait_futures(running, timeout=timeout, return_when=FIRST_COMPLETED).done
-                    for future in done:
-                        self._record_write(future, running.pop(future), outcome, tracker)
-                    if outcome.write_error:
-                        # Stop sending; what was already accepted is still followed to the end.
-                        for future in running:
-                            future.cancel()
-                        running = {f: w for f, w in running.items() if not f.cancelled()}
-                elif timeout:
-                    self._sleep(timeout)
-                if wait:
-                    tracker.poll_due(self._clock(), outcome)
+            futures = {pool.submit(self._send, w, baselines, outcome): w for w in writes}
+            for future in as_completed(futures):
+                if not future.cancelled():
+                    self._record_write(future, futures[future], outcome, tracker)
+                if outcome.write_error:
+                    for other in futures:
+                        other.cancel()
+        while wait and tracker.waiting:
+            self._sleep(tracker.seconds_to_next_poll(self._clock()))
+            tracker.poll_due(self._clock(), outcome)
 
     def _record_write(self, future, write, outcome, tracker):
         try:
@@ -368,31 +365,14 @@ class Binder:
                   for keys, ids in sorted(redo.items()) for chunk in chunked(ids)]
         return tuple(took_effect), writes
 
-    def learn_latency(self, seconds):
-        """Remember how long operations take, so later polls start when they are likely done."""
-        if self._learned_latency is None or seconds < self._learned_latency:
-            self._learned_latency = seconds
-
-    def next_poll_interval(self, elapsed, previous):
-        """Poll finely once an operation is expected to be over; until then (or with nothing learned yet), back off."""
-        if self._learned_latency is not None and elapsed >= self._learned_latency * 0.9:
-            return self.FINE_POLL
-        return min(self.POLL_CAP, previous * self.POLL_GROWTH)
-
-    def first_poll_delay(self):
-        if self._learned_latency is None:
-            return self.FIRST_POLL
-        return max(self.FINE_POLL, self._learned_latency * 0.9)
-
 
 class _Tracked:
-    __slots__ = ("write", "request_id", "baseline", "sent_at", "deadline", "next_poll", "interval")
+    __slots__ = ("write", "request_id", "baseline", "deadline", "next_poll", "interval")
 
     def __init__(self, write, request_id, baseline, sent_at, deadline, first_delay):
         self.write = write
         self.request_id = request_id  # None when the answer was lost
         self.baseline = baseline  # LatestOperationRequestId seen before the write (None: none seen)
-        self.sent_at = sent_at
         self.deadline = deadline
         self.next_poll = sent_at + first_delay
         self.interval = first_delay
@@ -415,7 +395,7 @@ class _OperationTracker:
     def track(self, write, request_id, now):
         for instance_id in write.instance_ids:
             self.tracked[instance_id] = _Tracked(write, request_id, self.baselines.get(instance_id), now, now + self.wait_timeout,
-                                                 self.binder.first_poll_delay())
+                                                 self.binder.FIRST_POLL)
 
     def seconds_to_next_poll(self, now):
         if not self.tracked:
@@ -440,13 +420,12 @@ class _OperationTracker:
         tracked = self.tracked[instance_id]
         if view is not None and self._finished(tracked, view, outcome):
             del self.tracked[instance_id]
-            self.binder.learn_latency(now - tracked.sent_at)
             return
         if now >= tracked.deadline:
             del self.tracked[instance_id]
             outcome.pending.append(instance_id)
             return
-        tracked.interval = self.binder.next_poll_interval(now - tracked.sent_at, tracked.interval)
+        tracked.interval = min(self.binder.POLL_CAP, tracked.interval * self.binder.POLL_GROWTH)
         tracked.next_poll = min(now + tracked.interval, tracked.deadline)
 
     def _finished(self, tracked, view, outcome):

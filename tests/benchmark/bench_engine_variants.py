@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Weighs the key changes engine's machinery: the 10,000-instance run of docs/performance.md with and without each piece.
 
-    PYTHONPATH=tests/support:tests/emulator python tests/benchmark/bench_engine_variants.py --ref REF [--n 10000] [--repeat 5]
+    PYTHONPATH=tests/support:tests/emulator python tests/benchmark/bench_engine_variants.py --ref REF [--n 10000] [--repeat 5] [--out DIR]
 
 The collection is taken as it is at the git ref REF (git archive; nothing in the checkout is touched), once per variant,
 and a variant's copy gets a few lines appended to its _key_changes.py that switch one mechanism off:
@@ -12,7 +12,8 @@ and a variant's copy gets a few lines appended to its _key_changes.py that switc
   operations are followed; without it polls run while later writes still wait for the rate limiter;
 - no latency learning: polls back off from FIRST_POLL (x POLL_GROWTH, up to POLL_CAP) and never learn how long
   operations take; with it polls start at 90% of the shortest latency seen, then come every FINE_POLL;
-- neither: both off.
+- neither: both off;
+- with --compare REF2, the collection at REF2 as it is (the code that replaced them, say).
 Both mechanisms were taken out of the code after this measurement, so REF must be a commit that still has them
 (docs/architecture.md names the one measured). One emulator (--generate-instances N, documented rate limits,
 --operation-latency 2, reset before every run) serves all runs. The variants are interleaved, in an order rotated
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -66,7 +68,7 @@ VARIANTS = {"as is": "", "no pipelining": NO_PIPELINING, "no latency learning": 
 
 def variant_collection(ref, tmp, name, patch):
     """The collection at `ref`, with `patch` appended to its engine; refuses a ref without the mechanisms."""
-    root = Path(bench_fleet.collection_at(ref, Path(tmp) / name.replace(" ", "-")))
+    root = Path(bench_fleet.collection_at(ref, Path(tmp) / re.sub(r"[^A-Za-z0-9]+", "-", name)))
     engine = root / "ansible_collections" / "tencentcloud" / "cvm" / ENGINE
     source = engine.read_text()
     for needed in ("def _run_step(", "def learn_latency("):
@@ -95,12 +97,22 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--out", default="bench-results")
+    parser.add_argument("--compare", metavar="REF2", help="one more variant: the collection as it is at REF2, unchanged")
+    parser.add_argument("--report", metavar="JSON", help="only print the table of an earlier run's OUT/engine-variants.json")
     args = parser.parse_args(argv)
+    if args.report:
+        runs = json.loads(Path(args.report).read_text())
+        args.repeat = len(runs["as is"])
+        print(markdown(runs, args))
+        return 0
     Path(args.out).mkdir(parents=True, exist_ok=True)
     runs = {name: [] for name in VARIANTS}
     try:
         with tempfile.TemporaryDirectory(prefix="tccvm-variants-") as tmp:
             colls = {name: variant_collection(args.ref, tmp, name, patch) for name, patch in VARIANTS.items()}
+            if args.compare:
+                colls["at " + args.compare] = Path(bench_fleet.collection_at(args.compare, Path(tmp) / "compare"))
+                runs["at " + args.compare] = []
             playbook = Path(tmp) / "bind.yml"
             playbook.write_text(PLAYBOOK)
             with EmulatorProcess(extra_args=["--generate-instances", str(args.n), "--operation-latency", str(args.latency)]) as emu:
@@ -108,7 +120,7 @@ def main(argv=None):
                 vars_file = Path(tmp) / "ids.json"
                 vars_file.write_text(json.dumps({"bench_instance_ids": ids}))
                 cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), "-e", "@" + str(vars_file)]
-                names = list(VARIANTS)
+                names = list(colls)
                 one_run(emu, ids, cmd, colls["as is"], tmp)  # warm-up: page cache, byte-compiled ansible
                 for repetition in range(args.repeat):
                     order = names[repetition % len(names):] + names[:repetition % len(names)]
@@ -125,17 +137,21 @@ def main(argv=None):
 
 
 def markdown(runs, args):
-    base_wall = statistics.median(r["wall"] for r in runs["as is"])
-    base_api = statistics.median(r["api"] for r in runs["as is"])
+    """One row per variant: medians, their ratio to "as is", and the median of the ratios within each repeat (a variant
+    against the "as is" run of the same repeat, minutes apart at most: the figure least moved by load that drifts)."""
+    base = runs["as is"]
+    base_wall = statistics.median(r["wall"] for r in base)
+    base_api = statistics.median(r["api"] for r in base)
     lines = ["%d instances, operation latency %g s, %d interleaved repeats, at %s" % (args.n, args.latency, args.repeat, args.ref), "",
-             "| variant | median wall s (min-max) | ratio | median API span s | ratio | requests (median) | polling reads (median) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| variant | median wall s (min-max) | ratio of medians | median of paired ratios | median API span s | ratio | requests | polling reads |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, rows in runs.items():
         walls = [r["wall"] for r in rows]
         wall, api = statistics.median(walls), statistics.median(r["api"] for r in rows)
-        lines.append("| %s | %.2f (%.2f-%.2f) | %.3f | %.2f | %.3f | %d | %d |" % (
-            name, wall, min(walls), max(walls), wall / base_wall, api, api / base_api, statistics.median(r["requests"] for r in rows),
-            statistics.median(r["polls"] for r in rows)))
+        paired = statistics.median(r["wall"] / b["wall"] for r, b in zip(rows, base))
+        lines.append("| %s | %.2f (%.2f-%.2f) | %.3f | %.3f | %.2f | %.3f | %d | %d |" % (
+            name, wall, min(walls), max(walls), wall / base_wall, paired, api, api / base_api,
+            statistics.median(r["requests"] for r in rows), statistics.median(r["polls"] for r in rows)))
     return "\n".join(lines)
 
 

@@ -155,8 +155,7 @@ def test_settling_by_reading_follows_what_took_effect_and_resends_the_rest():
 
 
 class _Clockless:
-    def first_poll_delay(self):
-        return 0.5
+    FIRST_POLL = 0.5
 
 
 def finished(view_, request_id="req-1", baseline="old", write=None, restart=False):
