@@ -216,7 +216,6 @@ class StepOutcome:
         self.write_error = None    # CvmApiError that stopped the writes
         self.written = set()       # instance ids with at least one accepted write (or one that may have taken effect)
         self.poll_error = None     # the last CvmApiError of a polling read, reported if waiting times out
-        self.resent = 0            # writes sent again after an ambiguous or stale answer (each after a re-read)
 
     def merge(self, other: StepOutcome) -> None:
         """Add what another step did to this one."""
@@ -227,7 +226,6 @@ class StepOutcome:
         self.write_error = self.write_error or other.write_error
         self.written.update(other.written)
         self.poll_error = other.poll_error or self.poll_error
-        self.resent += other.resent
 
     def problems(self, wait_timeout: int) -> list[str]:
         """The one wording of operations that failed or still ran at wait_timeout: a list of sentences."""
@@ -289,7 +287,7 @@ class Binder:
         The first write that fails for good stops the sending; what was accepted before it is still followed to the end."""
         tracker = _OperationTracker(self, wait_timeout, restart_ids, baselines)
         with ThreadPoolExecutor(max_workers=WRITE_WORKERS) as pool:
-            futures = {pool.submit(self._send, w, baselines, outcome): w for w in writes}
+            futures = {pool.submit(self._send, w, baselines): w for w in writes}
             for future in as_completed(futures):
                 if not future.cancelled():
                     self._record_write(future, futures[future], outcome, tracker)
@@ -313,7 +311,7 @@ class Binder:
             outcome.written.update(accepted.instance_ids)
             tracker.track(accepted, request_id, self._clock())
 
-    def _send(self, write, baselines, outcome):
+    def _send(self, write, baselines):
         """Send one planned write; return [(Write, RequestId or None)] to follow, or raise CvmApiError when it fails for good.
 
         An ambiguous failure (the write may have taken effect) is never resent blindly, and a duplicate or not-bound
@@ -342,7 +340,6 @@ class Binder:
                 queue.extend(redo)
                 continue
             sent.append((current, response.get("RequestId")))
-        outcome.resent += resends
         return sent
 
     @staticmethod
