@@ -323,7 +323,7 @@ class _KeyPairRun:
             _stop(WRITE_FAILED, error=failure.error, attempting="unbind the key pair %s from its instances (%d were unbound before the "
                   "failure; the key pair was not deleted)" % (current["key_id"], len(unbound.written)))
         if failure.error is not None:
-            _stop(failure.kind, error=failure.error, attempting="%s of the key pair %s" % (failure.attempting, current["key_id"]))
+            _stop(failure.kind, error=failure.error, attempting="%s, to unbind the key pair %s" % (failure.attempting, current["key_id"]))
         if failure.kind in (_key_changes.OPERATIONS, _key_changes.UNSETTLED):
             _stop(failure.kind, failure.message + " The key pair was not deleted; run again to retry.")
         _stop(failure.kind, "The key pair %s must be unbound before it is deleted. %s" % (current["key_id"], failure.message))
