@@ -68,8 +68,13 @@ KEY_ID_RE = KEY_PAIR.pattern
 
 def unique(values: Iterable[Any]) -> list[Any]:
     """Drop duplicates, keep the first occurrence's order."""
-    seen = set()
-    return [v for v in values if not (v in seen or seen.add(v))]
+    seen: set[Any] = set()
+    kept = []
+    for value in values:
+        if value not in seen:
+            seen.add(value)
+            kept.append(value)
+    return kept
 
 
 def chunked(values: Iterable[Any], size: int = MAX_IDS_PER_CALL) -> list[list]:

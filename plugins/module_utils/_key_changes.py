@@ -149,7 +149,7 @@ class Write:
 
     def params(self) -> dict[str, Any]:
         """The request's parameters."""
-        params = {"InstanceIds": list(self.instance_ids), "KeyIds": list(self.key_ids)}
+        params: dict[str, Any] = {"InstanceIds": list(self.instance_ids), "KeyIds": list(self.key_ids)}
         if self.force_stop:
             params["ForceStop"] = True
         return params
@@ -159,7 +159,7 @@ def group_writes(plans: Iterable[InstancePlan], action: str, force_stop: bool, b
     """The writes of one action (ASSOCIATE: the plans' to_bind; DISASSOCIATE: their to_unbind), grouping instances that need
     the same change, so each distinct change costs ceil(n/100) calls of at most 100 instances and 100 keys."""
     attr = "to_bind" if action == ASSOCIATE else "to_unbind"
-    groups = {}
+    groups: dict[tuple[str, ...], list[_lookup.InstanceView]] = {}
     for plan in plans:
         keys = getattr(plan, attr)
         if keys:
@@ -176,7 +176,7 @@ def group_writes(plans: Iterable[InstancePlan], action: str, force_stop: bool, b
 
 def blocked_instances(plans: Iterable[InstancePlan], force_stop: bool) -> dict[str, list[str]]:
     """Instances that need a change the API would refuse; returned as {reason: [descriptions]}, empty when all is well."""
-    problems = {}
+    problems: dict[str, list[str]] = {}
     for plan in plans:
         if not plan.needs_change:
             continue
@@ -209,13 +209,13 @@ class StepOutcome:
     """What one step (the writes of one action, and following them) did: request ids, final views, what failed or is pending."""
 
     def __init__(self) -> None:
-        self.request_ids = []
-        self.final = {}            # instance_id -> InstanceView read after its operation finished
-        self.failed = {}           # instance_id -> {"request_id", "error_message"}
-        self.pending = []          # instance ids still OPERATING at wait_timeout
-        self.write_error = None    # CvmApiError that stopped the writes
-        self.written = set()       # instance ids with at least one accepted write (or one that may have taken effect)
-        self.poll_error = None     # the last CvmApiError of a polling read, reported if waiting times out
+        self.request_ids: list[str] = []
+        self.final: dict[str, _lookup.InstanceView] = {}  # read after its operation finished
+        self.failed: dict[str, dict[str, Any]] = {}  # instance_id -> {"request_id", "error_message"}
+        self.pending: list[str] = []  # instance ids still OPERATING at wait_timeout
+        self.write_error: CvmApiError | None = None  # what stopped the writes
+        self.written: set[str] = set()  # instance ids with at least one accepted write (or one that may have taken effect)
+        self.poll_error: CvmApiError | None = None  # the last failure of a polling read, reported if waiting times out
 
     def merge(self, other: StepOutcome) -> None:
         """Add what another step did to this one."""
@@ -346,7 +346,7 @@ class Binder:
     def _settle_by_reading(write, views, baselines):
         """Split a write's instances into those where it (may have) taken effect, and writes for those where it has not."""
         took_effect = []
-        redo = {}
+        redo: dict[tuple[str, ...], list[str]] = {}
         for instance_id in write.instance_ids:
             view = views.get(instance_id)
             if view is None:
@@ -529,13 +529,13 @@ class BindingOutcome:
 
     def __init__(self, check_mode: bool) -> None:
         self.check_mode = check_mode
-        self.plans = {}          # instance_id -> first round's InstancePlan
-        self.final = {}          # instance_id -> key ids after the run
-        self.verified = set()    # instance ids whose `final` was read back from the API
-        self.written = set()     # instance ids with at least one accepted write (or one that may have taken effect)
-        self.request_ids = []    # of the accepted writes, in the order they were accepted
-        self.warnings = []
-        self.failure = None
+        self.plans: dict[str, InstancePlan] = {}  # the first round's
+        self.final: dict[str, tuple[str, ...]] = {}  # key ids after the run
+        self.verified: set[str] = set()  # instance ids whose `final` was read back from the API
+        self.written: set[str] = set()  # instance ids with at least one accepted write (or one that may have taken effect)
+        self.request_ids: list[str] = []  # of the accepted writes, in the order they were accepted
+        self.warnings: list[str] = []
+        self.failure: Failure | None = None
 
     def changed_ids(self) -> set[str]:
         """Instances whose keys are known to differ from what they had, or that were written but could not be re-read."""

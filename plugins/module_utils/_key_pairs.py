@@ -127,15 +127,15 @@ class KeyPairOutcome:
     that stopped the run (None when it reached the goal)."""
 
     def __init__(self) -> None:
-        self.before = None
-        self.after = None
-        self.key_pair = None
+        self.before: dict[str, Any] | None = None
+        self.after: dict[str, Any] | None = None
+        self.key_pair: dict[str, Any] | None = None
         self.changed = False
-        self.request_ids = []
-        self.warnings = []
-        self.private_key = None
-        self.secrets = []
-        self.failure = None
+        self.request_ids: list[str] = []
+        self.warnings: list[str] = []
+        self.private_key: str | None = None
+        self.secrets: list[str] = []
+        self.failure: Failure | None = None
 
 
 def _stop(kind: str, message: str | None = None, error: CvmApiError | None = None, attempting: str | None = None) -> NoReturn:
@@ -325,7 +325,7 @@ class _KeyPairRun:
         if failure.error is not None:
             _stop(failure.kind, error=failure.error, attempting="%s, to unbind the key pair %s" % (failure.attempting, current["key_id"]))
         if failure.kind in (_key_changes.OPERATIONS, _key_changes.UNSETTLED):
-            _stop(failure.kind, failure.message + " The key pair was not deleted; run again to retry.")
+            _stop(failure.kind, "%s The key pair was not deleted; run again to retry." % failure.message)
         _stop(failure.kind, "The key pair %s must be unbound before it is deleted. %s" % (current["key_id"], failure.message))
 
     def delete(self, current, lag_possible):

@@ -379,13 +379,14 @@ def make_key_directory(path):
 def write_private_key(path, content):
     """Create `path` with mode 0600 holding `content`; never replaces an existing file or follows a link."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    owned = True  # until os.fdopen's file object owns the descriptor
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w") as handle:
-            fd = None
+            owned = False
             handle.write(content)
     except Exception:
-        if fd is not None:
+        if owned:
             os.close(fd)
         os.unlink(path)
         raise
