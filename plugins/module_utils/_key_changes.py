@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -26,8 +25,9 @@ blindly: an ambiguous answer is settled by reading the instances.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError
