@@ -15,10 +15,11 @@ their options to a BindingGoal and the BindingOutcome to their result; none keep
 a write call of its own. Failure and Stop are the scaffold both engines share (the key pair engine imports them).
 
 Planning is pure and shared by check mode and real runs, so the preview
-cannot differ from what a run does. Applying sends a step's writes, then
-follows their operations with polling reads that back off; neither overlapping
-the two nor learning the operations' latency paid for itself at 10,000
-instances (docs/architecture.md, "Weighing the engine"). No write is resent
+cannot differ from what a run does. Applying is pipelined: each write is
+tracked as soon as it returns, and polling reads for finished writes run
+while later writes still wait for the rate limiter; the polls back off from
+FIRST_POLL (learning the operations' latency did not pay for itself at 10,000
+instances: docs/architecture.md, "Weighing the engine"). No write is resent
 blindly: an ambiguous answer is settled by reading the instances.
 """
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait as wait_futures
 from typing import Any
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _lookup
@@ -245,7 +246,7 @@ class StepOutcome:
 
 
 class Binder:
-    """Reads instances and applies grouped writes through a CvmApi: a step's writes, then polls until their operations end."""
+    """Reads instances and applies grouped writes through a CvmApi, pipelining writes and polls."""
 
     # Polls of an operation: the first this long after its write was accepted, then each interval POLL_GROWTH times the
     # last, at most POLL_CAP.
@@ -283,20 +284,27 @@ class Binder:
         return outcome
 
     def _run_step(self, writes, outcome, wait, wait_timeout, restart_ids, baselines):
-        """Send the writes (WRITE_WORKERS at a time, as the rate limiter lets them through), then follow the accepted ones.
-        The first write that fails for good stops the sending; what was accepted before it is still followed to the end."""
+        """Send the writes (WRITE_WORKERS at a time, as the rate limiter lets them through) and, with `wait`, poll the
+        accepted ones meanwhile: polls of finished writes run while later writes still wait for the limiter, so only the
+        last writes' operations are left to follow when the sending ends (measured: docs/architecture.md, "Weighing the
+        engine"). The first write that fails for good stops the sending; what was accepted before it is still followed."""
         tracker = _OperationTracker(self, wait_timeout, restart_ids, baselines)
         with ThreadPoolExecutor(max_workers=WRITE_WORKERS) as pool:
-            futures = {pool.submit(self._send, w, baselines): w for w in writes}
-            for future in as_completed(futures):
-                if not future.cancelled():
-                    self._record_write(future, futures[future], outcome, tracker)
-                if outcome.write_error:
-                    for other in futures:
-                        other.cancel()
-        while wait and tracker.waiting:
-            self._sleep(tracker.seconds_to_next_poll(self._clock()))
-            tracker.poll_due(self._clock(), outcome)
+            running = {pool.submit(self._send, w, baselines): w for w in writes}
+            while running or (wait and tracker.waiting):
+                timeout = tracker.seconds_to_next_poll(self._clock()) if wait else None
+                if running:
+                    done = wait_futures(running, timeout=timeout, return_when=FIRST_COMPLETED).done
+                    for future in done:
+                        self._record_write(future, running.pop(future), outcome, tracker)
+                    if outcome.write_error:
+                        for future in running:
+                            future.cancel()
+                        running = {f: w for f, w in running.items() if not f.cancelled()}
+                elif timeout:
+                    self._sleep(timeout)
+                if wait:
+                    tracker.poll_due(self._clock(), outcome)
 
     def _record_write(self, future, write, outcome, tracker):
         try:
