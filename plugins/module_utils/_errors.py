@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -211,7 +210,7 @@ _FAMILY_HINTS = {
 }
 
 
-def lookup(code, action=None):
+def lookup(code: str, action: str | None = None) -> tuple[str | None, str]:
     """Return (retry class or None, hint) for an error code of `action`, falling back to its family."""
     if action in STS_ACTIONS and code in STS_ERROR_TABLE:
         return STS_ERROR_TABLE[code]
@@ -223,11 +222,12 @@ def lookup(code, action=None):
     return None, "See the Tencent Cloud error code reference, and quote the request_id to support if it persists."
 
 
-def retry_class(code, action=None):
+def retry_class(code: str, action: str | None = None) -> str | None:
+    """THROTTLED, TRANSIENT, BUSY, or None when the code is not retried."""
     return lookup(code, action)[0]
 
 
-def max_attempts(code, action=None):
+def max_attempts(code: str, action: str | None = None) -> int:
     """How many attempts a call makes at most when every one fails with this code (1 when it is not retried)."""
     retry = retry_class(code, action)
     if retry is None:
@@ -235,7 +235,7 @@ def max_attempts(code, action=None):
     return min(MAX_ATTEMPTS[retry], MAX_FAILURES_BY_CODE.get(code, MAX_ATTEMPTS[retry]))
 
 
-def hint(code, action=None, **context):
+def hint(code: str, action: str | None = None, **context: str) -> str:
     """The advice for a code; {region} and {endpoint} in it are filled from `context` (the connection settings)."""
     text = lookup(code, action)[1]
     return text.format(**context) if context else text

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,28 +6,32 @@
 
 Layer 5 (key changes). May import: _ids, _errors, _shared_limiter, _client, _lookup (and the standard library); never _base or a module.
 
-converge() runs the whole workflow for one Goal and returns one Outcome:
+converge_bindings() runs the whole workflow for one BindingGoal and returns one BindingOutcome:
 read the instances (through _lookup) -> plan -> preflight -> (unless check mode)
 apply -> track -> verify -> repair what a replacing bind dropped -> re-plan
 instances another client changed meanwhile, at most MAX_ROUNDS rounds.
 Callers (cvm_keypair_association, cvm_keypair's unbind before a delete) map
-their options to a Goal and the Outcome to their result; none keeps a loop or
-a write call of its own.
+their options to a BindingGoal and the BindingOutcome to their result; none keeps a loop or
+a write call of its own. Failure and Stop are the scaffold both engines share (the key pair engine imports them).
 
 Planning is pure and shared by check mode and real runs, so the preview
 cannot differ from what a run does. Applying is pipelined: each write is
 tracked as soon as it returns, and polling reads for finished writes run
-while later writes still wait for the rate limiter. No write is resent
+while later writes still wait for the rate limiter; the polls back off from
+FIRST_POLL (learning the operations' latency did not pay for itself at 10,000
+instances: docs/architecture.md, "Weighing the engine"). No write is resent
 blindly: an ambiguous answer is settled by reading the instances.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait as wait_futures
+from typing import Any
 
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _lookup
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._ids import chunked, unique
 
 ASSOCIATE = "AssociateInstancesKeyPairs"
@@ -47,7 +50,7 @@ MAX_RESENDS = 4
 MAX_ROUNDS = 3
 
 
-def is_ambiguous(error):
+def is_ambiguous(error: CvmApiError) -> bool:
     """A failure after which the write may or may not have taken effect: InternalError, 5xx, dropped connection, timeout."""
     return _errors.retry_class(error.code) == _errors.TRANSIENT
 
@@ -57,41 +60,43 @@ class InstancePlan:
 
     __slots__ = ("instance", "before", "to_bind", "to_unbind")
 
-    def __init__(self, instance, to_bind, to_unbind):
+    def __init__(self, instance: _lookup.InstanceView, to_bind: Iterable[str], to_unbind: Iterable[str]) -> None:
         self.instance = instance
         self.before = instance.key_ids
         self.to_bind = tuple(sorted(to_bind))
         self.to_unbind = tuple(sorted(to_unbind))
 
     @property
-    def instance_id(self):
+    def instance_id(self) -> str:
         return self.instance.instance_id
 
     @property
-    def changes(self):
+    def needs_change(self) -> bool:
+        """Whether anything must be bound or unbound on this instance."""
         return bool(self.to_bind or self.to_unbind)
 
     @property
-    def after(self):
+    def after(self) -> tuple[str, ...]:
+        """The keys the instance has once the plan is carried out."""
         return tuple(sorted((set(self.before) - set(self.to_unbind)) | set(self.to_bind)))
 
 
-def plan_instance(instance, key_ids, state, exclusive, full_sets=False):
+def plan_instance(instance: _lookup.InstanceView, key_ids: Iterable[str], state: str, exclusive: bool, bind_full_sets: bool = False) -> InstancePlan:
     """The minimal change for one instance: present adds what is missing (and with exclusive drops the rest); absent drops what is there.
 
-    full_sets: the API was seen to replace an instance's keys on bind, so a bind sends the whole set the instance must end with.
+    bind_full_sets: the API was seen to replace an instance's keys on bind, so a bind sends the whole set the instance must end with.
     """
     current = set(instance.key_ids)
     wanted = set(key_ids)
     if state == "present":
         missing = wanted - current
-        if missing and full_sets:
+        if missing and bind_full_sets:
             missing = wanted if exclusive else current | wanted
         return InstancePlan(instance, missing, current - wanted if exclusive else ())
     return InstancePlan(instance, (), current & wanted)
 
 
-def plan_unbinds(views, key_ids, state, exclusive):
+def plan_unbinds(views: Iterable[_lookup.InstanceView], key_ids: Iterable[str], state: str, exclusive: bool) -> list[InstancePlan]:
     """The unbinds still needed, planned from what the instances have now (after the binds): exclusive drops the keys
     not in key_ids, absent drops those in it. Under replace semantics a bind already dropped the old keys, so none is sent for them."""
     wanted = set(key_ids)
@@ -103,12 +108,12 @@ def plan_unbinds(views, key_ids, state, exclusive):
     return plans
 
 
-def replaced_keys(plan, view):
+def replaced_keys(plan: InstancePlan, view: _lookup.InstanceView) -> set[str]:
     """Keys the instance lost in a bind although the plan did not unbind them: the sign of replace semantics."""
     return set(plan.before) - set(plan.to_unbind) - set(view.key_ids)
 
 
-def repair_plan(plan, view):
+def repair_plan(plan: InstancePlan, view: _lookup.InstanceView) -> InstancePlan:
     """After a bind replaced keys: bind the whole set the instance must have (its keys now, the lost ones, the planned ones)."""
     full = (set(view.key_ids) | set(plan.before) | set(plan.to_bind)) - set(plan.to_unbind)
     return InstancePlan(view, full, ())
@@ -117,44 +122,45 @@ def repair_plan(plan, view):
 class Write:
     """One Associate or Disassociate call: at most 100 instances and 100 keys.
 
-    full_set: a bind of the whole key set (replace semantics); resending it never drops keys the instances already have.
+    bind_full_sets: a bind of the whole key set (replace semantics); resending it never drops keys the instances already have.
     """
 
-    __slots__ = ("action", "instance_ids", "key_ids", "force_stop", "full_set")
+    __slots__ = ("action", "instance_ids", "key_ids", "force_stop", "bind_full_sets")
 
-    def __init__(self, action, instance_ids, key_ids, force_stop, full_set=False):
+    def __init__(self, action: str, instance_ids: Iterable[str], key_ids: Iterable[str], force_stop: bool, bind_full_sets: bool = False) -> None:
         self.action = action
         self.instance_ids = tuple(instance_ids)
         self.key_ids = tuple(key_ids)
         self.force_stop = force_stop
-        self.full_set = full_set
+        self.bind_full_sets = bind_full_sets
 
-    def goal_reached(self, view):
+    def goal_reached(self, view: _lookup.InstanceView) -> bool:
         """Whether this write's change shows on the instance (bind: all its keys are there; unbind: none of them is)."""
         keys = set(view.key_ids)
         if self.action == ASSOCIATE:
             return keys.issuperset(self.key_ids)
         return not keys.intersection(self.key_ids)
 
-    def still_needed(self, view):
+    def still_needed(self, view: _lookup.InstanceView) -> tuple[str, ...]:
         """The keys this write must still send for one instance, judged from what it has now."""
         keys = set(view.key_ids)
         if self.action == ASSOCIATE:
-            return tuple(self.key_ids) if self.full_set and not self.goal_reached(view) else tuple(sorted(set(self.key_ids) - keys))
+            return tuple(self.key_ids) if self.bind_full_sets and not self.goal_reached(view) else tuple(sorted(set(self.key_ids) - keys))
         return tuple(sorted(set(self.key_ids) & keys))
 
-    def params(self):
-        params = {"InstanceIds": list(self.instance_ids), "KeyIds": list(self.key_ids)}
+    def params(self) -> dict[str, Any]:
+        """The request's parameters."""
+        params: dict[str, Any] = {"InstanceIds": list(self.instance_ids), "KeyIds": list(self.key_ids)}
         if self.force_stop:
             params["ForceStop"] = True
         return params
 
 
-def group_writes(plans, action, force_stop, full_sets=False):
+def group_writes(plans: Iterable[InstancePlan], action: str, force_stop: bool, bind_full_sets: bool = False) -> list[Write]:
     """The writes of one action (ASSOCIATE: the plans' to_bind; DISASSOCIATE: their to_unbind), grouping instances that need
     the same change, so each distinct change costs ceil(n/100) calls of at most 100 instances and 100 keys."""
     attr = "to_bind" if action == ASSOCIATE else "to_unbind"
-    groups = {}
+    groups: dict[tuple[str, ...], list[_lookup.InstanceView]] = {}
     for plan in plans:
         keys = getattr(plan, attr)
         if keys:
@@ -165,15 +171,15 @@ def group_writes(plans, action, force_stop, full_sets=False):
             needs_force = force_stop and any(i.state != "STOPPED" for i in instances)
             for key_chunk in chunked(keys):
                 writes.append(Write(action, tuple(i.instance_id for i in instances), tuple(key_chunk), needs_force,
-                                    full_sets and action == ASSOCIATE))
+                                    bind_full_sets and action == ASSOCIATE))
     return writes
 
 
-def blocked_instances(plans, force_stop):
+def blocked_instances(plans: Iterable[InstancePlan], force_stop: bool) -> dict[str, list[str]]:
     """Instances that need a change the API would refuse; returned as {reason: [descriptions]}, empty when all is well."""
-    problems = {}
+    problems: dict[str, list[str]] = {}
     for plan in plans:
-        if not plan.changes:
+        if not plan.needs_change:
             continue
         inst = plan.instance
         if inst.is_windows:
@@ -185,19 +191,16 @@ def blocked_instances(plans, force_stop):
     return problems
 
 
-def preflight_refusal(problems, windows_advice="", not_stopped_subject="These instances need a change but are not STOPPED"):
-    """The one wording, for every module, of what blocked_instances found; None when nothing blocks the writes.
-
-    windows_advice: a sentence after the Windows instances (with its leading space); not_stopped_subject: the words before them.
-    """
+def preflight_refusal(problems: dict[str, list[str]]) -> str | None:
+    """The one wording of what blocked_instances found; None when nothing blocks the writes."""
     messages = []
     if "windows" in problems:
-        messages.append("Windows instances do not support SSH key pairs: %s.%s" % (", ".join(problems["windows"]), windows_advice))
+        messages.append("Windows instances do not support SSH key pairs: %s. Leave them out." % ", ".join(problems["windows"]))
     if "unchangeable" in problems:
         messages.append("These instances cannot be changed in their state: %s." % ", ".join(problems["unchangeable"]))
     if "not_stopped" in problems:
-        messages.append("%s: %s. Set force_stop: true to let the API stop them (running ones are started again), or stop them first."
-                        % (not_stopped_subject, ", ".join(problems["not_stopped"])))
+        messages.append("These instances need a change but are not STOPPED: %s. Set force_stop: true to let the API stop them (running "
+                        "ones are started again), or stop them first." % ", ".join(problems["not_stopped"]))
     if not messages:
         return None
     return " ".join(messages) + " Nothing was changed."
@@ -206,17 +209,17 @@ def preflight_refusal(problems, windows_advice="", not_stopped_subject="These in
 class StepOutcome:
     """What one step (the writes of one action, and following them) did: request ids, final views, what failed or is pending."""
 
-    def __init__(self):
-        self.request_ids = []
-        self.final = {}            # instance_id -> InstanceView read after its operation finished
-        self.failed = {}           # instance_id -> {"request_id", "error_message"}
-        self.pending = []          # instance ids still OPERATING at wait_timeout
-        self.write_error = None    # CvmApiError that stopped the writes
-        self.written = set()       # instance ids with at least one accepted write (or one that may have taken effect)
-        self.poll_error = None     # the last CvmApiError of a polling read, reported if waiting times out
-        self.resent = 0            # writes sent again after an ambiguous or stale answer (each after a re-read)
+    def __init__(self) -> None:
+        self.request_ids: list[str] = []
+        self.final: dict[str, _lookup.InstanceView] = {}  # read after its operation finished
+        self.failed: dict[str, dict[str, Any]] = {}  # instance_id -> {"request_id", "error_message"}
+        self.pending: list[str] = []  # instance ids still OPERATING at wait_timeout
+        self.write_error: CvmApiError | None = None  # what stopped the writes
+        self.written: set[str] = set()  # instance ids with at least one accepted write (or one that may have taken effect)
+        self.poll_error: CvmApiError | None = None  # the last failure of a polling read, reported if waiting times out
 
-    def merge(self, other):
+    def merge(self, other: StepOutcome) -> None:
+        """Add what another step did to this one."""
         self.request_ids.extend(other.request_ids)
         self.final.update(other.final)
         self.failed.update(other.failed)
@@ -224,13 +227,12 @@ class StepOutcome:
         self.write_error = self.write_error or other.write_error
         self.written.update(other.written)
         self.poll_error = other.poll_error or self.poll_error
-        self.resent += other.resent
 
-    def problems(self, wait_timeout, failed_subject="The operation failed"):
-        """The one wording, for every module, of operations that failed or still ran at wait_timeout: a list of sentences."""
+    def problems(self, wait_timeout: int) -> list[str]:
+        """The one wording of operations that failed or still ran at wait_timeout: a list of sentences."""
         problems = []
         if self.failed:
-            problems.append("%s on %s." % (failed_subject, "; ".join("%s: %s" % (i, self.failed[i]["error_message"]) for i in sorted(self.failed))))
+            problems.append("The operation failed on %s." % ("; ".join("%s: %s" % (i, self.failed[i]["error_message"]) for i in sorted(self.failed))))
         if self.pending:
             problems.append("Still operating after wait_timeout=%ds: %s." % (wait_timeout, ", ".join(sorted(self.pending))))
             if self.poll_error:
@@ -238,7 +240,7 @@ class StepOutcome:
         return problems
 
     @property
-    def stopped(self):
+    def stopped(self) -> bool:
         """A write failed for good, an operation failed, or one is still running: the run goes no further."""
         return bool(self.write_error or self.failed or self.pending)
 
@@ -246,29 +248,30 @@ class StepOutcome:
 class Binder:
     """Reads instances and applies grouped writes through a CvmApi, pipelining writes and polls."""
 
+    # Polls of an operation: the first this long after its write was accepted, then each interval POLL_GROWTH times the
+    # last, at most POLL_CAP.
     FIRST_POLL = 0.5
     POLL_GROWTH = 1.5
     POLL_CAP = 5.0
-    FINE_POLL = 0.25
 
-    def __init__(self, api, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, api: CvmApi, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self.api = api
         self._clock = clock
         self._sleep = sleep
-        self._learned_latency = None
 
     # -- reading ---------------------------------------------------------
-    def read_instances(self, instance_ids):
+    def read_instances(self, instance_ids: Iterable[str]) -> dict[str, _lookup.InstanceView]:
         """{instance_id: InstanceView} for those of instance_ids that exist (read through _lookup, 100 per call, concurrently)."""
         return _lookup.find_instance_views(self.api, instance_ids=instance_ids)
 
-    def missing_key_ids(self, key_ids):
+    def missing_key_ids(self, key_ids: list[str]) -> list[str]:
         """Key IDs that DescribeKeyPairs does not know, in the order given."""
         known = {pair["key_id"] for pair in _lookup.find_key_pairs(self.api, key_ids=key_ids)}
         return [k for k in key_ids if k not in known]
 
     # -- applying --------------------------------------------------------
-    def apply(self, writes, wait, wait_timeout, restart_ids=frozenset(), views=None):
+    def apply(self, writes: list[Write], wait: bool, wait_timeout: int, restart_ids: frozenset[str] = frozenset(),
+              views: dict[str, _lookup.InstanceView] | None = None) -> StepOutcome:
         """Send the writes of one step; with `wait`, follow their operations until each is over (or wait_timeout passes).
 
         restart_ids: instances that were RUNNING before a ForceStop, which must be RUNNING again when done.
@@ -281,9 +284,13 @@ class Binder:
         return outcome
 
     def _run_step(self, writes, outcome, wait, wait_timeout, restart_ids, baselines):
+        """Send the writes (WRITE_WORKERS at a time, as the rate limiter lets them through) and, with `wait`, poll the
+        accepted ones meanwhile: polls of finished writes run while later writes still wait for the limiter, so only the
+        last writes' operations are left to follow when the sending ends (measured: docs/architecture.md, "Weighing the
+        engine"). The first write that fails for good stops the sending; what was accepted before it is still followed."""
         tracker = _OperationTracker(self, wait_timeout, restart_ids, baselines)
         with ThreadPoolExecutor(max_workers=WRITE_WORKERS) as pool:
-            running = {pool.submit(self._send, w, baselines, outcome): w for w in writes}
+            running = {pool.submit(self._send, w, baselines): w for w in writes}
             while running or (wait and tracker.waiting):
                 timeout = tracker.seconds_to_next_poll(self._clock()) if wait else None
                 if running:
@@ -291,7 +298,6 @@ class Binder:
                     for future in done:
                         self._record_write(future, running.pop(future), outcome, tracker)
                     if outcome.write_error:
-                        # Stop sending; what was already accepted is still followed to the end.
                         for future in running:
                             future.cancel()
                         running = {f: w for f, w in running.items() if not f.cancelled()}
@@ -313,7 +319,7 @@ class Binder:
             outcome.written.update(accepted.instance_ids)
             tracker.track(accepted, request_id, self._clock())
 
-    def _send(self, write, baselines, outcome):
+    def _send(self, write, baselines):
         """Send one planned write; return [(Write, RequestId or None)] to follow, or raise CvmApiError when it fails for good.
 
         An ambiguous failure (the write may have taken effect) is never resent blindly, and a duplicate or not-bound
@@ -338,18 +344,17 @@ class Binder:
                 views = self.read_instances(current.instance_ids)
                 took_effect, redo = self._settle_by_reading(current, views, baselines)
                 if took_effect:
-                    sent.append((Write(current.action, took_effect, current.key_ids, current.force_stop, current.full_set), None))
+                    sent.append((Write(current.action, took_effect, current.key_ids, current.force_stop, current.bind_full_sets), None))
                 queue.extend(redo)
                 continue
             sent.append((current, response.get("RequestId")))
-        outcome.resent += resends
         return sent
 
     @staticmethod
     def _settle_by_reading(write, views, baselines):
         """Split a write's instances into those where it (may have) taken effect, and writes for those where it has not."""
         took_effect = []
-        redo = {}
+        redo: dict[tuple[str, ...], list[str]] = {}
         for instance_id in write.instance_ids:
             view = views.get(instance_id)
             if view is None:
@@ -361,35 +366,18 @@ class Binder:
             keys = write.still_needed(view)
             if keys:
                 redo.setdefault(keys, []).append(instance_id)
-        writes = [Write(write.action, chunk, keys, write.force_stop, write.full_set)
+        writes = [Write(write.action, chunk, keys, write.force_stop, write.bind_full_sets)
                   for keys, ids in sorted(redo.items()) for chunk in chunked(ids)]
         return tuple(took_effect), writes
 
-    def learn_latency(self, seconds):
-        """Remember how long operations take, so later polls start when they are likely done."""
-        if self._learned_latency is None or seconds < self._learned_latency:
-            self._learned_latency = seconds
-
-    def next_poll_interval(self, elapsed, previous):
-        """Poll finely once an operation is expected to be over; until then (or with nothing learned yet), back off."""
-        if self._learned_latency is not None and elapsed >= self._learned_latency * 0.9:
-            return self.FINE_POLL
-        return min(self.POLL_CAP, previous * self.POLL_GROWTH)
-
-    def first_poll_delay(self):
-        if self._learned_latency is None:
-            return self.FIRST_POLL
-        return max(self.FINE_POLL, self._learned_latency * 0.9)
-
 
 class _Tracked:
-    __slots__ = ("write", "request_id", "baseline", "sent_at", "deadline", "next_poll", "interval")
+    __slots__ = ("write", "request_id", "baseline", "deadline", "next_poll", "interval")
 
     def __init__(self, write, request_id, baseline, sent_at, deadline, first_delay):
         self.write = write
         self.request_id = request_id  # None when the answer was lost
         self.baseline = baseline  # LatestOperationRequestId seen before the write (None: none seen)
-        self.sent_at = sent_at
         self.deadline = deadline
         self.next_poll = sent_at + first_delay
         self.interval = first_delay
@@ -412,7 +400,7 @@ class _OperationTracker:
     def track(self, write, request_id, now):
         for instance_id in write.instance_ids:
             self.tracked[instance_id] = _Tracked(write, request_id, self.baselines.get(instance_id), now, now + self.wait_timeout,
-                                                 self.binder.first_poll_delay())
+                                                 self.binder.FIRST_POLL)
 
     def seconds_to_next_poll(self, now):
         if not self.tracked:
@@ -437,13 +425,12 @@ class _OperationTracker:
         tracked = self.tracked[instance_id]
         if view is not None and self._finished(tracked, view, outcome):
             del self.tracked[instance_id]
-            self.binder.learn_latency(now - tracked.sent_at)
             return
         if now >= tracked.deadline:
             del self.tracked[instance_id]
             outcome.pending.append(instance_id)
             return
-        tracked.interval = self.binder.next_poll_interval(now - tracked.sent_at, tracked.interval)
+        tracked.interval = min(self.binder.POLL_CAP, tracked.interval * self.binder.POLL_GROWTH)
         tracked.next_poll = min(now + tracked.interval, tracked.deadline)
 
     def _finished(self, tracked, view, outcome):
@@ -482,51 +469,36 @@ class _OperationTracker:
 
 # -- the engine: one goal in, one outcome out ------------------------------------------------------------------------
 
-class Goal:
+class BindingGoal:
     """What a run must reach, on which instances, and how it may get there.
 
     instance_ids: instances to work on. must_exist: those the user listed must exist (a missing one refuses the run before
     any write); False for instances the caller found itself (a key pair's bound instances), which are skipped when gone,
     since an instance that no longer exists holds no key. instance_filters: DescribeInstances filters selecting more.
     key_ids, state, exclusive: present binds key_ids (exclusive: and unbinds every other key), absent unbinds them.
-    full_sets: every bind sends the whole key set an instance must end with. force_stop, wait, wait_timeout: as the options.
+    bind_full_sets: every bind sends the whole key set an instance must end with. force_stop, wait, wait_timeout: as the options.
     """
 
-    def __init__(self, key_ids, instance_ids=(), instance_filters=None, must_exist=True, state="present", exclusive=False,
-                 full_sets=False, force_stop=False, wait=True, wait_timeout=360):
+    def __init__(self, key_ids: Iterable[str], instance_ids: Iterable[str] = (), instance_filters: dict[str, Any] | None = None,
+                 must_exist: bool = True, state: str = "present", exclusive: bool = False, bind_full_sets: bool = False,
+                 force_stop: bool = False, wait: bool = True, wait_timeout: int = 360) -> None:
         self.key_ids = list(key_ids)
         self.instance_ids = list(instance_ids)
         self.instance_filters = instance_filters or None
         self.must_exist = must_exist
         self.state = state
         self.exclusive = exclusive
-        self.full_sets = full_sets
+        self.bind_full_sets = bind_full_sets
         self.force_stop = force_stop
         self.wait = wait
         self.wait_timeout = wait_timeout
 
-    def reached(self, key_ids):
+    def reached(self, key_ids: Iterable[str]) -> bool:
         """Whether an instance with these keys is where the goal wants it."""
         keys, wanted = set(key_ids), set(self.key_ids)
         if self.state == "absent":
             return not keys & wanted
         return keys == wanted if self.exclusive else keys >= wanted
-
-
-class Wording:
-    """The few words a caller puts into the engine's messages (the sentences themselves are written once, here).
-
-    read: what reading the instances is called in a failure; windows_advice: a sentence after the Windows instances (with
-    its leading space); not_stopped_subject: the words before the instances that are not STOPPED; failed_subject: the
-    words before the instances whose operation failed.
-    """
-
-    def __init__(self, read="read the instances", windows_advice="",
-                 not_stopped_subject="These instances need a change but are not STOPPED", failed_subject="The operation failed"):
-        self.read = read
-        self.windows_advice = windows_advice
-        self.not_stopped_subject = not_stopped_subject
-        self.failed_subject = failed_subject
 
 
 # Failure kinds: what stopped a run, and so how its caller words it.
@@ -541,7 +513,8 @@ class Failure:
     """Why a run stopped: its kind, the sentence(s) saying it (none for an API error: the caller words that with
     CvmApiError.describe), the error and what was being attempted, and extra result fields."""
 
-    def __init__(self, kind, message=None, error=None, attempting=None, extra=None):
+    def __init__(self, kind: str, message: str | None = None, error: CvmApiError | None = None, attempting: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         self.kind = kind
         self.message = message
         self.error = error
@@ -549,60 +522,62 @@ class Failure:
         self.extra = extra or {}
 
 
-class _Stop(Exception):
-    def __init__(self, failure):
+class Stop(Exception):
+    """Raised inside a run (of this engine or the key pair engine) to end it with a Failure; the run's converge catches it."""
+
+    def __init__(self, failure: Failure) -> None:
         super().__init__(failure.kind)
         self.failure = failure
 
 
-class Outcome:
+class BindingOutcome:
     """What a run did, for the caller to report: the first plans (their `before` is what each instance had), the keys each
     instance has after the run (read back, or expected when not read), what was written, the RequestIds, the warnings to
     show, and the Failure that stopped the run (None when it reached the goal)."""
 
-    def __init__(self, check_mode):
+    def __init__(self, check_mode: bool) -> None:
         self.check_mode = check_mode
-        self.plans = {}          # instance_id -> first round's InstancePlan
-        self.final = {}          # instance_id -> key ids after the run
-        self.verified = set()    # instance ids whose `final` was read back from the API
-        self.written = set()     # instance ids with at least one accepted write (or one that may have taken effect)
-        self.request_ids = []    # of the accepted writes, in the order they were accepted
-        self.warnings = []
-        self.failure = None
+        self.plans: dict[str, InstancePlan] = {}  # the first round's
+        self.final: dict[str, tuple[str, ...]] = {}  # key ids after the run
+        self.verified: set[str] = set()  # instance ids whose `final` was read back from the API
+        self.written: set[str] = set()  # instance ids with at least one accepted write (or one that may have taken effect)
+        self.request_ids: list[str] = []  # of the accepted writes, in the order they were accepted
+        self.warnings: list[str] = []
+        self.failure: Failure | None = None
 
-    def changed_ids(self):
+    def changed_ids(self) -> set[str]:
         """Instances whose keys are known to differ from what they had, or that were written but could not be re-read."""
         if self.check_mode:
-            return {i for i, p in self.plans.items() if p.changes}
+            return {i for i, p in self.plans.items() if p.needs_change}
         return {i for i in self.written if i not in self.verified or tuple(self.final[i]) != tuple(self.plans[i].before)}
 
-    def keys_after(self, instance_id):
+    def keys_after(self, instance_id: str) -> list[str]:
+        """The keys the instance has after the run (what it had, when the run did not change it)."""
         return list(self.final.get(instance_id, self.plans[instance_id].before))
 
 
-def converge(api, goal, check_mode=False, wording=None):
-    """Run the whole workflow for `goal` through `api` (a CvmApi) and return its Outcome; never raises for API failures."""
-    return _Run(api, goal, wording or Wording(), check_mode).converge()
+def converge_bindings(api: CvmApi, goal: BindingGoal, check_mode: bool = False) -> BindingOutcome:
+    """Run the whole workflow for `goal` through `api` and return its BindingOutcome; never raises for API failures."""
+    return _BindingRun(api, goal, check_mode).run()
 
 
-class _Run:
-    """One converge() call: read -> plan -> preflight -> apply -> track -> verify -> repair -> re-plan, rounds bounded."""
+class _BindingRun:
+    """One converge_bindings() call: read -> plan -> preflight -> apply -> track -> verify -> repair -> re-plan, rounds bounded."""
 
-    def __init__(self, api, goal, wording, check_mode):
+    def __init__(self, api, goal, check_mode):
         self.api = api
         self.goal = goal
-        self.wording = wording
         self.binder = Binder(api)
-        self.outcome = Outcome(check_mode)
+        self.outcome = BindingOutcome(check_mode)
         # Send whole key sets in binds: asked for, or the API was seen to replace keys on bind (then for the rest of the run).
-        self.full_sets = goal.full_sets
+        self.bind_full_sets = goal.bind_full_sets
 
-    def converge(self):
+    def run(self):
         outcome = self.outcome
         try:
             plans = self.plan(self.select())
             outcome.plans = {p.instance_id: p for p in plans}
-            if outcome.check_mode or not any(p.changes for p in plans):
+            if outcome.check_mode or not any(p.needs_change for p in plans):
                 outcome.final = {p.instance_id: p.after for p in plans}
                 return outcome
             for round_number in range(1, MAX_ROUNDS + 1):
@@ -610,11 +585,11 @@ class _Run:
                 if not unverified:
                     break
                 if round_number == MAX_ROUNDS:
-                    raise _Stop(Failure(UNSETTLED, "Could not verify the keys of %s after %d rounds: another client keeps changing them. "
-                                        "Keys now: %s." % (", ".join(sorted(unverified)), MAX_ROUNDS, self.describe_keys(unverified))))
+                    raise Stop(Failure(UNSETTLED, "Could not verify the keys of %s after %d rounds: another client keeps changing them. "
+                                       "Keys now: %s." % (", ".join(sorted(unverified)), MAX_ROUNDS, self.describe_keys(unverified))))
                 # Another client changed these between our read and our write: plan again from what they have now.
-                plans = [p for p in self.plan(self.read(sorted(unverified))) if p.changes]
-        except _Stop as stop:
+                plans = [p for p in self.plan(self.read(sorted(unverified))) if p.needs_change]
+        except Stop as stop:
             outcome.failure = stop.failure
         return outcome
 
@@ -625,13 +600,13 @@ class _Run:
         views = self.read(goal.instance_ids) if goal.instance_ids else {}
         missing = [i for i in goal.instance_ids if i not in views]
         if missing and goal.must_exist:
-            raise _Stop(Failure(REFUSED, "Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
+            raise Stop(Failure(REFUSED, "Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
                 region, ", ".join(missing))))
         if goal.instance_filters:
             try:
                 matched = _lookup.find_instance_views(self.api, filters=goal.instance_filters)
             except CvmApiError as exc:
-                raise _Stop(Failure(READ_FAILED, error=exc, attempting="find the instances matching instance_filters")) from None
+                raise Stop(Failure(READ_FAILED, error=exc, attempting="find the instances matching instance_filters")) from None
             if not matched:
                 self.outcome.warnings.append("instance_filters matched no instance in region %s: nothing to do for them." % region)
             views.update(matched)
@@ -641,28 +616,27 @@ class _Run:
         try:
             return self.binder.read_instances(instance_ids)
         except CvmApiError as exc:
-            raise _Stop(Failure(READ_FAILED, error=exc, attempting=self.wording.read)) from None
+            raise Stop(Failure(READ_FAILED, error=exc, attempting="read the instances")) from None
 
     def plan(self, views):
         goal = self.goal
-        plans = [plan_instance(views[i], goal.key_ids, goal.state, goal.exclusive, self.full_sets) for i in sorted(views)]
+        plans = [plan_instance(views[i], goal.key_ids, goal.state, goal.exclusive, self.bind_full_sets) for i in sorted(views)]
         self.preflight(plans)
         return plans
 
     def preflight(self, plans):
         """Refuse, before any write, what the API would refuse for a whole batch."""
-        refusal = preflight_refusal(blocked_instances(plans, self.goal.force_stop), self.wording.windows_advice,
-                                    self.wording.not_stopped_subject)
+        refusal = preflight_refusal(blocked_instances(plans, self.goal.force_stop))
         if refusal:
-            raise _Stop(Failure(REFUSED, refusal))
+            raise Stop(Failure(REFUSED, refusal))
         to_bind = unique(k for p in plans for k in p.to_bind)
         if to_bind:
             try:
                 missing_keys = self.binder.missing_key_ids(to_bind)
             except CvmApiError as exc:
-                raise _Stop(Failure(READ_FAILED, error=exc, attempting="read the key pairs")) from None
+                raise Stop(Failure(READ_FAILED, error=exc, attempting="read the key pairs")) from None
             if missing_keys:
-                raise _Stop(Failure(REFUSED, "Key pairs not found in region %s: %s. Check key_ids and region; nothing was changed." % (
+                raise Stop(Failure(REFUSED, "Key pairs not found in region %s: %s. Check key_ids and region; nothing was changed." % (
                     self.api.region, ", ".join(missing_keys))))
 
     # -- apply, track, verify, repair ----------------------------------------------------------------------------------
@@ -672,7 +646,7 @@ class _Run:
         Returns the instance ids whose result could not be verified (empty with wait=false: nothing is read back).
         """
         goal, outcome = self.goal, self.outcome
-        changing = [p for p in plans if p.changes]
+        changing = [p for p in plans if p.needs_change]
         views = {p.instance_id: p.instance for p in plans}
         step = StepOutcome()
         binds = [p for p in changing if p.to_bind]
@@ -704,7 +678,7 @@ class _Run:
 
     def write(self, plans, action, wait, views):
         """Send one action's grouped writes for `plans` and follow them; `views` is updated with what the instances show after."""
-        writes = group_writes(plans, action, self.goal.force_stop, self.full_sets)
+        writes = group_writes(plans, action, self.goal.force_stop, self.bind_full_sets)
         restart_ids = frozenset(p.instance_id for p in plans if p.instance.state == "RUNNING")
         step = self.binder.apply(writes, wait, self.goal.wait_timeout, restart_ids, views)
         self.outcome.request_ids.extend(step.request_ids)
@@ -724,13 +698,13 @@ class _Run:
                 repairs.append(repair_plan(plan, view))
         if not repairs:
             return StepOutcome()
-        if not self.full_sets:
+        if not self.bind_full_sets:
             example = sorted(lost)[0]
             self.outcome.warnings.append(
                 "AssociateInstancesKeyPairs replaced the key pairs of %d instance(s) instead of adding to them (for example %s lost %s, "
                 "which it was not asked to unbind): on this API a bind sets an instance's whole key list. The module bound the full key "
                 "sets again and sends full sets for the rest of this run." % (len(lost), example, ", ".join(sorted(lost[example]))))
-        self.full_sets = True
+        self.bind_full_sets = True
         return self.write(repairs, ASSOCIATE, True, views)
 
     def refresh(self, instance_ids):
@@ -753,10 +727,10 @@ class _Run:
         if step.pending:
             extra["pending_instance_ids"] = sorted(step.pending)
         if step.write_error:
-            raise _Stop(Failure(WRITE_FAILED, error=step.write_error, extra=extra))
-        problems = step.problems(self.goal.wait_timeout, self.wording.failed_subject)
+            raise Stop(Failure(WRITE_FAILED, error=step.write_error, extra=extra))
+        problems = step.problems(self.goal.wait_timeout)
         if problems:
-            raise _Stop(Failure(OPERATIONS, " ".join(problems), extra=extra))
+            raise Stop(Failure(OPERATIONS, " ".join(problems), extra=extra))
 
     def describe_keys(self, instance_ids):
         return "; ".join("%s: [%s]" % (i, ", ".join(self.outcome.final.get(i, ()))) for i in sorted(instance_ids))

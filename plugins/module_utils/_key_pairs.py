@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -8,14 +7,15 @@
 Layer 6 (key pairs). May import: _ids, _errors, _shared_limiter, _client, _lookup, _key_changes (and the standard library);
 never _base or a module.
 
-converge() runs one key pair's whole workflow for a Goal and returns one Outcome:
+converge_key_pair() runs one key pair's whole workflow for a KeyPairGoal and returns one KeyPairOutcome:
 read by name -> refuse (several of that name, another public key, a name the API would refuse) ->
 present: (unless check mode) import, or create and hand the private key to the caller's store
          (deleting the key pair again when the store cannot keep it);
 absent:  unbind from its instances through the key changes engine (force), then delete,
          waiting out the API's refusals for a while after an unbind.
 No write is resent blindly: a lost answer is settled by reading the key pair by name or ID.
-cvm_keypair maps its options to a Goal and the Outcome to its result, with no write call of its own.
+cvm_keypair maps its options to a KeyPairGoal and the KeyPairOutcome to its result, with no write call of its own.
+The scaffold is the one of _key_changes: a run raises Stop(Failure(...)) and its converge function catches it.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import base64
 import hashlib
 import re
 import time
+from typing import Any, Callable, NoReturn
 
-from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids, _key_changes, _lookup
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
-from ansible_collections.tencentcloud.cvm.plugins.module_utils._key_changes import Failure, READ_FAILED, REFUSED, WRITE_FAILED
+from ansible_collections.tencentcloud.cvm.plugins.module_utils import _errors, _ids, _key_changes, _lookup
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApi, CvmApiError
+from ansible_collections.tencentcloud.cvm.plugins.module_utils._key_changes import Failure, READ_FAILED, REFUSED, WRITE_FAILED, Stop
 
 # The names CreateKeyPair / ImportKeyPair accept: letters, digits and underscores, at most 25 characters.
 # Checked only when creating: lookups take any name (older key pairs may have other characters).
@@ -35,6 +36,8 @@ KEY_NAME_RE = re.compile(r"[A-Za-z0-9_]{1,25}\Z")  # \Z, not $: "$" would let a 
 # DeleteKeyPairs answers this for a while after the key pair was unbound (or its instance terminated); retried with these
 # delays (seconds, doubling) for at most wait_timeout (Terraform's provider retries it for 5 minutes).
 DELETION_LAG_CODE = "InvalidParameterValue.KeyPairNotSupported"
+# DeleteKeyPairs answers this for a key pair a custom image uses: never retried, worded by the error table.
+USED_BY_IMAGE_CODE = "InvalidKeyPair.NotSupported"
 DELETE_RETRY_FIRST = 1.0
 DELETE_RETRY_CAP = 10.0
 # A write whose answer was lost (the connection dropped after it was sent, a 5xx, a timeout) is never resent blindly:
@@ -46,7 +49,7 @@ NAME_TAKEN = frozenset(["InvalidKeyPairName.Duplicate", "InvalidPublicKey.Duplic
 GONE = frozenset(["InvalidKeyPairId.NotFound", "InvalidParameterValue.KeyPairNotFound", "ResourceNotFound.KeyPairNotFound"])
 
 
-def parse_public_key(text):
+def parse_public_key(text: str | None) -> tuple[str, bytes] | None:
     """(type, blob) of an OpenSSH public key line, compared without its comment; None when it is not one."""
     parts = (text or "").split()
     if len(parts) < 2:
@@ -61,7 +64,7 @@ def parse_public_key(text):
     return parts[0], blob
 
 
-def fingerprint(public_key):
+def fingerprint(public_key: str | None) -> str | None:
     """The SHA256 fingerprint as ssh-keygen -l shows it, or None."""
     parsed = parse_public_key(public_key)
     if parsed is None:
@@ -69,7 +72,7 @@ def fingerprint(public_key):
     return "SHA256:" + base64.b64encode(hashlib.sha256(parsed[1]).digest()).decode().rstrip("=")
 
 
-def name_errors(name, creating):
+def name_errors(name: str, creating: bool) -> list[str]:
     """Any name can be looked up (older key pairs may have other characters); a new key pair's name must follow the API's rules."""
     if not name:
         return ["name is empty: give the key pair's name, like ops_team."]
@@ -84,7 +87,7 @@ def name_errors(name, creating):
     return []
 
 
-def describe(pair):
+def key_pair_result(pair: dict[str, Any]) -> dict[str, Any]:
     """The key pair as the module returns it, from a _lookup.key_pair_dict."""
     return dict(
         key_id=pair["key_id"],
@@ -97,15 +100,15 @@ def describe(pair):
     )
 
 
-class Goal:
+class KeyPairGoal:
     """What one key pair should be. `private_key_store` (present, without public_key) keeps the private key of a key pair this
-    run creates; without one, the Outcome returns it. A store has `path` and `marker` (the pending marker's path) and these
+    run creates; without one, the KeyPairOutcome returns it. A store has `path` and `marker` (the pending marker's path) and these
     methods: missing() (no file there yet), problem() (why it could not keep a key, checked before creating), prepare() and
     write(private_key) (each a problem sentence, or None when done), and the pending marker's: pending() (a marker is there),
     begin() (write it before CreateKeyPair is sent: a problem sentence, or None) and done() (remove it)."""
 
-    def __init__(self, name, state="present", public_key=None, project_id=0, private_key_store=None, force=False, force_stop=False,
-                 wait_timeout=300):
+    def __init__(self, name: str, state: str = "present", public_key: str | None = None, project_id: int = 0, private_key_store: Any = None,
+                 force: bool = False, force_stop: bool = False, wait_timeout: int = 300) -> None:
         self.name = name
         self.state = state
         self.public_key = public_key.strip() if public_key is not None else None
@@ -116,41 +119,36 @@ class Goal:
         self.wait_timeout = wait_timeout
 
 
-class Outcome:
+class KeyPairOutcome:
     """What a run did, for the caller to report: the key pair before and after (None where there is none), the key pair to
     return, whether anything changed (or would, in check mode), the RequestIds of the accepted writes, warnings, the private
     key to return (created without a store), values to mask in anything shown (a private key a store keeps), and the Failure
     that stopped the run (None when it reached the goal)."""
 
-    def __init__(self):
-        self.before = None
-        self.after = None
-        self.key_pair = None
+    def __init__(self) -> None:
+        self.before: dict[str, Any] | None = None
+        self.after: dict[str, Any] | None = None
+        self.key_pair: dict[str, Any] | None = None
         self.changed = False
-        self.request_ids = []
-        self.warnings = []
-        self.private_key = None
-        self.secrets = []
-        self.failure = None
+        self.request_ids: list[str] = []
+        self.warnings: list[str] = []
+        self.private_key: str | None = None
+        self.secrets: list[str] = []
+        self.failure: Failure | None = None
 
 
-class _Stop(Exception):
-    def __init__(self, failure):
-        super().__init__(failure.kind)
-        self.failure = failure
+def _stop(kind: str, message: str | None = None, error: CvmApiError | None = None, attempting: str | None = None) -> NoReturn:
+    raise Stop(Failure(kind, message, error, attempting))
 
 
-def _stop(kind, message=None, error=None, attempting=None):
-    raise _Stop(Failure(kind, message, error, attempting))
+def converge_key_pair(api: CvmApi, goal: KeyPairGoal, check_mode: bool = False, clock: Callable[[], float] = time.monotonic,
+                      sleep: Callable[[float], None] = time.sleep) -> KeyPairOutcome:
+    """Bring the key pair to `goal` through `api` and return the KeyPairOutcome; never raises for API failures."""
+    return _KeyPairRun(api, goal, check_mode, clock, sleep).run()
 
 
-def converge(api, goal, check_mode=False, clock=time.monotonic, sleep=time.sleep):
-    """Bring the key pair to `goal` through `api` (a CvmApi) and return the Outcome; never raises for API failures."""
-    return _Run(api, goal, check_mode, clock, sleep).converge()
-
-
-class _Run:
-    """One converge() call: read -> refuse -> create, import, or unbind and delete, each write settled by reading."""
+class _KeyPairRun:
+    """One converge_key_pair() call: read -> refuse -> create, import, or unbind and delete, each write settled by reading."""
 
     def __init__(self, api, goal, check_mode, clock, sleep):
         self.api = api
@@ -158,11 +156,11 @@ class _Run:
         self.check_mode = check_mode
         self.clock = clock
         self.sleep = sleep
-        self.outcome = Outcome()
+        self.outcome = KeyPairOutcome()
         self.lost_answers = 0  # writes of this run whose answer was lost (settled by reading)
         self.keep_marker = False  # a key pair of this run exists without its private key stored: the pending marker stays
 
-    def converge(self):
+    def run(self):
         try:
             current = self.read_current()
             self.outcome.before = current
@@ -170,7 +168,7 @@ class _Run:
                 self.present(current)
             else:
                 self.absent(current)
-        except _Stop as stop:
+        except Stop as stop:
             self.outcome.failure = stop.failure
         return self.outcome
 
@@ -180,7 +178,7 @@ class _Run:
         if len(pairs) > 1:
             _stop(REFUSED, "Several key pairs are named %r in region %s: %s. This module needs the name to be unique: delete or rename the "
                   "extra ones, then run again. Nothing was changed." % (goal.name, self.api.region, ", ".join(p["key_id"] for p in pairs)))
-        current = describe(pairs[0]) if pairs else None
+        current = key_pair_result(pairs[0]) if pairs else None
         if current and goal.public_key is not None and fingerprint(goal.public_key) != current["fingerprint"]:
             verb = "delete it" if goal.state == "absent" else "replace its public key"
             _stop(REFUSED, "The key pair %r (%s) has another public key (%s) than public_key (%s); key pairs cannot be changed in place, "
@@ -236,7 +234,7 @@ class _Run:
                 key_id = response.get("KeyId")
                 found = self.read_key_pairs("read the imported key pair %s" % key_id, key_ids=[key_id])
                 if found:
-                    return describe(found[0])
+                    return key_pair_result(found[0])
                 return dict(key_id=key_id, key_name=goal.name, public_key=goal.public_key, fingerprint=fingerprint(goal.public_key),
                             project_id=goal.project_id, associated_instance_ids=[], created_time=None)
             current = self.read_by_name()
@@ -265,7 +263,7 @@ class _Run:
         response = self.create_settled()
         raw = response.get("KeyPair") or {}
         private_key = raw.get("PrivateKey")
-        created = describe(_lookup.key_pair_dict(raw))
+        created = key_pair_result(_lookup.key_pair_dict(raw))
         if not store:
             if private_key:
                 self.outcome.private_key = private_key
@@ -311,11 +309,9 @@ class _Run:
     def unbind(self, current):
         """Unbind the key pair from every instance it is bound to, through the key changes engine. An instance that no longer
         exists holds no key, so it is skipped (AssociatedInstanceIds can still list a terminated one)."""
-        goal = _key_changes.Goal([current["key_id"]], instance_ids=current["associated_instance_ids"], must_exist=False, state="absent",
-                                 force_stop=self.goal.force_stop, wait=True, wait_timeout=self.goal.wait_timeout)
-        wording = _key_changes.Wording(read="read the instances of the key pair", failed_subject="Unbinding failed",
-                                       not_stopped_subject="The key pair must be unbound from instances that are not STOPPED")
-        unbound = _key_changes.converge(self.api, goal, self.check_mode, wording)
+        goal = _key_changes.BindingGoal([current["key_id"]], instance_ids=current["associated_instance_ids"], must_exist=False,
+                                        state="absent", force_stop=self.goal.force_stop, wait=True, wait_timeout=self.goal.wait_timeout)
+        unbound = _key_changes.converge_bindings(self.api, goal, self.check_mode)
         self.outcome.request_ids.extend(unbound.request_ids)
         self.outcome.warnings.extend(unbound.warnings)
         failure = unbound.failure
@@ -326,10 +322,10 @@ class _Run:
             _stop(WRITE_FAILED, error=failure.error, attempting="unbind the key pair %s from its instances (%d were unbound before the "
                   "failure; the key pair was not deleted)" % (current["key_id"], len(unbound.written)))
         if failure.error is not None:
-            _stop(failure.kind, error=failure.error, attempting=failure.attempting)
+            _stop(failure.kind, error=failure.error, attempting="%s, to unbind the key pair %s" % (failure.attempting, current["key_id"]))
         if failure.kind in (_key_changes.OPERATIONS, _key_changes.UNSETTLED):
-            _stop(failure.kind, failure.message + " The key pair was not deleted; run again to retry.")
-        _stop(failure.kind, failure.message)
+            _stop(failure.kind, "%s The key pair was not deleted; run again to retry." % failure.message)
+        _stop(failure.kind, "The key pair %s must be unbound before it is deleted. %s" % (current["key_id"], failure.message))
 
     def delete(self, current, lag_possible):
         """DeleteKeyPairs; after an unbind (or a termination) the API refuses it for a while with DELETION_LAG_CODE: retried
@@ -342,10 +338,9 @@ class _Run:
                 self.delete_settled(current["key_id"])
                 return
             except CvmApiError as exc:
-                if exc.code == "InvalidKeyPair.NotSupported":
-                    _stop(WRITE_FAILED, "The key pair %r (%s) is used by a custom image, and Tencent Cloud does not delete key pairs that "
-                          "images use: delete the custom images created with it (or keep the key pair), then run again. Nothing was "
-                          "deleted." % (goal.name, current["key_id"]), error=exc)
+                if exc.code == USED_BY_IMAGE_CODE:
+                    _stop(WRITE_FAILED, "Cannot delete the key pair %r (%s). %s Nothing was deleted." % (
+                        goal.name, current["key_id"], _errors.hint(USED_BY_IMAGE_CODE)), error=exc)
                 if exc.code != DELETION_LAG_CODE or not lag_possible:
                     _stop(WRITE_FAILED, error=exc, attempting="delete the key pair %r (%s)" % (goal.name, current["key_id"]))
                 if self.clock() + delay > deadline:
@@ -425,7 +420,7 @@ class _Run:
         if len(pairs) > 1:
             _stop(WRITE_FAILED, "After a lost answer, several key pairs are named %r in region %s: %s. Another client writes the same "
                   "name: delete the extra ones, then run again." % (goal.name, self.api.region, ", ".join(p["key_id"] for p in pairs)))
-        return describe(pairs[0]) if pairs else None
+        return key_pair_result(pairs[0]) if pairs else None
 
     def read_key_pairs(self, attempting, **selector):
         try:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,6 +15,7 @@ Layer 1 (IDs). May import: the standard library only. Every other module_utils f
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # C0 controls (NUL..US, so also TAB, LF, CR, ESC), DEL and the C1 controls (U+0080..U+009F), plus the Unicode line and
 # paragraph separators, which some terminals and log viewers also break lines on.
@@ -25,12 +25,12 @@ _MARKER_RE = re.compile(r"\{(?=[{%#])")
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 
-def _escape(match):
+def _escape(match: re.Match) -> str:
     code = ord(match.group(0))
     return "\\x%02x" % code if code <= 0xff else "\\u%04x" % code
 
 
-def printable(text):
+def printable(text: Any) -> str:
     """`text` with every control character written as an escape (ESC -> \\x1b, LF -> \\x0a); other text unchanged.
 
     None gives ''; anything else that is not a string is turned into one first.
@@ -42,12 +42,12 @@ def printable(text):
     return _CONTROL_RE.sub(_escape, text)
 
 
-def has_template_marker(text):
+def has_template_marker(text: Any) -> bool:
     """Whether `text` (a string) holds {{, {% or {#: Ansible would render it as a template if it were ever trusted."""
     return isinstance(text, str) and _MARKER_RE.search(text) is not None
 
 
-def defuse_template(text):
+def defuse_template(text: Any) -> Any:
     """`text` with a space after each '{' that starts a marker ('{{ x }}' -> '{ { x }}'): no longer a template, still readable."""
     if not isinstance(text, str):
         return text

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -251,6 +250,7 @@ error:
       sample: ImportKeyPair
 """
 
+import contextlib
 import errno
 import os
 
@@ -379,13 +379,14 @@ def make_key_directory(path):
 def write_private_key(path, content):
     """Create `path` with mode 0600 holding `content`; never replaces an existing file or follows a link."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    owned = True  # until os.fdopen's file object owns the descriptor
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w") as handle:
-            fd = None
+            owned = False
             handle.write(content)
     except Exception:
-        if fd is not None:
+        if owned:
             os.close(fd)
         os.unlink(path)
         raise
@@ -399,7 +400,7 @@ def diff_view(key_pair):
 
 
 class PrivateKeyFile:
-    """The private_key_path store of the key pair changes (_key_pairs.Goal): checks, directory and file, each failure worded, and
+    """The private_key_path store of the key pair changes (_key_pairs.KeyPairGoal): checks, directory and file, each failure worded, and
     the pending marker (private_key_path + PENDING_SUFFIX): written before CreateKeyPair is sent, removed once the private key
     is stored, so that a run stopped in between (a cancelled job) is found by the next run instead of reported ok."""
 
@@ -425,10 +426,8 @@ class PrivateKeyFile:
         return None
 
     def done(self):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.marker)
-        except FileNotFoundError:
-            pass
 
     def missing(self):
         return not os.path.lexists(self.path)
@@ -452,7 +451,7 @@ class PrivateKeyFile:
 
 
 class KeyPair:
-    """Build the goal from the options -> converge (the key pair changes) -> report."""
+    """Build the goal from the options -> converge_key_pair (the key pair engine) -> report."""
 
     def __init__(self, module):
         self.module = module
@@ -460,14 +459,14 @@ class KeyPair:
 
     def run(self):
         """The module's result; raises ModuleFailure (through self.module.fail) when the run cannot go on."""
-        return self.report(key_pairs.converge(self.module.api, self.goal(), self.module.check_mode))
+        return self.report(key_pairs.converge_key_pair(self.module.api, self.goal(), self.module.check_mode))
 
     def goal(self):
         params = self.module.params
         path = params["private_key_path"]
-        return key_pairs.Goal(params["name"], state=params["state"], public_key=params["public_key"], project_id=params["project_id"],
-                              private_key_store=PrivateKeyFile(path) if path else None, force=params["force"],
-                              force_stop=params["force_stop"], wait_timeout=params["wait_timeout"])
+        return key_pairs.KeyPairGoal(params["name"], state=params["state"], public_key=params["public_key"], project_id=params["project_id"],
+                                     private_key_store=PrivateKeyFile(path) if path else None, force=params["force"],
+                                     force_stop=params["force_stop"], wait_timeout=params["wait_timeout"])
 
     def report(self, outcome):
         """The result from the outcome; a failure the outcome holds raises ModuleFailure with that result."""

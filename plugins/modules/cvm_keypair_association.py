@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -362,7 +361,7 @@ def validation_errors(params):
 
 
 class KeyPairAssociation:
-    """Build the goal from the options -> converge (the key changes engine) -> report."""
+    """Build the goal from the options -> converge_bindings (the key changes engine) -> report."""
 
     def __init__(self, module):
         self.module = module
@@ -370,9 +369,7 @@ class KeyPairAssociation:
 
     def run(self):
         """The module's result; raises ModuleFailure (through self.module.fail) when the run cannot go on."""
-        outcome = key_changes.converge(self.module.api, self.goal(), self.module.check_mode,
-                                       key_changes.Wording(windows_advice=" Leave them out of instance_ids."))
-        return self.report(outcome)
+        return self.report(key_changes.converge_bindings(self.module.api, self.goal(), self.module.check_mode))
 
     def goal(self):
         params = self.module.params
@@ -380,9 +377,10 @@ class KeyPairAssociation:
         key_names = ids.unique(params["key_names"] or [])
         if key_names:
             key_ids = ids.unique(key_ids + self.resolve_key_names(key_names))
-        return key_changes.Goal(key_ids, instance_ids=ids.unique(params["instance_ids"] or []), instance_filters=params["instance_filters"],
-                                state=params["state"], exclusive=params["exclusive"], full_sets=bool(params.get("bind_full_sets")),
-                                force_stop=params["force_stop"], wait=params["wait"], wait_timeout=params["wait_timeout"])
+        return key_changes.BindingGoal(key_ids, instance_ids=ids.unique(params["instance_ids"] or []),
+                                       instance_filters=params["instance_filters"], state=params["state"], exclusive=params["exclusive"],
+                                       bind_full_sets=bool(params.get("bind_full_sets")), force_stop=params["force_stop"],
+                                       wait=params["wait"], wait_timeout=params["wait_timeout"])
 
     def resolve_key_names(self, names):
         try:

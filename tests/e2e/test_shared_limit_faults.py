@@ -341,7 +341,7 @@ api = _client.CvmApi(_credentials.sdk_credential.Credential(os.environ["TENCENTC
 instances, key = json.loads(sys.argv[1]), sys.argv[2]
 results = {}
 for state in ("present", "absent"):
-    outcome = _key_changes.converge(api, _key_changes.Goal([key], instance_ids=instances, state=state))
+    outcome = _key_changes.converge_bindings(api, _key_changes.BindingGoal([key], instance_ids=instances, state=state))
     results[state] = {"failure": outcome.failure and str(outcome.failure.message or outcome.failure.error), "written": len(outcome.written)}
 print(json.dumps({"waits": waits, "results": results, "warnings": warnings, "fell_back": shared.fell_back()}))
 """

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The key changes engine: planning and grouping (pure functions), tracking, and converge over the in-memory API."""
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_chang
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids, _lookup
 from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import CvmApiError
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins import in_memory_cvm as cvm
-# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 
 def view(instance_id, keys=(), state="STOPPED", os_name="TencentOS Server 3.1"):
@@ -42,7 +42,7 @@ def ids(n):
 def test_plan_is_the_minimal_change(have, state, exclusive, to_bind, to_unbind):
     plan = key_changes.plan_instance(view("ins-00000001", have), ["skey-aaaaaaaa"], state, exclusive)
     assert (plan.to_bind, plan.to_unbind) == (to_bind, to_unbind)
-    assert plan.changes == bool(to_bind or to_unbind)
+    assert plan.needs_change == bool(to_bind or to_unbind)
     expected_after = (set(have) | set(to_bind)) - set(to_unbind)
     assert plan.after == tuple(sorted(expected_after))
 
@@ -124,7 +124,7 @@ A, B, C = "skey-aaaaaaaa", "skey-bbbbbbbb", "skey-cccccccc"
     ],
 )
 def test_full_sets_bind_the_whole_set_an_instance_must_end_with(have, exclusive, to_bind):
-    plan = key_changes.plan_instance(view("ins-00000001", have), [A, B] if exclusive else [A], "present", exclusive, full_sets=True)
+    plan = key_changes.plan_instance(view("ins-00000001", have), [A, B] if exclusive else [A], "present", exclusive, bind_full_sets=True)
     assert plan.to_bind == to_bind
 
 
@@ -147,7 +147,7 @@ def test_replaced_keys_are_those_lost_without_being_asked_to_go():
 def test_a_resend_carries_only_the_keys_still_needed():
     bind = key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A, B), False)
     assert bind.still_needed(view("ins-00000001", (A,))) == (B,)
-    full = key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A, B), False, full_set=True)
+    full = key_changes.Write(key_changes.ASSOCIATE, ("ins-00000001",), (A, B), False, bind_full_sets=True)
     assert full.still_needed(view("ins-00000001", (A,))) == (A, B) and full.still_needed(view("ins-00000001", (A, B))) == ()
     unbind = key_changes.Write(key_changes.DISASSOCIATE, ("ins-00000001",), (A, B), False)
     assert unbind.still_needed(view("ins-00000001", (B, C))) == (B,)
@@ -183,8 +183,7 @@ def test_settling_by_reading_follows_what_took_effect_and_resends_the_rest():
 
 
 class _Clockless:
-    def first_poll_delay(self):  # pylint: disable=no-self-use  # the tracker's interface
-        return 0.5
+    FIRST_POLL = 0.5
 
 
 def finished(view_, request_id="req-1", baseline="old", write=None, restart=False):
@@ -244,17 +243,17 @@ def test_a_restart_after_force_stop_is_waited_for_even_as_its_own_operation():
 
 def test_converge_refuses_a_missing_listed_instance_and_skips_a_missing_found_one():
     api = cvm.InMemoryCvm([cvm.instance("ins-00000001")], [cvm.key_pair(A, "a")])
-    listed = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"]))
+    listed = key_changes.converge_bindings(api, key_changes.BindingGoal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"]))
     assert listed.failure.kind == key_changes.REFUSED and listed.plans == {} and api.writes() == []
     assert listed.failure.message == ("Instances not found in region ap-guangzhou: ins-zzzzzzzz. Check instance_ids and region; nothing was changed.")
-    found = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"], must_exist=False))
+    found = key_changes.converge_bindings(api, key_changes.BindingGoal([A], instance_ids=["ins-00000001", "ins-zzzzzzzz"], must_exist=False))
     assert found.failure is None and sorted(found.plans) == ["ins-00000001"] and found.final == {"ins-00000001": (A,)}
     assert api.writes() == [("AssociateInstancesKeyPairs", ["ins-00000001"], [A])]
 
 
 def test_converge_in_check_mode_plans_and_writes_nothing():
     api = cvm.InMemoryCvm([cvm.instance("ins-00000001", (B,))], [cvm.key_pair(A, "a")])
-    outcome = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001"], exclusive=True), check_mode=True)
+    outcome = key_changes.converge_bindings(api, key_changes.BindingGoal([A], instance_ids=["ins-00000001"], exclusive=True), check_mode=True)
     assert outcome.failure is None and outcome.final == {"ins-00000001": (A,)} and outcome.changed_ids() == {"ins-00000001"}
     assert api.writes() == [] and api.count("DescribeKeyPairs") == 1  # the preflight still checks the key exists
 
@@ -262,6 +261,6 @@ def test_converge_in_check_mode_plans_and_writes_nothing():
 def test_converge_reports_a_write_that_failed_for_good_with_what_was_written():
     error = CvmApiError("AssociateInstancesKeyPairs", "InvalidKeyPairId.NotFound", "gone", "req-9")
     api = cvm.InMemoryCvm([cvm.instance("ins-00000001")], [cvm.key_pair(A, "a")], fail_on={"AssociateInstancesKeyPairs": error})
-    outcome = key_changes.converge(api, key_changes.Goal([A], instance_ids=["ins-00000001"]))
+    outcome = key_changes.converge_bindings(api, key_changes.BindingGoal([A], instance_ids=["ins-00000001"]))
     assert (outcome.failure.kind, outcome.failure.error) == (key_changes.WRITE_FAILED, error)
     assert outcome.written == set() and outcome.request_ids == [] and outcome.changed_ids() == set()

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """cvm_keypair over an in-memory API (narrow: the end-to-end tests use the real SDK and the emulator)."""
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils import _base
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_changes, _key_pairs
 from ansible_collections.tencentcloud.cvm.plugins.modules import cvm_keypair as module
 from ansible_collections.tencentcloud.cvm.tests.unit.plugins.in_memory_cvm import PRIVATE_KEY as PRIVATE, InMemoryCvm, instance, public_key
-# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 
 def fingerprint_of(line):
@@ -350,7 +350,8 @@ def test_force_with_a_running_instance_needs_force_stop(run_module, cvm):
     failed, result = run_module(module.main, args(name="alice", state="absent", force=True))
     assert failed and api.key_pair_writes() == []
     assert result["msg"] == (
-        "The key pair must be unbound from instances that are not STOPPED: ins-00000001 (RUNNING). Set force_stop: true to let "
+        "The key pair skey-aaaaaaaa must be unbound before it is deleted. These instances need a change but are not STOPPED: "
+        "ins-00000001 (RUNNING). Set force_stop: true to let "
         "the API stop them (running ones are started again), or stop them first. Nothing was changed."
     )
     failed, result = run_module(module.main, args(name="alice", state="absent", force=True, force_stop=True))

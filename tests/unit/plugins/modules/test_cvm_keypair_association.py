@@ -247,7 +247,7 @@ def test_a_duplicate_refusal_of_a_full_set_resends_only_the_missing_keys(cvm):
     api = cvm({"ins-00000001": {"keys": {"skey-bbbbbbbb"}}}, strict=True)
     binder = module.key_changes.Binder(api)
     views = binder.read_instances(["ins-00000001"])
-    write = module.key_changes.Write(module.key_changes.ASSOCIATE, ("ins-00000001",), ("skey-aaaaaaaa", "skey-bbbbbbbb"), False, full_set=True)
+    write = module.key_changes.Write(module.key_changes.ASSOCIATE, ("ins-00000001",), ("skey-aaaaaaaa", "skey-bbbbbbbb"), False, bind_full_sets=True)
     outcome = binder.apply([write], True, 30, views=views)
     assert not outcome.stopped and outcome.final["ins-00000001"].key_ids == ("skey-aaaaaaaa", "skey-bbbbbbbb")
     assert api.writes() == [
