@@ -6,7 +6,6 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-
     # The connection options shared by every tencentcloud.cvm module.
     DOCUMENTATION = r"""
 options:

@@ -154,8 +154,20 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._text import has_
 HOSTNAME_KINDS = ("private_ip", "public_ip", "instance_id", "instance_name")
 ADDRESS_KINDS = ("private_ip", "public_ip")
 INSTANCE_STATES = (
-    "PENDING", "LAUNCH_FAILED", "RUNNING", "STOPPED", "STARTING", "STOPPING", "REBOOTING", "SHUTDOWN", "TERMINATING",
-    "ENTER_RESCUE_MODE", "RESCUE_MODE", "EXIT_RESCUE_MODE", "ENTER_SERVICE_LIVE_MIGRATE", "SERVICE_LIVE_MIGRATE",
+    "PENDING",
+    "LAUNCH_FAILED",
+    "RUNNING",
+    "STOPPED",
+    "STARTING",
+    "STOPPING",
+    "REBOOTING",
+    "SHUTDOWN",
+    "TERMINATING",
+    "ENTER_RESCUE_MODE",
+    "RESCUE_MODE",
+    "EXIT_RESCUE_MODE",
+    "ENTER_SERVICE_LIVE_MIGRATE",
+    "SERVICE_LIVE_MIGRATE",
     "EXIT_SERVICE_LIVE_MIGRATE",
 )
 MAX_REGION_WORKERS = 8
@@ -244,15 +256,17 @@ def check_hostnames(hostnames):
         raise AnsibleParserError("hostnames is empty: give at least one of %s, or a template like '{{ instance_name }}'." % ", ".join(HOSTNAME_KINDS))
     for entry in hostnames:
         if not isinstance(entry, str) or (entry not in HOSTNAME_KINDS and "{{" not in entry):
-            raise AnsibleParserError("hostnames has %r: each entry is one of %s, or a Jinja2 template like '{{ instance_name }}.example.com'."
-                                     % (entry, ", ".join(HOSTNAME_KINDS)))
+            raise AnsibleParserError(
+                "hostnames has %r: each entry is one of %s, or a Jinja2 template like '{{ instance_name }}.example.com'." % (entry, ", ".join(HOSTNAME_KINDS))
+            )
 
 
 def check_states(states):
     unknown = [s for s in states if s not in INSTANCE_STATES]
     if unknown:
-        raise AnsibleParserError("include_states has unknown states %s: use the API's states, in capitals: %s."
-                                 % (", ".join(repr(s) for s in unknown), ", ".join(INSTANCE_STATES)))
+        raise AnsibleParserError(
+            "include_states has unknown states %s: use the API's states, in capitals: %s." % (", ".join(repr(s) for s in unknown), ", ".join(INSTANCE_STATES))
+        )
 
 
 def api_failure_message(error, region, endpoint_url, region_setting="region (TENCENTCLOUD_REGION)"):
@@ -262,7 +276,6 @@ def api_failure_message(error, region, endpoint_url, region_setting="region (TEN
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
-
     NAME = "tencentcloud.cvm.cvm"
 
     def verify_file(self, path):
@@ -297,8 +310,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if unknown:
             import difflib  # only on this error path
 
-            hints = ["%r (did you mean %r?)" % (key, guess[0]) if guess else repr(key)
-                     for key, guess in ((key, difflib.get_close_matches(key, known, n=1)) for key in unknown)]
+            hints = [
+                "%r (did you mean %r?)" % (key, guess[0]) if guess else repr(key)
+                for key, guess in ((key, difflib.get_close_matches(key, known, n=1)) for key in unknown)
+            ]
             raise AnsibleParserError("Unknown options in the inventory file: %s. Known options: %s." % (", ".join(hints), ", ".join(known)))
 
     def _connection(self):
@@ -331,19 +346,34 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError(str(exc)) from None
         regions = self.get_option("regions") or ([region] if region else [])
         if not regions:
-            raise AnsibleParserError("regions is required: set the option regions (a list), or region or the environment variable "
-                                     "TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
+            raise AnsibleParserError(
+                "regions is required: set the option regions (a list), or region or the environment variable TENCENTCLOUD_REGION, e.g. ap-guangzhou."
+            )
         filters = self.get_option("filters") or None
         try:
             for region in regions:  # the clients' own checks, before any credential is looked up (and when the cache answers)
-                _client.check_settings(region, connection["endpoint"], connection["request_timeout"], connection["api_deadline"],
-                                       connection["ca_bundle"], connection["rate_limit_url"], connection["rate_limit_ca_bundle"])
+                _client.check_settings(
+                    region,
+                    connection["endpoint"],
+                    connection["request_timeout"],
+                    connection["api_deadline"],
+                    connection["ca_bundle"],
+                    connection["rate_limit_url"],
+                    connection["rate_limit_ca_bundle"],
+                )
             api_filters = _lookup.filters_to_api(filters, option="filters") if filters else None
         except (_client.SettingsError, _lookup.LookupInputError) as exc:
             raise AnsibleParserError(str(exc)) from None
         region_setting = "regions in the inventory source" if self.get_option("regions") else "region (TENCENTCLOUD_REGION)"
-        return {"regions": _lookup.unique(regions), "region_setting": region_setting, "hostnames": hostnames, "states": set(states), "filters": filters,
-                "api_filters": api_filters, "connection": connection}
+        return {
+            "regions": _lookup.unique(regions),
+            "region_setting": region_setting,
+            "hostnames": hostnames,
+            "states": set(states),
+            "filters": filters,
+            "api_filters": api_filters,
+            "connection": connection,
+        }
 
     # -- reading -------------------------------------------------------------------------------------------------------
 
@@ -387,8 +417,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     name = self.templar.template(entry)
                 except Exception as exc:  # pylint: disable=broad-except
                     if strict:
-                        raise AnsibleError("Could not render the hostnames template %r for %s: %s"
-                                           % (entry, variables["instance_id"], printable(exc))) from None
+                        raise AnsibleError(
+                            "Could not render the hostnames template %r for %s: %s" % (entry, variables["instance_id"], printable(exc))
+                        ) from None
                     continue
                 name = str(name).strip() if name is not None else ""
             if not name:
@@ -420,16 +451,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 continue
             name = self._hostname(settings["hostnames"], variables, taken, refused_names)
             if name in taken:  # two instances whose every preference collides: keep both, by ID
-                self.display.warning("Two CVM instances would both be named %s: %s keeps its instance ID as its name."
-                                     % (printable(name), variables["instance_id"]))
+                self.display.warning(
+                    "Two CVM instances would both be named %s: %s keeps its instance ID as its name." % (printable(name), variables["instance_id"])
+                )
                 name = variables["instance_id"]
             # Every value comes from the API (an instance name can be anything, '{{ lookup(...) }}' too): never a template.
             # ansible-core 2.19 and later treat an inventory plugin's values so by themselves; older releases need the marking.
             variables = wrap_var(dict(variables, ansible_host=ansible_host(settings["hostnames"], variables)))
             host_vars_ok = self._add_host(name, variables, strict)
             if not host_vars_ok:
-                refused_hosts.append((variables["instance_id"], self.inventory.get_host(name).get_vars().get("ansible_host"),
-                                      "is neither an IP address nor a DNS name"))
+                refused_hosts.append(
+                    (variables["instance_id"], self.inventory.get_host(name).get_vars().get("ansible_host"), "is neither an IP address nor a DNS name")
+                )
                 self.inventory.remove_host(self.inventory.get_host(name))
                 continue
             taken.add(name)

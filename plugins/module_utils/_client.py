@@ -82,8 +82,10 @@ _REGION_RE = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+\Z")
 _HOST_PORT_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\Z")
 _IPV6_PORT_RE = re.compile(r"\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?\Z")
 # What travels over plain HTTP, for the warning (see docs/reliability.md, "Transport rules").
-IN_CLEAR = ("the signed Authorization header (with the SecretId), the security token (X-TC-Token) of temporary credentials, "
-            "and every request and answer, including the private key of a key pair cvm_keypair creates")
+IN_CLEAR = (
+    "the signed Authorization header (with the SecretId), the security token (X-TC-Token) of temporary credentials, "
+    "and every request and answer, including the private key of a key pair cvm_keypair creates"
+)
 _WARNED_HTTP: set[object] = set()  # endpoints this process has already warned about
 
 
@@ -97,7 +99,7 @@ class CvmApiError(Exception):
         self.message = message
         self.request_id = request_id
         self.attempts = attempts
-        self.elapsed: float | None = None          # seconds from the first attempt to giving up (rate-limit waits included)
+        self.elapsed: float | None = None  # seconds from the first attempt to giving up (rate-limit waits included)
         self.deadline_reached: int | None = None  # api_deadline (seconds) when it, not an attempt cap, ended the retries
         self.during: str | None = None  # what failed on the way, when not the action itself ("assuming the CAM role ...")
 
@@ -175,8 +177,10 @@ def parse_endpoint(endpoint: str | None) -> tuple[str, str]:
     endpoint = endpoint.strip()
     shown = mask_endpoint(endpoint)
     if endpoint_user_info(endpoint):
-        raise SettingsError("endpoint %r holds user info (user:password@), which the CVM API never uses: remove it (the password is "
-                            "not shown). Credentials go in secret_id and secret_key." % shown)
+        raise SettingsError(
+            "endpoint %r holds user info (user:password@), which the CVM API never uses: remove it (the password is "
+            "not shown). Credentials go in secret_id and secret_key." % shown
+        )
     if any(ord(char) <= 32 or ord(char) == 127 for char in endpoint):
         # urlsplit would drop tabs and newlines silently: refuse rather than guess what was meant.
         raise SettingsError("endpoint %r holds a space or a control character: give scheme://host[:port] or host[:port] alone." % shown)
@@ -194,8 +198,12 @@ def parse_endpoint(endpoint: str | None) -> tuple[str, str]:
     else:
         protocol, host = "https", endpoint
     name = _split_host(host)[0]
-    if (not (_HOST_PORT_RE.match(host) or _IPV6_PORT_RE.match(host)) or not _valid_port(host)
-            or len(name) > 253 or any(len(label) > 63 for label in name.split("."))):  # DNS limits: refused here, never looked up
+    if (
+        not (_HOST_PORT_RE.match(host) or _IPV6_PORT_RE.match(host))
+        or not _valid_port(host)
+        or len(name) > 253
+        or any(len(label) > 63 for label in name.split("."))
+    ):  # DNS limits: refused here, never looked up
         raise SettingsError("endpoint %r is not a valid host[:port] or http(s)://host[:port] URL, e.g. cvm.tencentcloudapi.com." % shown)
     return protocol, host
 
@@ -229,9 +237,11 @@ def insecure_http_warning(protocol: str, host: str) -> str | None:
     """The warning for a plain-HTTP endpoint that is not this machine, or None."""
     if protocol != "http" or is_loopback(host):
         return None
-    return ("endpoint http://%s is plain HTTP to another machine: %s travel unencrypted, readable and changeable by anyone on the "
-            "way. Use https:// (or host[:port]), or set allow_insecure_http: true (TENCENTCLOUD_ALLOW_INSECURE_HTTP) on a network you "
-            "trust to silence this warning." % (host, IN_CLEAR))
+    return (
+        "endpoint http://%s is plain HTTP to another machine: %s travel unencrypted, readable and changeable by anyone on the "
+        "way. Use https:// (or host[:port]), or set allow_insecure_http: true (TENCENTCLOUD_ALLOW_INSECURE_HTTP) on a network you "
+        "trust to silence this warning." % (host, IN_CLEAR)
+    )
 
 
 def proxy_for(protocol: str, host: str) -> str | None:
@@ -254,6 +264,7 @@ def proxy_for(protocol: str, host: str) -> str | None:
         from requests.utils import get_environ_proxies, select_proxy  # what requests does with trust_env
     except ImportError:
         from urllib.request import getproxies, proxy_bypass
+
         if proxy_bypass(_split_host(host)[0]):
             return None
         proxies = getproxies()
@@ -265,10 +276,12 @@ def proxied_http_warning(protocol: str, host: str, proxy: str | None) -> str | N
     """The warning for plain-HTTP requests that leave through a proxy (even to this machine), or None."""
     if protocol != "http" or not proxy:
         return None
-    return ("requests to http://%s go through the proxy %s (from the proxy environment variables HTTP_PROXY, http_proxy or ALL_PROXY) "
-            "in plain HTTP: the proxy reads %s. Use https:// (or host[:port]), or, if no proxy should see this traffic, list %s in "
-            "NO_PROXY (the SDK matches host:port as written, requests the host alone)."
-            % (host, mask_endpoint(proxy), IN_CLEAR, " and ".join(sorted({host, _split_host(host)[0]}, key=len, reverse=True))))
+    return (
+        "requests to http://%s go through the proxy %s (from the proxy environment variables HTTP_PROXY, http_proxy or ALL_PROXY) "
+        "in plain HTTP: the proxy reads %s. Use https:// (or host[:port]), or, if no proxy should see this traffic, list %s in "
+        "NO_PROXY (the SDK matches host:port as written, requests the host alone)."
+        % (host, mask_endpoint(proxy), IN_CLEAR, " and ".join(sorted({host, _split_host(host)[0]}, key=len, reverse=True)))
+    )
 
 
 def seconds_problem(name: str, value: object) -> str | None:
@@ -302,8 +315,10 @@ def check_rate_limit_url(url: str | None, ca_bundle: str | None = None) -> tuple
     url = str(url).strip()
     shown = mask_endpoint(url)
     if any(ord(char) <= 32 or ord(char) == 127 for char in url):
-        raise SettingsError("rate_limit_url %r holds a space or a control character: give redis://host[:port][/db], rediss://host[:port][/db] "
-                            "or unix:///path/to/socket." % shown)
+        raise SettingsError(
+            "rate_limit_url %r holds a space or a control character: give redis://host[:port][/db], rediss://host[:port][/db] "
+            "or unix:///path/to/socket." % shown
+        )
     problem = _shared_limiter.redis_url_problem(url)
     if problem:
         raise SettingsError("rate_limit_url %r cannot be used: %s (e.g. redis://redis.example.com:6379/0)." % (shown, problem))
@@ -312,9 +327,15 @@ def check_rate_limit_url(url: str | None, ca_bundle: str | None = None) -> tuple
     return url, shown
 
 
-def check_settings(region: str | None, endpoint: str | None = None, request_timeout: object = DEFAULT_REQUEST_TIMEOUT,
-                   api_deadline: object = DEFAULT_API_DEADLINE, ca_bundle: str | None = None, rate_limit_url: str | None = None,
-                   rate_limit_ca_bundle: str | None = None) -> tuple[str, str, str | None, str | None]:
+def check_settings(
+    region: str | None,
+    endpoint: str | None = None,
+    request_timeout: object = DEFAULT_REQUEST_TIMEOUT,
+    api_deadline: object = DEFAULT_API_DEADLINE,
+    ca_bundle: str | None = None,
+    rate_limit_url: str | None = None,
+    rate_limit_ca_bundle: str | None = None,
+) -> tuple[str, str, str | None, str | None]:
     """Every check of a client's settings, in the order their messages are given: (protocol, host[:port], rate_limit_url,
     rate_limit_url as it may be shown). Raises SettingsError naming the first unusable value; sends nothing.
 
@@ -388,14 +409,28 @@ class CvmApi:
     service/version name another Tencent Cloud API on the same machinery (_credentials uses STS's AssumeRole).
     """
 
-    def __init__(self, credential: Any, region: str | None, endpoint: str | None = None, request_timeout: int = DEFAULT_REQUEST_TIMEOUT,
-                 ca_bundle: str | None = None, api_deadline: int = DEFAULT_API_DEADLINE, sleep: Callable[[float], None] = time.sleep,
-                 rng: Callable[[float, float], float] = random.uniform, clock: Callable[[], float] = time.monotonic,
-                 warn: Callable[[str], None] | None = None, allow_insecure_http: bool = False, service: str = SERVICE, version: str = API_VERSION,
-                 rate_limit_url: str | None = None, rate_limit_password: str | None = None,
-                 rate_limit_ca_bundle: str | None = None) -> None:
+    def __init__(
+        self,
+        credential: Any,
+        region: str | None,
+        endpoint: str | None = None,
+        request_timeout: int = DEFAULT_REQUEST_TIMEOUT,
+        ca_bundle: str | None = None,
+        api_deadline: int = DEFAULT_API_DEADLINE,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[float, float], float] = random.uniform,
+        clock: Callable[[], float] = time.monotonic,
+        warn: Callable[[str], None] | None = None,
+        allow_insecure_http: bool = False,
+        service: str = SERVICE,
+        version: str = API_VERSION,
+        rate_limit_url: str | None = None,
+        rate_limit_password: str | None = None,
+        rate_limit_ca_bundle: str | None = None,
+    ) -> None:
         self.protocol, self.host, self.rate_limit_url, self.rate_limit_shown = check_settings(
-            region, endpoint, request_timeout, api_deadline, ca_bundle, rate_limit_url, rate_limit_ca_bundle)
+            region, endpoint, request_timeout, api_deadline, ca_bundle, rate_limit_url, rate_limit_ca_bundle
+        )
         self.region = region
         self.credential = credential
         self.service = service
@@ -513,19 +548,30 @@ class CvmApi:
                 # Temporary keys change on renewal: they name a stable identity for the limit (the role) instead.
                 identity = getattr(self.credential, "rate_limit_identity", None) or getattr(self.credential, "secret_id", None)
                 self._limiters[action] = _shared_limiter.make_limiter(
-                    identity, self.region, self.endpoint_url, action, rate, 1.0 + RateLimiter.MARGIN,
-                    lambda: RateLimiter(rate, sleep=self._sleep), warn=self._warn, sleep=self._sleep, url=self.rate_limit_url,
-                    password=self._rate_limit_password, ca_bundle=self._rate_limit_ca_bundle, shown_url=self.rate_limit_shown)
+                    identity,
+                    self.region,
+                    self.endpoint_url,
+                    action,
+                    rate,
+                    1.0 + RateLimiter.MARGIN,
+                    lambda: RateLimiter(rate, sleep=self._sleep),
+                    warn=self._warn,
+                    sleep=self._sleep,
+                    url=self.rate_limit_url,
+                    password=self._rate_limit_password,
+                    ca_bundle=self._rate_limit_ca_bundle,
+                    shown_url=self.rate_limit_shown,
+                )
             return self._limiters[action]
 
     def _sdk_client(self):
         # One SDK client per thread: the SDK does not promise its client is thread-safe.
         client = getattr(self._local, "client", None)
         if client is None:
-            http_profile = HttpProfile(protocol=self.protocol, endpoint=self.host, reqTimeout=self.request_timeout,
-                                       certification=self.ca_bundle, keepAlive=True)
-            client = CommonClient(self.service, self.version, self.credential, self.region,
-                                  ClientProfile(httpProfile=http_profile, language="en-US"))
+            http_profile = HttpProfile(
+                protocol=self.protocol, endpoint=self.host, reqTimeout=self.request_timeout, certification=self.ca_bundle, keepAlive=True
+            )
+            client = CommonClient(self.service, self.version, self.credential, self.region, ClientProfile(httpProfile=http_profile, language="en-US"))
             self._local.client = client
         return client
 
@@ -597,8 +643,12 @@ class _Attempts:
             self.delay, self.throttled = 0.0, False
             return True
         retry = _errors.retry_class(code, self.action)
-        if (retry is None or self.count >= _errors.MAX_ATTEMPTS[retry] or self.failures[code] >= _errors.max_attempts(code, self.action)
-                or (retry == _errors.TRANSIENT and not self.resend_safe)):
+        if (
+            retry is None
+            or self.count >= _errors.MAX_ATTEMPTS[retry]
+            or self.failures[code] >= _errors.max_attempts(code, self.action)
+            or (retry == _errors.TRANSIENT and not self.resend_safe)
+        ):
             return False
         delay = self.api._backoff(retry, self.count)  # pylint: disable=protected-access
         counted = delay if retry == _errors.TRANSIENT else 0.0
@@ -641,8 +691,10 @@ def _network_error(raw, endpoint_url, timeout):
     text = " ".join(raw.split())
     lowered = text.lower()
     if "wrong_version_number" in lowered or "wrong version number" in lowered or "record layer failure" in lowered:
-        return ("ClientNetworkError.NotTls",
-                "could not reach %s: the TLS handshake got an answer that is not TLS (the server there speaks plain HTTP?)" % endpoint_url)
+        return (
+            "ClientNetworkError.NotTls",
+            "could not reach %s: the TLS handshake got an answer that is not TLS (the server there speaks plain HTTP?)" % endpoint_url,
+        )
     if "certificate_verify_failed" in lowered:
         return "ClientNetworkError.CertificateVerifyFailed", "could not reach %s: %s" % (endpoint_url, text[:300])
     if "connect timeout" in lowered or "connecttimeout" in lowered:
@@ -651,14 +703,20 @@ def _network_error(raw, endpoint_url, timeout):
         return "ClientNetworkError.Timeout", "could not reach %s: no answer within %.1f s" % (endpoint_url, timeout[1])
     if "connection refused" in lowered or "errno 111" in lowered:
         return "ClientNetworkError.ConnectionRefused", "could not reach %s: connection refused" % endpoint_url
-    if any(marker in lowered for marker in ("failed to resolve", "name or service not known", "nodename nor servname",
-                                            "name resolution", "getaddrinfo failed")):
+    if any(
+        marker in lowered for marker in ("failed to resolve", "name or service not known", "nodename nor servname", "name resolution", "getaddrinfo failed")
+    ):
         return "ClientNetworkError.HostNotFound", "could not reach %s: the host name does not resolve" % endpoint_url
-    if "remote end closed connection without response" in lowered or "connection aborted" in lowered \
-            or "connection reset by peer" in lowered or "errno 104" in lowered:
-        return ("ClientNetworkError.ConnectionDropped",
-                "the connection to %s was closed after the request was sent, before any answer: the request may or may not "
-                "have taken effect" % endpoint_url)
+    if (
+        "remote end closed connection without response" in lowered
+        or "connection aborted" in lowered
+        or "connection reset by peer" in lowered
+        or "errno 104" in lowered
+    ):
+        return (
+            "ClientNetworkError.ConnectionDropped",
+            "the connection to %s was closed after the request was sent, before any answer: the request may or may not have taken effect" % endpoint_url,
+        )
     return "ClientNetworkError", "could not reach %s: %s" % (endpoint_url, text[:300])
 
 

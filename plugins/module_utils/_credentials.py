@@ -43,8 +43,10 @@ try:
     from tencentcloud.common import credential as sdk_credential
     from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 except ImportError:
+
     class TencentCloudSDKException(Exception):  # type: ignore[no-redef]
         """Stands in for the SDK's exception so that except clauses still parse (_client.HAS_SDK says why)."""
+
 
 STS_SERVICE = "sts"
 STS_VERSION = "2018-08-13"
@@ -77,17 +79,26 @@ def _shown(value):
 
 # -- the base identity ------------------------------------------------------------------------------------------------
 
-def resolve_credential(secret_id: str | None = None, secret_key: str | None = None, security_token: str | None = None,
-                       profile: str | None = None, warn: Callable[[str], None] | None = None) -> Any:
+
+def resolve_credential(
+    secret_id: str | None = None,
+    secret_key: str | None = None,
+    security_token: str | None = None,
+    profile: str | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Any:
     """The identity of the chain: explicit keys, a tccli profile, the SDK's profile file, the instance role, TKE OIDC."""
     if secret_id or secret_key:
         if profile:
-            raise _client.SettingsError("Both secret_id/secret_key and profile %s are set: give one of them (unset TENCENTCLOUD_SECRET_ID and "
-                                        "TENCENTCLOUD_SECRET_KEY to use the profile)." % _shown(profile))
+            raise _client.SettingsError(
+                "Both secret_id/secret_key and profile %s are set: give one of them (unset TENCENTCLOUD_SECRET_ID and "
+                "TENCENTCLOUD_SECRET_KEY to use the profile)." % _shown(profile)
+            )
         if not (secret_id and secret_key):
             missing = "secret_key (TENCENTCLOUD_SECRET_KEY)" if secret_id else "secret_id (TENCENTCLOUD_SECRET_ID)"
-            raise _client.SettingsError("Only half of an API key was given: %s is missing. Set both, or neither to use a profile or the "
-                                        "instance role." % missing)
+            raise _client.SettingsError(
+                "Only half of an API key was given: %s is missing. Set both, or neither to use a profile or the instance role." % missing
+            )
         return _key(secret_id, secret_key, security_token)
     if profile:
         return _key(*TccliProfile(profile, warn).keys())
@@ -130,14 +141,14 @@ class _BoundedCvmRoleCredential:
 
 # -- tccli profiles ---------------------------------------------------------------------------------------------------
 
+
 class TccliProfile:
     """tccli's files of one profile: <name>.credential (JSON: secretId, secretKey, token, role-arn, role-session-name)
     and <name>.configure (JSON: _sys_param.region), as `tccli configure --profile <name>` writes them."""
 
     def __init__(self, name: object, warn: Callable[[str], None] | None = None, folder: str = TCCLI_FOLDER) -> None:
         if not isinstance(name, str) or not _PROFILE_NAME_RE.match(name):
-            raise _client.SettingsError("profile %s is not a tccli profile name: use letters, digits, '.', '_' and '-', like default or prod."
-                                        % _shown(name))
+            raise _client.SettingsError("profile %s is not a tccli profile name: use letters, digits, '.', '_' and '-', like default or prod." % _shown(name))
         self.name = name
         self.folder = os.path.expanduser(folder)
         self._warn = warn
@@ -152,13 +163,17 @@ class TccliProfile:
                 document = json.load(handle)
         except FileNotFoundError:
             if required:
-                raise _client.SettingsError("profile %r: %s does not exist. Write it with `tccli configure --profile %s`, or check profile "
-                                            "(TENCENTCLOUD_PROFILE)." % (self.name, path, self.name)) from None
+                raise _client.SettingsError(
+                    "profile %r: %s does not exist. Write it with `tccli configure --profile %s`, or check profile "
+                    "(TENCENTCLOUD_PROFILE)." % (self.name, path, self.name)
+                ) from None
             return {}
         except (OSError, ValueError) as exc:
             # Neither the text nor the JSON error (which quotes the text) is shown: the file holds secrets.
-            raise _client.SettingsError("profile %r: %s cannot be read as tccli's JSON (%s). Write it again with `tccli configure --profile %s`."
-                                        % (self.name, path, type(exc).__name__, self.name)) from None
+            raise _client.SettingsError(
+                "profile %r: %s cannot be read as tccli's JSON (%s). Write it again with `tccli configure --profile %s`."
+                % (self.name, path, type(exc).__name__, self.name)
+            ) from None
         if not isinstance(document, dict):
             raise _client.SettingsError("profile %r: %s is not a JSON object as tccli writes it." % (self.name, path))
         if kind == "credential":
@@ -172,20 +187,25 @@ class TccliProfile:
         mode, folder_mode = os.stat(path).st_mode, os.stat(os.path.dirname(path)).st_mode
         readable = (mode & stat.S_IROTH and folder_mode & stat.S_IXOTH) or (mode & stat.S_IRGRP and folder_mode & stat.S_IXGRP)
         if readable:
-            self._warn("The tccli profile file %s can be read by other users (mode %04o, folder %04o): it holds a secret key. Make it "
-                       "private: chmod 700 %s; chmod 600 %s." % (path, stat.S_IMODE(mode), stat.S_IMODE(folder_mode), os.path.dirname(path), path))
+            self._warn(
+                "The tccli profile file %s can be read by other users (mode %04o, folder %04o): it holds a secret key. Make it "
+                "private: chmod 700 %s; chmod 600 %s." % (path, stat.S_IMODE(mode), stat.S_IMODE(folder_mode), os.path.dirname(path), path)
+            )
 
     def keys(self) -> tuple[str, str, str | None]:
         """(secretId, secretKey, token or None) of the profile."""
         document = self._read("credential", required=True)
         if document.get("type") not in (None, "", "default"):
             kind = _shown(document.get("type"))
-            raise _client.SettingsError("profile %r has credentials of type %s, which only tccli itself can renew: give the profile "
-                                        "API keys (tccli configure --profile %s), or use secret_id/secret_key." % (self.name, kind, self.name))
+            raise _client.SettingsError(
+                "profile %r has credentials of type %s, which only tccli itself can renew: give the profile "
+                "API keys (tccli configure --profile %s), or use secret_id/secret_key." % (self.name, kind, self.name)
+            )
         secret_id, secret_key = document.get("secretId"), document.get("secretKey")
         if not (isinstance(secret_id, str) and secret_id and isinstance(secret_key, str) and secret_key):
-            raise _client.SettingsError("profile %r: %s has no secretId and secretKey. Set them with `tccli configure --profile %s`."
-                                        % (self.name, self.path("credential"), self.name))
+            raise _client.SettingsError(
+                "profile %r: %s has no secretId and secretKey. Set them with `tccli configure --profile %s`." % (self.name, self.path("credential"), self.name)
+            )
         token = document.get("token")
         return secret_id, secret_key, token if isinstance(token, str) and token else None
 
@@ -210,6 +230,7 @@ def profile_region(profile: str | None, warn: Callable[[str], None] | None = Non
 
 # -- assuming a role --------------------------------------------------------------------------------------------------
 
+
 def sts_endpoint_for(endpoint: str | None, sts_endpoint: str | None = None) -> str:
     """STS's endpoint: sts_endpoint if given; else derived from the CVM endpoint (cvm.X -> sts.X; any other, like the
     emulator's, serves STS itself); else the public one."""
@@ -220,25 +241,28 @@ def sts_endpoint_for(endpoint: str | None, sts_endpoint: str | None = None) -> s
     text = endpoint.strip()
     scheme, sep, host = text.rpartition("://")
     if host.startswith("cvm."):
-        return "%s%s%s" % (scheme, sep, "sts." + host[len("cvm."):])
+        return "%s%s%s" % (scheme, sep, "sts." + host[len("cvm.") :])
     return text
 
 
 def check_role_settings(role_arn: object, session_name: object, duration: object, external_id: object) -> None:
     """Raise SettingsError naming the bad value and the fix; nothing is sent before these pass."""
     if not isinstance(role_arn, str) or not _ROLE_ARN_RE.match(role_arn):
-        raise _client.SettingsError("role_arn %s is not a CAM role ARN: it looks like qcs::cam::uin/100000000001:roleName/ops (the role's "
-                                    "page in the CAM console shows it)." % _shown(role_arn))
+        raise _client.SettingsError(
+            "role_arn %s is not a CAM role ARN: it looks like qcs::cam::uin/100000000001:roleName/ops (the role's "
+            "page in the CAM console shows it)." % _shown(role_arn)
+        )
     if not isinstance(session_name, str) or not _SESSION_NAME_RE.match(session_name):
-        raise _client.SettingsError("role_session_name %s is not valid: 2 to 128 letters, digits and =,.@_- (for example %s)."
-                                    % (_shown(session_name), DEFAULT_SESSION_NAME))
+        raise _client.SettingsError(
+            "role_session_name %s is not valid: 2 to 128 letters, digits and =,.@_- (for example %s)." % (_shown(session_name), DEFAULT_SESSION_NAME)
+        )
     if isinstance(duration, bool) or not isinstance(duration, int) or not 0 < duration <= MAX_ROLE_DURATION:
-        raise _client.SettingsError("role_duration must be a whole number of seconds from 1 to %d (12 hours, the API's maximum), got %s."
-                                    % (MAX_ROLE_DURATION, _shown(duration)))
+        raise _client.SettingsError(
+            "role_duration must be a whole number of seconds from 1 to %d (12 hours, the API's maximum), got %s." % (MAX_ROLE_DURATION, _shown(duration))
+        )
     if external_id and (not isinstance(external_id, str) or not _EXTERNAL_ID_RE.match(external_id)):  # '' (AWX's empty input) is unset
         # Not a secret in CAM's model, but shown only by its length: it is often handled like one.
-        raise _client.SettingsError("role_external_id (%d characters) is not valid: 2 to 128 letters, digits and =,.@:/-."
-                                    % len(str(external_id)))
+        raise _client.SettingsError("role_external_id (%d characters) is not valid: 2 to 128 letters, digits and =,.@:/-." % len(str(external_id)))
 
 
 class AssumedRoleCredential:
@@ -248,9 +272,16 @@ class AssumedRoleCredential:
     min(MAX_REFRESH_MARGIN, half their lifetime) is left. Safe to share between threads: one renews, the others wait.
     """
 
-    def __init__(self, sts_api: _client.CvmApi, role_arn: str, session_name: str = DEFAULT_SESSION_NAME, duration: int = DEFAULT_ROLE_DURATION,
-                 external_id: str | None = None, clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        sts_api: _client.CvmApi,
+        role_arn: str,
+        session_name: str = DEFAULT_SESSION_NAME,
+        duration: int = DEFAULT_ROLE_DURATION,
+        external_id: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self._sts = sts_api
         self.role_arn = role_arn
         self._params = {"RoleArn": role_arn, "RoleSessionName": session_name, "DurationSeconds": duration}
@@ -304,8 +335,12 @@ class AssumedRoleCredential:
             fresh = (keys["TmpSecretId"], keys["TmpSecretKey"], keys["Token"])
             expired_time = int(answer["ExpiredTime"])
         except (KeyError, TypeError, ValueError):
-            raise _client.CvmApiError("AssumeRole", "InvalidResponse", "the STS endpoint %s answered AssumeRole without Credentials and "
-                                      "ExpiredTime" % self._sts.endpoint_url, answer.get("RequestId")) from None
+            raise _client.CvmApiError(
+                "AssumeRole",
+                "InvalidResponse",
+                "the STS endpoint %s answered AssumeRole without Credentials and ExpiredTime" % self._sts.endpoint_url,
+                answer.get("RequestId"),
+            ) from None
         now = self._clock()
         # Seconds left as the answer states them, by this host's clock; never more than was asked for (a slow clock).
         lifetime = min(max(expired_time - self._wall_clock(), 0.0), float(self._duration))
@@ -336,12 +371,23 @@ def connect(options: Mapping[str, Any], region: str | None, warn: Callable[[str]
     if not role_arn:
         return base
     # The shared limit (rate_limit_url) keeps the CVM actions' budget; AssumeRole keeps this machine's own limit.
-    sts_api = _new_client(options, region, base, warn, endpoint=sts_endpoint_for(options.get("endpoint"), options.get("sts_endpoint")),
-                          service=STS_SERVICE, version=STS_VERSION, rate_limit_url=None, rate_limit_password=None, rate_limit_ca_bundle=None)
+    sts_api = _new_client(
+        options,
+        region,
+        base,
+        warn,
+        endpoint=sts_endpoint_for(options.get("endpoint"), options.get("sts_endpoint")),
+        service=STS_SERVICE,
+        version=STS_VERSION,
+        rate_limit_url=None,
+        rate_limit_password=None,
+        rate_limit_ca_bundle=None,
+    )
     return AssumedRoleCredential(sts_api, role_arn, session_name, duration, options.get("role_external_id"))
 
 
 # -- the one connection builder ---------------------------------------------------------------------------------------
+
 
 def env_fallback(*names: str) -> str:
     """The value of the first of these environment variables that is set and not empty (an argument spec fallback).
@@ -439,20 +485,23 @@ def _seconds(options: Mapping[str, Any], name: str) -> Any:
     return (_client.DEFAULT_REQUEST_TIMEOUT if name == "request_timeout" else _client.DEFAULT_API_DEADLINE) if value is None else value
 
 
-def _new_client(options: Mapping[str, Any], region: str | None, credential: Any, warn: Callable[[str], None] | None,
-                **overrides: Any) -> _client.CvmApi:
+def _new_client(options: Mapping[str, Any], region: str | None, credential: Any, warn: Callable[[str], None] | None, **overrides: Any) -> _client.CvmApi:
     """The one place a client is made: the connection options as CvmApi takes them, `overrides` for STS."""
-    settings = dict(endpoint=options.get("endpoint"), request_timeout=_seconds(options, "request_timeout"),
-                    api_deadline=_seconds(options, "api_deadline"), ca_bundle=options.get("ca_bundle"),
-                    allow_insecure_http=bool(options.get("allow_insecure_http")),
-                    rate_limit_url=options.get("rate_limit_url"), rate_limit_password=options.get("rate_limit_password"),
-                    rate_limit_ca_bundle=options.get("rate_limit_ca_bundle"))
+    settings = dict(
+        endpoint=options.get("endpoint"),
+        request_timeout=_seconds(options, "request_timeout"),
+        api_deadline=_seconds(options, "api_deadline"),
+        ca_bundle=options.get("ca_bundle"),
+        allow_insecure_http=bool(options.get("allow_insecure_http")),
+        rate_limit_url=options.get("rate_limit_url"),
+        rate_limit_password=options.get("rate_limit_password"),
+        rate_limit_ca_bundle=options.get("rate_limit_ca_bundle"),
+    )
     settings.update(overrides)
     return _client.CvmApi(credential, region, warn=warn, **settings)
 
 
-def build_clients(options: Mapping[str, Any], regions: Sequence[str], warn: Callable[[str], None] | None = None
-                  ) -> dict[str, _client.CvmApi]:
+def build_clients(options: Mapping[str, Any], regions: Sequence[str], warn: Callable[[str], None] | None = None) -> dict[str, _client.CvmApi]:
     """{region: CvmApi} for the connection options (see connection_argument_spec), one credential shared by every region.
 
     Every setting is checked for every region first (the client's own check_settings), then the credential is found (or the
@@ -461,7 +510,14 @@ def build_clients(options: Mapping[str, Any], regions: Sequence[str], warn: Call
     """
     checked: Sequence[str | None] = regions or [None]  # none: check_settings says region is required
     for region in checked:
-        _client.check_settings(region, options.get("endpoint"), _seconds(options, "request_timeout"), _seconds(options, "api_deadline"),
-                               options.get("ca_bundle"), options.get("rate_limit_url"), options.get("rate_limit_ca_bundle"))
+        _client.check_settings(
+            region,
+            options.get("endpoint"),
+            _seconds(options, "request_timeout"),
+            _seconds(options, "api_deadline"),
+            options.get("ca_bundle"),
+            options.get("rate_limit_url"),
+            options.get("rate_limit_ca_bundle"),
+        )
     credential = connect(options, regions[0], warn=warn)
     return {region: _new_client(options, region, credential, warn) for region in regions}

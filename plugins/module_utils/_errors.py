@@ -19,9 +19,7 @@ THROTTLED = "throttled"
 TRANSIENT = "transient"
 BUSY = "busy"
 
-_CHECK_CREDENTIALS = (
-    "Check secret_id/secret_key (or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY): they must be one API key pair from the CAM console."
-)
+_CHECK_CREDENTIALS = "Check secret_id/secret_key (or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY): they must be one API key pair from the CAM console."
 
 # The modules' region settings; the inventory plugin names its own (regions) instead.
 CHECK_REGION = "check region (TENCENTCLOUD_REGION)"
@@ -55,8 +53,9 @@ ERROR_TABLE = {
     "InvalidParameterValue.LimitExceeded": (None, "Too many values in one request: at most 100 instance IDs and 100 key IDs."),
     "InvalidParameterValue.InstanceIdMalformed": (None, "An instance ID is malformed: IDs look like ins-1e4r6y8i."),
     "InvalidParameterValue.KeyPairNotSupported": (
-        None, "The API refuses this key pair here. When binding: it cannot be bound to these instances. When deleting: it is still in use; "
-              "right after an unbind or a termination the API lags, and cvm_keypair retries the deletion for up to wait_timeout seconds."
+        None,
+        "The API refuses this key pair here. When binding: it cannot be bound to these instances. When deleting: it is still in use; "
+        "right after an unbind or a termination the API lags, and cvm_keypair retries the deletion for up to wait_timeout seconds.",
     ),
     "InvalidInstanceId.Malformed": (None, "An instance ID is malformed: IDs look like ins-1e4r6y8i."),
     "InvalidInstanceId.NotFound": (None, "An instance ID does not exist in this region: check instance_ids and region."),
@@ -65,7 +64,8 @@ ERROR_TABLE = {
     "InvalidInstance.NotSupported": (None, "These instances do not support key pairs."),
     # Instance state: running ones need force_stop; transitional ones settle.
     "UnsupportedOperation.InstanceStateRunning": (
-        None, "Binding or unbinding keys needs STOPPED instances: set force_stop: true, or stop the instances first."
+        None,
+        "Binding or unbinding keys needs STOPPED instances: set force_stop: true, or stop the instances first.",
     ),
     "UnsupportedOperation.InstanceStateStarting": (BUSY, "The instance is starting: retry when it is RUNNING (with force_stop) or STOPPED."),
     "UnsupportedOperation.InstanceStateStopping": (BUSY, "The instance is stopping: retry when it is STOPPED."),
@@ -82,17 +82,20 @@ ERROR_TABLE = {
     "UnsupportedOperation.InstanceStateEnterServiceLiveMigrate": (BUSY, "The instance is being live-migrated: retry when it has settled."),
     "UnsupportedOperation.InstanceOsWindows": (None, "Windows instances do not support SSH key pairs: leave them out of instance_ids."),
     "UnsupportedOperation.StoppedModeStopCharging": (
-        None, "The instance was stopped in no-charge mode (STOP_CHARGING), which the API does not change: start it, stop it again in "
-              "charging mode (KEEP_CHARGING), then run again."
+        None,
+        "The instance was stopped in no-charge mode (STOP_CHARGING), which the API does not change: start it, stop it again in "
+        "charging mode (KEEP_CHARGING), then run again.",
     ),
     # Duplicates: the sibling Lighthouse API refuses them with these codes; CVM may too. The module settles them by reading.
     "UnsupportedOperation.KeyPairBindDuplicate": (
-        None, "A key pair is already bound to an instance of the call: the module re-reads the instances and sends only what is missing; "
-              "seen in a failure, another client changed the keys meanwhile: run again."
+        None,
+        "A key pair is already bound to an instance of the call: the module re-reads the instances and sends only what is missing; "
+        "seen in a failure, another client changed the keys meanwhile: run again.",
     ),
     "UnsupportedOperation.KeyPairNotBoundToInstance": (
-        None, "A key pair is not bound to an instance of the call: the module re-reads the instances and sends only what is still bound; "
-              "seen in a failure, another client changed the keys meanwhile: run again."
+        None,
+        "A key pair is not bound to an instance of the call: the module re-reads the instances and sends only what is still bound; "
+        "seen in a failure, another client changed the keys meanwhile: run again.",
     ),
     "FailedOperation.DisassociateKeyPairFailed": (None, "Tencent Cloud could not unbind the key pair: see the message and retry later."),
     # Service health and rate: retried with backoff.
@@ -105,56 +108,59 @@ ERROR_TABLE = {
     "ResourceBusy": (BUSY, "The resource is busy: retry later."),
     "ResourceUnavailable": (TRANSIENT, "The resource is temporarily unavailable: retry later."),
     "OperationDenied.InstanceOperationInProgress": (
-        BUSY, "Another operation is running on the instance (another job, a console action or a force_stop restart) and outlasted the "
-              "module's retries: run again once it has finished."
+        BUSY,
+        "Another operation is running on the instance (another job, a console action or a force_stop restart) and outlasted the "
+        "module's retries: run again once it has finished.",
     ),
     "MutexOperation.TaskRunning": (
-        BUSY, "Another task is running on the resource (another job or a console action) and outlasted the module's retries: "
-              "run again once it has finished."
+        BUSY,
+        "Another task is running on the resource (another job or a console action) and outlasted the module's retries: run again once it has finished.",
     ),
     # Raised by the SDK itself, not by the API.
     "ServerNetworkError": (TRANSIENT, "The endpoint answered with an HTTP error: retry later; check endpoint if it persists."),
     "ClientNetworkError": (TRANSIENT, "Could not reach the endpoint: check endpoint, network and proxy settings."),
     # Named by this collection from the SDK's ClientNetworkError: nobody answering there is rarely fixed by ten more tries.
     "ClientNetworkError.Timeout": (
-        TRANSIENT, "The endpoint did not answer in time: check endpoint, firewall and proxy settings; raise request_timeout and api_deadline on a slow link."
+        TRANSIENT,
+        "The endpoint did not answer in time: check endpoint, firewall and proxy settings; raise request_timeout and api_deadline on a slow link.",
     ),
     "ClientNetworkError.ConnectionRefused": (TRANSIENT, "The endpoint refused the connection: check the host and port of endpoint, and the proxy settings."),
     "ClientNetworkError.HostNotFound": (TRANSIENT, "The endpoint's host name does not resolve: check endpoint and the DNS settings."),
     # Named by this collection: a server that answers a TLS handshake in plain HTTP will do so again.
     "ClientNetworkError.NotTls": (
-        None, "The endpoint does not speak TLS: if it really serves plain HTTP (like the collection's local emulator), write it as "
-              "http://host:port; otherwise check the port of endpoint and any proxy in between."
+        None,
+        "The endpoint does not speak TLS: if it really serves plain HTTP (like the collection's local emulator), write it as "
+        "http://host:port; otherwise check the port of endpoint and any proxy in between.",
     ),
     # Named by this collection: the request went out and the connection closed before any answer (a lost answer).
     "ClientNetworkError.ConnectionDropped": (
-        TRANSIENT, "The connection dropped after the request was sent, so it may have taken effect: the module sent reads again and "
-                   "settled writes by re-reading what the API now has, never resending them blindly. If drops persist, check the "
-                   "endpoint, proxy and network; running again is safe."
+        TRANSIENT,
+        "The connection dropped after the request was sent, so it may have taken effect: the module sent reads again and "
+        "settled writes by re-reading what the API now has, never resending them blindly. If drops persist, check the "
+        "endpoint, proxy and network; running again is safe.",
     ),
     # Named by this collection: a certificate that does not verify will not verify on the next try either.
     "ClientNetworkError.CertificateVerifyFailed": (
-        None, "The endpoint's HTTPS certificate did not verify: for a private or self-signed endpoint, give its CA file as ca_bundle (TENCENTCLOUD_CA_BUNDLE)."
+        None,
+        "The endpoint's HTTPS certificate did not verify: for a private or self-signed endpoint, give its CA file as ca_bundle (TENCENTCLOUD_CA_BUNDLE).",
     ),
     "InvalidResponse": (None, "The endpoint did not answer like the CVM API: check endpoint (a proxy or web page may be answering)."),
     # ---- Key pair lifecycle and lookups (cvm_keypair, cvm_keypair_association_info, _lookup); none is retried. ----
     "InvalidKeyPairName.Duplicate": (
-        None, "A key pair with this name already exists in the region (created meanwhile?): run again to use it, or choose another name."
+        None,
+        "A key pair with this name already exists in the region (created meanwhile?): run again to use it, or choose another name.",
     ),
     "InvalidKeyPairNameEmpty": (None, "The key pair name is empty: give a name of letters, digits and underscores."),
     "InvalidKeyPairNameTooLong": (None, "The key pair name is too long: at most 25 letters, digits and underscores."),
     "InvalidKeyPairNameIncludeIllegalChar": (None, "The key pair name may contain only letters, digits and underscores."),
-    "InvalidPublicKey.Duplicate": (
-        None, "This public key is already imported as another key pair in the region: use that key pair, or delete it first."
-    ),
+    "InvalidPublicKey.Duplicate": (None, "This public key is already imported as another key pair in the region: use that key pair, or delete it first."),
     "InvalidPublicKey.Malformed": (None, "The public key is not accepted: give one OpenSSH public key line, like the contents of ~/.ssh/id_ed25519.pub."),
     "InvalidKeyPair.NotSupported": (
-        None, "The key pair is used by a custom image, and Tencent Cloud does not delete key pairs that images use: delete the custom "
-              "images created with it first, or keep the key pair."
+        None,
+        "The key pair is used by a custom image, and Tencent Cloud does not delete key pairs that images use: delete the custom "
+        "images created with it first, or keep the key pair.",
     ),
-    "InvalidKeyPair.LimitExceeded": (
-        None, "The account's key pair quota in this region is reached: delete unused key pairs or raise the quota (not retried)."
-    ),
+    "InvalidKeyPair.LimitExceeded": (None, "The account's key pair quota in this region is reached: delete unused key pairs or raise the quota (not retried)."),
     "InvalidProjectId.NotFound": (None, "The project does not exist: check project_id (0 is the default project)."),
     "InvalidParameterValue.KeyPairNotFound": (None, "A key pair does not exist in this region: check the key pair IDs or names and the region."),
     "ResourceNotFound.KeyPairNotFound": (None, "A key pair does not exist in this region: check the key pair IDs or names and the region."),
@@ -179,14 +185,16 @@ MAX_FAILURES_BY_CODE = {"ClientNetworkError.Timeout": 3, "ClientNetworkError.Con
 _CHECK_ROLE_ARN = "check role_arn (TENCENTCLOUD_ROLE_ARN): it looks like qcs::cam::uin/<account>:roleName/<name>, from the role's page in the CAM console."
 STS_ERROR_TABLE = {
     "UnauthorizedOperation": (
-        None, "The identity that signs the request may not assume role_arn: add it to the role's trust policy (role entity) and grant it "
-              "sts:AssumeRole in the CAM console, or check role_external_id when the role requires one."
+        None,
+        "The identity that signs the request may not assume role_arn: add it to the role's trust policy (role entity) and grant it "
+        "sts:AssumeRole in the CAM console, or check role_external_id when the role requires one.",
     ),
     "ResourceNotFound.RoleNotFound": (None, "No such role in that account: " + _CHECK_ROLE_ARN),
     "InvalidParameter.ResouceError": (None, "role_arn is not a valid role resource description: " + _CHECK_ROLE_ARN),
     "InvalidParameter.OverTimeError": (
-        None, "role_duration is longer than the role allows: lower role_duration (TENCENTCLOUD_ROLE_DURATION) to at most the role's "
-              "maximum session duration (CAM console)."
+        None,
+        "role_duration is longer than the role allows: lower role_duration (TENCENTCLOUD_ROLE_DURATION) to at most the role's "
+        "maximum session duration (CAM console).",
     ),
     "InvalidParameter.AccountNotAvaliable": (None, "The account of role_arn does not exist or is unavailable: " + _CHECK_ROLE_ARN),
     "InvalidParameter.ParamError": (None, "STS refused a parameter: check role_arn, role_session_name and role_external_id."),
@@ -194,8 +202,9 @@ STS_ERROR_TABLE = {
     "InternalError.GetRoleError": (TRANSIENT, "STS could not read the role: retry later; quote the request_id to support if it persists."),
     "InternalError.SystemError": (TRANSIENT, "STS had an internal error: retry later; quote the request_id to support if it persists."),
     "AuthFailure.TokenFailure": (
-        None, "The security token of the identity that assumes the role is invalid or expired: refresh security_token together with "
-              "secret_id/secret_key (or the tccli profile), or unset it for a permanent key."
+        None,
+        "The security token of the identity that assumes the role is invalid or expired: refresh security_token together with "
+        "secret_id/secret_key (or the tccli profile), or unset it for a permanent key.",
     ),
 }
 STS_ACTIONS = ("AssumeRole",)

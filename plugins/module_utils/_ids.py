@@ -43,8 +43,11 @@ class IdKind:
     def malformed_message(self, subject: str, bad: list[Any]) -> str:
         """'<subject>: 'x', 'y'. An ID is ...': the one wording for malformed IDs, whichever option or lookup found them."""
         return "%s: %s. An ID is '%s-' followed by 8 lowercase letters or digits, like %s." % (
-            subject, ", ".join(shown(v) for v in bad[:MAX_SHOWN]) + (" and %d more" % (len(bad) - MAX_SHOWN) if len(bad) > MAX_SHOWN else ""),
-            self.prefix, self.example)
+            subject,
+            ", ".join(shown(v) for v in bad[:MAX_SHOWN]) + (" and %d more" % (len(bad) - MAX_SHOWN) if len(bad) > MAX_SHOWN else ""),
+            self.prefix,
+            self.example,
+        )
 
 
 # A message shows at most this many bad values, each at most SHOWN_CHARACTERS long: a clear message, whatever the input.
@@ -57,7 +60,7 @@ def shown(value: Any) -> str:
     text = repr(value)
     if len(text) <= SHOWN_CHARACTERS:
         return text
-    return "%s... (%d characters)" % (text[:SHOWN_CHARACTERS - 3], len(value) if isinstance(value, str) else len(text))
+    return "%s... (%d characters)" % (text[: SHOWN_CHARACTERS - 3], len(value) if isinstance(value, str) else len(text))
 
 
 INSTANCE = IdKind("instance", "ins", "ins-1e4r6y8i")
@@ -80,7 +83,7 @@ def unique(values: Iterable[Any]) -> list[Any]:
 def chunked(values: Iterable[Any], size: int = MAX_IDS_PER_CALL) -> list[list]:
     """`values` in lists of at most `size` (the API's 100 IDs per call), in order."""
     values = list(values)
-    return [values[i:i + size] for i in range(0, len(values), size)]
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def malformed(values: Iterable[Any], kind: IdKind | re.Pattern) -> list[Any]:

@@ -170,8 +170,7 @@ def group_writes(plans: Iterable[InstancePlan], action: str, force_stop: bool, b
         for instances in chunked(sorted(groups[keys], key=lambda i: i.instance_id)):
             needs_force = force_stop and any(i.state != "STOPPED" for i in instances)
             for key_chunk in chunked(keys):
-                writes.append(Write(action, tuple(i.instance_id for i in instances), tuple(key_chunk), needs_force,
-                                    bind_full_sets and action == ASSOCIATE))
+                writes.append(Write(action, tuple(i.instance_id for i in instances), tuple(key_chunk), needs_force, bind_full_sets and action == ASSOCIATE))
     return writes
 
 
@@ -199,8 +198,10 @@ def preflight_refusal(problems: dict[str, list[str]]) -> str | None:
     if "unchangeable" in problems:
         messages.append("These instances cannot be changed in their state: %s." % ", ".join(problems["unchangeable"]))
     if "not_stopped" in problems:
-        messages.append("These instances need a change but are not STOPPED: %s. Set force_stop: true to let the API stop them (running "
-                        "ones are started again), or stop them first." % ", ".join(problems["not_stopped"]))
+        messages.append(
+            "These instances need a change but are not STOPPED: %s. Set force_stop: true to let the API stop them (running "
+            "ones are started again), or stop them first." % ", ".join(problems["not_stopped"])
+        )
     if not messages:
         return None
     return " ".join(messages) + " Nothing was changed."
@@ -270,8 +271,14 @@ class Binder:
         return [k for k in key_ids if k not in known]
 
     # -- applying --------------------------------------------------------
-    def apply(self, writes: list[Write], wait: bool, wait_timeout: int, restart_ids: frozenset[str] = frozenset(),
-              views: dict[str, _lookup.InstanceView] | None = None) -> StepOutcome:
+    def apply(
+        self,
+        writes: list[Write],
+        wait: bool,
+        wait_timeout: int,
+        restart_ids: frozenset[str] = frozenset(),
+        views: dict[str, _lookup.InstanceView] | None = None,
+    ) -> StepOutcome:
         """Send the writes of one step; with `wait`, follow their operations until each is over (or wait_timeout passes).
 
         restart_ids: instances that were RUNNING before a ForceStop, which must be RUNNING again when done.
@@ -366,8 +373,7 @@ class Binder:
             keys = write.still_needed(view)
             if keys:
                 redo.setdefault(keys, []).append(instance_id)
-        writes = [Write(write.action, chunk, keys, write.force_stop, write.bind_full_sets)
-                  for keys, ids in sorted(redo.items()) for chunk in chunked(ids)]
+        writes = [Write(write.action, chunk, keys, write.force_stop, write.bind_full_sets) for keys, ids in sorted(redo.items()) for chunk in chunked(ids)]
         return tuple(took_effect), writes
 
 
@@ -399,8 +405,7 @@ class _OperationTracker:
 
     def track(self, write, request_id, now):
         for instance_id in write.instance_ids:
-            self.tracked[instance_id] = _Tracked(write, request_id, self.baselines.get(instance_id), now, now + self.wait_timeout,
-                                                 self.binder.FIRST_POLL)
+            self.tracked[instance_id] = _Tracked(write, request_id, self.baselines.get(instance_id), now, now + self.wait_timeout, self.binder.FIRST_POLL)
 
     def seconds_to_next_poll(self, now):
         if not self.tracked:
@@ -455,9 +460,9 @@ class _OperationTracker:
             if not goal:
                 outcome.failed[view.instance_id] = {
                     "request_id": tracked.request_id,
-                    "error_message": "the change did not take effect: the latest operation is %s (%s, RequestId %s)%s" % (
-                        view.operation or "unknown", view.operation_state, seen,
-                        ": " + view.operation_error if view.operation_error else "")}
+                    "error_message": "the change did not take effect: the latest operation is %s (%s, RequestId %s)%s"
+                    % (view.operation or "unknown", view.operation_state, seen, ": " + view.operation_error if view.operation_error else ""),
+                }
                 return True
         elif not goal:
             return False  # nothing newer shows yet: the API lags (or shows null)
@@ -469,6 +474,7 @@ class _OperationTracker:
 
 # -- the engine: one goal in, one outcome out ------------------------------------------------------------------------
 
+
 class BindingGoal:
     """What a run must reach, on which instances, and how it may get there.
 
@@ -479,9 +485,19 @@ class BindingGoal:
     bind_full_sets: every bind sends the whole key set an instance must end with. force_stop, wait, wait_timeout: as the options.
     """
 
-    def __init__(self, key_ids: Iterable[str], instance_ids: Iterable[str] = (), instance_filters: dict[str, Any] | None = None,
-                 must_exist: bool = True, state: str = "present", exclusive: bool = False, bind_full_sets: bool = False,
-                 force_stop: bool = False, wait: bool = True, wait_timeout: int = 360) -> None:
+    def __init__(
+        self,
+        key_ids: Iterable[str],
+        instance_ids: Iterable[str] = (),
+        instance_filters: dict[str, Any] | None = None,
+        must_exist: bool = True,
+        state: str = "present",
+        exclusive: bool = False,
+        bind_full_sets: bool = False,
+        force_stop: bool = False,
+        wait: bool = True,
+        wait_timeout: int = 360,
+    ) -> None:
         self.key_ids = list(key_ids)
         self.instance_ids = list(instance_ids)
         self.instance_filters = instance_filters or None
@@ -502,19 +518,20 @@ class BindingGoal:
 
 
 # Failure kinds: what stopped a run, and so how its caller words it.
-REFUSED = "refused"            # before any write: input the API would refuse, or that names what does not exist
-READ_FAILED = "read_failed"    # a read failed for good (error, attempting)
+REFUSED = "refused"  # before any write: input the API would refuse, or that names what does not exist
+READ_FAILED = "read_failed"  # a read failed for good (error, attempting)
 WRITE_FAILED = "write_failed"  # a write failed for good (error); what was accepted before it was followed to the end
-OPERATIONS = "operations"      # operations failed, or still ran at wait_timeout (message; extra: failed_instances, pending_instance_ids)
-UNSETTLED = "unsettled"        # after MAX_ROUNDS, instances still did not have the goal's keys (another client kept changing them)
+OPERATIONS = "operations"  # operations failed, or still ran at wait_timeout (message; extra: failed_instances, pending_instance_ids)
+UNSETTLED = "unsettled"  # after MAX_ROUNDS, instances still did not have the goal's keys (another client kept changing them)
 
 
 class Failure:
     """Why a run stopped: its kind, the sentence(s) saying it (none for an API error: the caller words that with
     CvmApiError.describe), the error and what was being attempted, and extra result fields."""
 
-    def __init__(self, kind: str, message: str | None = None, error: CvmApiError | None = None, attempting: str | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, kind: str, message: str | None = None, error: CvmApiError | None = None, attempting: str | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         self.kind = kind
         self.message = message
         self.error = error
@@ -585,8 +602,13 @@ class _BindingRun:
                 if not unverified:
                     break
                 if round_number == MAX_ROUNDS:
-                    raise Stop(Failure(UNSETTLED, "Could not verify the keys of %s after %d rounds: another client keeps changing them. "
-                                       "Keys now: %s." % (", ".join(sorted(unverified)), MAX_ROUNDS, self.describe_keys(unverified))))
+                    raise Stop(
+                        Failure(
+                            UNSETTLED,
+                            "Could not verify the keys of %s after %d rounds: another client keeps changing them. "
+                            "Keys now: %s." % (", ".join(sorted(unverified)), MAX_ROUNDS, self.describe_keys(unverified)),
+                        )
+                    )
                 # Another client changed these between our read and our write: plan again from what they have now.
                 plans = [p for p in self.plan(self.read(sorted(unverified))) if p.needs_change]
         except Stop as stop:
@@ -600,8 +622,9 @@ class _BindingRun:
         views = self.read(goal.instance_ids) if goal.instance_ids else {}
         missing = [i for i in goal.instance_ids if i not in views]
         if missing and goal.must_exist:
-            raise Stop(Failure(REFUSED, "Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (
-                region, ", ".join(missing))))
+            raise Stop(
+                Failure(REFUSED, "Instances not found in region %s: %s. Check instance_ids and region; nothing was changed." % (region, ", ".join(missing)))
+            )
         if goal.instance_filters:
             try:
                 matched = _lookup.find_instance_views(self.api, filters=goal.instance_filters)
@@ -636,8 +659,12 @@ class _BindingRun:
             except CvmApiError as exc:
                 raise Stop(Failure(READ_FAILED, error=exc, attempting="read the key pairs")) from None
             if missing_keys:
-                raise Stop(Failure(REFUSED, "Key pairs not found in region %s: %s. Check key_ids and region; nothing was changed." % (
-                    self.api.region, ", ".join(missing_keys))))
+                raise Stop(
+                    Failure(
+                        REFUSED,
+                        "Key pairs not found in region %s: %s. Check key_ids and region; nothing was changed." % (self.api.region, ", ".join(missing_keys)),
+                    )
+                )
 
     # -- apply, track, verify, repair ----------------------------------------------------------------------------------
     def apply(self, plans):
@@ -703,7 +730,8 @@ class _BindingRun:
             self.outcome.warnings.append(
                 "AssociateInstancesKeyPairs replaced the key pairs of %d instance(s) instead of adding to them (for example %s lost %s, "
                 "which it was not asked to unbind): on this API a bind sets an instance's whole key list. The module bound the full key "
-                "sets again and sends full sets for the rest of this run." % (len(lost), example, ", ".join(sorted(lost[example]))))
+                "sets again and sends full sets for the rest of this run." % (len(lost), example, ", ".join(sorted(lost[example])))
+            )
         self.bind_full_sets = True
         return self.write(repairs, ASSOCIATE, True, views)
 

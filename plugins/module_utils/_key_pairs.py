@@ -59,7 +59,7 @@ def parse_public_key(text: str | None) -> tuple[str, bytes] | None:
     except ValueError:
         return None
     name = parts[0].encode()
-    if blob[:4] != len(name).to_bytes(4, "big") or blob[4:4 + len(name)] != name:
+    if blob[:4] != len(name).to_bytes(4, "big") or blob[4 : 4 + len(name)] != name:
         return None
     return parts[0], blob
 
@@ -107,8 +107,17 @@ class KeyPairGoal:
     write(private_key) (each a problem sentence, or None when done), and the pending marker's: pending() (a marker is there),
     begin() (write it before CreateKeyPair is sent: a problem sentence, or None) and done() (remove it)."""
 
-    def __init__(self, name: str, state: str = "present", public_key: str | None = None, project_id: int = 0, private_key_store: Any = None,
-                 force: bool = False, force_stop: bool = False, wait_timeout: int = 300) -> None:
+    def __init__(
+        self,
+        name: str,
+        state: str = "present",
+        public_key: str | None = None,
+        project_id: int = 0,
+        private_key_store: Any = None,
+        force: bool = False,
+        force_stop: bool = False,
+        wait_timeout: int = 300,
+    ) -> None:
         self.name = name
         self.state = state
         self.public_key = public_key.strip() if public_key is not None else None
@@ -141,8 +150,9 @@ def _stop(kind: str, message: str | None = None, error: CvmApiError | None = Non
     raise Stop(Failure(kind, message, error, attempting))
 
 
-def converge_key_pair(api: CvmApi, goal: KeyPairGoal, check_mode: bool = False, clock: Callable[[], float] = time.monotonic,
-                      sleep: Callable[[float], None] = time.sleep) -> KeyPairOutcome:
+def converge_key_pair(
+    api: CvmApi, goal: KeyPairGoal, check_mode: bool = False, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+) -> KeyPairOutcome:
     """Bring the key pair to `goal` through `api` and return the KeyPairOutcome; never raises for API failures."""
     return _KeyPairRun(api, goal, check_mode, clock, sleep).run()
 
@@ -176,14 +186,20 @@ class _KeyPairRun:
         goal = self.goal
         pairs = self.read_key_pairs("read the key pairs", key_names=[goal.name])
         if len(pairs) > 1:
-            _stop(REFUSED, "Several key pairs are named %r in region %s: %s. This module needs the name to be unique: delete or rename the "
-                  "extra ones, then run again. Nothing was changed." % (goal.name, self.api.region, ", ".join(p["key_id"] for p in pairs)))
+            _stop(
+                REFUSED,
+                "Several key pairs are named %r in region %s: %s. This module needs the name to be unique: delete or rename the "
+                "extra ones, then run again. Nothing was changed." % (goal.name, self.api.region, ", ".join(p["key_id"] for p in pairs)),
+            )
         current = key_pair_result(pairs[0]) if pairs else None
         if current and goal.public_key is not None and fingerprint(goal.public_key) != current["fingerprint"]:
             verb = "delete it" if goal.state == "absent" else "replace its public key"
-            _stop(REFUSED, "The key pair %r (%s) has another public key (%s) than public_key (%s); key pairs cannot be changed in place, "
-                  "so the module will not %s. Delete it first (state=absent without public_key), or use another name. "
-                  "Nothing was changed." % (goal.name, current["key_id"], current["fingerprint"], fingerprint(goal.public_key), verb))
+            _stop(
+                REFUSED,
+                "The key pair %r (%s) has another public key (%s) than public_key (%s); key pairs cannot be changed in place, "
+                "so the module will not %s. Delete it first (state=absent without public_key), or use another name. "
+                "Nothing was changed." % (goal.name, current["key_id"], current["fingerprint"], fingerprint(goal.public_key), verb),
+            )
         return current
 
     # -- present -----------------------------------------------------------------------------------------------
@@ -193,19 +209,24 @@ class _KeyPairRun:
             if current and store.missing():
                 # A run that created this key pair was stopped (a cancelled job) after CreateKeyPair was sent and before the
                 # private key was stored: the key is lost, and an ok here would hide that until a login fails.
-                _stop(REFUSED, "The key pair %r (%s) exists, but its private key was never stored at %s: the run that created it "
-                      "was stopped (a cancelled job?) after CreateKeyPair was sent and before the key was written, as the marker %s "
-                      "shows. Tencent Cloud returns a private key only when it creates the key pair, so this one is lost. To fix it, "
-                      "delete the key pair (this module with state: absent, and force: true if it is bound), then run this task "
-                      "again: it creates a new key pair and stores its private key. Nothing was changed."
-                      % (goal.name, current["key_id"], store.path, store.marker))
+                _stop(
+                    REFUSED,
+                    "The key pair %r (%s) exists, but its private key was never stored at %s: the run that created it "
+                    "was stopped (a cancelled job?) after CreateKeyPair was sent and before the key was written, as the marker %s "
+                    "shows. Tencent Cloud returns a private key only when it creates the key pair, so this one is lost. To fix it, "
+                    "delete the key pair (this module with state: absent, and force: true if it is bound), then run this task "
+                    "again: it creates a new key pair and stores its private key. Nothing was changed."
+                    % (goal.name, current["key_id"], store.path, store.marker),
+                )
             if not self.check_mode:
                 # Stale: the key was stored (stopped before the marker went), or CreateKeyPair never took effect.
                 store.done()
         if current:
             if store and store.missing():
-                outcome.warnings.append("The key pair %r exists, so its private key cannot be written to %s: Tencent Cloud returns a "
-                                        "private key only when it creates the key pair." % (goal.name, store.path))
+                outcome.warnings.append(
+                    "The key pair %r exists, so its private key cannot be written to %s: Tencent Cloud returns a "
+                    "private key only when it creates the key pair." % (goal.name, store.path)
+                )
             outcome.after = outcome.key_pair = current
             return
         problems = [p for p in name_errors(goal.name, creating=True) + [store and store.problem()] if p]
@@ -214,8 +235,14 @@ class _KeyPairRun:
         if self.check_mode:
             outcome.changed = True
             outcome.after = outcome.key_pair = dict(
-                key_id=None, key_name=goal.name, public_key=goal.public_key, fingerprint=fingerprint(goal.public_key),
-                project_id=goal.project_id, associated_instance_ids=[], created_time=None)
+                key_id=None,
+                key_name=goal.name,
+                public_key=goal.public_key,
+                fingerprint=fingerprint(goal.public_key),
+                project_id=goal.project_id,
+                associated_instance_ids=[],
+                created_time=None,
+            )
             return
         if goal.public_key is None and store:
             problem = store.prepare() or store.begin()  # the marker is there before CreateKeyPair is sent
@@ -235,17 +262,28 @@ class _KeyPairRun:
                 found = self.read_key_pairs("read the imported key pair %s" % key_id, key_ids=[key_id])
                 if found:
                     return key_pair_result(found[0])
-                return dict(key_id=key_id, key_name=goal.name, public_key=goal.public_key, fingerprint=fingerprint(goal.public_key),
-                            project_id=goal.project_id, associated_instance_ids=[], created_time=None)
+                return dict(
+                    key_id=key_id,
+                    key_name=goal.name,
+                    public_key=goal.public_key,
+                    fingerprint=fingerprint(goal.public_key),
+                    project_id=goal.project_id,
+                    associated_instance_ids=[],
+                    created_time=None,
+                )
             current = self.read_by_name()
             if current is None and lost.code in NAME_TAKEN:
                 _stop(WRITE_FAILED, error=lost, attempting=attempting)  # refused for another key pair than this name's: a real refusal
             if current and current["fingerprint"] == fingerprint(goal.public_key):
                 return current  # the send whose answer was lost took effect
             if current:
-                _stop(WRITE_FAILED, "The answer to ImportKeyPair was lost, and the key pair %r (%s) now has another public key (%s): another "
-                      "client created it meanwhile. Nothing was changed by this module; delete it or use another name."
-                      % (goal.name, current["key_id"], current["fingerprint"]), error=lost)
+                _stop(
+                    WRITE_FAILED,
+                    "The answer to ImportKeyPair was lost, and the key pair %r (%s) now has another public key (%s): another "
+                    "client created it meanwhile. Nothing was changed by this module; delete it or use another name."
+                    % (goal.name, current["key_id"], current["fingerprint"]),
+                    error=lost,
+                )
         return self.gave_up("ImportKeyPair", attempting)
 
     def create_key(self):
@@ -285,8 +323,12 @@ class _KeyPairRun:
             self.delete_settled(key_id)
         except CvmApiError as exc:
             self.keep_marker = True  # the next run fails too, until the key pair is deleted
-            _stop(WRITE_FAILED, "%s The new key pair %s could not be deleted again (%s: %s): delete it yourself, its private key is lost."
-                  % (problem, key_id, exc.code, exc.message), error=exc)
+            _stop(
+                WRITE_FAILED,
+                "%s The new key pair %s could not be deleted again (%s: %s): delete it yourself, its private key is lost."
+                % (problem, key_id, exc.code, exc.message),
+                error=exc,
+            )
         _stop(WRITE_FAILED, "%s The new key pair %s was deleted again, since its private key would be lost." % (problem, key_id))
 
     # -- absent ------------------------------------------------------------------------------------------------
@@ -297,9 +339,12 @@ class _KeyPairRun:
         bound = current["associated_instance_ids"]
         if bound:
             if not goal.force:
-                _stop(REFUSED, "The key pair %r (%s) is bound to %s. Set force: true to unbind it from them first (with force_stop: true "
-                      "for instances that are not STOPPED), or unbind it with tencentcloud.cvm.cvm_keypair_association. "
-                      "Nothing was changed." % (goal.name, current["key_id"], ", ".join(bound)))
+                _stop(
+                    REFUSED,
+                    "The key pair %r (%s) is bound to %s. Set force: true to unbind it from them first (with force_stop: true "
+                    "for instances that are not STOPPED), or unbind it with tencentcloud.cvm.cvm_keypair_association. "
+                    "Nothing was changed." % (goal.name, current["key_id"], ", ".join(bound)),
+                )
             self.unbind(current)  # in check mode: read, plan and preflight only
         outcome.changed = True
         outcome.key_pair = current
@@ -309,8 +354,15 @@ class _KeyPairRun:
     def unbind(self, current):
         """Unbind the key pair from every instance it is bound to, through the key changes engine. An instance that no longer
         exists holds no key, so it is skipped (AssociatedInstanceIds can still list a terminated one)."""
-        goal = _key_changes.BindingGoal([current["key_id"]], instance_ids=current["associated_instance_ids"], must_exist=False,
-                                        state="absent", force_stop=self.goal.force_stop, wait=True, wait_timeout=self.goal.wait_timeout)
+        goal = _key_changes.BindingGoal(
+            [current["key_id"]],
+            instance_ids=current["associated_instance_ids"],
+            must_exist=False,
+            state="absent",
+            force_stop=self.goal.force_stop,
+            wait=True,
+            wait_timeout=self.goal.wait_timeout,
+        )
         unbound = _key_changes.converge_bindings(self.api, goal, self.check_mode)
         self.outcome.request_ids.extend(unbound.request_ids)
         self.outcome.warnings.extend(unbound.warnings)
@@ -319,8 +371,12 @@ class _KeyPairRun:
             return
         self.outcome.changed = bool(unbound.written)
         if failure.kind == WRITE_FAILED:
-            _stop(WRITE_FAILED, error=failure.error, attempting="unbind the key pair %s from its instances (%d were unbound before the "
-                  "failure; the key pair was not deleted)" % (current["key_id"], len(unbound.written)))
+            _stop(
+                WRITE_FAILED,
+                error=failure.error,
+                attempting="unbind the key pair %s from its instances (%d were unbound before the "
+                "failure; the key pair was not deleted)" % (current["key_id"], len(unbound.written)),
+            )
         if failure.error is not None:
             _stop(failure.kind, error=failure.error, attempting="%s, to unbind the key pair %s" % (failure.attempting, current["key_id"]))
         if failure.kind in (_key_changes.OPERATIONS, _key_changes.UNSETTLED):
@@ -339,14 +395,21 @@ class _KeyPairRun:
                 return
             except CvmApiError as exc:
                 if exc.code == USED_BY_IMAGE_CODE:
-                    _stop(WRITE_FAILED, "Cannot delete the key pair %r (%s). %s Nothing was deleted." % (
-                        goal.name, current["key_id"], _errors.hint(USED_BY_IMAGE_CODE)), error=exc)
+                    _stop(
+                        WRITE_FAILED,
+                        "Cannot delete the key pair %r (%s). %s Nothing was deleted." % (goal.name, current["key_id"], _errors.hint(USED_BY_IMAGE_CODE)),
+                        error=exc,
+                    )
                 if exc.code != DELETION_LAG_CODE or not lag_possible:
                     _stop(WRITE_FAILED, error=exc, attempting="delete the key pair %r (%s)" % (goal.name, current["key_id"]))
                 if self.clock() + delay > deadline:
-                    _stop(WRITE_FAILED, "The key pair %r (%s) is unbound, but Tencent Cloud still refused to delete it after wait_timeout=%ds "
-                          "(%s: %s): the API lags after an unbind or a termination. Run again later, or raise wait_timeout."
-                          % (goal.name, current["key_id"], goal.wait_timeout, exc.code, exc.message.rstrip(".")), error=exc)
+                    _stop(
+                        WRITE_FAILED,
+                        "The key pair %r (%s) is unbound, but Tencent Cloud still refused to delete it after wait_timeout=%ds "
+                        "(%s: %s): the API lags after an unbind or a termination. Run again later, or raise wait_timeout."
+                        % (goal.name, current["key_id"], goal.wait_timeout, exc.code, exc.message.rstrip(".")),
+                        error=exc,
+                    )
                 self.sleep(delay)
                 delay = min(DELETE_RETRY_CAP, delay * 2)
 
@@ -383,18 +446,27 @@ class _KeyPairRun:
             if current is None:
                 continue  # it did not take effect: sending again cannot make a second key pair
             if current["associated_instance_ids"]:
-                _stop(WRITE_FAILED, "The answer to CreateKeyPair was lost, and the key pair %r (%s) now exists, bound to %s: another client "
-                      "created and used it meanwhile. Nothing was changed by this module." % (
-                          goal.name, current["key_id"], ", ".join(current["associated_instance_ids"])), error=lost)
+                _stop(
+                    WRITE_FAILED,
+                    "The answer to CreateKeyPair was lost, and the key pair %r (%s) now exists, bound to %s: another client "
+                    "created and used it meanwhile. Nothing was changed by this module."
+                    % (goal.name, current["key_id"], ", ".join(current["associated_instance_ids"])),
+                    error=lost,
+                )
             try:
                 self.delete_settled(current["key_id"])
             except CvmApiError as exc:
                 self.keep_marker = True  # the next run fails too, until the key pair is deleted
-                _stop(WRITE_FAILED, "The answer to CreateKeyPair was lost after the key pair %r (%s) was created, and its private key with "
-                      "it; deleting that key pair failed (%s: %s): delete it yourself, then run again."
-                      % (goal.name, current["key_id"], exc.code, exc.message), error=exc)
-            self.outcome.warnings.append("The answer to CreateKeyPair was lost after the key pair %s was created, and with it its private "
-                                         "key: the module deleted that key pair and created another." % current["key_id"])
+                _stop(
+                    WRITE_FAILED,
+                    "The answer to CreateKeyPair was lost after the key pair %r (%s) was created, and its private key with "
+                    "it; deleting that key pair failed (%s: %s): delete it yourself, then run again." % (goal.name, current["key_id"], exc.code, exc.message),
+                    error=exc,
+                )
+            self.outcome.warnings.append(
+                "The answer to CreateKeyPair was lost after the key pair %s was created, and with it its private "
+                "key: the module deleted that key pair and created another." % current["key_id"]
+            )
         return self.gave_up("CreateKeyPair", attempting)
 
     def delete_settled(self, key_id):
@@ -418,8 +490,11 @@ class _KeyPairRun:
         goal = self.goal
         pairs = self.read_key_pairs("read the key pair %r after a lost answer" % goal.name, key_names=[goal.name])
         if len(pairs) > 1:
-            _stop(WRITE_FAILED, "After a lost answer, several key pairs are named %r in region %s: %s. Another client writes the same "
-                  "name: delete the extra ones, then run again." % (goal.name, self.api.region, ", ".join(p["key_id"] for p in pairs)))
+            _stop(
+                WRITE_FAILED,
+                "After a lost answer, several key pairs are named %r in region %s: %s. Another client writes the same "
+                "name: delete the extra ones, then run again." % (goal.name, self.api.region, ", ".join(p["key_id"] for p in pairs)),
+            )
         return key_pair_result(pairs[0]) if pairs else None
 
     def read_key_pairs(self, attempting, **selector):
@@ -430,6 +505,9 @@ class _KeyPairRun:
 
     @staticmethod
     def gave_up(action, attempting):
-        _stop(WRITE_FAILED, "Failed to %s: the answers to %d sends of %s were all lost (the connection dropped after each request was sent), "
-              "and re-reading after each showed it had not taken effect. Nothing was changed; check the endpoint, proxy "
-              "and network, then run again." % (attempting, MAX_WRITE_SENDS, action))
+        _stop(
+            WRITE_FAILED,
+            "Failed to %s: the answers to %d sends of %s were all lost (the connection dropped after each request was sent), "
+            "and re-reading after each showed it had not taken effect. Nothing was changed; check the endpoint, proxy "
+            "and network, then run again." % (attempting, MAX_WRITE_SENDS, action),
+        )

@@ -43,9 +43,25 @@ READ_WORKERS = 4
 
 # The DescribeInstances filters the API documents (api.json), plus tag:<key>.
 INSTANCE_FILTER_NAMES = (
-    "creation-end-time", "creation-start-time", "dedicated-cluster-id", "host-id", "instance-charge-type", "instance-id",
-    "instance-name", "instance-state", "ipv6-address", "private-ip-address", "project-id", "public-ip-address",
-    "security-group-id", "subnet-id", "tag-key", "tag-value", "uuid", "vpc-id", "zone",
+    "creation-end-time",
+    "creation-start-time",
+    "dedicated-cluster-id",
+    "host-id",
+    "instance-charge-type",
+    "instance-id",
+    "instance-name",
+    "instance-state",
+    "ipv6-address",
+    "private-ip-address",
+    "project-id",
+    "public-ip-address",
+    "security-group-id",
+    "subnet-id",
+    "tag-key",
+    "tag-value",
+    "uuid",
+    "vpc-id",
+    "zone",
 )
 
 
@@ -76,18 +92,24 @@ class KeyNameError(LookupInputError):
             text = "Key pair names not found%s: %s." % (where, ", ".join(repr(n) for n in self.unknown))
             id_like = [n for n in self.unknown if KEY_PAIR.match(n)]
             if id_like:
-                text += (" %s looks like a key pair ID, not a name: give it as a key ID." % id_like[0] if len(id_like) == 1
-                         else " %s look like key pair IDs, not names: give them as key IDs." % ", ".join(id_like))
+                text += (
+                    " %s looks like a key pair ID, not a name: give it as a key ID." % id_like[0]
+                    if len(id_like) == 1
+                    else " %s look like key pair IDs, not names: give them as key IDs." % ", ".join(id_like)
+                )
             else:
                 text += " Check the names (exact, case-sensitive) and the region."
             parts.append(text)
         if self.ambiguous:
-            parts.append("Key pair names shared by several key pairs%s: %s. Give the key pair IDs instead." % (
-                where, "; ".join("%r (%s)" % (name, ", ".join(ids)) for name, ids in sorted(self.ambiguous.items()))))
+            parts.append(
+                "Key pair names shared by several key pairs%s: %s. Give the key pair IDs instead."
+                % (where, "; ".join("%r (%s)" % (name, ", ".join(ids)) for name, ids in sorted(self.ambiguous.items())))
+            )
         super().__init__(" ".join(parts))
 
 
 # -- conversions ---------------------------------------------------------------------------------------------------
+
 
 class InstanceView:
     """The parts of a DescribeInstances entry this collection uses, in plain names."""
@@ -151,16 +173,19 @@ def _filter_values(option, name, value):
     texts = []
     for item in values:
         if isinstance(item, bool):
-            return [], ("%s has the boolean %s: YAML reads an unquoted yes/no/true/false as a boolean; quote the value "
-                        "(like 'yes') to match the text." % (label, item))
+            return [], (
+                "%s has the boolean %s: YAML reads an unquoted yes/no/true/false as a boolean; quote the value (like 'yes') to match the text." % (label, item)
+            )
         if isinstance(item, (str, int)) and not isinstance(item, bool) and str(item) != "":
             texts.append(str(item))
         else:
             return [], "%s has the value %r: each value must be a non-empty string or an integer." % (label, item)
     texts = unique(texts)
     if len(texts) > MAX_FILTER_VALUES:
-        return [], ("%s has %d values: the API allows at most %d per filter. Split them over several runs, or select the "
-                    "instances by something they share, like a tag." % (label, len(texts), MAX_FILTER_VALUES))
+        return [], (
+            "%s has %d values: the API allows at most %d per filter. Split them over several runs, or select the "
+            "instances by something they share, like a tag." % (label, len(texts), MAX_FILTER_VALUES)
+        )
     return texts, None
 
 
@@ -171,8 +196,9 @@ def filters_to_api(filters: object, known: Sequence[str] = INSTANCE_FILTER_NAMES
     Raises FilterError naming every bad filter; `option` is the option name the messages use.
     """
     if not isinstance(filters, dict):
-        raise FilterError(["%s must be a mapping of filter name to value(s), like {'tag:env': 'prod', 'zone': 'ap-guangzhou-3'}; got %s."
-                           % (option, type(filters).__name__)])
+        raise FilterError(
+            ["%s must be a mapping of filter name to value(s), like {'tag:env': 'prod', 'zone': 'ap-guangzhou-3'}; got %s." % (option, type(filters).__name__)]
+        )
     if not filters:
         raise FilterError(["%s is empty: give at least one filter, like {'tag:env': 'prod'}, or leave the option out." % option])
     problems = []
@@ -192,6 +218,7 @@ def filters_to_api(filters: object, known: Sequence[str] = INSTANCE_FILTER_NAMES
 
 # -- requests ------------------------------------------------------------------------------------------------------
 
+
 def _map(func, items):
     """func over items, concurrently when there is more than one; results in order; the first exception propagates."""
     items = list(items)
@@ -208,8 +235,10 @@ def _paged(api, action, params, set_name):
     total = first.get("TotalCount") or 0
     step = len(items)  # the page size the API actually used
     if step and total > step:
+
         def page(offset):
             return api.call(action, dict(params, Offset=offset, Limit=MAX_IDS_PER_CALL), resend_safe=True).get(set_name) or ()
+
         for entries in _map(page, range(step, total, step)):
             items.extend(entries)
     return items
@@ -282,8 +311,7 @@ def find_instances(api: CvmApi, instance_ids: Iterable[str] | None = None, filte
     if instance_ids is not None:
         instance_ids = unique(instance_ids)
         _check_ids(instance_ids, INSTANCE)
-        pages = _map(lambda batch: _paged(api, "DescribeInstances", {"InstanceIds": list(batch)}, "InstanceSet"),
-                     chunked(instance_ids))
+        pages = _map(lambda batch: _paged(api, "DescribeInstances", {"InstanceIds": list(batch)}, "InstanceSet"), chunked(instance_ids))
         found = [item for page in pages for item in page]
     elif filters is not None:
         found = _paged(api, "DescribeInstances", {"Filters": filters_to_api(filters)}, "InstanceSet")
@@ -311,7 +339,6 @@ def instance_pages(api: CvmApi, filters: Mapping[str, Any] | None = None) -> Ite
             return
 
 
-def find_instance_views(api: CvmApi, instance_ids: Iterable[str] | None = None,
-                        filters: Mapping[str, Any] | None = None) -> dict[str, InstanceView]:
+def find_instance_views(api: CvmApi, instance_ids: Iterable[str] | None = None, filters: Mapping[str, Any] | None = None) -> dict[str, InstanceView]:
     """Like find_instances, as {instance_id: InstanceView}."""
     return {item["InstanceId"]: InstanceView(item) for item in find_instances(api, instance_ids, filters)}

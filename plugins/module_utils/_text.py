@@ -27,7 +27,7 @@ TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 def _escape(match: re.Match) -> str:
     code = ord(match.group(0))
-    return "\\x%02x" % code if code <= 0xff else "\\u%04x" % code
+    return "\\x%02x" % code if code <= 0xFF else "\\u%04x" % code
 
 
 def printable(text: Any) -> str:

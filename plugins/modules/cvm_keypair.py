@@ -259,7 +259,7 @@ from ansible_collections.tencentcloud.cvm.plugins.module_utils._client import se
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _ids as ids
 from ansible_collections.tencentcloud.cvm.plugins.module_utils import _key_pairs as key_pairs
 
-MAX_PROJECT_ID = 2 ** 63 - 1  # the API's Integer is 64 bits
+MAX_PROJECT_ID = 2**63 - 1  # the API's Integer is 64 bits
 
 
 def argument_spec():
@@ -284,8 +284,10 @@ def public_key_errors(public_key):
     if len(text.splitlines()) > 1:
         return ["public_key holds %d lines: give exactly one OpenSSH public key line." % len(text.splitlines())]
     if key_pairs.parse_public_key(text) is None:
-        return ["public_key is not an OpenSSH public key line ('<type> <base64 blob> [comment]', like the contents of ~/.ssh/id_ed25519.pub); "
-                "it starts with %r." % text[:24]]
+        return [
+            "public_key is not an OpenSSH public key line ('<type> <base64 blob> [comment]', like the contents of ~/.ssh/id_ed25519.pub); "
+            "it starts with %r." % text[:24]
+        ]
     return []
 
 
@@ -296,8 +298,10 @@ def validation_errors(params):
         errors += public_key_errors(params["public_key"])
     if params["state"] == "present":
         if params["private_key_path"] and params["public_key"] is not None:
-            errors.append("private_key_path only applies when Tencent Cloud creates the key pair; with public_key you hold the private key "
-                          "already. Remove one of the two.")
+            errors.append(
+                "private_key_path only applies when Tencent Cloud creates the key pair; with public_key you hold the private key "
+                "already. Remove one of the two."
+            )
         if params["force"] or params["force_stop"]:
             errors.append("force and force_stop only apply to state=absent: remove them.")
     else:
@@ -306,8 +310,9 @@ def validation_errors(params):
         if params["force_stop"] and not params["force"]:
             errors.append("force_stop only applies with force=true (unbinding before deleting): set force: true, or remove force_stop.")
     if not 0 <= params["project_id"] <= MAX_PROJECT_ID:
-        errors.append("project_id must be 0 (the default project) or a positive project ID (at most %d), got %s."
-                      % (MAX_PROJECT_ID, ids.shown(params["project_id"])))
+        errors.append(
+            "project_id must be 0 (the default project) or a positive project ID (at most %d), got %s." % (MAX_PROJECT_ID, ids.shown(params["project_id"]))
+        )
     if params["private_key_path"] and "\0" in params["private_key_path"]:
         errors.append("private_key_path holds a NUL character, which no file name can: give a plain path.")
     elif params["private_key_path"] and params["state"] == "present":
@@ -325,8 +330,10 @@ PENDING_SUFFIX = ".pending"  # the marker next to private_key_path while a creat
 def private_key_path_text_problem(path):
     """Why `path` cannot name a file, from its text alone (no file system access), or None."""
     if path.endswith(("/", os.sep)) or os.path.basename(path) in ("", ".", ".."):
-        return ("private_key_path %s names a directory, not a file: give the path of the file to create, like %s."
-                % (path, os.path.join(path.rstrip("/" + os.sep) or "secrets", "key.pem")))
+        return "private_key_path %s names a directory, not a file: give the path of the file to create, like %s." % (
+            path,
+            os.path.join(path.rstrip("/" + os.sep) or "secrets", "key.pem"),
+        )
     return None
 
 
@@ -348,7 +355,10 @@ def private_key_path_problem(path):
     target = os.path.abspath(path)
     if len(os.fsencode(target)) >= DEFAULT_PATH_MAX:
         return "private_key_path %s is %d bytes long; paths are limited to %d bytes: choose a shorter path." % (
-            path[:60] + "...", len(os.fsencode(target)), DEFAULT_PATH_MAX - 1)
+            path[:60] + "...",
+            len(os.fsencode(target)),
+            DEFAULT_PATH_MAX - 1,
+        )
     directory = existing = os.path.dirname(target)
     missing = [os.path.basename(target)]
     while not os.path.isdir(existing):  # the module creates the missing part (make_key_directory)
@@ -360,8 +370,10 @@ def private_key_path_problem(path):
     missing[0] += PENDING_SUFFIX  # the pending marker's name is the longest one made there
     for name in missing:
         if len(os.fsencode(name)) > name_max:
-            return ("private_key_path %s holds the name %s... of %d bytes; the file system allows at most %d bytes (NAME_MAX) in one name: "
-                    "choose a shorter name." % (path[:60] + ("..." if len(path) > 60 else ""), name[:20], len(os.fsencode(name)), name_max))
+            return (
+                "private_key_path %s holds the name %s... of %d bytes; the file system allows at most %d bytes (NAME_MAX) in one name: "
+                "choose a shorter name." % (path[:60] + ("..." if len(path) > 60 else ""), name[:20], len(os.fsencode(name)), name_max)
+            )
     if not os.access(existing, os.W_OK | os.X_OK):
         if existing == directory:
             return "The directory %s of private_key_path is not writable by this user." % existing
@@ -395,8 +407,9 @@ def write_private_key(path, content):
 def diff_view(key_pair):
     if not key_pair:
         return {}
-    return dict(name=key_pair["key_name"], key_id=key_pair["key_id"], fingerprint=key_pair["fingerprint"],
-                associated_instance_ids=key_pair["associated_instance_ids"])
+    return dict(
+        name=key_pair["key_name"], key_id=key_pair["key_id"], fingerprint=key_pair["fingerprint"], associated_instance_ids=key_pair["associated_instance_ids"]
+    )
 
 
 class PrivateKeyFile:
@@ -416,8 +429,7 @@ class PrivateKeyFile:
             fd = os.open(self.marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         except OSError as exc:
             if exc.errno == errno.EEXIST:
-                return ("%s exists: another run is creating this key pair's private key file now. Let it finish, then run again."
-                        % self.marker)
+                return "%s exists: another run is creating this key pair's private key file now. Let it finish, then run again." % self.marker
             return "Could not write the marker %s next to private_key_path: %s." % (self.marker, exc.strerror or exc)
         try:
             os.write(fd, b"CreateKeyPair sent; the private key is not stored yet\n")
@@ -464,9 +476,16 @@ class KeyPair:
     def goal(self):
         params = self.module.params
         path = params["private_key_path"]
-        return key_pairs.KeyPairGoal(params["name"], state=params["state"], public_key=params["public_key"], project_id=params["project_id"],
-                                     private_key_store=PrivateKeyFile(path) if path else None, force=params["force"],
-                                     force_stop=params["force_stop"], wait_timeout=params["wait_timeout"])
+        return key_pairs.KeyPairGoal(
+            params["name"],
+            state=params["state"],
+            public_key=params["public_key"],
+            project_id=params["project_id"],
+            private_key_store=PrivateKeyFile(path) if path else None,
+            force=params["force"],
+            force_stop=params["force_stop"],
+            wait_timeout=params["wait_timeout"],
+        )
 
     def report(self, outcome):
         """The result from the outcome; a failure the outcome holds raises ModuleFailure with that result."""

@@ -377,10 +377,17 @@ class KeyPairAssociation:
         key_names = ids.unique(params["key_names"] or [])
         if key_names:
             key_ids = ids.unique(key_ids + self.resolve_key_names(key_names))
-        return key_changes.BindingGoal(key_ids, instance_ids=ids.unique(params["instance_ids"] or []),
-                                       instance_filters=params["instance_filters"], state=params["state"], exclusive=params["exclusive"],
-                                       bind_full_sets=bool(params.get("bind_full_sets")), force_stop=params["force_stop"],
-                                       wait=params["wait"], wait_timeout=params["wait_timeout"])
+        return key_changes.BindingGoal(
+            key_ids,
+            instance_ids=ids.unique(params["instance_ids"] or []),
+            instance_filters=params["instance_filters"],
+            state=params["state"],
+            exclusive=params["exclusive"],
+            bind_full_sets=bool(params.get("bind_full_sets")),
+            force_stop=params["force_stop"],
+            wait=params["wait"],
+            wait_timeout=params["wait_timeout"],
+        )
 
     def resolve_key_names(self, names):
         try:
@@ -399,8 +406,10 @@ class KeyPairAssociation:
         result["request_ids"] = list(outcome.request_ids)
         changed_ids = outcome.changed_ids()
         if outcome.plans or outcome.failure is None:
-            instances = [dict(instance_id=i, key_ids=outcome.keys_after(i), previous_key_ids=list(outcome.plans[i].before),
-                              changed=i in changed_ids) for i in sorted(outcome.plans)]
+            instances = [
+                dict(instance_id=i, key_ids=outcome.keys_after(i), previous_key_ids=list(outcome.plans[i].before), changed=i in changed_ids)
+                for i in sorted(outcome.plans)
+            ]
             result["instances"] = instances
             # An accepted write changed something (a force-stop restarts machines even if an operation then fails).
             result["changed"] = bool(changed_ids or outcome.written)
@@ -413,19 +422,16 @@ class KeyPairAssociation:
         if failure is None:
             return result
         if failure.kind == key_changes.WRITE_FAILED:
-            self.module.fail_api(failure.error, "change the key pairs (%d instances were changed before the failure)" % len(changed_ids),
-                                 **failure.extra)
+            self.module.fail_api(failure.error, "change the key pairs (%d instances were changed before the failure)" % len(changed_ids), **failure.extra)
         if failure.error is not None:
             self.module.fail_api(failure.error, failure.attempting, **failure.extra)
         if failure.kind == key_changes.OPERATIONS:
-            self.module.fail(failure.message + " Changed: %s. Run again to retry the rest." % (", ".join(sorted(changed_ids)) or "none"),
-                             **failure.extra)
+            self.module.fail(failure.message + " Changed: %s. Run again to retry the rest." % (", ".join(sorted(changed_ids)) or "none"), **failure.extra)
         return self.module.fail(failure.message, **failure.extra)
 
 
 def main():
-    module = TencentCloudModule(argument_spec(), supports_check_mode=True,
-                                required_one_of=[("instance_ids", "instance_filters"), ("key_ids", "key_names")])
+    module = TencentCloudModule(argument_spec(), supports_check_mode=True, required_one_of=[("instance_ids", "instance_filters"), ("key_ids", "key_names")])
     module.finish(lambda: KeyPairAssociation(module).run(), validation_errors(module.params))
 
 

@@ -13,18 +13,18 @@ May import: the standard library only.
 from __future__ import annotations
 
 # The changes an event can name, in the order they are listed in it.
-APPEARED = "appeared"    # not seen by the previous poll (after the first)
-EXISTING = "existing"    # seen by the first poll, reported because start_with asks for it
-STATE = "state"          # InstanceState differs from the previous poll
-KEYS = "keys"            # LoginSettings.KeyIds differs from the previous poll
-POLICY = "policy"        # the key set is off policy, and was not (or differently) so before
-GONE = "gone"            # seen by the previous poll, absent from a whole poll (terminated)
+APPEARED = "appeared"  # not seen by the previous poll (after the first)
+EXISTING = "existing"  # seen by the first poll, reported because start_with asks for it
+STATE = "state"  # InstanceState differs from the previous poll
+KEYS = "keys"  # LoginSettings.KeyIds differs from the previous poll
+POLICY = "policy"  # the key set is off policy, and was not (or differently) so before
+GONE = "gone"  # seen by the previous poll, absent from a whole poll (terminated)
 CHANGE_ORDER = (APPEARED, EXISTING, STATE, KEYS, POLICY, GONE)
 
 # What start_with may say the first poll reports (besides remembering everything).
-START_CHANGES = "changes"        # nothing: only what changes afterwards
+START_CHANGES = "changes"  # nothing: only what changes afterwards
 START_VIOLATIONS = "violations"  # the instances whose keys are off policy
-START_ALL = "all"                # every instance
+START_ALL = "all"  # every instance
 START_CHOICES = (START_CHANGES, START_VIOLATIONS, START_ALL)
 
 # The API can change keys only of a Linux instance that is running or stopped; in any other state (launching, stopping,
@@ -50,8 +50,9 @@ class WatchedInstance:
     def from_api(cls, raw, region):
         login = raw.get("LoginSettings") or {}
         tags = ((tag.get("Key"), tag.get("Value")) for tag in raw.get("Tags") or ())
-        return cls(raw["InstanceId"], region, raw.get("InstanceState") or "", login.get("KeyIds") or (), tags,
-                   raw.get("InstanceName") or "", raw.get("OsName") or "")
+        return cls(
+            raw["InstanceId"], region, raw.get("InstanceState") or "", login.get("KeyIds") or (), tags, raw.get("InstanceName") or "", raw.get("OsName") or ""
+        )
 
     @property
     def is_windows(self):
@@ -97,18 +98,20 @@ class KeyPolicy:
 
 def instance_event(record, changes, previous=None, policy=None):
     """The event for one instance: {"cvm_instance": {...}} (documented in the event source)."""
-    return {"cvm_instance": {
-        "instance_id": record.instance_id,
-        "region": record.region,
-        "instance_name": record.name,
-        "state": record.state,
-        "key_ids": list(record.key_ids),
-        "tags": dict(record.tags),
-        "os_name": record.os_name,
-        "changes": [change for change in CHANGE_ORDER if change in changes],
-        "previous": None if previous is None else {"state": previous.state, "key_ids": list(previous.key_ids)},
-        "policy": policy,
-    }}
+    return {
+        "cvm_instance": {
+            "instance_id": record.instance_id,
+            "region": record.region,
+            "instance_name": record.name,
+            "state": record.state,
+            "key_ids": list(record.key_ids),
+            "tags": dict(record.tags),
+            "os_name": record.os_name,
+            "changes": [change for change in CHANGE_ORDER if change in changes],
+            "previous": None if previous is None else {"state": previous.state, "key_ids": list(previous.key_ids)},
+            "policy": policy,
+        }
+    }
 
 
 class RegionTracker:

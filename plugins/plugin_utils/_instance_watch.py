@@ -96,8 +96,10 @@ def _validation_message(error, spec, args):
         import difflib  # only on this error path
 
         known = sorted(spec)
-        hints = ["%r (did you mean %r?)" % (name, guess[0]) if guess else repr(name)
-                 for name, guess in ((name, difflib.get_close_matches(name, known, n=1)) for name in sorted(set(map(str, args)) - set(spec)))]
+        hints = [
+            "%r (did you mean %r?)" % (name, guess[0]) if guess else repr(name)
+            for name, guess in ((name, difflib.get_close_matches(name, known, n=1)) for name in sorted(set(map(str, args)) - set(spec)))
+        ]
         return "Unknown options of tencentcloud.cvm.cvm_instances: %s. Known options: %s." % (", ".join(hints), ", ".join(known))
     text = str(error.msg).strip()
     return text if text.endswith(".") else text + "."
@@ -117,18 +119,23 @@ def parse_arguments(args):
     if interval_problem:
         problems.append(interval_problem)
     if not 1 <= settings["read_rate"] <= MAX_READ_RATE:
-        problems.append("read_rate must be from 1 to %d (DescribeInstances' documented limit per region), got %r."
-                        % (MAX_READ_RATE, settings["read_rate"]))
+        problems.append("read_rate must be from 1 to %d (DescribeInstances' documented limit per region), got %r." % (MAX_READ_RATE, settings["read_rate"]))
     region = settings["region"] or _credentials.profile_region(settings["profile"])
     regions = settings["regions"] or ([region] if region else [])
     if not regions:
-        problems.append("regions is required: set the option regions (a list), or region or the environment variable "
-                        "TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
+        problems.append("regions is required: set the option regions (a list), or region or the environment variable TENCENTCLOUD_REGION, e.g. ap-guangzhou.")
     settings["regions"] = _lookup.unique(regions)
     try:
         for region in settings["regions"]:  # the clients' own checks, before any credential is looked up
-            _client.check_settings(region, settings["endpoint"], settings["request_timeout"], settings["api_deadline"],
-                                   settings["ca_bundle"], settings["rate_limit_url"], settings["rate_limit_ca_bundle"])
+            _client.check_settings(
+                region,
+                settings["endpoint"],
+                settings["request_timeout"],
+                settings["api_deadline"],
+                settings["ca_bundle"],
+                settings["rate_limit_url"],
+                settings["rate_limit_ca_bundle"],
+            )
     except _client.SettingsError as exc:
         problems.append(str(exc))
     if settings["filters"]:
@@ -147,8 +154,7 @@ def parse_arguments(args):
 def connect(settings, warn):
     """{region: CvmApi}, built as the modules build theirs; raises SourceArgumentError for unusable settings."""
     if not _client.HAS_SDK:
-        raise SourceArgumentError("The event source needs the Python packages %s: pip install them where ansible-rulebook runs."
-                                  % _client.SDK_REQUIREMENT)
+        raise SourceArgumentError("The event source needs the Python packages %s: pip install them where ansible-rulebook runs." % _client.SDK_REQUIREMENT)
     try:
         # One identity for every region: the chain's, or the role it assumes (renewed before it expires).
         return _credentials.build_clients(settings, settings["regions"], warn=warn)
@@ -186,7 +192,7 @@ def _defused(value, path, found):
 def safe_event(event):
     """The event with no template marker left in any string ({{ -> '{ {'); its one top-level payload gets `defused_fields`,
     the fields that held one (empty when none did), so a rule can tell."""
-    (kind, payload), = event.items()
+    ((kind, payload),) = event.items()
     found: list[str] = []
     payload = _defused(payload, "", found)
     payload["defused_fields"] = found
@@ -196,15 +202,27 @@ def safe_event(event):
 def error_event(region, error, retry_in):
     """{"cvm_instances_error": {...}}: a region's read failed; it is read again in retry_in seconds."""
     if isinstance(error, _client.CvmApiError):
-        return {"cvm_instances_error": {
-            "region": region.api.region, "code": error.code, "action": error.action, "request_id": error.request_id,
-            "message": error.describe("read the instances of region %s" % region.api.region, region.api.region, region.api.endpoint_url),
-            "retry_in": retry_in}}
+        return {
+            "cvm_instances_error": {
+                "region": region.api.region,
+                "code": error.code,
+                "action": error.action,
+                "request_id": error.request_id,
+                "message": error.describe("read the instances of region %s" % region.api.region, region.api.region, region.api.endpoint_url),
+                "retry_in": retry_in,
+            }
+        }
     # Not an API failure (a bug, an answer of an unexpected shape): named by its type only; its text could quote anything.
-    return {"cvm_instances_error": {
-        "region": region.api.region, "code": type(error).__name__, "action": "DescribeInstances", "request_id": None,
-        "message": "Failed to read the instances of region %s: %s (unexpected; the source goes on)." % (region.api.region, type(error).__name__),
-        "retry_in": retry_in}}
+    return {
+        "cvm_instances_error": {
+            "region": region.api.region,
+            "code": type(error).__name__,
+            "action": "DescribeInstances",
+            "request_id": None,
+            "message": "Failed to read the instances of region %s: %s (unexpected; the source goes on)." % (region.api.region, type(error).__name__),
+            "retry_in": retry_in,
+        }
+    }
 
 
 class RegionWatch:
@@ -225,8 +243,7 @@ class RegionWatch:
         allowed = self.settings["allowed_keys"]
         allowed_ids, allowed_names = _split_keys(allowed)
         names = _lookup.resolve_key_names(self.api, required_names + allowed_names) if required_names or allowed_names else {}
-        return KeyPolicy(required_ids + [names[n] for n in required_names],
-                         None if allowed is None else allowed_ids + [names[n] for n in allowed_names])
+        return KeyPolicy(required_ids + [names[n] for n in required_names], None if allowed is None else allowed_ids + [names[n] for n in allowed_names])
 
     def read(self):
         """(every WatchedInstance of the region, whether the read was whole): page by page, never more than one page held."""
@@ -267,8 +284,7 @@ class RegionWatch:
             return [event]
         self.failures = 0
         self.next_at = started + self.settings["interval"]
-        log.info("region %s: %d instances%s, %d events", self.api.region, len(records), "" if complete else " (the fleet changed while read)",
-                 len(events))
+        log.info("region %s: %d instances%s, %d events", self.api.region, len(records), "" if complete else " (the fleet changed while read)", len(events))
         return events
 
 

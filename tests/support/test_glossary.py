@@ -63,8 +63,7 @@ def findings(names, texts):
 
 
 def test_the_matcher_finds_a_retired_name_only_as_a_whole():
-    texts = [("a.py", "goal = Goal(key_ids)\nplan.needs_change\nbind_full_sets=True\nBindingGoal(x)\n"),
-             ("b.md", "send `full_sets` and p.changes\n")]
+    texts = [("a.py", "goal = Goal(key_ids)\nplan.needs_change\nbind_full_sets=True\nBindingGoal(x)\n"), ("b.md", "send `full_sets` and p.changes\n")]
     assert findings(["Goal", "full_sets", "p.changes", "(or keep it), then"], texts) == ["a.py:1: Goal", "b.md:1: full_sets", "b.md:1: p.changes"]
 
 

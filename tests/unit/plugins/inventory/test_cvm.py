@@ -205,6 +205,7 @@ def built(monkeypatch):
     def make_api(credential, region, **kwargs):
         made.append(dict(kwargs, region=region))
         return InMemoryCvm([], region=region)
+
     monkeypatch.setattr(cvm._client, "CvmApi", make_api)
     monkeypatch.setattr(cvm._credentials, "connect", lambda *args, **kwargs: object())
     return made
@@ -216,8 +217,15 @@ def parse(tmp_path, config):
     inventory_loader.get("tencentcloud.cvm.cvm").parse(InventoryData(), DataLoader(), str(path), cache=False)
 
 
-EMPTY_IN_AWX = ("TENCENTCLOUD_API_DEADLINE", "TENCENTCLOUD_ROLE_DURATION", "TENCENTCLOUD_CA_BUNDLE", "TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE",
-                "TENCENTCLOUD_ALLOW_INSECURE_HTTP", "TENCENTCLOUD_ENDPOINT", "TENCENTCLOUD_RATE_LIMIT_URL")
+EMPTY_IN_AWX = (
+    "TENCENTCLOUD_API_DEADLINE",
+    "TENCENTCLOUD_ROLE_DURATION",
+    "TENCENTCLOUD_CA_BUNDLE",
+    "TENCENTCLOUD_RATE_LIMIT_CA_BUNDLE",
+    "TENCENTCLOUD_ALLOW_INSECURE_HTTP",
+    "TENCENTCLOUD_ENDPOINT",
+    "TENCENTCLOUD_RATE_LIMIT_URL",
+)
 
 
 def test_empty_variables_mean_the_defaults_and_the_controller_environment_is_untouched(built, monkeypatch, tmp_path):
@@ -228,9 +236,19 @@ def test_empty_variables_mean_the_defaults_and_the_controller_environment_is_unt
     before = dict(os.environ)
     parse(tmp_path, "regions: [ap-guangzhou]\n")
     assert dict(os.environ) == before
-    assert [{k: v for k, v in settings.items() if k != "warn"} for settings in built] == [{
-        "region": "ap-guangzhou", "endpoint": None, "request_timeout": 30, "api_deadline": 60, "ca_bundle": None,
-        "allow_insecure_http": False, "rate_limit_url": None, "rate_limit_password": None, "rate_limit_ca_bundle": None}]
+    assert [{k: v for k, v in settings.items() if k != "warn"} for settings in built] == [
+        {
+            "region": "ap-guangzhou",
+            "endpoint": None,
+            "request_timeout": 30,
+            "api_deadline": 60,
+            "ca_bundle": None,
+            "allow_insecure_http": False,
+            "rate_limit_url": None,
+            "rate_limit_password": None,
+            "rate_limit_ca_bundle": None,
+        }
+    ]
 
 
 def test_variables_are_used_and_the_file_comes_first(built, monkeypatch, tmp_path):

@@ -18,13 +18,15 @@ def start():
     TencentCloudModule({"wait_timeout": {"type": "int", "default": 300}}).finish(lambda: {"changed": False})
 
 
-@pytest.mark.parametrize("args, environment, message", [
-    (dict(ARGS, wait_timeout="Infinity"), {}, "wait_timeout must be a whole number of seconds from 1 to 86400 (one day), got 'Infinity'."),
-    (dict(ARGS, request_timeout="1e999999999"), {},
-     "request_timeout must be a whole number of seconds from 1 to 86400 (one day), got '1e999999999'."),
-    (ARGS, {"TENCENTCLOUD_API_DEADLINE": "-Infinity"}, "api_deadline must be a whole number of seconds from 1 to 86400 (one day), got '-Infinity'."),
-    (ARGS, {"TENCENTCLOUD_ROLE_DURATION": "NaN"}, "role_duration must be a whole number, got 'NaN'."),
-])
+@pytest.mark.parametrize(
+    "args, environment, message",
+    [
+        (dict(ARGS, wait_timeout="Infinity"), {}, "wait_timeout must be a whole number of seconds from 1 to 86400 (one day), got 'Infinity'."),
+        (dict(ARGS, request_timeout="1e999999999"), {}, "request_timeout must be a whole number of seconds from 1 to 86400 (one day), got '1e999999999'."),
+        (ARGS, {"TENCENTCLOUD_API_DEADLINE": "-Infinity"}, "api_deadline must be a whole number of seconds from 1 to 86400 (one day), got '-Infinity'."),
+        (ARGS, {"TENCENTCLOUD_ROLE_DURATION": "NaN"}, "role_duration must be a whole number, got 'NaN'."),
+    ],
+)
 def test_refused_by_name_through_finish(run_module, monkeypatch, args, environment, message):
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -33,13 +35,16 @@ def test_refused_by_name_through_finish(run_module, monkeypatch, args, environme
     assert result["changed"] is False
 
 
-@pytest.mark.parametrize("given, environment, found", [
-    ({"api_deadline": "60"}, {}, {}),
-    ({"api_deadline": 60}, {"TENCENTCLOUD_API_DEADLINE": "Infinity"}, {}),  # given: the environment is not read
-    ({}, {"TENCENTCLOUD_API_DEADLINE": ""}, {}),  # empty: not set
-    ({}, {"TENCENTCLOUD_API_DEADLINE": "1e31"}, {"api_deadline": "1e31"}),
-    ({"secret_id": "Infinity"}, {}, {}),  # not a number option
-])
+@pytest.mark.parametrize(
+    "given, environment, found",
+    [
+        ({"api_deadline": "60"}, {}, {}),
+        ({"api_deadline": 60}, {"TENCENTCLOUD_API_DEADLINE": "Infinity"}, {}),  # given: the environment is not read
+        ({}, {"TENCENTCLOUD_API_DEADLINE": ""}, {}),  # empty: not set
+        ({}, {"TENCENTCLOUD_API_DEADLINE": "1e31"}, {"api_deadline": "1e31"}),
+        ({"secret_id": "Infinity"}, {}, {}),  # not a number option
+    ],
+)
 def test_unconvertible_numbers(monkeypatch, given, environment, found):
     monkeypatch.delenv("TENCENTCLOUD_API_DEADLINE", raising=False)
     for name, value in environment.items():

@@ -35,8 +35,7 @@ def parsed(path):
 
 def client_constructions(tree):
     """Line numbers of calls to CvmApi (as a name or an attribute, like _client.CvmApi)."""
-    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
-            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "CvmApi"]
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "CvmApi"]
 
 
 ENVIRON_WRITES = ("pop", "popitem", "clear", "update", "setdefault", "__setitem__", "__delitem__")
@@ -52,8 +51,9 @@ def _writes_environ(node):
         targets = node.targets if not isinstance(node, ast.AugAssign) else [node.target]
         return any(isinstance(target, ast.Subscript) and _is_environ(target.value) for target in targets)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return ((_is_environ(node.func.value) and node.func.attr in ENVIRON_WRITES)
-                or (getattr(node.func.value, "id", None) == "os" and node.func.attr in ("putenv", "unsetenv")))
+        return (_is_environ(node.func.value) and node.func.attr in ENVIRON_WRITES) or (
+            getattr(node.func.value, "id", None) == "os" and node.func.attr in ("putenv", "unsetenv")
+        )
     return False
 
 
@@ -67,7 +67,8 @@ def imports_base(tree):
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             if (node.module or "").endswith("module_utils._base") or (
-                    (node.module or "").endswith("module_utils") and any(alias.name == "_base" for alias in node.names)):
+                (node.module or "").endswith("module_utils") and any(alias.name == "_base" for alias in node.names)
+            ):
                 return True
         elif isinstance(node, ast.Import) and any(alias.name.endswith("module_utils._base") for alias in node.names):
             return True
@@ -84,6 +85,7 @@ def exits_outside(tree, allowed="finish"):
             if isinstance(child, ast.Call) and getattr(child.func, "attr", None) in ("exit_json", "fail_json") and function != allowed:
                 found.append((function, child.lineno))
             visit(child, inner)
+
     visit(tree, None)
     return found
 
@@ -103,8 +105,10 @@ def test_no_plugin_changes_the_environment():
 
 
 def test_the_environment_finder_sees_every_form():
-    sample = ("import os\nos.environ['A'] = '1'\ndel os.environ['B']\nos.environ.pop('C', None)\nos.putenv('D', '')\n"
-              "os.environ.update(E='1')\nx = os.environ.get('F')\nos.environ['G'] += 'x'\n")
+    sample = (
+        "import os\nos.environ['A'] = '1'\ndel os.environ['B']\nos.environ.pop('C', None)\nos.putenv('D', '')\n"
+        "os.environ.update(E='1')\nx = os.environ.get('F')\nos.environ['G'] += 'x'\n"
+    )
     assert environment_changes(ast.parse(sample)) == [2, 3, 4, 5, 6, 8]
 
 
@@ -116,8 +120,12 @@ def test_base_is_for_modules():
 
 def test_the_base_import_finder_sees_every_form():
     package = "ansible_collections.tencentcloud.cvm.plugins.module_utils"
-    for text in ("from %s import _base" % package, "from %s._base import TencentCloudModule" % package, "import %s._base" % package,
-                 "from ..module_utils import _base"):
+    for text in (
+        "from %s import _base" % package,
+        "from %s._base import TencentCloudModule" % package,
+        "import %s._base" % package,
+        "from ..module_utils import _base",
+    ):
         assert imports_base(ast.parse(text)), text
     assert not imports_base(ast.parse("from %s import _client" % package))
 
@@ -129,8 +137,7 @@ def test_finish_is_the_one_exit():
 
 
 def test_the_exit_finder_sees_an_exit_elsewhere():
-    sample = ("class M:\n    def finish(self):\n        self.module.exit_json(changed=False)\n"
-              "    def fail(self, msg):\n        self.module.fail_json(msg=msg)\n")
+    sample = "class M:\n    def finish(self):\n        self.module.exit_json(changed=False)\n    def fail(self, msg):\n        self.module.fail_json(msg=msg)\n"
     assert exits_outside(ast.parse(sample)) == [("fail", 5)]
 
 
