@@ -16,7 +16,7 @@ description:
   - Each login uses no ssh configuration file (C(-F /dev/null)), only that key (C(IdentitiesOnly), C(IdentityAgent=none)), public
     key authentication only, no shared connection (C(ControlMaster=no), C(ControlPath=none)) and C(BatchMode). With Ansible's
     C(host_key_checking) off, unknown host keys are accepted as Ansible's ssh connection does.
-  - Every address is checked first (the filter C(tencentcloud.cvm.login_address)): only an IP address inside O(allowed_networks)
+  - Every address is checked first with the filter C(tencentcloud.cvm.login_address). Only an IP address inside O(allowed_networks)
     is connected to; any other target fails with the reason and is never contacted.
   - Runs on the controller (an action plugin); the role C(tencentcloud.cvm.key_rotation) uses it to prove a new key before it
     unbinds the retired ones. It changes nothing.
@@ -30,8 +30,11 @@ attributes:
     support: none
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   platform:
-    support: full
     platforms: posix
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes

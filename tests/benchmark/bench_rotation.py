@@ -137,7 +137,7 @@ def check_rotated(emu, size):
         raise RuntimeError("%d of %d instances not rotated, e.g. %s" % (len(wrong), size, wrong[:3]))
 
 
-def measure(size, latency, work, colls):
+def measure(size, latency, work, colls, cases, done):
     old_path, old_public = new_key(work / "old_key")
     del old_path
     key_path, new_public = new_key(work / "new_key.pem")
@@ -146,7 +146,7 @@ def measure(size, latency, work, colls):
         env = ansible_environment(work, colls, emulator=emu, ANSIBLE_FORKS="20")
         state = fleet(size, old_public, new_public)
         ids = [i["InstanceId"] for i in state["instances"]]
-        for label, mode, batch_size in CASES:
+        for label, mode, batch_size in [case for case in CASES if case[0] in cases]:
             emu.load_state(state)
             role_seconds = role(emu, env, work, mode, batch_size, key_path, new_public)
             check_rotated(emu, size)
@@ -156,6 +156,7 @@ def measure(size, latency, work, colls):
             row = {"size": size, "case": label, "role": role_seconds, "direct": direct_seconds, "ratio": role_seconds / direct_seconds}
             log("%5d instances, %-16s role %7.1f s, direct %7.1f s, ratio %.2fx" % (size, label, role_seconds, direct_seconds, row["ratio"]))
             rows.append(row)
+            done(row)
     return rows
 
 
@@ -194,6 +195,8 @@ def main():
     parser.add_argument("--sizes", default="100,1000", help="fleet sizes, comma-separated (default 100,1000)")
     parser.add_argument("--latency", type=float, default=0.5, help="the emulator's operation latency in seconds (default 0.5)")
     parser.add_argument("--out", default="bench-results", help="where results.md, results.json and chart.png go")
+    parser.add_argument("--cases", default=",".join(case[0] for case in CASES),
+                        help="which cases, comma-separated (default: %s)" % ", ".join(case[0] for case in CASES))
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -203,8 +206,8 @@ def main():
         for size in [int(s) for s in args.sizes.split(",") if s]:
             work = Path(tmp) / ("size-%d" % size)
             work.mkdir()
-            rows += measure(size, args.latency, work, colls)
-            write_results(rows, out, args.latency)
+            # Written after each case: a long run that is stopped keeps what it measured.
+            measure(size, args.latency, work, colls, args.cases.split(","), lambda row: (rows.append(row), write_results(rows, out, args.latency)))
     print((out / "results.md").read_text())
 
 
