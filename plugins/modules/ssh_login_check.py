@@ -83,18 +83,24 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Check that the new key logs in to the web servers
+- name: Read the production web servers
+  tencentcloud.cvm.cvm_keypair_association_info:
+    instance_filters:
+      tag:env: prod
+      tag:role: web
+  register: web
+
+- name: Check that the new key logs in to each of them (at their private IP, else their public IP)
   tencentcloud.cvm.ssh_login_check:
-    targets:
-      ins-1e4r6y8i: 10.0.3.11
-      ins-2e4r6y8i: 10.0.3.12
+    targets: "{{ dict(web.instances | map(attribute='instance_id') | zip(web.instances)) }}"
     private_key_path: ~/.ssh/new_key
     user: root
     ssh_extra_args: -o UserKnownHostsFile=~/.ssh/known_hosts_fleet
     allowed_networks: [10.0.0.0/8]
+    parallel: 50
   register: logins
 
-- name: Show the hosts the key did not open
+- name: Show the instances the key did not open, and why
   ansible.builtin.debug:
     var: logins.failures
 """

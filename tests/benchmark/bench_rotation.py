@@ -30,10 +30,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
-from collection_path import collections_path  # pylint: disable=import-error
-from harness import EmulatorProcess  # pylint: disable=import-error
-from ssh_client import LOGIN_USER, new_key  # pylint: disable=import-error
+try:  # --chart needs none of these (matplotlib may live in another environment than ansible)
+    from ansible_env import BIN, ansible_environment  # pylint: disable=import-error
+    from collection_path import collections_path  # pylint: disable=import-error
+    from harness import EmulatorProcess  # pylint: disable=import-error
+    from ssh_client import LOGIN_USER, new_key  # pylint: disable=import-error
+except ImportError:
+    if "--chart" not in sys.argv:
+        raise
 
 OLD_KEY_ID = "skey-old00001"
 NEW_KEY_ID = "skey-new00001"
@@ -161,10 +165,14 @@ def measure(size, latency, work, colls, cases, done):
 
 
 def write_results(rows, out, latency):
+    (out / "results.json").write_text(json.dumps({"latency": latency, "rows": rows}, indent=1))
     lines = ["| instances | case | role (s) | direct (s) | ratio role / direct |", "|---|---|---|---|---|"]
     lines += ["| %d | %s | %.1f | %.1f | %.2fx |" % (r["size"], r["case"], r["role"], r["direct"], r["ratio"]) for r in rows]
     (out / "results.md").write_text("Operation latency %.1f s, emulator SSH mode.\n\n%s\n" % (latency, "\n".join(lines)))
-    (out / "results.json").write_text(json.dumps(rows, indent=1))
+    chart(rows, out / "chart.png")
+
+
+def chart(rows, path):
     try:
         import matplotlib  # pylint: disable=import-outside-toplevel
         matplotlib.use("Agg")
@@ -187,7 +195,7 @@ def write_results(rows, out, latency):
         axis.set_ylabel("seconds")
         axis.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
-    fig.savefig(out / "chart.png", dpi=90)
+    fig.savefig(path, dpi=90)
 
 
 def main():
@@ -197,8 +205,12 @@ def main():
     parser.add_argument("--out", default="bench-results", help="where results.md, results.json and chart.png go")
     parser.add_argument("--cases", default=",".join(case[0] for case in CASES),
                         help="which cases, comma-separated (default: %s)" % ", ".join(case[0] for case in CASES))
+    parser.add_argument("--chart", action="store_true", help="only draw OUT/chart.png from OUT/results.json")
     args = parser.parse_args()
     out = Path(args.out)
+    if args.chart:
+        chart(json.loads((out / "results.json").read_text())["rows"], out / "chart.png")
+        return
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-rotation-") as tmp:
