@@ -39,6 +39,9 @@ FIXED_OPTIONS = ("-F", "/dev/null", "-T", "-o", "ControlMaster=no", "-o", "Contr
                  "-o", "IdentityAgent=none", "-o", "PreferredAuthentications=publickey", "-o", "PasswordAuthentication=no",
                  "-o", "KbdInteractiveAuthentication=no", "-o", "BatchMode=yes", "-o", "ConnectionAttempts=1")
 RETRY_PAUSE = 1.0
+# `timeout` bounds when an attempt may start. One under way may run this much longer: on a busy controller or host a login
+# that is slow, not refused, must not count as failed; and ssh that hangs after the connection (no ConnectTimeout applies) ends.
+ATTEMPT_GRACE = 60
 REASON_LENGTH = 300
 
 
@@ -110,13 +113,12 @@ class ActionModule(ActionBase):
         tries = 0
         while True:
             tries += 1
-            left = max(deadline - time.monotonic(), 1.0)
+            cap = max(deadline - time.monotonic(), args["connect_timeout"]) + ATTEMPT_GRACE
             try:
                 # "--": the address can never be read as an option (it is an IP address already; this is the second fence).
-                proc = subprocess.run(command + ["--", address, "true"], stdin=subprocess.DEVNULL, capture_output=True,
-                                      timeout=left + args["connect_timeout"], check=False)
+                proc = subprocess.run(command + ["--", address, "true"], stdin=subprocess.DEVNULL, capture_output=True, timeout=cap, check=False)
             except subprocess.TimeoutExpired:
-                return False, "no answer within %d seconds" % args["timeout"], tries
+                return False, "no answer within %d seconds" % cap, tries
             if proc.returncode == 0:
                 return True, "", tries
             reason = printable(proc.stderr.decode("utf-8", "replace"))

@@ -62,7 +62,9 @@ options:
     type: str
     default: ""
   timeout:
-    description: Seconds to keep trying to log in to one target before it counts as failed.
+    description:
+      - Seconds to keep trying to log in to one target before it counts as failed. A new attempt starts only within this time;
+        one under way may take up to 60 seconds longer (a slow login is not a failed one), then it is ended.
     type: int
     default: 60
   connect_timeout:
