@@ -189,6 +189,8 @@ def chart(rows, path):
         axis.bar([p + 0.2 for p in positions], [r["direct"] for r in chosen], width=0.4, label="direct key changes")
         for position, row in zip(positions, chosen):
             axis.annotate("%.2fx" % row["ratio"], (position, max(row["role"], row["direct"])), ha="center", va="bottom")
+        axis.set_ylim(0, 1.15 * max(max(r["role"], r["direct"]) for r in chosen))  # room for the ratios
+        axis.set_xlim(-0.7, max(len(chosen), 3) - 0.3)  # bars of one width whatever the number of cases
         axis.set_xticks(list(positions))
         axis.set_xticklabels([r["case"] for r in chosen])
         axis.set_title("%d instances" % size)
