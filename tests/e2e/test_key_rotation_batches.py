@@ -153,5 +153,8 @@ def test_a_batch_failing_more_than_the_threshold_stops_the_rollout_and_later_bat
         for instance_id in IDS[2:]:
             assert report[instance_id]["reason"].startswith("not attempted: the rollout stopped after batch 1 of 3, where 1 of 2 logins "
                                                             "failed (more than the 49% key_rotation_max_fail_percentage allows)"), report
+        progress = re.findall(r"Key rotation batch (\d) of (\d): rotated (\d+),\s+failed (\d+) so far(; the rollout stopped)?", stdout)
+        # The halting batch's own line says so, and no later batch has one.
+        assert progress == [("1", "3", "1", "1", "; the rollout stopped")], stdout[-4000:]
         failure = [line for line in stdout.splitlines() if "did not complete on 5 instance(s)" in line]
         assert failure and "not attempted" in failure[0], stdout[-4000:]
