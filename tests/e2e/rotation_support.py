@@ -58,3 +58,9 @@ def address(emu, instance_id):
 
 def new_key_ids(emu):
     return [pair["KeyId"] for pair in emu.state()["key_pairs"] if pair["KeyName"] == "new_key"]
+
+
+def report_of(records):
+    """key_rotation_report as the role's last report step set it."""
+    built = [r for r in records if r["task"].endswith("Build the report, one entry per target")][-1]["result"]
+    return built["ansible_facts"]["key_rotation_report"]

@@ -27,6 +27,7 @@ from ansible_env import BIN  # pylint: disable=import-error
 from cvm_emulator import seed_instance  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
 from shared_constants import REPO  # pylint: disable=import-error
+from ssh_fleet import requires_sshd
 
 MODULES = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("*.py"))
 SEPARATOR = "# ---- another file ----"
@@ -156,8 +157,21 @@ def test_cvm_keypair_association_info_examples(examples_emulator, ansible_env, t
         assert seen.get("DisassociateInstancesKeyPairs") == 1 and "AssociateInstancesKeyPairs" not in seen, seen
 
 
+@requires_sshd
+def test_ssh_login_check_examples(ansible_env, tmp_path):
+    """In SSH mode every instance's private IP is a loopback address: outside the example's 10.0.0.0/8, so each is refused
+    before any login, and named."""
+    with EmulatorProcess(extra_args=["--ssh", "--operation-latency", "0.2"], state=examples_state()) as emu:
+        proc = run_module_examples("ssh_login_check", emu, ansible_env, tmp_path / "project")
+        shown = proc.stdout[proc.stdout.index('"logins.failures"'):]
+        for instance_id in ("ins-1e4r6y8i", "ins-3e56fg78", "ins-7h8j9k0l"):  # the production web servers
+            assert '"%s": "no address to log in to (127.' % instance_id in shown, shown[:3000]
+        assert "is outside the allowed networks 10.0.0.0/8" in shown
+        assert "ins-2q3w4e5r" not in shown  # the database server was not selected
+
+
 def test_every_module_has_an_examples_test():
-    assert MODULES == ["cvm_keypair", "cvm_keypair_association", "cvm_keypair_association_info"]
+    assert MODULES == ["cvm_keypair", "cvm_keypair_association", "cvm_keypair_association_info", "ssh_login_check"]
 
 
 def inventory_example_files():

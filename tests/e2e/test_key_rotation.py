@@ -14,7 +14,7 @@ import re
 import pytest
 
 import rotation_support
-from rotation_support import API_PLAY, INVENTORY_PLAY, OLD_KEY_ID, address, fleet_ids, new_key_ids, role_vars
+from rotation_support import API_PLAY, INVENTORY_PLAY, OLD_KEY_ID, address, fleet_ids, new_key_ids, report_of, role_vars
 from ssh_client import login, new_key  # pylint: disable=import-error
 from ssh_fleet import requires_sshd, run_playbook, ssh_emulator, write_inventory
 
@@ -51,8 +51,7 @@ def test_rotates_a_fleet_of_24_with_batched_calls_and_a_second_run_changes_nothi
         assert {instance_id: emu.key_ids(instance_id) for instance_id in ids} == {instance_id: [new] for instance_id in ids}
         counts = emu.requests()["counts"]
         assert counts["AssociateInstancesKeyPairs"] == 1 and counts["DisassociateInstancesKeyPairs"] == 1, counts
-        built = [r for r in records if r["task"].endswith("Build the report, one entry per target")][-1]["result"]["results"][-1]
-        report = built["ansible_facts"]["key_rotation_report"]
+        report = report_of(records)
         assert [(e["instance_id"], e["rotated"]) for e in report] == [(i, True) for i in ids]
         for instance_id in (ids[0], ids[11], ids[-1]):
             assert login(address(emu, instance_id), tmp_path / "new_key.pem").ok
@@ -126,8 +125,7 @@ def test_instances_by_id_a_stopped_one_is_left_alone_and_reported(ansible_env, t
         assert rc == 0, stdout[-4000:] + stderr[-2000:]
         new = new_key_id(emu)
         assert [emu.key_ids(instance_id) for instance_id in ids] == [[new], [new], [OLD_KEY_ID]]
-        built = [r for r in records if r["task"].endswith("Build the report, one entry per target")][-1]["result"]["results"][-1]
-        report = {entry["instance_id"]: entry for entry in built["ansible_facts"]["key_rotation_report"]}
+        report = {entry["instance_id"]: entry for entry in report_of(records)}
         assert [report[i]["rotated"] for i in ids] == [True, True, False]
         assert "STOPPED" in report[ids[2]]["reason"]
         assert login(address(emu, ids[0]), tmp_path / "new_key.pem").ok and login(address(emu, ids[0]), old_file).refused

@@ -21,7 +21,7 @@ from ansible_env import BIN  # pylint: disable=import-error
 from e2e_support import read_results  # pylint: disable=import-error
 from harness import EmulatorProcess  # pylint: disable=import-error
 import rotation_support
-from rotation_support import API_PLAY, INVENTORY_PLAY, OLD_KEY_ID, SSH_EXTRA, address, new_key_ids, role_vars
+from rotation_support import API_PLAY, INVENTORY_PLAY, OLD_KEY_ID, SSH_EXTRA, address, new_key_ids, report_of, role_vars
 from ssh_client import login, new_key  # pylint: disable=import-error
 from ssh_fleet import requires_sshd, ssh_emulator, ssh_env, write_inventory
 
@@ -275,8 +275,7 @@ def test_check_mode_reports_the_bind_and_the_unbind_and_changes_nothing(key_pair
         assert rc == 0, stdout[-4000:] + stderr[-2000:]
         assert writes(emu) == []
         assert "logging in with the new key failed" not in stdout
-        report = [r for r in records if r["task"].endswith("Build the report, one entry per target")][-1]["result"]["results"][-1]
-        entries = report["ansible_facts"]["key_rotation_report"]
+        entries = report_of(records)
         assert [(e["instance_id"], e["rotated"]) for e in entries] == [("ins-t0000001", False), ("ins-t0000002", False)]
         for entry in entries:
             assert entry["reason"].startswith("check mode: a real run binds key pair new_key here and, once the new key logs in, "

@@ -172,3 +172,19 @@ def test_bad_reading_values_are_refused_and_change_nothing(emu):
         else:
             raise AssertionError("accepted %s" % patch)
     assert emu.config() == before
+
+
+def test_the_stop_log_counts_force_stopped_instances_and_the_most_down_at_once(emu, client):
+    """Two RUNNING instances force-stopped by one bind are down together; a second change after the first finished adds
+    stops but never raises the most down at once. A STOPPED instance's change stops nothing. Scheduled times, not polling."""
+    assert emu.stops() == {"force_stopped": 0, "max_stopped_at_once": 0, "stopped_now": []}
+    call(client, BIND, {"InstanceIds": ["ins-a1000001", "ins-a1000002"], "KeyIds": ["skey-k1000003"], "ForceStop": True})
+    assert emu.stops()["stopped_now"] == ["ins-a1000001", "ins-a1000002"]
+    emu.wait_idle()
+    call(client, UNBIND, {"InstanceIds": ["ins-a1000002"], "KeyIds": ["skey-k1000003"], "ForceStop": True})
+    emu.wait_idle()
+    call(client, BIND, {"InstanceIds": ["ins-a1000005"], "KeyIds": ["skey-k1000003"], "ForceStop": True})  # STOPPED: no stop
+    emu.wait_idle()
+    assert emu.stops() == {"force_stopped": 3, "max_stopped_at_once": 2, "stopped_now": []}
+    emu.load_state(emu.state())
+    assert emu.stops()["force_stopped"] == 0  # a state load starts a new count

@@ -369,6 +369,11 @@ class EmulatorProcess:  # pylint: disable=too-many-instance-attributes,too-many-
     def configure(self, **changes):
         return self.control("PATCH", "config", changes)
 
+    def stops(self):
+        """Instances force-stopped by key changes since the state was loaded: {"force_stopped", "max_stopped_at_once",
+        "stopped_now"} (GET /_emulator/stops)."""
+        return self.control("GET", "stops")
+
     def config(self):
         return self.control("GET", "config")
 

@@ -83,8 +83,8 @@ class EmulatedCvm(EmulatedCvmBase):
             def bind(instance=instance, failure=failure):
                 if not failure:
                     self.world.set_instance_keys(instance, key_ids if replace else instance.key_ids + key_ids, lag)
-            timeline, restart_after = self.key_change_timeline(instance, bind, force_stop)
-            self.schedule(instance, "AssociateInstancesKeyPairs", request.request_id, timeline, failure, restart_after)
+            timeline, restart_after, down = self.key_change_timeline(instance, bind, force_stop)
+            self.schedule(instance, "AssociateInstancesKeyPairs", request.request_id, timeline, failure, restart_after, down)
         return {}
 
     def disassociate_instances_key_pairs(self, request, params):
@@ -97,8 +97,8 @@ class EmulatedCvm(EmulatedCvmBase):
             def unbind(instance=instance, failure=failure):
                 if not failure:  # unbinding a key that is not bound is a successful no-op (unless strict_duplicates)
                     self.world.set_instance_keys(instance, [key_id for key_id in instance.key_ids if key_id not in key_ids], lag)
-            timeline, restart_after = self.key_change_timeline(instance, unbind, force_stop)
-            self.schedule(instance, "DisassociateInstancesKeyPairs", request.request_id, timeline, failure, restart_after)
+            timeline, restart_after, down = self.key_change_timeline(instance, unbind, force_stop)
+            self.schedule(instance, "DisassociateInstancesKeyPairs", request.request_id, timeline, failure, restart_after, down)
         return {}
 
     def start_instances(self, request, params):

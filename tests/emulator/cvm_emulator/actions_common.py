@@ -94,8 +94,10 @@ class EmulatedCvmBase:
 
     # -- operation timelines -----------------------------------------------------------------------------------------
 
-    def schedule(self, instance, action, request_id, timeline, failure, restart_after=None):
+    def schedule(self, instance, action, request_id, timeline, failure, restart_after=None, down=None):
         """Start an operation: show it as OPERATING, run the timeline [(fraction of latency, callable)], then finish it.
+
+        down: (from, to) fractions of the latency during which a force-stopped instance is down (the stop log counts it).
 
         restart_after: (fraction, timeline) of a StartInstances operation of its own (reading restart_as_own_operation):
         the first operation finishes at `fraction` of the latency, then the restart shows with a new RequestId.
@@ -133,7 +135,9 @@ class EmulatedCvmBase:
             steps += [(delay + fraction * latency, step) for fraction, step in restart_timeline]
             steps.append((delay + latency, finish_restart))
         steps.sort(key=lambda step: step[0])  # stable: steps due at the same time keep their order
-        self.world.start_operation(instance, steps)
+        started = self.world.start_operation(instance, steps)
+        if down is not None:
+            self.world.stops.record(instance.instance_id, started + delay + down[0] * latency, started + delay + down[1] * latency)
 
     def set_state(self, instance, state, stop_charging_mode=None):
         def step():
@@ -146,17 +150,18 @@ class EmulatedCvmBase:
     def key_change_timeline(self, instance, change, force_stop):
         """Stopped: change keys at the end. Running with ForceStop: STOPPING, STOPPED, keys, STARTING, RUNNING.
 
-        Returns (timeline, restart_after) for schedule(); with restart_as_own_operation the restart of a RUNNING
+        Returns (timeline, restart_after, down) for schedule(); with restart_as_own_operation the restart of a RUNNING
         instance is a StartInstances operation of its own, after the key change has finished (SUCCESS or FAILED).
+        down is when a force-stopped instance is down (None when it is not stopped by this change).
         """
         if instance.data["InstanceState"] == "RUNNING" and force_stop:
             if self.config.restart_as_own_operation:
                 stop = [(0.0, self.set_state(instance, "STOPPING")), (0.25, self.set_state(instance, "STOPPED")), (0.5, change)]
                 restart = [(0.7, self.set_state(instance, "STARTING")), (1.0, self.set_state(instance, "RUNNING"))]
-                return stop, (0.6, restart)
+                return stop, (0.6, restart), (0.0, 1.0)
             return [(0.0, self.set_state(instance, "STOPPING")), (1 / 3, self.set_state(instance, "STOPPED")),
-                    (2 / 3, change), (2 / 3, self.set_state(instance, "STARTING")), (1.0, self.set_state(instance, "RUNNING"))], None
-        return [(1.0, change)], None
+                    (2 / 3, change), (2 / 3, self.set_state(instance, "STARTING")), (1.0, self.set_state(instance, "RUNNING"))], None, (0.0, 1.0)
+        return [(1.0, change)], None, None
 
     def api_instance_view(self, instance):
         """What DescribeInstances shows; with null_operation_fields, LatestOperation* are null on an instance never operated

@@ -51,6 +51,7 @@ class Emulator(ApiService):
             ("GET", "key_pairs"): self.control_get_key_pair,
             ("GET", "operations"): lambda *_: (200, {"operating": self.world.operating_instance_ids(), "held": self.world.clock.held}),
             ("GET", "requests"): self.control_get_requests,
+            ("GET", "stops"): lambda *_: (200, self.world.stops.document(self.world.clock.now())),
             ("GET", "faults"): lambda *_: (200, {"struck": dict(self.draws.struck)}),
             ("DELETE", "requests"): self.control_clear_requests,
             ("GET", "config"): lambda *_: (200, self.config.to_dict()),

@@ -54,6 +54,30 @@ class OperationClock:
             self.held_since = None
 
 
+class StopLog:
+    """When force-stopped instances were down (from STOPPING until RUNNING again), on the operations' clock.
+
+    Intervals are recorded with their scheduled times when the operation starts, not when lazy time runs its steps, so
+    the count of instances down at once does not depend on when the emulator was asked: it is the largest number of
+    intervals that overlap (an interval ending when another begins does not overlap it).
+    """
+
+    def __init__(self):
+        self.intervals = []  # (down from, up again, instance id)
+
+    def record(self, instance_id, begin, end):
+        self.intervals.append((begin, end, instance_id))
+
+    def document(self, now):
+        events = sorted([(end, -1) for begin, end, _id in self.intervals] + [(begin, 1) for begin, end, _id in self.intervals])
+        down = most = 0
+        for _time, step in events:  # at equal times an end (-1) sorts before a begin (+1)
+            down += step
+            most = max(most, down)
+        return {"force_stopped": len(self.intervals), "max_stopped_at_once": most,
+                "stopped_now": sorted(instance_id for begin, end, instance_id in self.intervals if begin <= now < end)}
+
+
 class World:
     """Credentials, regions, instances and key pairs, with the running operations. Callers hold the lock."""
 
@@ -67,6 +91,7 @@ class World:
         self.clock = OperationClock()
         self.lingering = {}  # key_id -> {instance_id: monotonic time until which the key still counts as in use}
         self.observer = None  # SSH mode (ssh_hosts.SshHosts): told about loads, state and key changes, removals
+        self.stops = StopLog()
 
     # -- loading and dumping -----------------------------------------------------------------------------------------
 
@@ -99,6 +124,7 @@ class World:
         self.pending = set()
         self.bindings = {}
         self.lingering = {}
+        self.stops = StopLog()
         for instance in instances.values():
             for key_id in instance.key_ids:
                 self.bindings.setdefault(key_id, set()).add(instance.instance_id)
@@ -200,11 +226,14 @@ class World:
                 self.pending.discard(instance_id)
 
     def start_operation(self, instance, steps):
+        """Start the timed steps; returns the operation's start time on the operations' clock."""
         instance.operation = Operation(self.clock.now(), steps)
+        started = instance.operation.started
         self.pending.add(instance.instance_id)
         if instance.operation.advance(self.clock.now()):  # steps due at once (zero latency) run now
             instance.operation = None
             self.pending.discard(instance.instance_id)
+        return started
 
     def operating_instance_ids(self):
         """Instances with a running operation, plus any loaded from a state document as OPERATING (stuck for good)."""
