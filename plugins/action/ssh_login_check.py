@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -35,9 +34,29 @@ ARGUMENT_SPEC = {
 }
 
 # First on the command line, so that they win: ssh keeps the first value it reads for an option.
-FIXED_OPTIONS = ("-F", "/dev/null", "-T", "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "IdentitiesOnly=yes",
-                 "-o", "IdentityAgent=none", "-o", "PreferredAuthentications=publickey", "-o", "PasswordAuthentication=no",
-                 "-o", "KbdInteractiveAuthentication=no", "-o", "BatchMode=yes", "-o", "ConnectionAttempts=1")
+FIXED_OPTIONS = (
+    "-F",
+    "/dev/null",
+    "-T",
+    "-o",
+    "ControlMaster=no",
+    "-o",
+    "ControlPath=none",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "IdentityAgent=none",
+    "-o",
+    "PreferredAuthentications=publickey",
+    "-o",
+    "PasswordAuthentication=no",
+    "-o",
+    "KbdInteractiveAuthentication=no",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectionAttempts=1",
+)
 RETRY_PAUSE = 1.0
 # `timeout` bounds when an attempt may start. One under way may run this much longer: on a busy controller or host a login
 # that is slow, not refused, must not count as failed; and ssh that hangs after the connection (no ConnectTimeout applies) ends.
@@ -72,16 +91,14 @@ class ActionModule(ActionBase):
             else:
                 refused[str(instance_id)] = "no address to log in to (%s)" % "; ".join(checked["refused"])
         if self._task.check_mode:
-            result.update(changed=False, passed=[], failures=refused, skipped_logins=sorted(addresses),
-                          msg="check mode: no login was tried")
+            result.update(changed=False, passed=[], failures=refused, skipped_logins=sorted(addresses), msg="check mode: no login was tried")
             return result
         command = self._command(args)
         with ThreadPoolExecutor(max_workers=args["parallel"]) as pool:
             outcomes = dict(zip(addresses, pool.map(lambda address: self._login(command, address, args), addresses.values())))
         passed = sorted(instance_id for instance_id, (ok, _reason, _tries) in outcomes.items() if ok)
         failures = dict(refused, **{instance_id: reason for instance_id, (ok, reason, _tries) in outcomes.items() if not ok})
-        result.update(changed=False, passed=passed, failures=dict(sorted(failures.items())),
-                      attempts=sum(tries for _ok, _reason, tries in outcomes.values()))
+        result.update(changed=False, passed=passed, failures=dict(sorted(failures.items())), attempts=sum(tries for _ok, _reason, tries in outcomes.values()))
         return result
 
     @staticmethod
@@ -100,8 +117,7 @@ class ActionModule(ActionBase):
 
     @staticmethod
     def _command(args):
-        command = ["ssh"] + list(FIXED_OPTIONS) + ["-o", "ConnectTimeout=%d" % args["connect_timeout"], "-i", args["private_key_path"],
-                                                   "-l", args["user"]]
+        command = ["ssh"] + list(FIXED_OPTIONS) + ["-o", "ConnectTimeout=%d" % args["connect_timeout"], "-i", args["private_key_path"], "-l", args["user"]]
         if not C.HOST_KEY_CHECKING:
             command += ["-o", "StrictHostKeyChecking=no"]  # as Ansible's ssh connection does with host_key_checking off
         return command + shlex.split(args["ssh_extra_args"] or "")

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -61,8 +60,10 @@ def batch_length(total, batch_size):
     else:
         match = SIZE_RE.match(to_text(batch_size)) if isinstance(batch_size, str) else None
     if match is None or (match.group(2) and int(match.group(1)) > 100):
-        raise AnsibleFilterError("the batch size %r is neither a count like 10 nor a percentage like '10%%' (at most 100%%): "
-                                 "give one of these, or leave it empty for one batch" % (batch_size,))
+        raise AnsibleFilterError(
+            "the batch size %r is neither a count like 10 nor a percentage like '10%%' (at most 100%%): "
+            "give one of these, or leave it empty for one batch" % (batch_size,)
+        )
     number = int(match.group(1))
     if number == 0:
         return max(total, 1)
@@ -74,9 +75,9 @@ def batch_length(total, batch_size):
 def rotation_batches(items, batch_size=""):
     items = list(items or [])
     length = batch_length(len(items), batch_size)
-    return [items[start:start + length] for start in range(0, len(items), length)]
+    return [items[start : start + length] for start in range(0, len(items), length)]
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"rotation_batches": rotation_batches}

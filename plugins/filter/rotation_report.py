@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -68,30 +67,45 @@ def _reason(instance, outcome, facts):
     if instance_id in facts["passed"]:
         return "logged in with the new key; the retired key pairs are unbound"
     if instance.get("instance_state") != "RUNNING":
-        return ("the instance is %s: only a RUNNING instance can show that the new key logs in, so nothing was changed on it; "
-                "start it and run the role again" % instance.get("instance_state"))
+        return (
+            "the instance is %s: only a RUNNING instance can show that the new key logs in, so nothing was changed on it; "
+            "start it and run the role again" % instance.get("instance_state")
+        )
     if instance_id not in facts["batch_of"]:
         refused = (outcome.get("addresses") or {}).get(instance_id, {}).get("refused") or ["no address"]
         return "no address to log in to (%s), so nothing was changed on it" % "; ".join(refused)
     if outcome.get("check_mode"):
         retired = [key_id for key_id in outcome.get("retired_key_ids") or [] if key_id in (instance.get("key_ids") or [])]
-        return ("check mode: a real run binds key pair %s here and, once the new key logs in, unbinds %s; nothing was changed and "
-                "no login was tried" % (outcome.get("new_key_name"), ", ".join(retired) or "no retired key pair (none is bound)"))
+        return "check mode: a real run binds key pair %s here and, once the new key logs in, unbinds %s; nothing was changed and no login was tried" % (
+            outcome.get("new_key_name"),
+            ", ".join(retired) or "no retired key pair (none is bound)",
+        )
     if facts["batch_of"][instance_id] > facts["attempted"]:
         return "not attempted: %s; nothing was changed on it and its retired key pairs stay bound" % outcome.get("halted", "")
-    return ("logging in with the new key failed (%s); the new key is bound next to the retired key pairs, which stay bound and "
-            "working" % (outcome.get("failures") or {}).get(instance_id, "no login result"))
+    return "logging in with the new key failed (%s); the new key is bound next to the retired key pairs, which stay bound and working" % (
+        outcome.get("failures") or {}
+    ).get(instance_id, "no login result")
 
 
 def rotation_report(targets, outcome):
     hosts = outcome.get("hosts") or {}
-    facts = {"passed": set(outcome.get("passed") or []), "attempted": int(outcome.get("attempted") or 0),
-             "batch_of": {instance_id: number for number, batch in enumerate(outcome.get("batches") or [], start=1) for instance_id in batch}}
-    return [{"instance_id": instance["instance_id"], "host": hosts.get(instance["instance_id"], instance["instance_id"]),
-             "rotated": instance["instance_id"] in facts["passed"], "batch": facts["batch_of"].get(instance["instance_id"]),
-             "reason": _reason(instance, outcome, facts)} for instance in targets or []]
+    facts = {
+        "passed": set(outcome.get("passed") or []),
+        "attempted": int(outcome.get("attempted") or 0),
+        "batch_of": {instance_id: number for number, batch in enumerate(outcome.get("batches") or [], start=1) for instance_id in batch},
+    }
+    return [
+        {
+            "instance_id": instance["instance_id"],
+            "host": hosts.get(instance["instance_id"], instance["instance_id"]),
+            "rotated": instance["instance_id"] in facts["passed"],
+            "batch": facts["batch_of"].get(instance["instance_id"]),
+            "reason": _reason(instance, outcome, facts),
+        }
+        for instance in targets or []
+    ]
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"rotation_report": rotation_report}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) 2026, tencentcloud.cvm contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -17,11 +16,26 @@ from ansible_collections.tencentcloud.cvm.plugins.filter.rotation_report import 
 TEN = ["ins-%d" % number for number in range(10)]
 
 
-@pytest.mark.parametrize("size,lengths", [
-    ("", [10]), (None, [10]), (0, [10]), ("0", [10]), ("100%", [10]), (10, [10]), (20, [10]),
-    (3, [3, 3, 3, 1]), ("3", [3, 3, 3, 1]), (" 4 ", [4, 4, 2]),
-    ("10%", [1] * 10), ("25%", [3, 3, 3, 1]), ("1%", [1] * 10), ("50%", [5, 5]), ("99%", [10]),
-])
+@pytest.mark.parametrize(
+    "size,lengths",
+    [
+        ("", [10]),
+        (None, [10]),
+        (0, [10]),
+        ("0", [10]),
+        ("100%", [10]),
+        (10, [10]),
+        (20, [10]),
+        (3, [3, 3, 3, 1]),
+        ("3", [3, 3, 3, 1]),
+        (" 4 ", [4, 4, 2]),
+        ("10%", [1] * 10),
+        ("25%", [3, 3, 3, 1]),
+        ("1%", [1] * 10),
+        ("50%", [5, 5]),
+        ("99%", [10]),
+    ],
+)
 def test_batches_are_a_count_or_a_share_rounded_up(size, lengths):
     batches = rotation_batches(TEN, size)
     assert [len(batch) for batch in batches] == lengths
@@ -44,14 +58,26 @@ def instance(number, state="RUNNING"):
 
 def test_each_target_gets_one_entry_saying_why():
     targets = [instance(1), instance(2), instance(3), instance(4), instance(5, "STOPPED"), instance(6)]
-    outcome = {"hosts": {"ins-1": "web1"}, "batches": [["ins-1", "ins-2"], ["ins-3"], ["ins-4"]], "attempted": 2,
-               "passed": ["ins-1"], "failures": {"ins-2": "Permission denied (publickey)", "ins-3": "Connection refused"},
-               "addresses": {"ins-6": {"address": "", "refused": ["'-oX' is not an IP address"]}},
-               "halted": "the rollout stopped after batch 2 of 3", "new_key_name": "new_key", "retired_key_ids": ["skey-old"]}
+    outcome = {
+        "hosts": {"ins-1": "web1"},
+        "batches": [["ins-1", "ins-2"], ["ins-3"], ["ins-4"]],
+        "attempted": 2,
+        "passed": ["ins-1"],
+        "failures": {"ins-2": "Permission denied (publickey)", "ins-3": "Connection refused"},
+        "addresses": {"ins-6": {"address": "", "refused": ["'-oX' is not an IP address"]}},
+        "halted": "the rollout stopped after batch 2 of 3",
+        "new_key_name": "new_key",
+        "retired_key_ids": ["skey-old"],
+    }
     report = rotation_report(targets, outcome)
     assert [(e["instance_id"], e["host"], e["rotated"], e["batch"]) for e in report] == [
-        ("ins-1", "web1", True, 1), ("ins-2", "ins-2", False, 1), ("ins-3", "ins-3", False, 2), ("ins-4", "ins-4", False, 3),
-        ("ins-5", "ins-5", False, None), ("ins-6", "ins-6", False, None)]
+        ("ins-1", "web1", True, 1),
+        ("ins-2", "ins-2", False, 1),
+        ("ins-3", "ins-3", False, 2),
+        ("ins-4", "ins-4", False, 3),
+        ("ins-5", "ins-5", False, None),
+        ("ins-6", "ins-6", False, None),
+    ]
     reasons = [entry["reason"] for entry in report]
     assert reasons[0] == "logged in with the new key; the retired key pairs are unbound"
     assert reasons[1].startswith("logging in with the new key failed (Permission denied (publickey))")
@@ -62,7 +88,7 @@ def test_each_target_gets_one_entry_saying_why():
 
 
 def test_check_mode_says_what_a_real_run_would_do():
-    report = rotation_report([instance(1)], {"batches": [["ins-1"]], "attempted": 1, "check_mode": True, "new_key_name": "new_key",
-                                             "retired_key_ids": ["skey-old", "skey-other"]})
-    assert report[0]["reason"].startswith("check mode: a real run binds key pair new_key here and, once the new key logs in, "
-                                          "unbinds skey-old;")
+    report = rotation_report(
+        [instance(1)], {"batches": [["ins-1"]], "attempted": 1, "check_mode": True, "new_key_name": "new_key", "retired_key_ids": ["skey-old", "skey-other"]}
+    )
+    assert report[0]["reason"].startswith("check mode: a real run binds key pair new_key here and, once the new key logs in, unbinds skey-old;")
