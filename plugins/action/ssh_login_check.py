@@ -72,6 +72,8 @@ def printable(text):
 
 
 class ActionModule(ActionBase):
+    """Log in to each host with the new key only, in a bounded pool of ssh processes, until it works or time runs out."""
+
     TRANSFERS_FILES = False
     _requires_connection = False
 
@@ -118,7 +120,7 @@ class ActionModule(ActionBase):
     @staticmethod
     def _command(args):
         command = ["ssh"] + list(FIXED_OPTIONS) + ["-o", "ConnectTimeout=%d" % args["connect_timeout"], "-i", args["private_key_path"], "-l", args["user"]]
-        if not C.HOST_KEY_CHECKING:
+        if not C.HOST_KEY_CHECKING:  # type: ignore[attr-defined]  # pylint: disable=no-member  # set from ansible.cfg at import
             command += ["-o", "StrictHostKeyChecking=no"]  # as Ansible's ssh connection does with host_key_checking off
         return command + shlex.split(args["ssh_extra_args"] or "")
 

@@ -110,5 +110,5 @@ def login_address(value, allowed_networks=None):
 class FilterModule:
     """The filters of this file, as ansible-core's filter loader asks for them."""
 
-    def filters(self):  # pylint: disable=no-self-use  # the loader calls it on an instance
+    def filters(self):
         return {"login_address": login_address}

@@ -153,5 +153,5 @@ def _refused_in_option(word, words, index):
 class FilterModule:
     """The filters of this file, as ansible-core's filter loader asks for them."""
 
-    def filters(self):  # pylint: disable=no-self-use  # the loader calls it on an instance
+    def filters(self):
         return {"refused_ssh_args": refused_ssh_args}

@@ -89,7 +89,7 @@ def _reason(instance, outcome, facts):
 
 def rotation_report(targets, outcome):
     hosts = outcome.get("hosts") or {}
-    facts = {
+    facts: dict = {  # mixed values: a set, a count, a mapping
         "passed": set(outcome.get("passed") or []),
         "attempted": int(outcome.get("attempted") or 0),
         "batch_of": {instance_id: number for number, batch in enumerate(outcome.get("batches") or [], start=1) for instance_id in batch},

@@ -276,6 +276,8 @@ def api_failure_message(error, region, endpoint_url, region_setting="region (TEN
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    """The CVM instances of the configured regions as hosts, grouped and named as the options say."""
+
     NAME = "tencentcloud.cvm.cvm"
 
     def verify_file(self, path):
@@ -308,7 +310,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         known = sorted(self._options)
         unknown = sorted(str(key) for key in config if key not in self._options)
         if unknown:
-            import difflib  # only on this error path
+            import difflib  # pylint: disable=import-outside-toplevel  # only on this error path
 
             hints = [
                 "%r (did you mean %r?)" % (key, guess[0]) if guess else repr(key)
@@ -440,8 +442,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _populate(self, hosts, settings):
         strict = self.get_option("strict")
-        taken = set()
-        refused_names, refused_addresses, refused_hosts = [], [], []
+        taken: set[str] = set()
+        refused_names: list[tuple] = []
+        refused_addresses: list[tuple] = []
+        refused_hosts: list[tuple] = []
         for variables in hosts:
             if variables["instance_state"] not in settings["states"]:
                 continue
@@ -460,10 +464,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             variables = wrap_var(dict(variables, ansible_host=ansible_host(settings["hostnames"], variables)))
             host_vars_ok = self._add_host(name, variables, strict)
             if not host_vars_ok:
-                refused_hosts.append(
-                    (variables["instance_id"], self.inventory.get_host(name).get_vars().get("ansible_host"), "is neither an IP address nor a DNS name")
-                )
-                self.inventory.remove_host(self.inventory.get_host(name))
+                host = self.inventory.get_host(name)
+                refused_hosts.append((variables["instance_id"], host.get_vars().get("ansible_host"), "is neither an IP address nor a DNS name"))
+                self.inventory.remove_host(host)  # type: ignore[arg-type]  # _add_host just added it
                 continue
             taken.add(name)
         self._warn_refused(refused_names, "CVM instance names that cannot be host names, so these hosts are named by their instance ID")

@@ -74,7 +74,7 @@ class TencentCloudModule:
     @property
     def diff(self) -> bool:
         """Whether the run was asked for a diff (--diff)."""
-        return self.module._diff
+        return self.module._diff  # pylint: disable=protected-access  # ansible-core has no public name for --diff
 
     @property
     def no_log_values(self) -> set[str]:

@@ -261,9 +261,9 @@ def proxy_for(protocol: str, host: str) -> str | None:
             return chosen
     url = "%s://%s/" % (protocol, host)
     try:
-        from requests.utils import get_environ_proxies, select_proxy  # what requests does with trust_env
+        from requests.utils import get_environ_proxies, select_proxy  # pylint: disable=import-outside-toplevel  # only with the SDK
     except ImportError:
-        from urllib.request import getproxies, proxy_bypass
+        from urllib.request import getproxies, proxy_bypass  # pylint: disable=import-outside-toplevel  # no requests: as urllib
 
         if proxy_bypass(_split_host(host)[0]):
             return None
@@ -403,13 +403,13 @@ class RateLimiter:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
-class CvmApi:
+class CvmApi:  # pylint: disable=too-many-instance-attributes  # one per connection option, read on every call
     """Calls CVM API actions with rate limiting, retries and uniform errors. Safe to share between threads.
 
     service/version name another Tencent Cloud API on the same machinery (_credentials uses STS's AssumeRole).
     """
 
-    def __init__(
+    def __init__(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals  # the connection options
         self,
         credential: Any,
         region: str | None,
@@ -585,7 +585,7 @@ class _AttemptNumber:
 
 def exponential_delay(first: float, cap: float, attempt: int) -> float:
     """first, doubled after each failed attempt (attempt counts from 1), at most cap: tenacity's wait_exponential."""
-    return tenacity.wait_exponential(multiplier=first, max=cap)(_AttemptNumber(attempt))
+    return tenacity.wait_exponential(multiplier=first, max=cap)(_AttemptNumber(attempt))  # type: ignore[arg-type]  # reads attempt_number only
 
 
 class _Attempts:
@@ -611,6 +611,7 @@ class _Attempts:
         self.deadline_reached = False
 
     def attempt(self) -> dict[str, Any]:
+        """Send the call once: its answer, or the SDK's error for retry() to judge."""
         api = self.api
         self.count += 1
         slot = self.limiter.acquire()

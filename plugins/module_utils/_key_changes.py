@@ -303,7 +303,8 @@ class Binder:
                 if running:
                     done = wait_futures(running, timeout=timeout, return_when=FIRST_COMPLETED).done
                     for future in done:
-                        self._record_write(future, running.pop(future), outcome, tracker)
+                        running.pop(future)
+                        self._record_write(future, outcome, tracker)
                     if outcome.write_error:
                         for future in running:
                             future.cancel()
@@ -313,7 +314,7 @@ class Binder:
                 if wait:
                     tracker.poll_due(self._clock(), outcome)
 
-    def _record_write(self, future, write, outcome, tracker):
+    def _record_write(self, future, outcome, tracker):
         try:
             sent = future.result()
         except CvmApiError as exc:
@@ -413,6 +414,7 @@ class _OperationTracker:
         return max(0.0, min(t.next_poll for t in self.tracked.values()) - now)
 
     def poll_due(self, now, outcome):
+        """Read the instances whose next poll is due and settle each one that finished."""
         due = sorted(i for i, t in self.tracked.items() if t.next_poll <= now)
         if not due:
             return
@@ -422,7 +424,7 @@ class _OperationTracker:
             # A poll that fails even after its retries is not the operation failing: look again later, until the deadline.
             views = {}
             outcome.poll_error = exc
-        now = self.binder._clock()
+        now = self.binder._clock()  # pylint: disable=protected-access  # the binder's clock, shared by its tracker
         for instance_id in due:
             self._settle(instance_id, views.get(instance_id), now, outcome)
 
@@ -590,6 +592,7 @@ class _BindingRun:
         self.bind_full_sets = goal.bind_full_sets
 
     def run(self):
+        """Converge: rounds of plan, preflight, apply, track and verify; returns the outcome."""
         outcome = self.outcome
         try:
             plans = self.plan(self.select())

@@ -183,6 +183,7 @@ class _KeyPairRun:
         return self.outcome
 
     def read_current(self):
+        """The key pair of the goal's name as the API has it now, or None."""
         goal = self.goal
         pairs = self.read_key_pairs("read the key pairs", key_names=[goal.name])
         if len(pairs) > 1:
@@ -204,6 +205,7 @@ class _KeyPairRun:
 
     # -- present -----------------------------------------------------------------------------------------------
     def present(self, current):
+        """Make the key pair exist as asked: create or import it, or check the one there."""
         goal, outcome, store = self.goal, self.outcome, self.goal.private_key_store
         if store and store.pending():
             if current and store.missing():
@@ -252,6 +254,7 @@ class _KeyPairRun:
         outcome.after = outcome.key_pair = self.import_key() if goal.public_key is not None else self.create_key()
 
     def import_key(self):
+        """Import the goal's public key under its name."""
         goal = self.goal
         params = {"KeyName": goal.name, "ProjectId": goal.project_id, "PublicKey": goal.public_key}
         attempting = "import the key pair %r" % goal.name
@@ -333,6 +336,7 @@ class _KeyPairRun:
 
     # -- absent ------------------------------------------------------------------------------------------------
     def absent(self, current):
+        """Unbind the key pair from every instance, then delete it."""
         goal, outcome = self.goal, self.outcome
         if not current:
             return

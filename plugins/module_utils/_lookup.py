@@ -156,7 +156,7 @@ def _filter_name_problem(option, name, known):
     if name in known:
         return None
     text = "%s has an unknown filter %r." % (option, name)
-    import difflib  # only on this error path: it costs every module start-up several milliseconds otherwise
+    import difflib  # pylint: disable=import-outside-toplevel  # only on this error path: it costs every module start-up several milliseconds otherwise
 
     guesses = difflib.get_close_matches(name.replace("_", "-").lower(), known, n=1, cutoff=0.6)
     if guesses:

@@ -276,6 +276,7 @@ def argument_spec():
 
 
 def public_key_errors(public_key):
+    """Why public_key cannot be imported, as sentences; empty when it can."""
     text = public_key.strip()
     if not text:
         return ["public_key is empty: give an OpenSSH public key line, or leave the option out to let Tencent Cloud create the key pair."]
@@ -317,8 +318,7 @@ def validation_errors(params):
         errors.append("private_key_path holds a NUL character, which no file name can: give a plain path.")
     elif params["private_key_path"] and params["state"] == "present":
         errors += [p for p in [private_key_path_text_problem(params["private_key_path"])] if p]
-    if seconds_problem("wait_timeout", params["wait_timeout"]):
-        errors.append(seconds_problem("wait_timeout", params["wait_timeout"]))
+    errors += [p for p in [seconds_problem("wait_timeout", params["wait_timeout"])] if p]
     return errors
 
 

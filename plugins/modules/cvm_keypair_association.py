@@ -355,8 +355,7 @@ def validation_errors(params):
         errors.append("exclusive=true only applies to state=present: remove it, or use state=present.")
     if params.get("bind_full_sets") and params["state"] == "absent":
         errors.append("bind_full_sets=true only applies to state=present: remove it, or use state=present.")
-    if seconds_problem("wait_timeout", params["wait_timeout"]):
-        errors.append(seconds_problem("wait_timeout", params["wait_timeout"]))
+    errors += [p for p in [seconds_problem("wait_timeout", params["wait_timeout"])] if p]
     return errors
 
 

@@ -296,6 +296,7 @@ class KeyPairAssociationInfo:
         self.api = module.api
 
     def run(self):
+        """Read what was asked for and return it as the module's result."""
         params = self.params
         keys_given = params["key_ids"] is not None or params["key_names"] is not None
         pairs = []
@@ -326,7 +327,7 @@ class KeyPairAssociationInfo:
             return self.read(lookup.find_instances, "read the instances", instance_ids=sorted({i for p in pairs for i in p["associated_instance_ids"]}))
         return self.read(lookup.find_instances, "read the instances")
 
-    def read(self, func, attempting, **kwargs):
+    def read(self, func, attempting, **kwargs):  # pylint: disable=inconsistent-return-statements  # fail() and fail_api() raise
         try:
             return func(self.api, **kwargs)
         except CvmApiError as exc:

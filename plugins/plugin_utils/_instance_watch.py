@@ -93,7 +93,7 @@ def _key_problems(option, values):
 def _validation_message(error, spec, args):
     """ansible-core's message for one validation error, as a sentence; unknown options are named with a guess."""
     if isinstance(error, UnsupportedError):
-        import difflib  # only on this error path
+        import difflib  # pylint: disable=import-outside-toplevel  # only on this error path
 
         known = sorted(spec)
         hints = [

@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """ssh_login_check's own rules (narrow: the key_rotation role's end-to-end tests run it against real sshd): what it refuses
 before any login, the command line it builds, and one real ssh process against a closed loopback port."""
+# pylint: disable=protected-access  # a narrow unit test reaches the internals it is about
 
 from __future__ import annotations
 

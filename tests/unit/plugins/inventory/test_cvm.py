@@ -202,7 +202,7 @@ def built(monkeypatch):
     """The settings each client is made with (by the connection builder), over an empty in-memory fleet."""
     made = []
 
-    def make_api(credential, region, **kwargs):
+    def make_api(_credential, region, **kwargs):
         made.append(dict(kwargs, region=region))
         return InMemoryCvm([], region=region)
 

@@ -63,7 +63,7 @@ def test_profile_file_is_used(no_ambient_credentials):
 @pytest.mark.usefixtures("no_ambient_credentials")
 def test_instance_role_is_used_last(monkeypatch):
     class Role:
-        def get_credential_info(self):  # pylint: disable=no-self-use  # the SDK's role credential interface
+        def get_credential_info(self):
             return ("AKIDrole", "rolesecret", "roletoken")
 
     monkeypatch.setattr(_credentials._BoundedCvmRoleCredential, "get_credential", lambda self: Role())
