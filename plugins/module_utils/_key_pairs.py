@@ -100,6 +100,19 @@ def key_pair_result(pair: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _unread_result(goal: KeyPairGoal, key_id: str | None) -> dict[str, Any]:
+    """The result for a key pair not read back (check mode, or an import the API has not listed yet): what the goal asked."""
+    return dict(
+        key_id=key_id,
+        key_name=goal.name,
+        public_key=goal.public_key,
+        fingerprint=fingerprint(goal.public_key),
+        project_id=goal.project_id,
+        associated_instance_ids=[],
+        created_time=None,
+    )
+
+
 class KeyPairGoal:
     """What one key pair should be. `private_key_store` (present, without public_key) keeps the private key of a key pair this
     run creates; without one, the KeyPairOutcome returns it. A store has `path` and `marker` (the pending marker's path) and these
@@ -236,15 +249,7 @@ class _KeyPairRun:
             _stop(REFUSED, " ".join(problems) + " Nothing was changed.")
         if self.check_mode:
             outcome.changed = True
-            outcome.after = outcome.key_pair = dict(
-                key_id=None,
-                key_name=goal.name,
-                public_key=goal.public_key,
-                fingerprint=fingerprint(goal.public_key),
-                project_id=goal.project_id,
-                associated_instance_ids=[],
-                created_time=None,
-            )
+            outcome.after = outcome.key_pair = _unread_result(goal, None)
             return
         if goal.public_key is None and store:
             problem = store.prepare() or store.begin()  # the marker is there before CreateKeyPair is sent
@@ -265,15 +270,7 @@ class _KeyPairRun:
                 found = self.read_key_pairs("read the imported key pair %s" % key_id, key_ids=[key_id])
                 if found:
                     return key_pair_result(found[0])
-                return dict(
-                    key_id=key_id,
-                    key_name=goal.name,
-                    public_key=goal.public_key,
-                    fingerprint=fingerprint(goal.public_key),
-                    project_id=goal.project_id,
-                    associated_instance_ids=[],
-                    created_time=None,
-                )
+                return _unread_result(goal, key_id)
             current = self.read_by_name()
             if current is None and lost.code in NAME_TAKEN:
                 _stop(WRITE_FAILED, error=lost, attempting=attempting)  # refused for another key pair than this name's: a real refusal
