@@ -409,7 +409,7 @@ class CvmApi:  # pylint: disable=too-many-instance-attributes  # one per connect
     service/version name another Tencent Cloud API on the same machinery (_credentials uses STS's AssumeRole).
     """
 
-    def __init__(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals  # the connection options
+    def __init__(  # pylint: disable=unknown-option-value,too-many-arguments,too-many-positional-arguments,too-many-locals  # the connection options
         self,
         credential: Any,
         region: str | None,

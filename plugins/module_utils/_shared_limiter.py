@@ -603,7 +603,7 @@ def prune(folder: str, now: float | None = None, report: Report = None) -> None:
 
 
 # Every connection option that decides the limiter arrives here, once: hence the many arguments.
-def make_limiter(  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
+def make_limiter(  # pylint: disable=unknown-option-value,too-many-arguments,too-many-positional-arguments,too-many-locals
     secret_id: str | None,
     region: str | None,
     endpoint: str | None,
@@ -654,7 +654,7 @@ def make_limiter(  # pylint: disable=too-many-arguments,too-many-positional-argu
 
 
 # make_limiter's own options, passed on.
-def _folder_limiter(  # pylint: disable=too-many-arguments,too-many-positional-arguments
+def _folder_limiter(  # pylint: disable=unknown-option-value,too-many-arguments,too-many-positional-arguments
     secret_id: str | None,
     region: str | None,
     endpoint: str | None,

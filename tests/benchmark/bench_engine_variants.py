@@ -107,7 +107,7 @@ def one_run(emu, ids, cmd, colls, tmp):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ref", required=True, help="git ref of the collection to measure (one that has both mechanisms)")
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=5)

@@ -68,7 +68,7 @@ class InMemoryCvm:  # pylint: disable=too-many-instance-attributes  # one attrib
     fail_on: {action (or "*" for every action): CvmApiError to raise}.
     """
 
-    def __init__(  # pylint: disable=too-many-arguments,too-many-positional-arguments  # each optional: the readings a test picks
+    def __init__(  # pylint: disable=unknown-option-value,too-many-arguments,too-many-positional-arguments  # each optional: the readings a test picks
         self,
         instances=(),
         key_pairs=(),
