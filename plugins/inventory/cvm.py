@@ -287,7 +287,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         super().parse(inventory, loader, path, cache)
         config = self._read_config_data(path)
         self._check_keys(config)
-        settings = self._settings()
+        settings = self._settings(config)
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache
@@ -318,15 +318,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             ]
             raise AnsibleParserError("Unknown options in the inventory file: %s. Known options: %s." % (", ".join(hints), ", ".join(known)))
 
-    def _connection(self):
+    @staticmethod
+    def _connection(config):
         """The connection options: as the inventory file sets them, else from their environment variables (read, never changed),
-        else their defaults; through the connection builder's spec, as the modules and the event source get theirs."""
+        else their defaults; through the connection builder's spec, as the modules and the event source get theirs. The file's
+        own values are read from its data: ansible-core before 2.18 answers get_option_and_origin from the configuration alone."""
         spec = _credentials.connection_argument_spec()
-        given = {}
-        for name in spec:
-            value, origin = self.get_option_and_origin(name)
-            if origin != "default" and value is not None:
-                given[name] = value
+        given = {name: config[name] for name in spec if config.get(name) is not None}
         result, refusals = _credentials.validate_options(spec, given)
         if result.error_messages or refusals:
             text = " ".join(refusals + [str(error.msg).rstrip(".") + "." for error in result.errors])
@@ -335,13 +333,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError(text)
         return result.validated_parameters
 
-    def _settings(self):
+    def _settings(self, config):
         """Everything checked before any request is sent; raises AnsibleParserError with the modules' wording."""
         hostnames = self.get_option("hostnames")
         check_hostnames(hostnames)
         states = self.get_option("include_states")
         check_states(states)
-        connection = self._connection()
+        connection = self._connection(config)
         try:
             region = _credentials.default_region(connection, self.display.warning)
         except _client.SettingsError as exc:
